@@ -1,0 +1,249 @@
+"""Measures stage: canonical tables of one period -> the long `measures` table.
+
+    run(processed_dir, period) reads processed_dir/<table>/period=<p>/data.parquet, computes every
+    measure in DuckDB SQL (sql/*.sql, pipelines/criteria/sql/*.sql), writes
+    processed_dir/measures/period=<p>/data.parquet (+ measures.csv, tidy, UTF-8 with BOM) atomically
+    and registers the `measures` view in processed_dir/povmon.duckdb when that file exists.
+
+Wiring only: each step is a function from nodes.py on an in-memory DuckDB connection.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines import criteria
+from pipelines.config import load_toml
+from pipelines.measures import nodes
+from pipelines.measures.nodes import render_sql
+
+ORDER_BY = ("data_source, region_level, region_code, population_group, measure, "
+            "line_name nulls first, line_value nulls first")
+MEASURES_COLUMNS = ("period", "region_level", "region_code", "region_name", "population_group",
+                    "measure", "line_name", "line_value", "estimate", "std_error", "ci_low", "ci_high",
+                    "n_unweighted", "n_weighted", "data_source")
+
+
+# ---- configuration ---------------------------------------------------------------------------
+
+def period_year(period: str) -> int:
+    """2020Q2 -> 2020."""
+    if len(period) != 6 or period[4] != "Q" or period[5] not in "1234" or not period[:4].isdigit():
+        raise ValueError(f"period must look like 2020Q2, got {period!r}")
+    return int(period[:4])
+
+
+def named_lines(year: int, lines_cfg: dict, names: list[str]) -> dict[str, float]:
+    """Named lines of the year: {name: yuan}. A line defined as a factor of another
+    (monitoring = factor x national) is derived; a line without a value for the year is skipped."""
+    out: dict[str, float] = {}
+    for name in names:
+        spec = lines_cfg[name]
+        if "factor_of" in spec:
+            base = {v["year"]: v["value"] for v in lines_cfg[spec["factor_of"]]["values"]}.get(year)
+            if base is not None:
+                out[name] = float(base) * float(spec["factor"])
+        else:
+            value = {v["year"]: v["value"] for v in spec["values"]}.get(year)
+            if value is not None:
+                out[name] = float(value)
+    return out
+
+
+def sensitivity_lines(base_name: str, base_value: float, start_pct: int, stop_pct: int,
+                      step_pct: int) -> dict[str, float]:
+    """{f"{base}_pct_050": base x 50 / 100, ...} from start to stop percent inclusive."""
+    return {f"{base_name}_pct_{pct:03d}": base_value * pct / 100
+            for pct in range(start_pct, stop_pct + 1, step_pct)}
+
+
+# ---- I/O at the edges --------------------------------------------------------------------------
+
+def _table_files(processed_dir: Path, table: str, period: str) -> str | None:
+    """The Parquet file(s) of a canonical table for the period, or None when absent."""
+    part = processed_dir / table / f"period={period}" / "data.parquet"
+    if part.exists():
+        return str(part)
+    root = processed_dir / table
+    if (root / "data.parquet").exists():
+        return str(root / "data.parquet")
+    if root.is_dir() and any(root.rglob("*.parquet")):
+        return str(root / "**" / "*.parquet")
+    return None
+
+
+def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict[str, bool]:
+    """Views households, persons, survey_households, population, regions on `con`.
+    Period tables keep only the period's rows; period-less ones are de-duplicated."""
+    found = {}
+    for table in ("households", "persons", "survey_households", "population", "regions"):
+        files = _table_files(processed_dir, table, period)
+        found[table] = files is not None
+        if files is None:
+            continue
+        rel = con.read_parquet(files, union_by_name=True, hive_partitioning=False)
+        if table in ("population", "regions"):
+            sql = "select distinct * from src"
+        elif "period" in rel.columns:
+            sql = f"select * from src where period = '{period}'"
+        else:
+            sql = f"select *, '{period}' as period from src"
+        rel.create_view(f"_raw_{table}", replace=True)
+        con.execute(f"create or replace temp view {table} as {sql.replace('src', f'_raw_{table}')}")
+    missing = [t for t in ("households", "persons", "population", "regions") if not found[t]]
+    if missing:
+        raise FileNotFoundError(f"measures {period}: canonical tables missing under {processed_dir}: {missing}")
+    return found
+
+
+def write_parquet_atomic(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """COPY table (ordered: deterministic bytes) to path via a temp file and os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    con.execute(f"copy (select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}) "
+                f"to '{tmp}' (format parquet, compression zstd)")
+    os.replace(tmp, path)
+
+
+def write_csv_atomic(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """Tidy CSV (one row per estimate), UTF-8 with BOM so Excel opens the Chinese names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df = con.sql(f"select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}").df()
+    df.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.12g")
+    os.replace(tmp, path)
+
+
+def register_view(processed_dir: Path) -> bool:
+    """CREATE OR REPLACE VIEW measures in processed_dir/povmon.duckdb (created by ingest)."""
+    warehouse = processed_dir / "povmon.duckdb"
+    if not warehouse.exists():
+        return False
+    glob = (processed_dir.resolve() / "measures" / "*" / "data.parquet").as_posix()
+    try:
+        with duckdb.connect(str(warehouse)) as wh:
+            wh.execute(f"create or replace view measures as select * from read_parquet('{glob}', "
+                       f"hive_partitioning = false, union_by_name = true)")
+    except duckdb.IOException:  # locked by another writer: the Parquet is written, rerun to register
+        return False
+    return True
+
+
+# ---- steps -----------------------------------------------------------------------------------
+
+def _as_part(con, rel, name: str, source: str, *, group: str = "'all'", region: tuple[str, str] | None = None,
+             measure: str = "measure") -> str:
+    """Project a nodes.* result onto the measure_parts columns as temp table `name`."""
+    level, code = ("domain_level", "domain_code") if region is None else (f"'{region[0]}'", f"'{region[1]}'")
+    se = "std_error" if "std_error" in rel.columns else "cast(null as double)"
+    line = ("line_name, line_value" if "line_name" in rel.columns
+            else "cast(null as varchar) as line_name, cast(null as double) as line_value")
+    rel.project(f"{level} as region_level, {code} as region_code, {group} as population_group, "
+                f"{measure} as measure, {line}, estimate, {se} as std_error, n_unweighted, n_weighted, "
+                f"'{source}' as data_source").to_table(name)
+    return name
+
+
+def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool,
+                   cfg: dict | None = None, lines_cfg: dict | None = None,
+                   thresholds: dict | None = None) -> dict:
+    """Compute every measure from the canonical views on `con` into table `measures_final`."""
+    cfg = cfg or load_toml("measures")
+    lines_cfg = lines_cfg or load_toml("lines")
+    year = period_year(period)
+    city = ("city", cfg["city"]["code"])
+    lines = named_lines(year, lines_cfg, cfg["lines"]["named"])
+    sens = cfg["sensitivity"]
+    all_lines = dict(lines)
+    if sens["base_line"] in lines:
+        all_lines.update(sensitivity_lines(sens["base_line"], lines[sens["base_line"]],
+                                           sens["start_pct"], sens["stop_pct"], sens["step_pct"]))
+    parts: list[str] = []
+
+    # administrative incidence (registry)
+    inc = nodes.administrative_incidence(con, year, city[1], cfg["incidence"]["poor_statuses"])
+    parts.append(_as_part(con, inc.project("*, 'registry_status' as line_name, cast(null as double) as line_value"),
+                          "part_incidence", "registry", group="'registered'"))
+
+    # registry incomes: FGT at named + sensitivity lines, Gini and mean, subgroup profile
+    bands = [{"min": lo, "max": hi, "label": str(lo) if lo == hi else (f"{lo}+" if hi >= 99 else f"{lo}-{hi}")}
+             for lo, hi in cfg["profile"]["size_bands"]]
+    con.execute("create or replace temp table int_household_incomes as "
+                + render_sql("int_household_incomes", size_bands=bands))
+    fgt_reg = nodes.fgt(con, "int_household_incomes", all_lines, weight="persons", by="county_code",
+                        by_level="county", total=city)
+    parts.append(_as_part(con, fgt_reg, "part_fgt_registry", "registry"))
+    parts.append(_as_part(con, nodes.gini(con, "int_household_incomes", weight="persons", by="county_code",
+                                          by_level="county", total=city), "part_gini_registry", "registry"))
+    for i, dim in enumerate(cfg["profile"]["dimensions"]):
+        prof = nodes.fgt(con, "int_household_incomes", lines, weight="persons", by=dim, total=None)
+        prof = prof.filter("measure in ('fgt0', 'fgt1', 'share_of_poor')")
+        parts.append(_as_part(con, prof, f"part_profile_{i}", "registry",
+                              group="domain_level || '=' || domain_code", region=city))
+
+    # multidimensional (registry households, person-weighted) and water levels
+    deprivations = criteria.household_deprivations(con, thresholds)
+    md = cfg["multidimensional"]
+    weights = {name: md["weights"][name] for name in md["indicators"]}
+    af = nodes.alkire_foster(con, deprivations, weights, md["cutoffs"], weight="household_size",
+                             by="county_code", by_level="county", total=city)
+    parts.append(_as_part(con, af, "part_af", "registry"))
+    water = nodes.water_levels(con, deprivations, weight="household_size", by="county_code",
+                               by_level="county", total=city)
+    parts.append(_as_part(con, water, "part_water", "registry"))
+
+    # survey: design-based FGT / mean with SEs, city and counties as domains; Gini point estimate
+    if has_survey:
+        svy = nodes.survey_fgt(con, "survey_households", all_lines, stratum="county_code", psu="village_code",
+                               weight="design_weight * household_size", income="per_capita_net_income",
+                               by="county_code", by_level="county", lonely_psu=cfg["survey"]["lonely_psu"],
+                               total=city)
+        parts.append(_as_part(con, svy, "part_fgt_survey", "survey"))
+        named = ", ".join(f"'{n}'" for n in lines)
+        parts.append(_as_part(con, svy.filter(f"measure = 'fgt0' and line_name in ({named})"),
+                              "part_incidence_survey", "survey", measure="'incidence_survey'"))
+        parts.append(_as_part(con, nodes.gini(con, "survey_households", income="per_capita_net_income",
+                                              weight="design_weight * household_size", by="county_code",
+                                              by_level="county", total=city).filter("measure = 'gini'"),
+                              "part_gini_survey", "survey"))
+
+    con.execute("create or replace temp table measure_parts as "
+                + " union all ".join(f"select * from {p}" for p in parts))
+    ci_z = statistics.NormalDist().inv_cdf(0.5 + cfg["survey"]["confidence_level"] / 2)
+    con.execute("create or replace temp table measures_params as select ? as period, ? as city_code, "
+                "? as city_name, cast(? as double) as ci_z", [period, city[1], cfg["city"]["name"], ci_z])
+    con.execute("create or replace temp table measures_final as " + render_sql("measures"))
+    return {"lines": lines, "sensitivity_lines": len(all_lines) - len(lines), "survey": has_survey}
+
+
+def run(processed_dir: Path, period: str) -> dict:
+    """`povmon measures --period 2020Q2`: write processed_dir/measures/period=<p>/data.parquet."""
+    processed_dir = Path(processed_dir)
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
+    found = load_canonical(con, processed_dir, period)
+    summary = build_measures(con, period, has_survey=found["survey_households"])
+    out = processed_dir / "measures" / f"period={period}" / "data.parquet"
+    write_parquet_atomic(con, "measures_final", out)
+    write_csv_atomic(con, "measures_final", out.with_name("measures.csv"))
+    counts = dict(con.execute("select data_source, count(*) from measures_final group by 1 order by 1").fetchall())
+    city_inc = con.execute("select estimate from measures_final where measure = 'incidence_administrative' "
+                       "and region_level = 'city'").fetchall()
+    con.close()
+    threshold = load_toml("measures")["incidence"]["below_one_in_ten_thousand"]
+    return {
+        "period": period,
+        "output": str(out),
+        "rows": counts,
+        "city_incidence_administrative": nodes.format_incidence(city_inc[0][0] if city_inc else None,
+                                                                threshold),
+        "view_registered": register_view(processed_dir),
+        "seconds": round(time.perf_counter() - started, 2),
+        **summary,
+    }

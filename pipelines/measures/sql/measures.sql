@@ -1,0 +1,44 @@
+-- measures: the long table of the measures stage for one period, with region names and
+-- normal-approximation confidence intervals (registry rows: std_error and ci null).
+-- inputs: measure_parts(region_level, region_code, population_group, measure, line_name,
+--                       line_value, estimate, std_error, n_unweighted, n_weighted, data_source)
+--         regions(level, code, name, parent_code), measures_params(period, city_code, city_name, ci_z)
+with
+
+params as (
+    select period, city_code, city_name, ci_z from measures_params
+),
+
+named as (
+    select
+        m.*,
+        case when m.region_level = 'city' then params.city_name else r.name end as region_name
+    from measure_parts as m
+    cross join params
+    left join regions as r on m.region_level = r.level and m.region_code = r.code
+),
+
+final as (
+    select
+        -- ids
+        params.period,
+        n.region_level,
+        n.region_code,
+        n.region_name,
+        n.population_group,
+        n.measure,
+        n.line_name,
+        cast(n.line_value as double) as line_value,
+        -- numerics
+        cast(n.estimate as double) as estimate,
+        cast(n.std_error as double) as std_error,
+        cast(n.estimate - params.ci_z * n.std_error as double) as ci_low,
+        cast(n.estimate + params.ci_z * n.std_error as double) as ci_high,
+        cast(n.n_unweighted as bigint) as n_unweighted,
+        cast(n.n_weighted as double) as n_weighted,
+        n.data_source
+    from named as n
+    cross join params
+)
+
+select * from final

@@ -1,0 +1,39 @@
+"""measures.pipeline.run on a tiny processed directory: schema, labels, determinism, view."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.measures.pipeline import MEASURES_COLUMNS, run
+from tiny_city import PERIOD, write_processed
+
+
+def test_run_writes_deterministic_labelled_table(tmp_path):
+    processed = write_processed(tmp_path / "processed")
+    duckdb.connect(str(processed / "povmon.duckdb")).close()  # ingest owns creating it
+    summary = run(processed, PERIOD)
+    out = processed / "measures" / f"period={PERIOD}" / "data.parquet"
+    first = out.read_bytes()
+    assert summary["view_registered"] and summary["survey"]
+    assert summary["city_incidence_administrative"] == "0.29%"
+
+    con = duckdb.connect(str(processed / "povmon.duckdb"))
+    assert tuple(c[0] for c in con.execute("describe measures").fetchall()) == MEASURES_COLUMNS
+    # registry estimates carry no sampling error (NULL, not 0); survey ones do
+    assert con.execute("select count(*) from measures where data_source = 'registry' "
+                       "and std_error is not null").fetchall()[0][0] == 0
+    assert con.execute("select count(*) from measures where data_source = 'survey' and measure = 'fgt0' "
+                       "and std_error is null").fetchall()[0][0] == 0
+    assert {r[0] for r in con.execute("select distinct data_source from measures").fetchall()} == {"registry", "survey"}
+    # one row per key
+    assert con.execute("select count(*) - count(distinct (data_source, region_level, region_code, "
+                       "population_group, measure, line_name)) from measures").fetchall()[0][0] == 0
+    names = dict(con.execute("select region_code, region_name from measures where region_level in "
+                             "('city', 'county')").fetchall())
+    assert names["1405"] == "晋城市" and names["140522"] == "阳城县"
+    con.close()
+
+    run(processed, PERIOD)
+    assert out.read_bytes() == first
+    assert (out.parent / "measures.csv").exists()
+    assert not list(out.parent.glob(".*tmp"))
