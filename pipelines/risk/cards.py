@@ -1,0 +1,157 @@
+"""明白卡: one printable HTML card per watched household of one village, written to
+cards/<village_code>/ (git-ignored), never under data/processed.
+
+The household head's name is personal data: it is not in any processed table. It is looked up at
+print time from the raw registry export (data/raw/registry/<period>/), finding the 户主 row whose
+户编号 hashes (pipelines.keys.household_key) to the household_key. The lookup is injectable:
+`write_village_cards(..., head_names=callable)` takes any `(household_keys) -> {key: name}`,
+so tests and other deployments can supply their own; the default is `raw_head_names`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pandas as pd
+
+from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, load_toml
+from pipelines.keys import household_key
+from pipelines.risk.pipeline import _quote, partition, render
+from pipelines.risk.rules import Period, status_labels
+
+CARDS_DIR = PROJECT_ROOT / "cards"
+HeadNames = Callable[[Iterable[str]], dict[str, str]]
+
+
+# ---- the head's name, from data/raw ------------------------------------------------------------------
+
+def _registry_rows(path: Path) -> Iterable[pd.DataFrame]:
+    """Raw registry cells of one file as text frames with canonical column names (ingest readers)."""
+    from pipelines.ingest import readers
+    from pipelines.ingest.headers import alias_lookup, columns_of, header_finder, normalise
+
+    columns = columns_of(load_toml("header_aliases")["registry"])
+    ingest_cfg = load_toml("thresholds")["ingest"]
+    find_header = header_finder(columns, ingest_cfg["max_title_rows"], ingest_cfg["min_header_matches"])
+    lookup = alias_lookup(columns)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frames = [pd.read_parquet(path)]
+    elif suffix == ".csv":
+        frames = [readers.read_csv(path, find_header).data]
+    elif suffix == ".xlsx":
+        frames = [s.data for s in readers.read_xlsx(path, find_header)]
+    elif suffix == ".dta":
+        frames = [readers.read_dta(path, find_header).data]
+    elif suffix == ".sav":
+        frames = [readers.read_sav(path, find_header).data]
+    else:
+        return
+    for frame in frames:
+        renamed = {}
+        for col in frame.columns:  # first header of a canonical column wins, as in ingest
+            name = lookup.get(normalise(col))
+            if name in ("household_id", "name", "relation") and name not in renamed.values():
+                renamed[col] = name
+        if len(renamed) == 3:
+            yield frame[list(renamed)].rename(columns=renamed)
+
+
+def raw_head_names(period: str, raw_dir: Path = RAW_DIR) -> HeadNames:
+    """A lookup reading data/raw/registry/<period>/ for the 户主 rows of the requested households."""
+
+    def lookup(keys: Iterable[str]) -> dict[str, str]:
+        from pipelines.ingest.headers import normalise
+
+        wanted, found = set(keys), {}
+        head_labels = {normalise(v) for v in load_toml("code_labels")["relation"]["head"]}
+        for path in sorted((Path(raw_dir) / "registry" / period).glob("*")):
+            for frame in _registry_rows(path):
+                for hid, name, relation in frame.itertuples(index=False, name=None):
+                    if hid is None or name is None or relation is None or normalise(relation) not in head_labels:
+                        continue
+                    key = household_key(str(hid))
+                    if key in wanted and key not in found:
+                        found[key] = str(name).strip()
+            if len(found) == len(wanted):
+                break
+        return found
+
+    return lookup
+
+
+# ---- cards ----------------------------------------------------------------------------------------
+
+def _measures(row: dict, risk_cfg: dict) -> list[str]:
+    """Suggested measures of the household's signals, in signal order, unique, at most max_measures."""
+    out: list[str] = []
+    for s in risk_cfg["signal"]:
+        text = risk_cfg["measures"].get(s["code"])
+        if row.get(f"sig_{s['code']}") and text and text not in out:
+            out.append(text)
+    return out[: risk_cfg["cards"]["max_measures"]]
+
+
+def card_rows(processed_dir: Path, period: str, village_code: str) -> list[dict]:
+    """One dict per household to print (watched / flagged / monitored), cadres gathered in a list."""
+    per = Period.parse(period)
+    con = duckdb.connect()
+    try:
+        con.execute(f"create view risk as select * from read_parquet({_quote(partition(processed_dir, 'risk', period))})")
+        pairings = partition(processed_dir, "pairings", period)
+        if pairings.exists():
+            con.execute(f"create view pairings as select * from read_parquet({_quote(pairings)})")
+        else:
+            con.execute("create table pairings (household_key varchar, cadre_id varchar, cadre_name varchar, "
+                        "cadre_phone varchar, cadre_unit varchar, cadre_rank varchar, start_date date, end_date date)")
+        sql = render("card_households", period=str(per), period_end=per.end_date.isoformat(),
+                     village_code=village_code)
+        records = con.sql(f"select * from ({sql}) order by household_key, cadre_rank, cadre_id").to_arrow_table()
+    finally:
+        con.close()
+    households: dict[str, dict] = {}
+    for row in records.to_pylist():
+        h = households.setdefault(row["household_key"], row | {"cadres": []})
+        if isinstance(row.get("cadre_id"), str):
+            h["cadres"].append({"name": row["cadre_name"], "phone": row["cadre_phone"], "unit": row["cadre_unit"]})
+    return list(households.values())
+
+
+def write_village_cards(processed_dir: Path, period: str, village_code: str, *,
+                        head_names: HeadNames | None = None, raw_dir: Path = RAW_DIR,
+                        out_dir: Path = CARDS_DIR, config_dir: Path = CONFIG_DIR) -> list[Path]:
+    """Write <out_dir>/<village_code>/<household_key>.html for one village; returns the paths."""
+    if not village_code.isdigit():
+        raise ValueError(f"village_code {village_code!r}: expected the 12-digit code")
+    rows = card_rows(Path(processed_dir), period, village_code)
+    lookup = head_names or raw_head_names(period, raw_dir)
+    names = lookup([r["household_key"] for r in rows]) if rows else {}
+    risk_cfg = load_toml("risk", config_dir)
+    labels = status_labels(config_dir)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.get_template("card.html.j2")
+    target = Path(out_dir) / village_code
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        income = row["income_per_capita"]
+        html = template.render(
+            row | {"head_name": names.get(row["household_key"]), "reasons": list(row["reasons"]),
+                   "measures": _measures(row, risk_cfg), "policies": risk_cfg["cards"]["policies"],
+                   "status_label": labels.get(row["poverty_status"] or "not_registered", ""),
+                   "income": "—" if income is None else f"{income:,.0f}",
+                   "income_band_label": row["income_band_label"] or "收入未记录",
+                   "watch_groups_text": row["watch_groups_text"],
+                   "proposed_category_label": row["proposed_category_label"],
+                   "persons": row["persons"], "village_code": village_code})
+        path = target / f"{row['household_key']}.html"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+        written.append(path)
+    return written

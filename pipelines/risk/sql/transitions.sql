@@ -1,0 +1,153 @@
+{% import '_macros.sql' as m %}
+-- transitions: household flows from {{ previous }} to {{ period }}. Households are linked by
+-- household_key; a household in only one snapshot is reported (presence appeared | disappeared,
+-- presence_detail split | new | merged | gone, judged by where its members' person_key went),
+-- never dropped. Status 'not_registered' = blank poverty_status, 'absent' = not in that snapshot.
+-- grain: one row per household_key present in either snapshot.
+-- inputs: households, households_prev, persons, persons_prev, risk (this period).
+
+with
+
+current_households as (
+    select
+        household_key, county_code, township_code, village_code,
+        coalesce(poverty_status, 'not_registered') as status,
+        monitoring_category, main_cause, return_cause, member_count, household_size,
+        coalesce({{ income_columns | join(', ') }}) as income_per_capita
+    from households
+),
+
+previous_households as (
+    select
+        household_key, county_code, township_code, village_code,
+        coalesce(poverty_status, 'not_registered') as status,
+        monitoring_category, main_cause, return_cause, member_count, household_size,
+        coalesce({{ income_columns | join(', ') }}) as income_per_capita
+    from households_prev
+),
+
+current_members as (
+    select household_key, count(*) as members from persons group by household_key
+),
+
+previous_members as (
+    select household_key, count(*) as members from persons_prev group by household_key
+),
+
+-- members of a new household who were in another household before (split / re-formed)
+appeared_from_elsewhere as (
+    select distinct pc.household_key
+    from persons as pc
+    inner join persons_prev as pp on pp.person_key = pc.person_key
+    where pp.household_key <> pc.household_key
+),
+
+-- members of a vanished household who now live in another household (merged)
+disappeared_into_elsewhere as (
+    select distinct pp.household_key
+    from persons_prev as pp
+    inner join persons as pc on pc.person_key = pp.person_key
+    where pc.household_key <> pp.household_key
+),
+
+joined as (
+    select
+        coalesce(c.household_key, p.household_key) as household_key,
+        coalesce(c.county_code, p.county_code) as county_code,
+        coalesce(c.township_code, p.township_code) as township_code,
+        coalesce(c.village_code, p.village_code) as village_code,
+        case
+            when p.household_key is null then 'appeared'
+            when c.household_key is null then 'disappeared'
+            else 'both'
+        end as presence,
+        case
+            when p.household_key is null and ae.household_key is not null then 'split'
+            when p.household_key is null then 'new'
+            when c.household_key is null and de.household_key is not null then 'merged'
+            when c.household_key is null then 'gone'
+        end as presence_detail,
+        coalesce(p.status, 'absent') as from_status,
+        coalesce(c.status, 'absent') as to_status,
+        p.monitoring_category as from_monitoring_category,
+        c.monitoring_category as to_monitoring_category,
+        coalesce(p.member_count, pm.members, p.household_size) as persons_from,
+        coalesce(c.member_count, cm.members, c.household_size) as persons_to,
+        p.income_per_capita as income_from,
+        c.income_per_capita as income_to,
+        c.main_cause,
+        c.return_cause
+    from current_households as c
+    full outer join previous_households as p on p.household_key = c.household_key
+    left join current_members as cm on cm.household_key = c.household_key
+    left join previous_members as pm on pm.household_key = p.household_key
+    left join appeared_from_elsewhere as ae on ae.household_key = c.household_key
+    left join disappeared_into_elsewhere as de on de.household_key = p.household_key
+),
+
+flows as (
+    select
+        *,
+        case
+            when presence = 'appeared' and presence_detail = 'new'
+                 and {{ m.in_list('to_status', poor_statuses) }} then 'newly_poor'
+            when presence = 'appeared' then 'appeared'
+            when presence = 'disappeared' then 'disappeared'
+            when {{ m.in_list('from_status', poor_statuses) }} and {{ m.in_list('to_status', poor_statuses) }} then 'stayed_poor'
+            when {{ m.in_list('from_status', poor_statuses) }} and {{ m.in_list('to_status', exited_statuses) }} then 'exited'
+            when {{ m.in_list('from_status', exited_statuses) }} and {{ m.in_list('to_status', poor_statuses) }} then 'returned_to_poverty'
+            when from_status = 'not_registered' and {{ m.in_list('to_status', poor_statuses) }} then 'newly_poor'
+            when {{ m.in_list('from_status', exited_statuses) }} and {{ m.in_list('to_status', exited_statuses) }} then 'stayed_exited'
+            when from_status = 'not_registered' and to_status = 'not_registered' then 'stayed_not_registered'
+            else 'other'
+        end as status_flow,
+        case
+            when from_monitoring_category is null and to_monitoring_category is not null then 'entered_monitoring'
+            when from_monitoring_category is not null and to_monitoring_category is null and presence = 'disappeared' then 'left_monitoring_gone'
+            when from_monitoring_category is not null and to_monitoring_category is null
+                 and {{ m.in_list('to_status', poor_statuses) }} then 'left_monitoring_to_poverty'
+            when from_monitoring_category is not null and to_monitoring_category is null then 'risk_eliminated'
+            when from_monitoring_category <> to_monitoring_category then 'changed_category'
+            when from_monitoring_category is not null then 'stayed_monitored'
+        end as monitoring_flow,
+        income_to - income_from as income_change,
+        case when income_from > 0 then round((income_to - income_from) / income_from, 6) end as income_change_pct
+    from joined
+),
+
+final as (
+    select
+        -- ids
+        '{{ period }}' as period,
+        '{{ previous }}' as previous_period,
+        f.household_key,
+        f.county_code,
+        f.township_code,
+        f.village_code,
+        -- presence across the two snapshots
+        f.presence,
+        f.presence_detail,
+        -- status flow
+        f.from_status,
+        f.to_status,
+        f.status_flow,
+        f.from_monitoring_category,
+        f.to_monitoring_category,
+        f.monitoring_flow,
+        -- persons and income behind the move, yuan per person per year
+        f.persons_from,
+        f.persons_to,
+        f.income_from,
+        f.income_to,
+        f.income_change,
+        f.income_change_pct,
+        -- why
+        f.main_cause,
+        f.return_cause,
+        r.risk_level,
+        r.reasons_text
+    from flows as f
+    left join risk as r on r.household_key = f.household_key
+)
+
+select * from final
