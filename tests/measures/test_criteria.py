@@ -68,6 +68,9 @@ def test_water_grades_and_levels():
         {"key": "safe"},
         {"key": "scarce_25l", "water_scarce_area": True, "water_quantity_lpd": 25.0},
         {"key": "rich_25l", "water_quantity_lpd": 25.0},
+        {"key": "rich_35l", "water_quantity_lpd": 35.0},
+        {"key": "rich_34_9l", "water_quantity_lpd": 34.9},
+        {"key": "rich_19_9l", "water_quantity_lpd": 19.9},
         {"key": "basic_quality", "water_quality": "basic"},
         {"key": "far", "water_piped": False, "water_fetch_minutes": 30.0, "water_horizontal_m": 900.0},
         {"key": "near_vertical", "water_piped": False, "water_fetch_minutes": 30.0, "water_vertical_m": 80.0},
@@ -77,7 +80,11 @@ def test_water_grades_and_levels():
     ])
     assert flags["safe"]["water_level"] == "safe" and flags["safe"]["water_deprived"] is False
     assert flags["scarce_25l"]["water_quantity_grade"] == "meets"
-    assert flags["rich_25l"]["water_quantity_grade"] == "fails" and flags["rich_25l"]["water_deprived"] is True
+    # water-rich area: meets from 35 L, basic from 20 L (config/thresholds.toml [water])
+    assert flags["rich_35l"]["water_quantity_grade"] == "meets"
+    assert flags["rich_34_9l"]["water_quantity_grade"] == "basic" and flags["rich_34_9l"]["water_deprived"] is False
+    assert flags["rich_25l"]["water_quantity_grade"] == "basic"
+    assert flags["rich_19_9l"]["water_quantity_grade"] == "fails" and flags["rich_19_9l"]["water_deprived"] is True
     assert flags["basic_quality"]["water_level"] == "basic"
     assert flags["basic_quality"]["water_deprived"] is False and flags["basic_quality"]["water_basic_only"] is True
     assert flags["far"]["water_convenience_grade"] == "fails"

@@ -1,0 +1,25 @@
+-- problem_status: the validation stage's problem ledger (两不愁三保障 and other problems per
+-- household) by criterion and status, with how many are past their deadline at the period end.
+-- Source: `problems` (pipelines/validate).
+-- requires: problems
+with
+
+params as (
+    select * from report_params
+),
+
+final as (
+    select
+        coalesce(pr.criterion_label, pr.criterion) as criterion_label,
+        min(pr.criterion_order) as criterion_order,
+        pr.status,
+        count(*) as households,
+        count(*) filter (where cast(pr.deadline as date) < p.period_end) as past_deadline
+    from problems as pr
+    cross join params as p
+    where pr.period = p.period
+    group by 1, pr.status
+)
+
+select * from final
+order by criterion_order, criterion_label, status

@@ -1,0 +1,128 @@
+"""Great Expectations on DuckDB: import once, one small adapter, the ephemeral context.
+
+The adapter. GX 1.24's SqlAlchemyExecutionEngine.execute_query runs a query inside
+`with self.get_connection() as connection:` and returns the live cursor result *after* the block
+has closed the connection. Most drivers still hand out the buffered rows; DuckDB (through
+duckdb-engine) does not, so every metric reads zero rows and each expectation fails with
+"IndexError: list index out of range" (GX issues #10738, #11579). `install_duckdb_adapter()`
+wraps execute_query so that, for the duckdb dialect only, rows are read while the connection is
+still open (SQLAlchemy `Result.freeze()`, then a fresh in-memory result with the same API:
+fetchall / fetchmany / fetchone / scalar / keys). Every other dialect runs GX's code unchanged;
+there is no fallback to pandas anywhere. tests/validate/test_gx_adapter.py shows the failure
+without the adapter and the fix with it.
+
+Import time. `import great_expectations` costs ~10-15 s, so it happens once per process, on the
+first call of `gx()`; the rest of povmon never imports it at module level.
+
+The context is ephemeral and built from gx/great_expectations.yml (progress bars off, analytics
+off, one Data Docs site): suites come from expectations/*.json and are never written back.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import PROJECT_ROOT
+
+GX_YML = PROJECT_ROOT / "gx" / "great_expectations.yml"
+DIALECT = "duckdb"
+
+
+@functools.cache
+def gx() -> Any:
+    """The great_expectations module, imported once per process, with the DuckDB adapter on."""
+    import great_expectations
+
+    install_duckdb_adapter()
+    return great_expectations
+
+
+def install_duckdb_adapter() -> None:
+    """Make SqlAlchemyExecutionEngine.execute_query read DuckDB rows before closing (idempotent)."""
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    current = SqlAlchemyExecutionEngine.execute_query
+    if getattr(current, "_povmon_duckdb_adapter", False):
+        return
+    original = current
+
+    @functools.wraps(original)
+    def execute_query(self, query):
+        if self.dialect_name != DIALECT:
+            return original(self, query)
+        with self.get_connection() as connection:
+            result = self._execute_query_with_recovery(connection, query)
+            if result.returns_rows:
+                return result.freeze()()  # rows read here, while the connection is open
+            return result
+
+    execute_query._povmon_duckdb_adapter = True
+    execute_query._povmon_original = original
+    SqlAlchemyExecutionEngine.execute_query = execute_query
+
+
+def uninstall_duckdb_adapter() -> None:
+    """Restore GX's own execute_query (tests only: shows the bug the adapter fixes)."""
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    current = SqlAlchemyExecutionEngine.execute_query
+    if getattr(current, "_povmon_duckdb_adapter", False):
+        SqlAlchemyExecutionEngine.execute_query = current._povmon_original
+
+
+@functools.cache
+def _settings() -> dict:
+    from ruamel.yaml import YAML
+
+    with open(GX_YML, encoding="utf-8") as fh:
+        return dict(YAML(typ="safe").load(fh))
+
+
+def context(docs_dir: Path | None):
+    """An ephemeral GX context configured by gx/great_expectations.yml; Data Docs go to docs_dir
+    (no Data Docs site when docs_dir is None)."""
+    ge = gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    settings = copy.deepcopy(_settings())
+    sites = settings.pop("data_docs_sites", {}) or {}
+    if docs_dir is None:
+        sites = {}
+    for site in sites.values():
+        site["store_backend"]["base_directory"] = str(Path(docs_dir).resolve())
+    progress = settings.pop("progress_bars", None) or {}
+    cfg = DataContextConfig(
+        config_version=settings.pop("config_version", 4.0),
+        analytics_enabled=settings.pop("analytics_enabled", False),
+        progress_bars=ProgressBarsConfig(**progress),
+        data_docs_sites=sites,
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+    )
+    return ge.get_context(mode="ephemeral", project_config=cfg)
+
+
+def suite_from_json(data: dict):
+    """An ExpectationSuite from its committed JSON dict. The ids in the file are not passed: GX
+    treats an expectation with an id as owned by another suite; the in-memory context assigns its
+    own (the file is never written back, so the committed ids stay as they are)."""
+    ge = gx()
+    exps = []
+    for e in data["expectations"]:
+        cls = _expectation_class(e["type"])
+        exps.append(cls(**e["kwargs"], meta=e.get("meta"), severity=e.get("severity", "critical"),
+                        description=e.get("description")))
+    return ge.ExpectationSuite(name=data["name"], expectations=exps, meta=data.get("meta"))
+
+
+@functools.cache
+def _expectation_class(type_name: str):
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    return get_expectation_impl(type_name)

@@ -1,0 +1,84 @@
+"""Small pure steps of the validate stage: periods and deadlines, SQL text, reading GX results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent / "sql"
+PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """'2020Q2' -> (2020, 2)."""
+    m = PERIOD.match(period or "")
+    if not m:
+        raise ValueError(f"period must look like 2020Q2, got {period!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def previous_period(period: str) -> str:
+    """2020Q1 -> 2019Q4."""
+    year, q = parse_period(period)
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def period_end(period: str) -> dt.date:
+    """Quarter-end date: 2020Q2 -> 2020-06-30."""
+    year, q = parse_period(period)
+    return dt.date(year + q // 4, q % 4 * 3 + 1, 1) - dt.timedelta(days=1)
+
+
+def deadline_for(period: str, deadlines: list[str]) -> dt.date:
+    """First configured 清零 deadline ('MM-DD', every year) on or after the quarter end."""
+    end = period_end(period)
+    dates = sorted(dt.date(y, int(md[:2]), int(md[3:])) for y in (end.year, end.year + 1) for md in deadlines)
+    return next(d for d in dates if d >= end)
+
+
+def sql(name: str) -> str:
+    """Text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote(text: str) -> str:
+    """Body of a SQL string literal."""
+    return str(text).replace("'", "''")
+
+
+def failing_count(result: dict) -> int | None:
+    """How many rows an expectation result found wrong (None when not a row count)."""
+    r = result.get("result") or {}
+    if result.get("type") == "unexpected_rows_expectation":
+        return r.get("observed_value")
+    if "unexpected_count" in r:
+        return r.get("unexpected_count")
+    if result.get("type") == "expect_table_columns_to_match_set":
+        missing = (r.get("details") or {}).get("mismatched", {}).get("missing") or []
+        return len(missing)
+    return None
+
+
+def summarise_results(results: list[dict]) -> dict:
+    """{'success', 'failed': [...], 'warnings': [...], 'checked'} from flat expectation results
+    (dicts with suite, title, type, severity, success, result, exception)."""
+    failed, warnings = [], []
+    for r in results:
+        if r["success"]:
+            continue
+        row = {"suite": r["suite"], "expectation": r["title"], "type": r["type"], "rows": failing_count(r)}
+        if r.get("exception"):
+            row["error"] = r["exception"]
+        (warnings if r["severity"] != "critical" else failed).append(row)
+    return {"success": not failed, "checked": len(results), "failed": failed, "warnings": warnings}
+
+
+def gate_message(period: str, dq: dict) -> str:
+    """Human message of a failed data-quality gate: which expectation failed on how many rows."""
+    lines = [f"validate {period}: data-quality gate failed ({len(dq['failed'])} of {dq['checked']} expectations)"]
+    for f in dq["failed"]:
+        count = "?" if f["rows"] is None else f["rows"]
+        extra = f" — error: {f['error']}" if f.get("error") else ""
+        lines.append(f"  [{f['suite']}] {f['expectation']} ({f['type']}): {count} rows{extra}")
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Validate stage: one quarter's canonical tables -> GX suites (gate + findings), Data Docs, ledger.
+
+    run(processed_dir, period, docs_dir=None) -> dict
+
+1. A validation database (DuckDB file in a temp dir beside processed_dir): views over the period's
+   Parquet (persons, households, pairings, findings, regions) and the shared criteria model
+   materialised as `household_deprivations` (pipelines/criteria), `person_deprivations`, and the
+   problem ledger (`problems`, `problem_summary`) computed in SQL (sql/*.sql): every failing row.
+2. GX validates inside DuckDB (SQL datasource through duckdb-engine, adapter in gx_duckdb.py):
+   suites data_quality.* (blocking) and criteria.households (findings), Data Docs to docs_dir.
+3. Data-quality failure: DataQualityError (message names each expectation and its row count);
+   Data Docs are written, the ledger is not. Otherwise the ledger goes to
+   processed_dir/problems/period=<p>/data.parquet (atomic, deterministic), view `problems` in
+   povmon.duckdb, and one Excel workbook per county under reports_dir/<p>/问题清单/.
+
+Rows ingest already reported in `findings` do not fail the gate; they are counted under
+`known_findings` (see config/validate.toml [known_findings]).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines import criteria
+from pipelines.config import REPORTS_DIR, load_toml
+from pipelines.validate import ledger, nodes, suites
+
+TABLES = ("persons", "households", "pairings", "findings")
+# empty stand-ins when an optional table has no partition for the period
+EMPTY = {
+    "pairings": "select cast(null as varchar) as household_key, cast(null as varchar) as cadre_id, "
+                "cast(null as varchar) as cadre_name, cast(null as varchar) as cadre_phone, "
+                "cast(null as varchar) as cadre_unit, cast(null as date) as start_date, "
+                "cast(null as date) as end_date where false",
+    "findings": "select cast(null as varchar) as reason, cast(null as varchar) as household_key, "
+                "cast(null as varchar) as person_key, cast(null as varchar) as source_kind where false",
+}
+
+
+class DataQualityError(RuntimeError):
+    """The data-quality gate failed; `.summary` holds the run summary."""
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message)
+        self.summary = summary
+
+
+# ---- 1. the validation database ---------------------------------------------------------------
+
+def _parquet(processed_dir: Path, table: str, period: str | None) -> Path | None:
+    path = processed_dir / table / (f"period={period}" if period else "") / "data.parquet"
+    return path if path.exists() else None
+
+
+def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict:
+    """Views over the period's canonical tables, the criteria model and the ledger, on `con`."""
+    for table in TABLES:
+        path = _parquet(processed_dir, table, period)
+        if path is None and table not in EMPTY:
+            raise FileNotFoundError(f"validate {period}: {table} missing under {processed_dir}")
+        source = (f"select '{period}' as period, * from read_parquet('{nodes.quote(path.resolve())}')"
+                  if path else EMPTY[table])
+        con.execute(f"create or replace view {table} as {source}")
+    regions = _parquet(processed_dir, "regions", None)
+    if regions is None:
+        raise FileNotFoundError(f"validate {period}: regions missing under {processed_dir}")
+    con.execute(f"create or replace view regions as select * from read_parquet('{nodes.quote(regions.resolve())}')")
+
+    # the shared criteria model (one definition of each criterion), materialised for GX
+    criteria.household_deprivations(con)
+    con.execute("create or replace table household_deprivations as select * from int_household_deprivations")
+    con.execute("create or replace table person_deprivations as " + nodes.sql("int_person_deprivations"))
+    mismatch = con.execute("""
+        select count(*) from household_deprivations as d
+        where coalesce(d.education_deprived, false) <> exists (select 1 from person_deprivations as p
+                where p.household_key = d.household_key and p.criterion = 'education')
+           or coalesce(d.medical_deprived, false) <> exists (select 1 from person_deprivations as p
+                where p.household_key = d.household_key and p.criterion = 'medical')
+    """).fetchone()[0]
+    if mismatch:
+        raise RuntimeError(f"validate {period}: person_deprivations disagrees with the criteria model on "
+                           f"{mismatch} households (int_person_deprivations.sql out of step)")
+    ledger.build(con, processed_dir, period)
+    known = con.execute("select reason, count(*) from findings group by reason order by reason").fetchall()
+    return {"known_findings": {r: int(n) for r, n in known}}
+
+
+# ---- 2. GX ------------------------------------------------------------------------------------
+
+def validate_with_gx(db_path: Path, suite_data: dict[str, dict], docs_dir: Path | None,
+                     connection_string: str | None = None, datasource: str = "duckdb") -> list[dict]:
+    """Run every suite on its table through GX; flat list of expectation results."""
+    from pipelines.validate import gx_duckdb
+
+    ge = gx_duckdb.gx()
+    ctx = gx_duckdb.context(docs_dir)
+    ds = ctx.data_sources.add_sql(name="povmon_validate",
+                                  connection_string=connection_string or f"duckdb:///{db_path}",
+                                  kwargs={"connect_args": {"read_only": True}})
+    definitions, titles = [], {}
+    for name, data in suite_data.items():
+        suite = ctx.suites.add(gx_duckdb.suite_from_json(data))
+        asset = ds.add_table_asset(name=data["meta"]["batch_table"] + "_" + name,
+                                   table_name=data["meta"]["batch_table"])
+        batch = asset.add_batch_definition_whole_table(name=f"{name}_all")
+        definitions.append(ctx.validation_definitions.add(ge.ValidationDefinition(name=name, data=batch, suite=suite)))
+        titles.update({str(obj.id): (name, e) for obj, e in zip(suite.expectations, data["expectations"])})
+    actions = [ge.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs_dir is not None else []
+    checkpoint = ctx.checkpoints.add(ge.Checkpoint(name="povmon_validate", validation_definitions=definitions,
+                                                   actions=actions, result_format={"result_format": "SUMMARY"}))
+    try:
+        result = checkpoint.run()
+    finally:
+        ds.get_engine().dispose()
+    flat = []
+    for run in result.run_results.values():
+        for r in run.results:
+            suite_name, e = titles[str(r.expectation_config.id)]
+            exc = _exception(r.exception_info)
+            flat.append({"suite": suite_name, "title": e["meta"]["title"], "type": e["type"],
+                         "severity": e["severity"], "criterion": e["meta"].get("criterion"),
+                         "success": bool(r.success), "result": dict(r.result or {}),
+                         "exception": exc})
+    return flat
+
+
+def _exception(info) -> str | None:
+    """The error message GX caught while computing an expectation (shapes differ by version)."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "exception_message" in info:
+        return info["exception_message"] if info.get("raised_exception") else None
+    if isinstance(info, dict):
+        messages = [v.get("exception_message") for v in info.values() if isinstance(v, dict)
+                    and v.get("raised_exception")]
+        return "; ".join(m for m in messages if m) or None
+    return str(info)
+
+
+# ---- 3. outputs -------------------------------------------------------------------------------
+
+def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None) -> dict:
+    """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger. Raises DataQualityError
+    when a blocking data-quality expectation fails (after writing the Data Docs)."""
+    started = time.perf_counter()
+    nodes.parse_period(period)
+    processed_dir = Path(processed_dir).resolve()
+    reports_dir = Path(reports_dir) if reports_dir is not None else REPORTS_DIR
+    docs_dir = Path(docs_dir) if docs_dir is not None else reports_dir / period / "data_docs"
+    suite_data = suites.load_suites()
+    work = Path(tempfile.mkdtemp(prefix=".validate-", dir=processed_dir.parent))
+    try:
+        db_path = work / "validate.duckdb"
+        with duckdb.connect(str(db_path)) as con:
+            con.execute("set threads = 1")  # deterministic sums and order -> deterministic bytes
+            info = build_database(con, processed_dir, period)
+            ledger.stage(con, work)
+        checked = validate_with_gx(db_path, suite_data, docs_dir)
+        dq = nodes.summarise_results([r for r in checked if r["suite"].startswith(suites.DQ_PREFIX)])
+        crit = {r["criterion"]: (nodes.failing_count(r) or 0) for r in checked if r["suite"] == suites.CRITERIA_SUITE}
+        summary = {"period": period, "data_quality": dq, "criteria_failing_households": crit,
+                   "known_findings": info["known_findings"], "data_docs": str(docs_dir / "index.html")}
+        if not dq["success"]:
+            summary["seconds"] = round(time.perf_counter() - started, 2)
+            raise DataQualityError(nodes.gate_message(period, dq), summary)
+        summary["ledger"] = ledger.publish(work, processed_dir, period, reports_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+if __name__ == "__main__":  # python -m pipelines.validate.pipeline <processed_dir> <period>
+    import json
+    import sys
+
+    try:
+        print(json.dumps(run(Path(sys.argv[1]), sys.argv[2]), ensure_ascii=False, indent=2, default=str))
+    except DataQualityError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
+

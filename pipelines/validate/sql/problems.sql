@@ -1,0 +1,206 @@
+-- problems: the problem ledger (问题清单), one row per household x failed 两不愁三保障 / 饮水安全
+-- criterion of the period, plus the previous period's open problems that are now cleared.
+--
+-- inputs: household_deprivations (shared criteria model), person_deprivations, households,
+--         regions, pairings, previous_problems (the previous period's ledger, maybe empty),
+--         criteria_labels (criterion, label, sort_order), ledger_params (one row)
+-- status: 新发现 new this period, 持续 open last period and still failing, 已整改 open last period
+--         and no longer failing (carried with this period's date)
+with
+
+params as (
+    select * from ledger_params
+),
+
+flags as (
+    select
+        d.household_key,
+        d.food_deprived,
+        d.clothing_deprived,
+        d.education_deprived,
+        d.medical_deprived,
+        d.housing_deprived,
+        d.water_deprived,
+        d.water_quantity_grade,
+        d.water_quality_grade,
+        d.water_convenience_grade,
+        d.water_guarantee_grade,
+        h.housing_grade,
+        h.water_quantity_lpd,
+        h.water_outage_days
+    from household_deprivations as d
+    inner join households as h on h.household_key = d.household_key
+),
+
+-- ---- one row per household and failed criterion -----------------------------------------------
+failed as (
+    select household_key, 'food' as criterion, '是否不愁吃：否' as problem from flags where food_deprived
+    union all
+    select household_key, 'clothing', '是否不愁穿：否' from flags where clothing_deprived
+    union all
+    select household_key, 'education', null from flags where education_deprived
+    union all
+    select household_key, 'medical', null from flags where medical_deprived
+    union all
+    select
+        household_key,
+        'housing',
+        '住房安全等级' || coalesce(housing_grade, '未评定') || '，未鉴定/改造/保障安全'
+    from flags
+    where housing_deprived
+    union all
+    select
+        household_key,
+        'water',
+        concat_ws('，',
+            case when water_quantity_grade = 'fails'
+                then '水量不达标（' || cast(water_quantity_lpd as varchar) || '升/人·日）' end,
+            case when water_quality_grade = 'fails' then '水质不达标' end,
+            case when water_convenience_grade = 'fails' then '用水方便程度不达标' end,
+            case when water_guarantee_grade = 'fails'
+                then '供水保证率不达标（年断水缺水' || cast(water_outage_days as varchar) || '天）' end
+        ) || '：饮水不安全'
+    from flags
+    where water_deprived
+),
+
+-- offending members, pseudonymous: "<person_key>：9岁，未在校", in key order
+members as (
+    select
+        household_key,
+        criterion,
+        string_agg(person_key || '：' || problem, '；' order by person_key) as members
+    from person_deprivations
+    group by household_key, criterion
+),
+
+-- the household's assistance-responsible person: a pairing active at the period end first
+cadre as (
+    select household_key, cadre_name, cadre_phone, cadre_unit
+    from (
+        select
+            p.*,
+            row_number() over (
+                partition by p.household_key
+                order by case when p.end_date is null or p.end_date >= params.period_end then 0 else 1 end,
+                    p.cadre_id
+            ) as pick
+        from pairings as p
+        cross join params
+    )
+    where pick = 1
+),
+
+region_names as (
+    select level, code, name from regions
+),
+
+current_rows as (
+    select
+        params.period,
+        h.county_code,
+        cn.name as county_name,
+        h.township_code,
+        tn.name as township_name,
+        h.village_code,
+        vn.name as village_name,
+        f.household_key,
+        f.criterion,
+        m.members,
+        coalesce(f.problem, m.members) as problem,
+        c.cadre_name,
+        c.cadre_phone,
+        c.cadre_unit
+    from failed as f
+    cross join params
+    inner join households as h on h.household_key = f.household_key
+    left join members as m on m.household_key = f.household_key and m.criterion = f.criterion
+    left join cadre as c on c.household_key = f.household_key
+    left join region_names as cn on cn.level = 'county' and cn.code = h.county_code
+    left join region_names as tn on tn.level = 'township' and tn.code = h.township_code
+    left join region_names as vn on vn.level = 'village' and vn.code = h.village_code
+),
+
+previous_open as (
+    select p.*
+    from previous_problems as p
+    cross join params
+    where p.status in (params.status_new, params.status_open)
+),
+
+-- ---- status across quarters ---------------------------------------------------------------------
+still_or_new as (
+    select
+        c.*,
+        case when p.household_key is null then params.status_new else params.status_open end as status,
+        coalesce(p.first_found_period, c.period) as first_found_period,
+        params.deadline
+    from current_rows as c
+    cross join params
+    left join previous_open as p
+        on p.household_key = c.household_key and p.criterion = c.criterion
+),
+
+cleared as (
+    select
+        params.period,
+        p.county_code,
+        p.county_name,
+        p.township_code,
+        p.township_name,
+        p.village_code,
+        p.village_name,
+        p.household_key,
+        p.criterion,
+        p.members,
+        p.problem,
+        p.cadre_name,
+        p.cadre_phone,
+        p.cadre_unit,
+        params.status_cleared as status,
+        p.first_found_period,
+        p.deadline
+    from previous_open as p
+    cross join params
+    where not exists (
+        select 1 from current_rows as c
+        where c.household_key = p.household_key and c.criterion = p.criterion
+    )
+),
+
+unioned as (
+    select * from still_or_new
+    union all
+    select * from cleared
+),
+
+final as (
+    select
+        -- ids and where
+        u.period,
+        u.county_code,
+        u.county_name,
+        u.township_code,
+        u.township_name,
+        u.village_code,
+        u.village_name,
+        u.household_key,
+        -- what
+        u.criterion,
+        l.label as criterion_label,
+        l.sort_order as criterion_order,
+        u.members,
+        u.problem,
+        -- who helps
+        u.cadre_name,
+        u.cadre_phone,
+        u.cadre_unit,
+        -- progress
+        u.status,
+        u.first_found_period,
+        u.deadline
+    from unioned as u
+    left join criteria_labels as l on l.criterion = u.criterion
+)
+
+select * from final

@@ -1,0 +1,70 @@
+"""Ledger status across two quarters (SQL only, no GX): 新发现, 持续, 已整改; deadlines; bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from conftest import write_city
+from pipelines.validate import ledger, nodes
+from pipelines.validate.pipeline import build_database
+
+
+def _ledger(processed: Path, period: str, reports: Path) -> dict:
+    with tempfile.TemporaryDirectory(dir=processed.parent) as work:
+        with duckdb.connect(str(Path(work) / "v.duckdb")) as con:
+            con.execute("set threads = 1")
+            build_database(con, processed, period)
+            ledger.stage(con, Path(work))
+        return ledger.publish(Path(work), processed, period, reports)
+
+
+def test_deadlines_and_previous_period():
+    assert nodes.previous_period("2020Q1") == "2019Q4"
+    assert nodes.deadline_for("2020Q1", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 4, 30)
+    assert nodes.deadline_for("2020Q2", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 6, 30)
+
+
+def test_status_across_two_quarters(tmp_path, city):
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    q1 = city
+    hh = {h["household_key"]: h for h in q1["households"]}
+    hh["h1"]["food_secure"] = False          # cleared by Q2
+    hh["h2"]["housing_grade"] = "D"          # persists
+    hh["h2"]["housing_secured_by"] = None
+    write_city(processed, "2020Q1", q1)
+    first = _ledger(processed, "2020Q1", reports)
+    assert first["by_status"] == {"新发现": 2}
+
+    hh["h1"]["food_secure"] = True
+    q1["persons"][5]["school_status"] = None  # h2's 12-year-old drops out: new in Q2
+    write_city(processed, "2020Q2", q1)
+    second = _ledger(processed, "2020Q2", reports)
+    rows = duckdb.sql(f"select household_key, criterion, status, first_found_period, members, cadre_name, "
+                      f"deadline from read_parquet('{second['output']}') order by 1, 2").fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("h1", "food", "已整改", "2020Q1"),
+        ("h2", "education", "新发现", "2020Q2"),
+        ("h2", "housing", "持续", "2020Q1"),
+    ]
+    assert rows[1][4] == "h2-p3：12岁，未在校" and rows[1][5] == "干部1" and rows[1][6] == dt.date(2020, 6, 30)
+    summary = duckdb.sql(f"select region_level, region_code, open_problems, cleared, cleared_to_zero from "
+                         f"read_parquet('{processed}/problem_summary/period=2020Q2/data.parquet') order by 1, 2").fetchall()
+    assert ("county", "140524", 2, 1, False) in summary and ("township", "140524100", 2, 1, False) in summary
+    assert len(second["excel"]) == 1 and Path(second["excel"][0]).exists()
+
+    before = Path(second["output"]).read_bytes()
+    _ledger(processed, "2020Q2", reports)  # rerun: same bytes
+    assert Path(second["output"]).read_bytes() == before
+
+
+def test_bench_returns_a_dict():
+    from pipelines.validate.bench import bench_validate
+
+    out = bench_validate(300)
+    assert out["n_persons"] == 300 and out["expectations_compared"] > 0
+    assert out["failed_expectations"] == {"duckdb": 0, "pandas": 0}, out
+    assert set(out) >= {"duckdb_comparable_seconds", "pandas_comparable_seconds", "ratio"}

@@ -1,0 +1,60 @@
+"""The sample city (session fixture ingested_city): the CI run of the same checks. The ledger
+must list exactly the households the generator planted as deprived (truth/deprivations.csv)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import duckdb
+import pytest
+
+from pipelines.keys import household_key
+from pipelines.validate import pipeline
+
+PERIODS = ("2020Q1", "2020Q2")
+
+
+@pytest.fixture(scope="module")
+def validated(ingested_city, tmp_path_factory):
+    """Both quarters validated on a copy of the processed tables (the fixture stays untouched)."""
+    root = tmp_path_factory.mktemp("validated")
+    processed = shutil.copytree(ingested_city / "processed", root / "processed")
+    summaries = {p: pipeline.run(processed, p, docs_dir=root / "docs" / p, reports_dir=root / "reports")
+                 for p in PERIODS}
+    return ingested_city, processed, root, summaries
+
+
+def test_sample_city_passes_the_gate_and_writes_docs(validated):
+    _city, _processed, root, summaries = validated
+    for period, s in summaries.items():
+        assert s["data_quality"]["success"], s["data_quality"]
+        assert (root / "docs" / period / "index.html").exists()
+        assert s["ledger"]["excel"]
+    assert summaries["2020Q2"]["known_findings"], "the synthetic city plants defects ingest reports"
+
+
+def test_ledger_matches_planted_deprivations(validated):
+    city, processed, _root, _s = validated
+    with open(city / "truth" / "deprivations.csv", encoding="utf-8-sig") as fh:
+        truth = list(csv.DictReader(fh))
+    assert {r["edge_case"] for r in truth} >= {"age_15y364d", "send_teaching", "newborn", "C_renovated",
+                                               "quantity_349", "quantity_35"}
+    for period in PERIODS:
+        expected = {(household_key(r["household_id"]), r["criterion"]) for r in truth
+                    if r["period"] == period and r["deprived"] == "true"}
+        got = set(duckdb.sql(f"select household_key, criterion from read_parquet('{processed}/problems/"
+                             f"period={period}/data.parquet') where status <> '已整改'").fetchall())
+        assert got - expected == set(), f"{period}: false positives"
+        assert expected - got == set(), f"{period}: misses"
+
+
+def test_planted_defect_on_a_copy_fails_the_gate(validated, tmp_path):
+    _city, processed, _root, _s = validated
+    copy = shutil.copytree(processed, tmp_path / "processed")
+    part = copy / "persons" / "period=2020Q2" / "data.parquet"
+    duckdb.execute(f"copy (select * from read_parquet('{part}') union all (select * from read_parquet('{part}') "
+                   f"limit 1)) to '{tmp_path / 'p.parquet'}' (format parquet)")
+    shutil.move(tmp_path / "p.parquet", part)
+    with pytest.raises(pipeline.DataQualityError, match="人员键唯一.*: 2 rows"):
+        pipeline.run(copy, "2020Q2", docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports")
