@@ -40,6 +40,54 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print(summary: dict) -> None:
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipelines.validate.pipeline import DataQualityError, run
+
+    try:
+        _print(run(Path(args.processed), args.period, reports_dir=Path(args.reports)))
+    except DataQualityError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_measures(args: argparse.Namespace) -> int:
+    from pipelines.measures.pipeline import run
+
+    _print(run(Path(args.processed), args.period))
+    return 0
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    from pipelines.risk.pipeline import run, summary
+
+    result = run(Path(args.processed), args.period, previous=args.previous)
+    print(summary(Path(args.processed), args.period))
+    if args.verbose:
+        _print(result)
+    return 0
+
+
+def cmd_cards(args: argparse.Namespace) -> int:
+    from pipelines.risk.cards import write_village_cards
+
+    paths = write_village_cards(Path(args.processed), args.period, args.village, raw_dir=Path(args.raw))
+    print(f"{len(paths)} 明白卡 written to {paths[0].parent if paths else '(none: no household to card)'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.report.pipeline import run
+
+    out = Path(args.out) if args.out else config.REPORTS_DIR / args.period
+    _print(run(Path(args.processed), args.period, out, force=args.force))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="povmon", description="povmon poverty-monitoring pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +106,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", default=str(config.PROCESSED_DIR))
     p.add_argument("--periods", help="comma-separated quarters (default: every period found)")
     p.set_defaults(func=cmd_ingest)
+
+    def stage(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--period", required=True, help="quarter, e.g. 2020Q2")
+        p.add_argument("--processed", default=str(config.PROCESSED_DIR))
+        p.set_defaults(func=func)
+        return p
+
+    p = stage("validate", cmd_validate, "data-quality gate + 两不愁三保障 checks, Data Docs, problem ledger")
+    p.add_argument("--reports", default=str(config.REPORTS_DIR), help="where Data Docs and ledger xlsx go")
+    stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures")
+    p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")
+    p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")
+    p.add_argument("--verbose", action="store_true", help="also print the run's JSON summary")
+    p = stage("cards", cmd_cards, "print 明白卡 (household cards) for one village, outside data/processed")
+    p.add_argument("--village", required=True, help="12-digit village code")
+    p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (the head's name is read from here)")
+    p = stage("report", cmd_report, "quarterly summary: summary.html, summary.xlsx, figures")
+    p.add_argument("--out", help="output directory (default: reports/<period>)")
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
     return parser
 
 

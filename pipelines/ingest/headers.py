@@ -1,0 +1,102 @@
+"""Header mapping through the alias table (config/header_aliases.toml) and header-row detection."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipelines.ingest.readers import IngestError
+
+
+def normalise(text: object) -> str:
+    """NFKC (full-width brackets become half-width), all white space removed."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a source: name, kind, flags and accepted header spellings."""
+
+    name: str
+    kind: str
+    required: bool
+    pii: bool
+    aliases: tuple[str, ...]
+
+
+def columns_of(aliases_section: dict) -> list[Column]:
+    """Canonical columns of one [section] of header_aliases.toml, in file order."""
+    return [
+        Column(name, spec["kind"], bool(spec.get("required", False)), bool(spec.get("pii", False)),
+               tuple(spec["aliases"]))
+        for name, spec in aliases_section.items()
+    ]
+
+
+def alias_lookup(columns: Sequence[Column]) -> dict[str, str]:
+    """Normalised header spelling -> canonical name (first column listing it wins)."""
+    out: dict[str, str] = {}
+    for col in columns:
+        for alias in col.aliases:
+            out.setdefault(normalise(alias), col.name)
+    return out
+
+
+def count_matches(row: Sequence[object], lookup: dict[str, str]) -> int:
+    """How many cells of a row are known header spellings."""
+    return sum(1 for v in row if v is not None and normalise(v) in lookup)
+
+
+def header_finder(columns: Sequence[Column], max_title_rows: int, min_matches: int):
+    """find_header(rows): index of the first row within max_title_rows (+1) with ≥ min_matches aliases."""
+    lookup = alias_lookup(columns)
+    needed = min(min_matches, len(columns))
+
+    def find_header(rows: Sequence[Sequence[object]]) -> int | None:
+        for i, row in enumerate(rows[: max_title_rows + 1]):
+            if count_matches(row, lookup) >= needed:
+                return i
+        return None
+
+    return find_header
+
+
+def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str) -> dict[str, int]:
+    """Canonical name -> position of its header; raises naming file/sheet/column when a required one is missing.
+
+    A canonical column matched by two headers keeps the first (leftmost) one.
+    """
+    lookup = alias_lookup(columns)
+    found: dict[str, int] = {}
+    for pos, header in enumerate(headers):
+        name = lookup.get(normalise(header))
+        if name is not None and name not in found:
+            found[name] = pos
+    for col in columns:
+        if col.required and col.name not in found:
+            raise IngestError(missing_column_message(where, col, headers))
+    return found
+
+
+def closest_header(col: Column, headers: Sequence[str]) -> str | None:
+    """The header present that is closest (difflib ratio) to any alias of the column."""
+    best, best_score = None, 0.0
+    for header in headers:
+        if str(header).startswith("_extra_"):
+            continue
+        for alias in col.aliases:
+            score = difflib.SequenceMatcher(None, normalise(alias), normalise(header)).ratio()
+            if score > best_score:
+                best, best_score = header, score
+    return best
+
+
+def missing_column_message(where: str, col: Column, headers: Sequence[str]) -> str:
+    """'<file>, sheet <s>: required column … not found …; closest header present: …'."""
+    suggestion = closest_header(col, headers)
+    hint = f"; closest header present: '{suggestion}'" if suggestion else ""
+    spellings = " / ".join(col.aliases)
+    return (f"{where}: required column '{col.name}' not found (expected a header among: {spellings})"
+            f"{hint}. Add the county's spelling to config/header_aliases.toml if it is the same column.")

@@ -1,0 +1,100 @@
+"""Small pure steps of the ingest stage: periods, label tables, column groups, frames for DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from pipelines.ingest.headers import Column, normalise
+
+PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+
+# registry columns that are not household fields although they sit in the household block
+HOUSEHOLD_SIZE_FIELDS = ("household_size", "household_size_annual")
+TRANSFER_ITEMS = (
+    "family_planning_transfer", "dibao_transfer", "tekun_transfer",
+    "pension_transfer", "eco_compensation_transfer", "other_transfer",
+)
+# identifying but not PII-flagged: never written to processed (contract §4)
+IDENTIFYING = ("household_id", "person_id")
+
+
+def period_end(period: str) -> dt.date:
+    """Quarter-end date of 'YYYYQn' (2020Q1 -> 2020-03-31)."""
+    m = PERIOD.match(period)
+    if not m:
+        raise ValueError(f"period {period!r}: expected YYYYQn, e.g. 2020Q2")
+    year, quarter = int(m.group(1)), int(m.group(2))
+    first_of_next = dt.date(year + quarter // 4, quarter % 4 * 3 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+def code_label_rows(code_labels: dict) -> list[tuple[str, str, str]]:
+    """(list_name, normalised label, code) for every label of every list in code_labels.toml."""
+    rows = []
+    for list_name, codes in code_labels.items():
+        for code, labels in codes.items():
+            for label in labels:
+                rows.append((list_name, normalise(label), code))
+    return sorted(set(rows))
+
+
+def sql_quote(text: str) -> str:
+    """Body of a SQL string literal (single quotes doubled)."""
+    return text.replace("'", "''")
+
+
+def fullwidth_class() -> str:
+    """Regex character class body matching full-width ASCII and the ideographic space."""
+    return "\uff01-\uff5e\u3000"
+
+
+def fullwidth_map() -> tuple[str, str]:
+    """(from, to) for translate(): full-width ASCII and ideographic/control white space -> ASCII."""
+    src = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\t\n\r"
+    dst = "".join(chr(c) for c in range(0x21, 0x7F)) + "    "
+    return sql_quote(src), sql_quote(dst)
+
+
+def household_fields(registry: Sequence[Column]) -> list[str]:
+    """Household-level registry columns: the household and income blocks, plus the size columns."""
+    names = [c.name for c in registry]
+    return [*HOUSEHOLD_SIZE_FIELDS, *names[names.index("household_type"):]]
+
+
+def income_columns(registry: Sequence[Column]) -> list[str]:
+    """The income block (wage_income … education_spending), yuan per year."""
+    names = [c.name for c in registry]
+    return names[names.index("wage_income"):]
+
+
+def raw_kept(columns: Sequence[Column]) -> list[str]:
+    """Columns whose raw text staging keeps beside the typed value (`<name>__raw`)."""
+    return [c.name for c in columns
+            if c.kind in ("int", "decimal", "yes_no") or c.kind.startswith(("code:", "codes:"))]
+
+
+def json_fields(columns: Sequence[Column], extra: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(key, SQL expression) of a quarantined row's non-identifying fields, raw text where kept."""
+    kept = set(raw_kept(columns))
+    out = [(c.name, f"{c.name}__raw" if c.name in kept else f"cast({c.name} as varchar)")
+           for c in columns if not c.pii and c.name not in IDENTIFYING]
+    return out + [(name, name) for name in extra]
+
+
+def positional_table(data, source_row: Sequence[int], file_id: int) -> pa.Table:
+    """A sheet's cells as an Arrow table of text columns c0…c<n-1> plus source_row and file_id."""
+    arrays = {f"c{i}": pa.array([None if v is None or v != v else str(v) for v in data.iloc[:, i].tolist()],
+                                pa.string())
+              for i in range(data.shape[1])}
+    arrays["source_row"] = pa.array(list(source_row), pa.int64())
+    arrays["file_id"] = pa.array([file_id] * len(source_row), pa.int32())
+    return pa.table(arrays)
+
+
+def merged_fill_rows(fills: Sequence[tuple[int, list[str]]]) -> list[tuple[int, str, str]]:
+    """(source_row, first header, all headers joined) per row that got merged-cell values."""
+    return [(row, headers[0], ", ".join(dict.fromkeys(headers))) for row, headers in fills]

@@ -1,0 +1,429 @@
+"""Ingest wiring: raw exports -> typed canonical tables (Parquet + DuckDB views) in processed_dir.
+
+discover raw files -> read each (readers.py, pandas only here, one file at a time; raw Parquet
+straight into DuckDB) -> map headers (headers.py) -> raw_<source> tables -> SQL files in sql/ in
+layer order -> Parquet per table and period -> views in povmon.duckdb -> atomic swap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from pipelines import config
+from pipelines.ingest import headers as hdr
+from pipelines.ingest import nodes, readers
+from pipelines.ingest.readers import IngestError
+
+SQL_DIR = Path(__file__).parent / "sql"
+SOURCES = ("registry", "pairing", "survey", "population")  # alias sections; population = reference
+KIND_DIRS = {"registry": "registry", "pairing": "pairing", "survey": "survey", "reference": "population"}
+SUFFIXES = {".csv", ".xlsx", ".dta", ".sav", ".parquet"}
+
+# SQL models in execution order; each file is one table
+MODELS = (
+    "stg_registry", "int_registry_dispositions", "int_registry_rows", "int_persons_loaded",
+    "int_households_reconciled", "persons", "households", "int_registry_findings",
+    "stg_pairing", "int_pairing_rows",
+    "stg_survey", "int_survey_rows",
+    "stg_population", "int_population_rows",
+    "pairings", "survey_households", "population", "regions",
+    "quarantine", "findings", "ingest_manifest",
+)
+# wide row-level intermediates stay views: materialising ~180 text columns per row is the
+# dominant cost at 10M persons; the narrow decisions they join are tables
+VIEWS = {"int_registry_rows", "int_persons_loaded", "int_pairing_rows", "int_survey_rows", "int_population_rows"}
+# output tables: partition column and sort keys (the rest of the columns break ties)
+OUTPUTS = {
+    "persons": ("period", ["person_key"]),
+    "households": ("period", ["household_key"]),
+    "pairings": ("period", ["household_key", "cadre_id"]),
+    "survey_households": ("period", ["survey_household_key"]),
+    "population": ("year", ["village_code"]),
+    "regions": (None, ["level", "code"]),
+    "quarantine": ("period", ["source_file", "sheet", "source_row", "reason"]),
+    "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
+    "ingest_manifest": ("period", ["source_file", "sheet"]),
+}
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # Hive/Spark/DuckDB spelling of a NULL partition value
+MEMORY_ENV = "POVMON_DUCKDB_MEMORY"
+BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw export found under raw_dir."""
+
+    path: Path
+    rel: str  # path relative to raw_dir, '/'-separated: the source_file in every table
+    source_kind: str  # registry | pairing | survey | reference
+    period: str | None
+
+
+def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
+    """raw/<kind>/<period>/… and raw/reference/… files, in path order (duplicates: earlier wins)."""
+    found = []
+    for kind in KIND_DIRS:
+        base = raw_dir / kind
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                           and not p.name.startswith(("~$", "."))):
+            rel = path.relative_to(raw_dir).as_posix()
+            period = None
+            if kind != "reference":
+                period = path.relative_to(base).parts[0]
+                if len(path.relative_to(base).parts) < 2 or not nodes.PERIOD.match(period):
+                    raise IngestError(f"{rel}: expected data/raw/{kind}/<YYYYQn>/<file>, got folder {period!r}")
+                if periods and period not in periods:
+                    continue
+            found.append(RawFile(path, rel, kind, period))
+    return sorted(found, key=lambda f: f.rel)
+
+
+class Ingest:
+    """One ingest run: a DuckDB work database in a build directory beside processed_dir."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        aliases = config.load_toml("header_aliases")
+        self.thresholds = config.load_toml("thresholds")["ingest"]
+        self.code_labels = config.load_toml("code_labels")
+        self.columns = {src: hdr.columns_of(aliases[src]) for src in SOURCES}
+        self.finders = {
+            src: hdr.header_finder(cols, self.thresholds["max_title_rows"], self.thresholds["min_header_matches"])
+            for src, cols in self.columns.items()
+        }
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_DIR), undefined=jinja2.StrictUndefined,
+                                      keep_trailing_newline=True)
+        self.context = self._context()
+        self.file_id = 0
+        self.batches: dict[tuple, dict] = {}
+
+    # ---- configuration as SQL context -------------------------------------------------------
+    def _context(self) -> dict:
+        fw, hw = nodes.fullwidth_map()
+        label_rows = nodes.code_label_rows(self.code_labels)
+        labels: dict[str, list[str]] = {}
+        multi: dict[str, dict[str, list[str]]] = {}
+        for list_name, label, code in label_rows:
+            labels.setdefault(list_name, []).append(nodes.sql_quote(label))
+            multi.setdefault(list_name, {}).setdefault(code, []).append(nodes.sql_quote(label))
+        reg = self.columns["registry"]
+        items = list(nodes.TRANSFER_ITEMS)
+
+        def col_dicts(cols):
+            return [dict(name=c.name, kind=c.kind, pii=c.pii) for c in cols]
+
+        all_cols = [c for cols in self.columns.values() for c in cols]
+        return dict(
+            fw=fw, hw=hw, fw_class=nodes.fullwidth_class(), labels=labels,
+            multi_labels={k: dict(sorted(v.items())) for k, v in multi.items()},
+            all_multi_labels={k: sorted(sum(v.values(), []), key=lambda s: (-len(s), s)) for k, v in multi.items()},
+            weights=(7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2),
+            household_fields=nodes.household_fields(reg),
+            income_columns=nodes.income_columns(reg),
+            income_may_be_negative=list(self.thresholds["income_may_be_negative"]),
+            income_denominator=self.thresholds["income_denominator"],
+            tolerance=float(self.thresholds["income_identity_tolerance"]),
+            transfer_items=items,
+            transfer_items_sum=" + ".join(f"coalesce({i}, 0)" for i in items),
+            raw_kept=nodes.raw_kept(all_cols),
+            pairing_cols=col_dicts(self.columns["pairing"]),
+            survey_cols=col_dicts(self.columns["survey"]),
+            sources=[
+                dict(name="registry", json_fields=nodes.json_fields(self.columns["registry"], ["household_key"])),
+                dict(name="pairing", json_fields=nodes.json_fields(self.columns["pairing"], ["household_key"])),
+                dict(name="survey", json_fields=nodes.json_fields(self.columns["survey"])),
+                dict(name="population", json_fields=nodes.json_fields(self.columns["population"])),
+            ],
+        )
+
+    def render(self, model: str, **extra) -> str:
+        ctx = dict(self.context, **extra)
+        src = model.removeprefix("stg_") if model.startswith("stg_") else None
+        if src in self.columns:
+            ctx["cols"] = [dict(name=c.name, kind=c.kind, pii=c.pii) for c in self.columns[src]]
+        elif "cols" not in ctx:
+            ctx["cols"] = [dict(name=c.name, kind=c.kind, pii=c.pii) for c in self.columns["registry"]]
+        return self.env.get_template(f"{model}.sql").render(**ctx)
+
+    # ---- setup ---------------------------------------------------------------------------------
+    def create_inputs(self) -> None:
+        con = self.con
+        con.execute("create table code_labels (list_name varchar, label varchar, code varchar)")
+        con.executemany("insert into code_labels values (?, ?, ?)", nodes.code_label_rows(self.code_labels))
+        con.execute("create table ingest_params as select ? as hash_key", [config.hash_key()])
+        regions = config.CONFIG_DIR / "regions"
+        for name in ("counties", "townships"):
+            con.execute(f"create table ref_{name} as select * from read_csv(?, all_varchar = true, header = true)",
+                        [str(regions / f"{name}.csv")])
+        meta = ("period varchar, period_end date, source_kind varchar, source_file varchar, file_id integer, "
+                "file_order integer, sheet varchar, source_row bigint, is_blank_row boolean, shift_fails integer, "
+                "shift_fixed_right integer, shift_fixed_left integer, is_shifted boolean")
+        for src, cols in self.columns.items():
+            con.execute(f"create table raw_{src} ({meta}, {', '.join(f'{c.name} varchar' for c in cols)})")
+        con.execute("create table raw_files (file_id integer, source_file varchar, source_kind varchar, "
+                    "period varchar, sha256 varchar, bytes bigint, encoding varchar, sheet varchar, header_row integer, "
+                    "period_end date, file_order integer)")
+        con.execute("create table raw_headers (file_id integer, column_key varchar, header varchar)")
+        con.execute("create table raw_merged_fills (file_id integer, source_row bigint, first_header varchar, headers varchar)")
+
+    # ---- loading raw files ---------------------------------------------------------------------
+    # Files are read one at a time (pandas at the edge), then batched by header layout: one SQL
+    # statement per layout (a county's format across periods), because planning the per-layout
+    # SQL (cleaning + column-shift test over ~90 columns) costs far more than running it.
+    def load_file(self, f: RawFile, file_order: int) -> None:
+        """Read one raw file; its sheets join the batch of their header layout."""
+        src = KIND_DIRS[f.source_kind]
+        digest, size = readers.file_digest(f.path)
+        suffix = f.path.suffix.lower()
+        finder = self.finders[src]
+        if suffix == ".parquet":
+            headers = [r[0] for r in self.con.execute(
+                "select name from parquet_schema(?) where num_children is null", [str(f.path)]).fetchall()]
+            found = hdr.map_headers(headers, self.columns[src], f.rel)
+            file_id = self._register_file(f, file_order, digest, size, None, None, 1, found, headers)
+            self._batch(src, headers, found, ("parquet", file_id, f.path), 0)
+            return
+        if suffix == ".csv":
+            sheets = [readers.read_csv(f.path, finder, f.rel)]
+        elif suffix == ".xlsx":
+            sheets = readers.read_xlsx(f.path, finder, f.rel)
+        elif suffix == ".dta":
+            sheets = [readers.read_dta(f.path, finder, f.rel)]
+        else:
+            sheets = [readers.read_sav(f.path, finder, f.rel)]
+        for sheet in sheets:
+            where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
+            headers = [str(h) for h in sheet.data.columns]
+            found = hdr.map_headers(headers, self.columns[src], where)
+            file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
+                                          sheet.header_row, found, headers)
+            if sheet.merged_fills:
+                rows = nodes.merged_fill_rows(sheet.merged_fills)
+                self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
+                                 [file_id, *(list(col) for col in zip(*rows))])
+            table = nodes.positional_table(sheet.data, sheet.source_row, file_id)
+            self._batch(src, headers, found, ("arrow", file_id, table), table.num_rows)
+
+    def _batch(self, src, headers, found, item, rows) -> None:
+        key = (src, tuple(headers))
+        batch = self.batches.setdefault(key, dict(found=found, items=[], rows=0))
+        batch["items"].append(item)
+        batch["rows"] += rows
+        if batch["rows"] >= BATCH_ROWS:
+            self._flush(key)
+
+    def flush_all(self) -> None:
+        for key in list(self.batches):
+            self._flush(key)
+
+    def _flush(self, key) -> None:
+        """One statement for every batched sheet of a layout: clean cells, then raw_file.sql."""
+        src, headers = key
+        batch = self.batches.pop(key)
+        arrow = [t for kind, _fid, t in batch["items"] if kind == "arrow"]
+        parquet = [(fid, path) for kind, fid, path in batch["items"] if kind == "parquet"]
+        selects = []
+        if arrow:
+            import pyarrow as pa
+
+            self.con.register("src_arrow", pa.concat_tables(arrow))
+            selects.append("select * from src_arrow")
+        if parquet:
+            self.con.execute("create or replace temp table src_paths (file_id integer, path varchar)")
+            self.con.executemany("insert into src_paths values (?, ?)", [(fid, str(p)) for fid, p in parquet])
+            files = ", ".join(f"'{nodes.sql_quote(str(p))}'" for _fid, p in parquet)
+            cols = ", ".join(f'cast(r."{h.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
+                             for i, h in enumerate(headers))
+            selects.append(f"select {cols}, r.file_row_number + 2 as source_row, p.file_id "
+                           f"from read_parquet([{files}], file_row_number = true, filename = true) as r "
+                           f"inner join src_paths as p on p.path = r.filename")
+        kinds = {c.name: c.kind for c in self.columns[src]}
+        mapped = [dict(name=n, pos=p, kind=kinds[n]) for n, p in sorted(batch["found"].items(), key=lambda kv: kv[1])]
+        typed = [c for c in mapped if c["kind"] in ("region_code", "id_number", "int", "decimal", "date", "yes_no")
+                 or c["kind"].startswith("code:")]
+        con = self.con
+        con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
+        con.execute(f"create or replace temp table src_file as {self.render('raw_cells', ncols=len(headers))}")
+        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers))
+        # the shift test is a long sum of CASE terms: common-subexpression search on it costs
+        # seconds of planning and saves nothing at run time
+        con.execute("set disabled_optimizers = 'common_subexpressions'")
+        try:
+            con.execute(
+                f"insert into raw_{src} by name select f.period, f.period_end, f.source_kind, f.source_file, "
+                f"f.file_order, f.sheet, r.* from ({sql}) as r inner join raw_files as f on f.file_id = r.file_id")
+        finally:
+            con.execute("reset disabled_optimizers")
+            con.execute("drop table src_file")
+            con.execute("drop view src_union")
+            if arrow:
+                con.unregister("src_arrow")
+
+    def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers) -> int:
+        self.file_id += 1
+        end = nodes.period_end(f.period) if f.period else None
+        self.con.execute("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         [self.file_id, f.rel, f.source_kind, f.period, digest, size, encoding, sheet, header_row,
+                          end, file_order])
+        self.con.execute("insert into raw_headers select ?, unnest(?), unnest(?)",
+                         [self.file_id, list(found), [headers[pos] for pos in found.values()]])
+        return self.file_id
+
+    # ---- models and outputs --------------------------------------------------------------------
+    def run_models(self) -> None:
+        for model in MODELS:
+            try:
+                kind = "view" if model in VIEWS else "table"
+                self.con.execute(f"create or replace {kind} {model} as {self.render(model)}")
+            except duckdb.Error as exc:
+                raise RuntimeError(f"ingest SQL model {model}.sql failed: {exc}") from exc
+
+    def write_outputs(self, out_dir: Path, periods: list[str]) -> dict[str, list[str]]:
+        """Parquet per table and partition (stable bytes: one thread, full ORDER BY), then views."""
+        con = self.con
+        con.execute("set threads = 1")
+        written: dict[str, list[str]] = {}
+        for table, (part, keys) in OUTPUTS.items():
+            columns = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+            rest = [c for c in columns if c not in keys and c != part]
+            order = ", ".join(f"{c} nulls first" for c in [*keys, *rest])
+            select_cols = ", ".join(c for c in columns if c != part)
+            values = [None] if part is None else [r[0] for r in con.execute(
+                f"select distinct {part} from {table} order by 1 nulls first").fetchall()]
+            if part == "period":  # every processed period gets a (maybe empty) partition
+                values = sorted(set(values) | set(periods), key=lambda v: (v is not None, v or ""))
+            if part and not values:
+                values = [None]
+            for value in values:
+                if part is None:
+                    rel = f"{table}/data.parquet"
+                    where = "true"
+                else:
+                    label = NULL_PARTITION if value is None else str(value)
+                    rel = f"{table}/{part}={label}/data.parquet"
+                    where = f"{part} is null" if value is None else f"cast({part} as varchar) = '{nodes.sql_quote(str(value))}'"
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"copy (select {select_cols} from {table} where {where} order by {order}) "
+                            f"to '{nodes.sql_quote(str(out_dir / rel))}' (format parquet, compression zstd, "
+                            f"row_group_size 1000000)")
+                written.setdefault(table, []).append(rel)
+        return written
+
+    def summary(self) -> dict:
+        con = self.con
+        counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in OUTPUTS}
+        reasons = dict(con.execute("select reason, count(*) from findings group by 1 order by 1").fetchall())
+        quarantined = dict(con.execute("select reason, count(*) from quarantine group by 1 order by 1").fetchall())
+        files = con.execute("select count(distinct source_file), sum(rows_read), sum(rows_loaded), "
+                            "sum(rows_quarantined) from ingest_manifest").fetchone()
+        periods = [r[0] for r in con.execute("select distinct period from raw_files where period is not null "
+                                             "order by 1").fetchall()]
+        return dict(rows=counts, quarantined=quarantined, findings=reasons, periods=periods,
+                    files=dict(count=files[0], rows_read=int(files[1] or 0), rows_loaded=int(files[2] or 0),
+                               rows_quarantined=int(files[3] or 0)))
+
+
+def write_views(db_path: Path, final_dir: Path, written: dict[str, list[str]]) -> None:
+    """povmon.duckdb: one view per table over the Parquet files at their final (absolute) place."""
+    con = duckdb.connect(str(db_path))
+    try:
+        for table, (part, _keys) in OUTPUTS.items():
+            if part is None:
+                source = f"read_parquet('{nodes.sql_quote(str(final_dir / table / 'data.parquet'))}')"
+            else:
+                glob = nodes.sql_quote(str(final_dir / table / "*" / "data.parquet"))
+                kind = "INTEGER" if part == "year" else "VARCHAR"
+                source = (f"read_parquet('{glob}', hive_partitioning = true, "
+                          f"hive_types = {{'{part}': {kind}}})")
+            con.execute(f"create view {table} as select * from {source}")
+    finally:
+        con.close()
+
+
+def _carry_over(old_dir: Path, out_dir: Path, done_periods: set[str]) -> None:
+    """Keep partitions of periods this run did not process (a run with --periods)."""
+    for table, (part, _k) in OUTPUTS.items():
+        if part != "period" or not (old_dir / table).is_dir():
+            continue
+        for sub in sorted((old_dir / table).iterdir()):
+            period = sub.name.split("=", 1)[-1]
+            if sub.is_dir() and nodes.PERIOD.match(period) and period not in done_periods \
+                    and not (out_dir / table / sub.name).exists():
+                shutil.copytree(sub, out_dir / table / sub.name)
+
+
+def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) -> dict:
+    """Ingest every raw file under raw_dir into processed_dir; returns a JSON-able summary."""
+    started = time.perf_counter()
+    raw_dir, processed_dir = Path(raw_dir).resolve(), Path(processed_dir).resolve()
+    processed_dir.parent.mkdir(parents=True, exist_ok=True)
+    build = processed_dir.parent / f".{processed_dir.name}.build-{os.getpid()}"
+    if build.exists():
+        shutil.rmtree(build)
+    out_dir = build / "out"
+    out_dir.mkdir(parents=True)
+    try:
+        files = discover(raw_dir, periods)
+        con = duckdb.connect()  # in memory; spills to temp_directory beyond memory_limit
+        try:
+            con.execute(f"set temp_directory = '{nodes.sql_quote(str(build / 'spill'))}'")
+            con.execute(f"set memory_limit = '{os.environ.get(MEMORY_ENV, '4GB')}'")
+            con.execute("set preserve_insertion_order = false")
+            con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
+            ingest = Ingest(con)
+            ingest.create_inputs()
+            timings = {}
+            mark = time.perf_counter()
+            for order, f in enumerate(files):
+                ingest.load_file(f, order)
+            ingest.flush_all()
+            timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
+            ingest.run_models()
+            timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
+            written = ingest.write_outputs(out_dir, sorted({f.period for f in files if f.period}))
+            timings["write"] = round(time.perf_counter() - mark, 2)
+            summary = ingest.summary()
+            summary["timings"] = timings
+        finally:
+            con.close()
+        if periods and processed_dir.is_dir():
+            _carry_over(processed_dir, out_dir, {f.period for f in files if f.period} | set(periods))
+        _swap(out_dir, processed_dir, build, written)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["processed_dir"] = str(processed_dir)
+    return summary
+
+
+def _swap(out_dir: Path, processed_dir: Path, build: Path, written: dict[str, list[str]]) -> None:
+    """Replace processed_dir by out_dir with renames on one filesystem; restore on failure.
+
+    DuckDB binds a view's files when it is created, so the views go in once the Parquet files
+    sit at their final place (absolute paths): povmon.duckdb is built under a temporary name
+    and renamed into place; if that fails the previous outputs come back.
+    """
+    old = build / "previous"
+    had_old = processed_dir.exists()
+    if had_old:
+        os.replace(processed_dir, old)
+    try:
+        os.replace(out_dir, processed_dir)
+        tmp_db = processed_dir / ".povmon.duckdb.tmp"
+        write_views(tmp_db, processed_dir, written)
+        os.replace(tmp_db, processed_dir / "povmon.duckdb")
+    except BaseException:
+        if processed_dir.exists() and had_old:
+            os.replace(processed_dir, build / "failed")
+        if had_old:
+            os.replace(old, processed_dir)
+        raise

@@ -1,0 +1,69 @@
+-- findings: loaded rows with issues (docs/data_contract.md §3). column_name is the header as
+-- written in the file; raw_value is never given for a PII column.
+{% import '_macros.sql' as m with context %}
+with
+
+registry as (
+    select * from int_registry_findings
+),
+
+pairing_loaded as (
+    select * from int_pairing_rows where reason is null
+),
+
+pairing as (
+    {{ m.unknown_label_findings(pairing_cols, 'pairing_loaded', 'cast(null as varchar)') }}
+),
+
+pairing_merged as (
+    select
+        p.period, p.source_kind, p.source_file, p.file_id, p.sheet, p.source_row,
+        'merged_cell_filled' as reason,
+        f.first_header as column_key,
+        'filled from merged cells: ' || f.headers as detail,
+        cast(null as varchar) as raw_value,
+        p.household_key,
+        cast(null as varchar) as person_key
+    from int_pairing_rows as p
+    inner join raw_merged_fills as f
+        on f.file_id = p.file_id and f.source_row = p.source_row
+    where p.reason is null
+),
+
+survey_loaded as (
+    select * from int_survey_rows where reason is null
+),
+
+survey as (
+    {{ m.unknown_label_findings(survey_cols, 'survey_loaded', 'cast(null as varchar)') }}
+),
+
+unioned as (
+    select * from registry
+    union all
+    select * from pairing
+    union all
+    select * from pairing_merged
+    union all
+    select * from survey
+),
+
+final as (
+    select
+        u.period,
+        u.source_kind,
+        u.source_file,
+        u.sheet,
+        u.source_row,
+        u.reason,
+        coalesce(h.header, u.column_key) as column_name,
+        u.detail,
+        u.raw_value,
+        u.household_key,
+        u.person_key
+    from unioned as u
+    left join raw_headers as h
+        on h.file_id = u.file_id and h.column_key = u.column_key
+)
+
+select * from final

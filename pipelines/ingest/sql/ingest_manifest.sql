@@ -1,0 +1,44 @@
+-- ingest_manifest: one row per raw file (and sheet); rows_read = rows_loaded + rows_quarantined.
+with
+
+files as (
+    select * from raw_files
+),
+
+quarantined as (
+    {%- for src in sources %}
+    select file_id, count(*) as n from int_{{ src.name }}_rows where reason is not null group by file_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+rows_read_by_file as (
+    {%- for src in sources %}
+    select file_id, count(*) as n from raw_{{ src.name }} group by file_id
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        f.source_file,
+        f.source_kind,
+        f.period,
+        f.sha256,
+        f.bytes,
+        f.encoding,
+        f.sheet,
+        f.header_row,
+        cast(coalesce(r.n, 0) as bigint) as rows_read,
+        cast(coalesce(r.n, 0) - coalesce(q.n, 0) as bigint) as rows_loaded,
+        cast(coalesce(q.n, 0) as bigint) as rows_quarantined
+    from files as f
+    left join rows_read_by_file as r on r.file_id = f.file_id
+    left join quarantined as q on q.file_id = f.file_id
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- One row per pairing raw row with its quarantine reason (NULL = loaded).
+{% import '_macros.sql' as m with context %}
+with
+
+staged as (
+    select
+        *,
+        {{ m.pseudonym('household:', 'household_id') }} as household_key
+    from stg_pairing
+),
+
+row_checks as (
+    select
+        *,
+        case
+            when is_blank_row then 'blank_row'
+            when is_shifted then 'column_shift'
+            when household_id is null or cadre_id is null then 'missing_key'
+        end as row_reason,
+        case
+            when is_blank_row or is_shifted then null
+            when household_id is null then 'household_id'
+            else 'cadre_id'
+        end as row_reason_column
+    from staged
+),
+
+ranked as (
+    select
+        *,
+        case when row_reason is null then row_number() over (
+            partition by period, (case when row_reason is null then household_key || '/' || cadre_id end)
+            order by file_order, source_row)
+        end as pair_rank
+    from row_checks
+),
+
+final as (
+    select
+        *,
+        -- a repeated (household, cadre) pair: not in the contract's list, see docs (duplicate_pairing)
+        coalesce(row_reason, case when pair_rank > 1 then 'duplicate_pairing' end) as reason,
+        case when row_reason is not null then row_reason_column when pair_rank > 1 then 'cadre_id' end as reason_column,
+        case when pair_rank > 1 then 'same household and cadre as an earlier row of this period' end as reason_detail
+    from ranked
+)
+
+select * from final

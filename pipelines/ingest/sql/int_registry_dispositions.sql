@@ -1,0 +1,76 @@
+-- One row per registry raw row: its quarantine reason (NULL = loaded), in the contract's order.
+-- Narrow on purpose (keys and reasons only): int_registry_rows joins it back to stg_registry.
+with
+
+staged as (
+    select * from stg_registry
+),
+
+regions_known as (
+    select code from ref_counties
+    union all
+    select code from ref_townships
+),
+
+row_checks as (
+    select
+        r.period,
+        r.file_id,
+        r.file_order,
+        r.source_row,
+        r.id18,
+        r.shift_fails,
+        r.village_code,
+        case
+            when r.is_blank_row then 'blank_row'
+            when r.is_shifted then 'column_shift'
+            when r.household_key_source is null then 'missing_key'
+            when r.person_id_present is null then 'missing_key'
+            when r.village_code is null then 'missing_village_code'
+            when length(r.village_code) <> 12 or translate(r.village_code, '0123456789', '') <> ''
+                or c.code is null or t.code is null then 'bad_village_code'
+        end as row_reason,
+        case
+            when r.is_blank_row or r.is_shifted then null
+            when r.household_key_source is null then 'household_id'
+            when r.person_id_present is null then 'person_id'
+            else 'village_code'
+        end as row_reason_column
+    from staged as r
+    left join regions_known as c on c.code = r.county_code
+    left join regions_known as t on t.code = r.township_code
+),
+
+duplicates as (
+    -- same ID (first 18 characters) already loaded for this period: files in path order, then rows
+    select
+        *,
+        case when row_reason is null and id18 is not null
+            then row_number() over (
+                partition by period, (case when row_reason is null then id18 end)
+                order by file_order, source_row)
+        end as id_rank,
+        case when row_reason is null and id18 is not null
+            then count(*) over (partition by period, (case when row_reason is null then id18 end))
+        end as id_count
+    from row_checks
+),
+
+final as (
+    select
+        file_id,
+        source_row,
+        id_rank,
+        id_count,
+        coalesce(row_reason, case when id_rank > 1 then 'duplicate_person' end) as reason,
+        case when row_reason is not null then row_reason_column
+             when id_rank > 1 then 'id_number' end as reason_column,
+        case
+            when row_reason = 'column_shift' then cast(shift_fails as varchar) || ' typed cells fail in place and parse one cell over'
+            when row_reason = 'bad_village_code' then 'village code ' || village_code || ' is not 12 digits of a known county/township'
+            when id_rank > 1 then 'same ID number as an earlier row of this period (first 18 characters)'
+        end as reason_detail
+    from duplicates
+)
+
+select * from final

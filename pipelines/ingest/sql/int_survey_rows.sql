@@ -1,0 +1,31 @@
+-- One row per survey raw row with its quarantine reason (NULL = loaded).
+{% import '_macros.sql' as m with context %}
+with
+
+staged as (
+    select
+        *,
+        {{ m.pseudonym('survey_household:', 'survey_household_id') }} as survey_household_key
+    from stg_survey
+),
+
+final as (
+    select
+        *,
+        case
+            when is_blank_row then 'blank_row'
+            when is_shifted then 'column_shift'
+            when survey_household_id is null then 'missing_key'
+            when village_code is null then 'missing_village_code'
+            when length(village_code) <> 12 or translate(village_code, '0123456789', '') <> '' then 'bad_village_code'
+        end as reason,
+        case
+            when survey_household_id is null then 'survey_household_id'
+            else 'village_code'
+        end as reason_column,
+        cast(null as varchar) as reason_detail,
+        cast(null as varchar) as household_key
+    from staged
+)
+
+select * from final

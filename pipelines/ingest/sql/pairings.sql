@@ -1,0 +1,34 @@
+-- pairings (period, household_key, cadre_id): 帮扶责任人 per household. Cadre contact details are
+-- public-duty data and kept; the household head's name and ID are not.
+with
+
+loaded as (
+    select * from int_pairing_rows
+    where reason is null
+),
+
+final as (
+    select
+        -- keys
+        period,
+        household_key,
+        cadre_id,
+        -- cadre
+        cadre_name,
+        cadre_sex,
+        cadre_phone,
+        cadre_unit,
+        cadre_affiliation,
+        cadre_rank,
+        cadre_political,
+        -- pairing
+        start_date,
+        end_date,
+        resident_team,
+        -- provenance
+        source_file,
+        source_row
+    from loaded
+)
+
+select * from final

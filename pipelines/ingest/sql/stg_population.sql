@@ -1,0 +1,33 @@
+-- population rows, typed: labels mapped to codes, yes/no resolved. Every raw row stays here.
+{% import '_macros.sql' as m with context %}
+with
+
+raw as (
+    select * from raw_population
+),
+
+tick_columns as (
+    {{ m.tick_columns(cols, 'raw') }}
+),
+
+final as (
+    select
+        -- provenance
+        r.period,
+        r.source_kind,
+        r.source_file,
+        r.file_id,
+        r.file_order,
+        r.sheet,
+        r.source_row,
+        r.is_blank_row,
+        r.is_shifted,
+        r.shift_fails,
+        -- typed columns
+        {{ m.typed_columns(cols, 'r') }}
+        r.file_id as _file_id
+    from raw as r
+    {{ m.label_joins(cols, 'r') }}
+)
+
+select * from final
