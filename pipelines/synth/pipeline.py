@@ -1,0 +1,331 @@
+"""`povmon synth`: wiring only. Builds the synthetic city chunk by chunk, writes data/raw and data/truth.
+
+Layout written under out_dir (docs/data_contract.md):
+  raw/registry/<period>/<county_code>_<county_name>_建档立卡人口_<period>.<ext>   (county formats)
+  raw/registry/<period>/<county_code>_<county_name>_part-<chunk>.parquet          (parquet mode)
+  raw/pairing/<period>/帮扶责任人结对_<period>[_part-<chunk>].csv
+  raw/survey/<period>/住户抽样调查_<period>.csv
+  raw/reference/农村户籍人口.csv
+  truth/defects.csv, events.csv, deprivations.csv, params.json (+ survey_frame.csv, pairing_issues.csv)
+Parquet mode (households above [run] auto_parquet_above, or fmt="parquet") plants no defects and
+no deprivations: its truth files carry headers and events only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines import config
+from pipelines.synth import defects, dynamics, exports, population, writers
+
+RAW_KINDS = ("registry", "pairing", "survey", "reference")
+DEFECT_COLUMNS = ["defect_id", "kind", "period", "file", "sheet", "source_row", "column", "household_id",
+                  "person_id", "expected_reason", "expected_disposition"]
+DEPRIVATION_COLUMNS = ["period", "household_id", "criterion", "person_id", "detail", "edge_case", "deprived"]
+EVENT_COLUMNS = ["period", "household_id", "event", "cause"]
+
+
+# ---------------------------------------------------------------- small steps
+
+
+def load_settings() -> dict:
+    """All configuration the generator reads."""
+    return {"synth": config.load_toml("synth"), "thresholds": config.load_toml("thresholds"),
+            "lines": config.load_toml("lines"), "aliases": config.load_toml("header_aliases"),
+            "counties": pd.read_csv(config.CONFIG_DIR / "regions" / "counties.csv", dtype=str),
+            "townships": pd.read_csv(config.CONFIG_DIR / "regions" / "townships.csv", dtype=str)}
+
+
+def resolve_format(fmt: str, households: int, cfg: dict) -> str:
+    if fmt == "auto":
+        return "county" if households <= cfg["run"]["auto_parquet_above"] else "parquet"
+    if fmt not in ("county", "parquet"):
+        raise ValueError(f"fmt must be auto, county or parquet, not {fmt!r}")
+    return fmt
+
+
+def resolve_periods(periods: list[str] | None, all_p: list[str]) -> list[str]:
+    chosen = list(all_p) if not periods else list(periods)
+    unknown = [p for p in chosen if p not in all_p]
+    if unknown:
+        raise ValueError(f"periods {unknown} outside the configured range {all_p[0]}..{all_p[-1]}")
+    return sorted(set(chosen), key=all_p.index)
+
+
+def clear_outputs(out_dir: Path) -> None:
+    """Remove what a previous run wrote (raw registry/pairing/survey/reference and truth)."""
+    for kind in RAW_KINDS:
+        shutil.rmtree(out_dir / "raw" / kind, ignore_errors=True)
+    shutil.rmtree(out_dir / "truth", ignore_errors=True)
+
+
+def chunk_sizes(total: int, chunk: int) -> list[int]:
+    return [min(chunk, total - s) for s in range(0, total, chunk)] or [0]
+
+
+def registry_path(out_dir: Path, period: str, code: str, name: str, ext: str, chunk: int | None) -> Path:
+    stem = f"{code}_{name}_part-{chunk:05d}" if chunk is not None else f"{code}_{name}_建档立卡人口_{period}"
+    return out_dir / "raw" / "registry" / period / f"{stem}.{ext}"
+
+
+def write_truth_csv(rows, columns: list[str], path: Path) -> Path:
+    frame = pd.DataFrame(rows, columns=columns)
+    return writers.write_csv(frame, path, "utf-8")
+
+
+# ---------------------------------------------------------------- per quarter
+
+
+def quarter_state(ctx: dict, p: int, period: str, settings: dict, prev_monitoring) -> dict:
+    """Person state, incomes, spending and monitoring of one quarter for one chunk."""
+    cfg, lines = settings["synth"], settings["lines"]
+    hh, persons, plan, vil = ctx["hh"], ctx["persons"], ctx["plan"], ctx["villages"]
+    end = dynamics.period_end(period)
+    year = int(period[:4])
+    state = dynamics.person_state(persons, persons, p, end, plan.ill_from, cfg)
+    pc = dynamics.target_per_capita(hh, plan, p, year, cfg, lines)
+    poor = np.isin(plan.status[p], [dynamics.POOR, dynamics.RETURNED])
+    shock = period in cfg["shocks"]["migrant_shock_periods"]
+    mountain = vil["mountain"].to_numpy()[hh["village"].to_numpy()]
+    income = dynamics.household_incomes(hh, state, persons["hh"].to_numpy(), pc, poor, shock, mountain, cfg)
+    spend = dynamics.spending(state, persons, persons["hh"].to_numpy(), len(hh), cfg)
+    active = period >= cfg["poverty"]["monitoring_from"]
+    mline = dynamics.line_value(lines, "national", year) * lines["monitoring"]["factor"]
+    mon = dynamics.monitoring_category(plan, p, income["per_capita_net_income"].to_numpy(), mline, active)
+    return {**ctx, "p": p, "period": period, "state": state, "income": income, "spend": spend, "monitoring": mon,
+            "shock": shock, "prev_monitoring": prev_monitoring}
+
+
+def quarter_events(q: dict, p: int) -> list[tuple]:
+    """Vectorised events of a quarter: migrant income shock, relocation settled, monitoring in/out."""
+    hh, period = q["hh"], q["period"]
+    ids = hh["household_id"].to_numpy()
+    out = []
+    if q["shock"]:
+        out += [(period, h, "migrant_income_shock", "epidemic") for h in ids[q["income"]["migrants"].to_numpy() > 0]]
+    if p == 2:
+        out += [(period, h, "relocated", "") for h in ids[hh["relocation_unsettled"].to_numpy()]]
+    prev, now = q["prev_monitoring"], q["monitoring"]
+    if prev is not None:
+        out += [(period, h, "entered_monitoring", c) for h, c in zip(ids[(prev == "") & (now != "")], now[(prev == "") & (now != "")])]
+        out += [(period, h, "left_monitoring", "") for h in ids[(prev != "") & (now == "")]]
+    return out
+
+
+def survey_matches(q: dict, design_keys: pd.DataFrame) -> pd.DataFrame:
+    """Registry households of this chunk sitting in a sampled survey slot (size, income, registered)."""
+    hh = q["hh"]
+    serial = pd.Series(hh["household_id"]).str[12:].astype(int).to_numpy()
+    table = pd.DataFrame({"village": hh["village"].to_numpy(), "slot": serial - 1,
+                          "size_matched": q["income"]["size"].to_numpy(),
+                          "pc_cents": q["income"]["per_capita_net_income"].to_numpy(),
+                          "registered": q["plan"].registered[q["p"]]})
+    return table.merge(design_keys, on=["village", "slot"], how="inner")
+
+
+def county_layouts(settings: dict, fmt_mode: str) -> dict:
+    """Per county: file format, headers, yes/no style, title, merged."""
+    cfg, aliases = settings["synth"], settings["aliases"]["registry"]
+    cols = cfg["layout"]["registry_columns"]
+    out = {}
+    for code, name in zip(settings["counties"]["code"], settings["counties"]["name"]):
+        spec = cfg["counties"][code] if fmt_mode == "county" else {"format": "parquet", "header_variant": "standard",
+                                                                    "yes_no": "shi_fou"}
+        out[code] = {"name": name, "format": spec["format"], "title": spec.get("title"), "merged": spec.get("merged", False),
+                     "headers": exports.header_map(cols, aliases, cfg["header_variants"].get(spec["header_variant"], {})),
+                     "style": cfg["yes_no_styles"][spec["yes_no"]], "header_variant": spec["header_variant"],
+                     "yes_no": spec["yes_no"]}
+    return out
+
+
+def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path, settings: dict) -> list[dict]:
+    """Write one county's registry file; returns the truth rows of its planted defects."""
+    cfg = settings["synth"]
+    cols = cfg["layout"]["registry_columns"]
+    yn = exports.yes_no_columns(settings["aliases"]["registry"])
+    table = exports.layout_frame(frame, cols, layout["headers"], yn, layout["style"])
+    kinds = frame["_kind"].to_numpy() if "_kind" in frame else np.full(len(frame), "")
+    shift_at = list(table.columns).index(layout["headers"][cfg["defects"]["shift_from"]])
+    values = table.to_numpy(dtype=object)
+    for i in np.flatnonzero(kinds == "column_shift"):
+        values[i] = defects.shift_row(list(values[i]), shift_at)
+    table = pd.DataFrame(values, columns=table.columns)
+    merge_cols = [layout["headers"][c] for c in cfg["defects"]["merged_columns"]] if layout["merged"] else None
+    groups = frame["_merge"].to_numpy(dtype=object) if merge_cols and "_merge" in frame else None
+    writers.write_export(table, path, layout["format"], title=layout["title"], merge_columns=merge_cols,
+                         merge_groups=groups)
+    first = writers.first_data_row(layout["format"], layout["title"])
+    rel = path.relative_to(out_dir / "raw").as_posix()
+    rows = []
+    for i in np.flatnonzero(kinds != ""):
+        col = "|".join(layout["headers"][c] for c in frame["_column"].iat[i].split("|"))
+        rows.append({"defect_id": frame["_defect_id"].iat[i], "kind": kinds[i], "period": period, "file": rel,
+                     "sheet": "Sheet1" if layout["format"] == "xlsx" else "", "source_row": first + i, "column": col,
+                     "household_id": frame["household_id"].iat[i], "person_id": frame["person_id"].iat[i],
+                     "expected_reason": kinds[i], "expected_disposition": defects.DEFECT_REASONS[kinds[i]]})
+    return rows
+
+
+def write_pairing(q: dict, pool: pd.DataFrame, out_dir: Path, chunk: int | None, settings: dict, rng) -> tuple[Path, pd.DataFrame]:
+    cfg, aliases = settings["synth"], settings["aliases"]["pairing"]
+    frame, issues = exports.pairing_frame(q, pool, dynamics.period_end(q["period"]), rng)
+    cols = cfg["layout"]["pairing_columns"]
+    headers = {c: aliases[c]["aliases"][0] for c in cols}
+    headers["cadre_name"] = "帮扶责任人姓名"
+    suffix = f"_part-{chunk:05d}" if chunk is not None else ""
+    path = out_dir / "raw" / "pairing" / q["period"] / f"帮扶责任人结对_{q['period']}{suffix}.csv"
+    writers.write_export(frame[cols].rename(columns=headers), path, "csv-utf8-bom")
+    return path, issues.assign(period=q["period"])
+
+
+# ---------------------------------------------------------------- the run
+
+
+@contextlib.contextmanager
+def object_strings():
+    """Keep text columns as numpy object arrays while generating (pandas 3 would convert every text
+    column to Arrow strings and back at each step: 3-5x slower on city-size frames). The option is
+    deprecated in pandas 3 and gone in 4: then this is a no-op and only speed differs."""
+
+    def set_quietly(value):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            previous = pd.get_option("future.infer_string")
+            pd.set_option("future.infer_string", value)
+            return previous
+
+    try:
+        previous = set_quietly(False)
+    except (KeyError, pd.errors.OptionError):
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            set_quietly(previous)
+
+
+def run(out_dir: Path, households: int, seed: int, periods: list[str] | None, fmt: str = "auto") -> dict:
+    """Generate the synthetic city into out_dir/raw and out_dir/truth; returns a JSON-able summary."""
+    with object_strings():
+        return _run(out_dir, households, seed, periods, fmt)
+
+
+def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, fmt: str) -> dict:
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    settings = load_settings()
+    cfg = settings["synth"]
+    all_p = dynamics.all_periods(settings["thresholds"]["periods"]["first"], settings["thresholds"]["periods"]["last"])
+    wanted = resolve_periods(periods, all_p)
+    mode = resolve_format(fmt, households, cfg)
+    clear_outputs(out_dir)
+    county_codes = list(settings["counties"]["code"])
+    layouts = county_layouts(settings, mode)
+    villages = population.build_villages(settings["townships"], settings["counties"], cfg, np.random.default_rng([seed, 0]))
+    n_marginal = int(round(households * cfg["city"]["marginal_share"]))
+    rural = exports.rural_frame(villages, households + n_marginal, cfg, np.random.default_rng([seed, 1]))
+    design = exports.survey_design(villages, rural, cfg, np.random.default_rng([seed, 2]))
+    counters = population.new_counters(len(villages), len(county_codes))
+    ref_date = np.datetime64(cfg["run"]["reference_date"])
+    chunk_h = households if mode == "county" else cfg["run"]["parquet_chunk_households"]
+    sizes = chunk_sizes(households, chunk_h)
+    digits = max(cfg["city"]["household_serial_digits"], len(str(int((households + n_marginal) * 0.05) + 1)))
+    scarce = set(villages.loc[villages["scarce_area"], "village_code"])
+    seasonal = set(villages.loc[villages["seasonal_shortage"], "village_code"])
+    truth = {"defects": [], "deprivations": [], "events": [], "pairing": [], "matches": {p: [] for p in wanted}}
+    files, persons_by_p, households_by_p = [], dict.fromkeys(wanted, 0), dict.fromkeys(wanted, 0)
+    registry_per_village = np.zeros(len(villages), dtype=np.int64)
+    design_keys = design[["village", "slot"]]
+    for c, n_reg in enumerate(sizes):
+        rng = np.random.default_rng([seed, 10, c])
+        n_marg = int(round(n_reg * cfg["city"]["marginal_share"]))
+        hh, persons = population.build_population(n_reg, n_marg, villages, county_codes, cfg, rng, counters, digits, ref_date)
+        registry_per_village += np.bincount(hh["village"].to_numpy(), minlength=len(villages))
+        plan = dynamics.simulate_status(hh, persons, all_p, cfg, rng)
+        edges = (defects.plant_edge_births(hh, persons, plan, all_p, cfg, county_codes, counters, rng)
+                 if mode == "county" else {})
+        ids = hh["household_id"].to_numpy()
+        truth["events"] += [(p, ids[h], e, cause) for p, h, e, cause in plan.events if p in wanted]
+        per_county = np.bincount(hh["county_idx"], weights=hh["registered"], minlength=len(county_codes))
+        pool = exports.cadre_pool(county_codes, [layouts[k]["name"] for k in county_codes], per_county, c, cfg,
+                                  np.random.default_rng([seed, 20, c]))
+        ctx = {"hh": hh, "persons": persons, "villages": villages, "plan": plan, "cfg": cfg}
+        prev = None
+        for p, period in enumerate(all_p):
+            q = quarter_state(ctx, p, period, settings, prev)
+            prev = q["monitoring"]
+            if period not in wanted:
+                continue
+            truth["events"] += quarter_events(q, p)
+            truth["matches"][period].append(survey_matches(q, design_keys))
+            frame = exports.registry_frame(q)
+            frame["_county"] = villages["county_code"].to_numpy()[hh["village"].to_numpy()][frame["_hh"].to_numpy()]
+            prng = np.random.default_rng([seed, 30, c, p])
+            if mode == "county":
+                frame, dep_rows, used = defects.plant_deprivations(frame, period, edges.get(period, []), cfg,
+                                                                   settings["thresholds"], scarce, seasonal, prng)
+                truth["deprivations"] += dep_rows
+                merged = next((k for k, v in layouts.items() if v["merged"]), None)
+                frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng)
+            persons_by_p[period] += int((frame["_person"] >= 0).sum())
+            households_by_p[period] += int(q["income"]["size"].gt(0).sum())
+            for code in county_codes:
+                lay = layouts[code]
+                sub = frame[frame["_county"] == code].reset_index(drop=True)
+                path = registry_path(out_dir, period, code, lay["name"], writers.EXTENSIONS[lay["format"]],
+                                     c if mode == "parquet" else None)
+                truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings)
+                files.append(path)
+            path, issues = write_pairing(q, pool, out_dir, c if mode == "parquet" else None, settings, prng)
+            files.append(path)
+            truth["pairing"].append(issues)
+        del hh, persons, plan, ctx
+    aliases = settings["aliases"]
+    for period in wanted:
+        matched = pd.concat(truth["matches"][period], ignore_index=True)
+        frame = exports.survey_frame(design, matched, int(period[:4]), cfg)
+        cols = cfg["layout"]["survey_columns"]
+        path = out_dir / "raw" / "survey" / period / f"住户抽样调查_{period}.csv"
+        writers.write_export(frame[cols].rename(columns={c: aliases["survey"][c]["aliases"][0] for c in cols}), path, "csv-utf8-bom")
+        files.append(path)
+    ref = exports.population_reference(villages, rural, registry_per_village)
+    cols = cfg["layout"]["population_columns"]
+    path = out_dir / "raw" / "reference" / "农村户籍人口.csv"
+    writers.write_export(ref[cols].rename(columns={c: aliases["population"][c]["aliases"][0] for c in cols}), path, "csv-utf8-bom")
+    files.append(path)
+    truth_dir = out_dir / "truth"
+    write_truth_csv(truth["defects"], DEFECT_COLUMNS, truth_dir / "defects.csv")
+    write_truth_csv(truth["deprivations"], DEPRIVATION_COLUMNS, truth_dir / "deprivations.csv")
+    events = pd.DataFrame(truth["events"], columns=EVENT_COLUMNS)
+    events["_p"] = events["period"].map(all_p.index)
+    events = events.sort_values(["_p", "event", "household_id"], kind="stable").drop(columns="_p")
+    write_truth_csv(events, EVENT_COLUMNS, truth_dir / "events.csv")
+    pairing = pd.concat(truth["pairing"], ignore_index=True) if truth["pairing"] else pd.DataFrame(columns=["period", "household_id", "issue"])
+    write_truth_csv(pairing[["period", "household_id", "issue"]], ["period", "household_id", "issue"], truth_dir / "pairing_issues.csv")
+    frame_truth = design.groupby(["county_code", "village_code", "village"], as_index=False).size()
+    frame_truth["rural_households"] = np.maximum(rural["rural_households"].to_numpy(), registry_per_village)[frame_truth["village"]]
+    write_truth_csv(frame_truth[["county_code", "village_code", "rural_households", "size"]].rename(columns={"size": "sampled"}),
+                    ["county_code", "village_code", "rural_households", "sampled"], truth_dir / "survey_frame.csv")
+    params = {
+        "seed": seed, "households": households, "marginal_households": n_marginal, "periods": wanted, "mode": mode,
+        "rural_households_total": int(np.maximum(rural["rural_households"].to_numpy(), registry_per_village).sum()),
+        "formats": {k: {"name": v["name"], "format": v["format"], "header_variant": v["header_variant"],
+                        "yes_no": v["yes_no"], "title": v["title"], "merged": v["merged"]} for k, v in layouts.items()},
+        "merged_columns": cfg["defects"]["merged_columns"] if mode == "county" else [],
+        "defects_planted": mode == "county", "deprivations_planted": mode == "county",
+    }
+    params_path = truth_dir / "params.json"
+    writers._atomic(params_path, lambda tmp: tmp.write_text(json.dumps(params, ensure_ascii=False, indent=2), encoding="utf-8"))
+    return {"out_dir": str(out_dir), "mode": mode, "files_written": len(files) + 6,
+            "persons": persons_by_p, "households": households_by_p,
+            "defects": len(truth["defects"]), "deprivations": len(truth["deprivations"]), "events": len(events),
+            "seconds": round(time.perf_counter() - started, 1)}
