@@ -1,13 +1,15 @@
 # povmon — the analyst's vocabulary. `make help` lists the verbs.
-# File targets do the work (so a rerun with nothing new does nothing); phony targets are verbs.
+# Outputs are real files per quarter (pattern rules), so a rerun with nothing new does nothing;
+# phony targets are only the verbs. Q selects the quarter (default 2020Q2).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules
+.SECONDARY:
 
-# uv (pinned) is bootstrapped into .tools/ from PyPI unless one is already on PATH
+# uv (pinned) is bootstrapped into .tools/ from PyPI unless one is already on the PATH
 UV_VERSION := 0.13.9
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 VENV := .venv
@@ -16,18 +18,35 @@ POVMON := $(VENV)/bin/povmon
 DATA ?= data
 RAW := $(DATA)/raw
 PROCESSED := $(DATA)/processed
+REPORTS ?= reports
 HOUSEHOLDS ?= 20000
 SEED ?= 20201231
 Q ?= 2020Q2
+QUARTERS := 2019Q4 2020Q1 2020Q2 2020Q3 2020Q4
+# the quarter before Q (the ledger's status and the transitions compare with it)
+PREV = $(shell q=$(1); y=$${q%Q*}; n=$${q#*Q}; if [ "$$n" = 1 ]; then echo $$((y-1))Q4; else echo $${y}Q$$((n-1)); fi)
+EQ := =
+# a stage's file for a quarter: $(call part,table,quarter)
+part = $(PROCESSED)/$(1)/period$(EQ)$(2)/data.parquet
 
-SRC := $(shell find pipelines config -type f \( -name '*.py' -o -name '*.sql' -o -name '*.toml' -o -name '*.csv' \) 2>/dev/null)
-SYNTH_SRC := $(shell find pipelines/synth -name '*.py' 2>/dev/null) pipelines/idcard.py config/synth.toml
+src = $(shell find $(1) -type f \( -name '*.py' -o -name '*.sql' -o -name '*.j2' \) 2>/dev/null)
+COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py)
+SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml config/regions/townships.csv
+INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) config/header_aliases.toml config/code_labels.toml config/thresholds.toml
+CRITERIA_SRC := $(call src,pipelines/criteria) config/thresholds.toml
+VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expectations/*.json) config/validate.toml gx/great_expectations.yml
+MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.toml config/lines.toml
+RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/lines.toml
+REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
 
-.PHONY: help env demo synth ingest test bench lab clean
+MANIFEST := $(PROCESSED)/ingest_manifest/data.parquet
+
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly test bench lab clean
 
 help: ## list the verbs
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
+# ---- environment -------------------------------------------------------------------------------
 .tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -38,36 +57,70 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 env: $(STAMP) ## create the Python environment (.venv) from the lock file
 
+system-deps: ## Debian packages for PNG figures and the page test: chromium + a CJK font (needs root)
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk'; then \
+	  echo "chromium and a CJK font are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	else \
+	  echo "note: install chromium and fonts-wqy-microhei for PNG figures; HTML and xlsx reports work without them"; \
+	fi
+
+# ---- data --------------------------------------------------------------------------------------
 $(RAW)/.synth-done: $(STAMP) $(SYNTH_SRC)
 	$(POVMON) synth --out $(DATA) --households $(HOUSEHOLDS) --seed $(SEED)
 	@touch $@
 
 synth: $(RAW)/.synth-done ## generate the synthetic sample city into data/raw (HOUSEHOLDS=20000 SEED=...)
 
-$(PROCESSED)/povmon.duckdb: $(RAW)/.synth-done $(SRC)
+$(MANIFEST): $(RAW)/.synth-done $(INGEST_SRC)
 	$(POVMON) ingest --raw $(RAW) --processed $(PROCESSED)
 
-ingest: $(STAMP) ## raw exports in data/raw -> canonical tables in data/processed
+ingest: $(STAMP) ## raw exports in data/raw -> canonical tables in data/processed (every quarter found)
 	$(POVMON) ingest --raw $(RAW) --processed $(PROCESSED)
 
-demo: $(PROCESSED)/povmon.duckdb ## set up, generate the sample city, run every stage, say where results are
+# One explicit rule per quarter and stage (make will not chain a pattern rule into itself, and
+# validate / risk for Q read Q-1: the ledger's 新发现 / 持续 / 已整改 and the transitions).
+prev_part = $(if $(filter $(call PREV,$(2)),$(QUARTERS)),$(call part,$(1),$(call PREV,$(2))))
+define quarter_rules
+$$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call prev_part,problems,$(1))
+	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS)
+$$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC)
+	$(POVMON) measures --period $(1) --processed $(PROCESSED)
+$$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call prev_part,risk,$(1))
+	$(POVMON) risk --period $(1) --processed $(PROCESSED)
+$(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,$(1)) $$(call part,risk,$(1)) $(REPORT_SRC)
+	$(POVMON) report --period $(1) --processed $(PROCESSED) --out $(REPORTS)/$(1)
+endef
+$(foreach q,$(QUARTERS),$(eval $(call quarter_rules,$(q))))
+
+validate: $(call part,problems,$(Q)) ## data-quality gate + 两不愁三保障 checks for Q: Data Docs, problem ledger
+measures: $(call part,measures,$(Q)) ## incidence, FGT with survey SEs, multidimensional index for Q
+risk: $(call part,risk,$(Q)) ## risk levels, categories, transitions, assistance gaps for Q
+quarterly: $(REPORTS)/$(Q)/summary.html ## quarterly summary for Q (Q=2020Q2): reports/Q/summary.html, .xlsx, figures
+	@echo "quarterly summary: $(REPORTS)/$(Q)/summary.html, $(REPORTS)/$(Q)/summary.xlsx, $(REPORTS)/$(Q)/figures/"
+
+demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate the sample city, run every stage, say where results are
 	@echo
-	@echo "povmon demo done."
-	@echo "  raw exports (synthetic, git-ignored):  $(RAW)/"
-	@echo "  canonical tables (Parquet):            $(PROCESSED)/<table>/period=<quarter>/data.parquet"
-	@echo "  warehouse for notebooks and SQL:       $(PROCESSED)/povmon.duckdb"
-	@echo "  quarantined rows and ingest manifest:  tables quarantine, findings, ingest_manifest"
+	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, $(firstword $(QUARTERS))–$(lastword $(QUARTERS)))."
+	@echo "  raw exports (synthetic, git-ignored):   $(RAW)/  (truth of planted defects: $(DATA)/truth/)"
+	@echo "  canonical and stage tables (Parquet):   $(PROCESSED)/<table>/period=<quarter>/data.parquet"
+	@echo "  warehouse for notebooks and SQL:        $(PROCESSED)/povmon.duckdb"
+	@echo "  quarterly summaries:                    $(REPORTS)/<quarter>/summary.html, summary.xlsx, figures/"
+	@echo "  problem ledgers (问题清单) per county:   $(REPORTS)/<quarter>/问题清单/"
+	@echo "  Data Docs:                              $(REPORTS)/<quarter>/data_docs/index.html"
+	@echo "  notebooks:                              make lab"
 
+# ---- verbs -------------------------------------------------------------------------------------
 test: $(STAMP) ## run the test suite (what CI runs)
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP) ## benchmarks: ingest at 100k/1M/10M persons (BENCH_SIZES=...), as ratios and peak memory
+bench: $(STAMP) ## benchmarks (BENCH_SIZES=100000,1000000,10000000): ratios against a baseline, peak memory
 	$(VENV)/bin/python -m pipelines.bench
 
-lab: $(STAMP) ## open JupyterLab on the notebooks
+lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(DATA)/truth
+	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(DATA)/truth $(REPORTS) cards
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
-	rm -rf reports
