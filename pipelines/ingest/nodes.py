@@ -1,16 +1,13 @@
-"""Small pure steps of the ingest stage: periods, label tables, column groups, frames for DuckDB."""
+"""Small pure steps of the ingest stage: label tables, column groups, frames for DuckDB."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Sequence
 
 import pyarrow as pa
 
 from pipelines.ingest.headers import Column, normalise
-
-PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+from pipelines.warehouse import sql_escape
 
 # registry columns that are not household fields although they sit in the household block
 HOUSEHOLD_SIZE_FIELDS = ("household_size", "household_size_annual")
@@ -20,16 +17,6 @@ TRANSFER_ITEMS = (
 )
 # identifying but not PII-flagged: never written to processed (contract §4)
 IDENTIFYING = ("household_id", "person_id")
-
-
-def period_end(period: str) -> dt.date:
-    """Quarter-end date of 'YYYYQn' (2020Q1 -> 2020-03-31)."""
-    m = PERIOD.match(period)
-    if not m:
-        raise ValueError(f"period {period!r}: expected YYYYQn, e.g. 2020Q2")
-    year, quarter = int(m.group(1)), int(m.group(2))
-    first_of_next = dt.date(year + quarter // 4, quarter % 4 * 3 + 1, 1)
-    return first_of_next - dt.timedelta(days=1)
 
 
 def code_label_rows(code_labels: dict) -> list[tuple[str, str, str]]:
@@ -42,11 +29,6 @@ def code_label_rows(code_labels: dict) -> list[tuple[str, str, str]]:
     return sorted(set(rows))
 
 
-def sql_quote(text: str) -> str:
-    """Body of a SQL string literal (single quotes doubled)."""
-    return text.replace("'", "''")
-
-
 def fullwidth_class() -> str:
     """Regex character class body matching full-width ASCII and the ideographic space."""
     return "\uff01-\uff5e\u3000"
@@ -56,7 +38,7 @@ def fullwidth_map() -> tuple[str, str]:
     """(from, to) for translate(): full-width ASCII and ideographic/control white space -> ASCII."""
     src = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\t\n\r"
     dst = "".join(chr(c) for c in range(0x21, 0x7F)) + "    "
-    return sql_quote(src), sql_quote(dst)
+    return sql_escape(src), sql_escape(dst)
 
 
 def household_fields(registry: Sequence[Column]) -> list[str]:

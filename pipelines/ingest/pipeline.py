@@ -2,7 +2,13 @@
 
 discover raw files -> read each (readers.py, pandas only here, one file at a time; raw Parquet
 straight into DuckDB) -> map headers (headers.py) -> raw_<source> tables -> SQL files in sql/ in
-layer order -> Parquet per table and period -> views in povmon.duckdb -> atomic swap.
+layer order -> Parquet per table and partition in a build directory beside processed_dir -> swap
+ingest's own table directories in -> views in povmon.duckdb (pipelines.warehouse.refresh_views).
+
+Ingest owns the tables in OUTPUTS and nothing else under processed_dir: other stages' tables,
+povmon.duckdb's other views and data/processed/.gitkeep stay. A run replaces the partitions of the
+quarters it read (and the whole of regions, population and the `reference` partitions, which come
+from config and data/raw/reference, read every run); partitions of other quarters are kept.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import config
+from pipelines import config, warehouse
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import nodes, readers
 from pipelines.ingest.readers import IngestError
+from pipelines.periods import Period, is_period
 
 SQL_DIR = Path(__file__).parent / "sql"
 SOURCES = ("registry", "pairing", "survey", "population")  # alias sections; population = reference
@@ -49,9 +56,9 @@ OUTPUTS = {
     "regions": (None, ["level", "code"]),
     "quarantine": ("period", ["source_file", "sheet", "source_row", "reason"]),
     "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
-    "ingest_manifest": ("period", ["source_file", "sheet"]),
+    "ingest_manifest": (None, ["source_file", "sheet"]),  # small, one row per file: not partitioned
 }
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # Hive/Spark/DuckDB spelling of a NULL partition value
+REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
 MEMORY_ENV = "POVMON_DUCKDB_MEMORY"
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
 
@@ -79,7 +86,7 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
             period = None
             if kind != "reference":
                 period = path.relative_to(base).parts[0]
-                if len(path.relative_to(base).parts) < 2 or not nodes.PERIOD.match(period):
+                if len(path.relative_to(base).parts) < 2 or not is_period(period):
                     raise IngestError(f"{rel}: expected data/raw/{kind}/<YYYYQn>/<file>, got folder {period!r}")
                 if periods and period not in periods:
                     continue
@@ -113,8 +120,8 @@ class Ingest:
         labels: dict[str, list[str]] = {}
         multi: dict[str, dict[str, list[str]]] = {}
         for list_name, label, code in label_rows:
-            labels.setdefault(list_name, []).append(nodes.sql_quote(label))
-            multi.setdefault(list_name, {}).setdefault(code, []).append(nodes.sql_quote(label))
+            labels.setdefault(list_name, []).append(warehouse.sql_escape(label))
+            multi.setdefault(list_name, {}).setdefault(code, []).append(warehouse.sql_escape(label))
         reg = self.columns["registry"]
         items = list(nodes.TRANSFER_ITEMS)
 
@@ -240,7 +247,7 @@ class Ingest:
         if parquet:
             self.con.execute("create or replace temp table src_paths (file_id integer, path varchar)")
             self.con.executemany("insert into src_paths values (?, ?)", [(fid, str(p)) for fid, p in parquet])
-            files = ", ".join(f"'{nodes.sql_quote(str(p))}'" for _fid, p in parquet)
+            files = ", ".join(warehouse.sql_literal(p) for _fid, p in parquet)
             cols = ", ".join(f'cast(r."{h.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
                              for i, h in enumerate(headers))
             selects.append(f"select {cols}, r.file_row_number + 2 as source_row, p.file_id "
@@ -270,7 +277,7 @@ class Ingest:
 
     def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers) -> int:
         self.file_id += 1
-        end = nodes.period_end(f.period) if f.period else None
+        end = Period.parse(f.period).end_date if f.period else None
         self.con.execute("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [self.file_id, f.rel, f.source_kind, f.period, digest, size, encoding, sheet, header_row,
                           end, file_order])
@@ -287,36 +294,31 @@ class Ingest:
             except duckdb.Error as exc:
                 raise RuntimeError(f"ingest SQL model {model}.sql failed: {exc}") from exc
 
-    def write_outputs(self, out_dir: Path, periods: list[str]) -> dict[str, list[str]]:
-        """Parquet per table and partition (stable bytes: one thread, full ORDER BY), then views."""
-        con = self.con
-        con.execute("set threads = 1")
-        written: dict[str, list[str]] = {}
+    def write_outputs(self, out_dir: Path, periods: list[str], previous_dir: Path) -> list[str]:
+        """Every output table under out_dir (a processed_dir layout), one Parquet per partition
+        (stable bytes: one thread, full ORDER BY), every period read getting one (maybe empty).
+        What this run did not read is kept from previous_dir: partitions (hard links) or, in the
+        unpartitioned manifest, rows of the other quarters. Rows of reference files get period
+        `reference`."""
         for table, (part, keys) in OUTPUTS.items():
-            columns = [r[0] for r in con.execute(f"describe {table}").fetchall()]
-            rest = [c for c in columns if c not in keys and c != part]
-            order = ", ".join(f"{c} nulls first" for c in [*keys, *rest])
-            select_cols = ", ".join(c for c in columns if c != part)
-            values = [None] if part is None else [r[0] for r in con.execute(
-                f"select distinct {part} from {table} order by 1 nulls first").fetchall()]
-            if part == "period":  # every processed period gets a (maybe empty) partition
-                values = sorted(set(values) | set(periods), key=lambda v: (v is not None, v or ""))
-            if part and not values:
-                values = [None]
-            for value in values:
-                if part is None:
-                    rel = f"{table}/data.parquet"
-                    where = "true"
-                else:
-                    label = NULL_PARTITION if value is None else str(value)
-                    rel = f"{table}/{part}={label}/data.parquet"
-                    where = f"{part} is null" if value is None else f"cast({part} as varchar) = '{nodes.sql_quote(str(value))}'"
-                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"copy (select {select_cols} from {table} where {where} order by {order}) "
-                            f"to '{nodes.sql_quote(str(out_dir / rel))}' (format parquet, compression zstd, "
-                            f"row_group_size 1000000)")
-                written.setdefault(table, []).append(rel)
-        return written
+            columns = [r[0] for r in self.con.execute(f"describe {table}").fetchall()]
+            order = [f"{c} nulls first" for c in [*keys, *(c for c in columns if c not in keys and c != part)]]
+            rows = (f"select * replace (coalesce(period, {warehouse.sql_literal(REFERENCE)}) as period) from {table}"
+                    if "period" in columns else f"select * from {table}")
+            if part is None:
+                if "period" in columns:
+                    rows = _with_previous_rows(rows, previous_dir, table, periods, columns)
+                warehouse.write_table(self.con, rows, out_dir, table, order_by=order)
+                continue
+            values = {r[0] for r in self.con.execute(f"select distinct {part} from ({rows})").fetchall()}
+            for value in sorted(values | (set(periods) if part == "period" else set()), key=str):
+                warehouse.write_table(self.con, f"select * from ({rows}) where {part} = {warehouse.sql_literal(value)}",
+                                      out_dir, table, value, key=part, order_by=order)
+            if part == "period":
+                _keep_partitions(previous_dir, out_dir, table, {*periods, REFERENCE})
+            if not warehouse.partitions(out_dir, table):  # no rows at all: one empty file keeps the columns
+                warehouse.write_table(self.con, f"select * from {table} where false", out_dir, table, order_by=order)
+        return list(OUTPUTS)
 
     def summary(self) -> dict:
         con = self.con
@@ -332,38 +334,63 @@ class Ingest:
                                rows_quarantined=int(files[3] or 0)))
 
 
-def write_views(db_path: Path, final_dir: Path, written: dict[str, list[str]]) -> None:
-    """povmon.duckdb: one view per table over the Parquet files at their final (absolute) place."""
-    con = duckdb.connect(str(db_path))
-    try:
-        for table, (part, _keys) in OUTPUTS.items():
-            if part is None:
-                source = f"read_parquet('{nodes.sql_quote(str(final_dir / table / 'data.parquet'))}')"
-            else:
-                glob = nodes.sql_quote(str(final_dir / table / "*" / "data.parquet"))
-                kind = "INTEGER" if part == "year" else "VARCHAR"
-                source = (f"read_parquet('{glob}', hive_partitioning = true, "
-                          f"hive_types = {{'{part}': {kind}}})")
-            con.execute(f"create view {table} as select * from {source}")
-    finally:
-        con.close()
+def _with_previous_rows(rows: str, previous_dir: Path, table: str, periods: list[str], columns: list[str]) -> str:
+    """`rows` plus the previous rows of an unpartitioned table from quarters this run did not
+    read (in this run's columns: a column the old file lacks is NULL)."""
+    previous = warehouse.scan(previous_dir, table)
+    if previous is None:
+        return rows
+    read = ", ".join(warehouse.sql_literal(p) for p in [*periods, REFERENCE])
+    return (f"select {', '.join(columns)} from ({rows}\nunion all by name\nselect * from {previous} "
+            f"where regexp_full_match(period, '[0-9]{{4}}Q[1-4]') and period not in ({read}))")
 
 
-def _carry_over(old_dir: Path, out_dir: Path, done_periods: set[str]) -> None:
-    """Keep partitions of periods this run did not process (a run with --periods)."""
-    for table, (part, _k) in OUTPUTS.items():
-        if part != "period" or not (old_dir / table).is_dir():
+def _keep_partitions(previous_dir: Path, out_dir: Path, table: str, replaced: set[str]) -> None:
+    """Hard-link (copy across filesystems) into out_dir the previous partitions of `table` for
+    quarters not in `replaced`: a run with --periods, or a quarter no longer under data/raw, keeps them."""
+    for value, old in warehouse.partitions(previous_dir, table).items():
+        if not is_period(value) or value in replaced:
             continue
-        for sub in sorted((old_dir / table).iterdir()):
-            period = sub.name.split("=", 1)[-1]
-            if sub.is_dir() and nodes.PERIOD.match(period) and period not in done_periods \
-                    and not (out_dir / table / sub.name).exists():
-                shutil.copytree(sub, out_dir / table / sub.name)
+        for src in sorted(old.parent.iterdir()):
+            dst = out_dir / table / old.parent.name / src.name
+            if src.is_file() and not src.name.startswith(".") and not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copy2(src, dst)
+
+
+def _swap_tables(out_dir: Path, processed_dir: Path, backup_dir: Path, names: list[str]) -> None:
+    """Move ingest's table directories from out_dir into processed_dir, one rename per table (the
+    previous directory goes to backup_dir), then rebuild the views; on failure the previous
+    directories come back. Nothing else under processed_dir is touched."""
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    moved: list[tuple[str, bool]] = []
+    try:
+        for name in names:
+            target = processed_dir / name
+            had_old = target.exists()
+            if had_old:
+                os.replace(target, backup_dir / name)
+            moved.append((name, had_old))
+            os.replace(out_dir / name, target)
+        warehouse.refresh_views(processed_dir)
+    except BaseException:
+        for name, had_old in reversed(moved):
+            target = processed_dir / name
+            if target.exists() and not (out_dir / name).exists():
+                os.replace(target, out_dir / name)
+            if had_old:
+                os.replace(backup_dir / name, target)
+        raise
 
 
 def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) -> dict:
     """Ingest every raw file under raw_dir into processed_dir; returns a JSON-able summary."""
     started = time.perf_counter()
+    periods = [str(Period.parse(p)) for p in periods] if periods else None
     raw_dir, processed_dir = Path(raw_dir).resolve(), Path(processed_dir).resolve()
     processed_dir.parent.mkdir(parents=True, exist_ok=True)
     build = processed_dir.parent / f".{processed_dir.name}.build-{os.getpid()}"
@@ -375,7 +402,7 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
         files = discover(raw_dir, periods)
         con = duckdb.connect()  # in memory; spills to temp_directory beyond memory_limit
         try:
-            con.execute(f"set temp_directory = '{nodes.sql_quote(str(build / 'spill'))}'")
+            con.execute(f"set temp_directory = {warehouse.sql_literal(build / 'spill')}")
             con.execute(f"set memory_limit = '{os.environ.get(MEMORY_ENV, '4GB')}'")
             con.execute("set preserve_insertion_order = false")
             con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
@@ -389,41 +416,16 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
             timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
             ingest.run_models()
             timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
-            written = ingest.write_outputs(out_dir, sorted({f.period for f in files if f.period}))
+            read = sorted({f.period for f in files if f.period} | set(periods or ()))
+            written = ingest.write_outputs(out_dir, read, processed_dir)
             timings["write"] = round(time.perf_counter() - mark, 2)
             summary = ingest.summary()
             summary["timings"] = timings
         finally:
             con.close()
-        if periods and processed_dir.is_dir():
-            _carry_over(processed_dir, out_dir, {f.period for f in files if f.period} | set(periods))
-        _swap(out_dir, processed_dir, build, written)
+        _swap_tables(out_dir, processed_dir, build / "previous", written)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["processed_dir"] = str(processed_dir)
     return summary
-
-
-def _swap(out_dir: Path, processed_dir: Path, build: Path, written: dict[str, list[str]]) -> None:
-    """Replace processed_dir by out_dir with renames on one filesystem; restore on failure.
-
-    DuckDB binds a view's files when it is created, so the views go in once the Parquet files
-    sit at their final place (absolute paths): povmon.duckdb is built under a temporary name
-    and renamed into place; if that fails the previous outputs come back.
-    """
-    old = build / "previous"
-    had_old = processed_dir.exists()
-    if had_old:
-        os.replace(processed_dir, old)
-    try:
-        os.replace(out_dir, processed_dir)
-        tmp_db = processed_dir / ".povmon.duckdb.tmp"
-        write_views(tmp_db, processed_dir, written)
-        os.replace(tmp_db, processed_dir / "povmon.duckdb")
-    except BaseException:
-        if processed_dir.exists() and had_old:
-            os.replace(processed_dir, build / "failed")
-        if had_old:
-            os.replace(old, processed_dir)
-        raise

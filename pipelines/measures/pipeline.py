@@ -1,26 +1,26 @@
 """Measures stage: canonical tables of one period -> the long `measures` table.
 
-    run(processed_dir, period) reads processed_dir/<table>/period=<p>/data.parquet, computes every
-    measure in DuckDB SQL (sql/*.sql, pipelines/criteria/sql/*.sql), writes
-    processed_dir/measures/period=<p>/data.parquet (+ measures.csv, tidy, UTF-8 with BOM) atomically
-    and registers the `measures` view in processed_dir/povmon.duckdb when that file exists.
+    run(processed_dir, period) reads the period's canonical tables (pipelines.warehouse.scan),
+    computes every measure in DuckDB SQL (sql/*.sql, pipelines/criteria/sql/*.sql), writes
+    processed_dir/measures/period=<p>/data.parquet (+ measures.csv, tidy, UTF-8 with BOM)
+    atomically and refreshes the views in processed_dir/povmon.duckdb.
 
 Wiring only: each step is a function from nodes.py on an in-memory DuckDB connection.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from pathlib import Path
 
 import duckdb
 
-from pipelines import criteria
+from pipelines import criteria, warehouse
 from pipelines.config import load_toml
 from pipelines.measures import nodes
 from pipelines.measures.nodes import render_sql
+from pipelines.periods import Period
 
 ORDER_BY = ("data_source, region_level, region_code, population_group, measure, "
             "line_name nulls first, line_value nulls first")
@@ -30,13 +30,6 @@ MEASURES_COLUMNS = ("period", "region_level", "region_code", "region_name", "pop
 
 
 # ---- configuration ---------------------------------------------------------------------------
-
-def period_year(period: str) -> int:
-    """2020Q2 -> 2020."""
-    if len(period) != 6 or period[4] != "Q" or period[5] not in "1234" or not period[:4].isdigit():
-        raise ValueError(f"period must look like 2020Q2, got {period!r}")
-    return int(period[:4])
-
 
 def named_lines(year: int, lines_cfg: dict, names: list[str]) -> dict[str, float]:
     """Named lines of the year: {name: yuan}. A line defined as a factor of another
@@ -64,74 +57,30 @@ def sensitivity_lines(base_name: str, base_value: float, start_pct: int, stop_pc
 
 # ---- I/O at the edges --------------------------------------------------------------------------
 
-def _table_files(processed_dir: Path, table: str, period: str) -> str | None:
-    """The Parquet file(s) of a canonical table for the period, or None when absent."""
-    part = processed_dir / table / f"period={period}" / "data.parquet"
-    if part.exists():
-        return str(part)
-    root = processed_dir / table
-    if (root / "data.parquet").exists():
-        return str(root / "data.parquet")
-    if root.is_dir() and any(root.rglob("*.parquet")):
-        return str(root / "**" / "*.parquet")
-    return None
+CANONICAL = ("households", "persons", "survey_households", "population", "regions")
+PERIOD_TABLES = ("households", "persons", "survey_households")  # the rest: every year / no period
 
 
 def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict[str, bool]:
-    """Views households, persons, survey_households, population, regions on `con`.
-    Period tables keep only the period's rows; period-less ones are de-duplicated."""
+    """Views households, persons, survey_households (the period's partition), population (every
+    year; the SQL picks the period's) and regions on `con`. Returns {table: found}."""
     found = {}
-    for table in ("households", "persons", "survey_households", "population", "regions"):
-        files = _table_files(processed_dir, table, period)
-        found[table] = files is not None
-        if files is None:
-            continue
-        rel = con.read_parquet(files, union_by_name=True, hive_partitioning=False)
-        if table in ("population", "regions"):
-            sql = "select distinct * from src"
-        elif "period" in rel.columns:
-            sql = f"select * from src where period = '{period}'"
-        else:
-            sql = f"select *, '{period}' as period from src"
-        rel.create_view(f"_raw_{table}", replace=True)
-        con.execute(f"create or replace temp view {table} as {sql.replace('src', f'_raw_{table}')}")
-    missing = [t for t in ("households", "persons", "population", "regions") if not found[t]]
+    for table in CANONICAL:
+        source = warehouse.scan(processed_dir, table, period if table in PERIOD_TABLES else None)
+        found[table] = source is not None
+        if source is not None:
+            con.execute(f"create or replace temp view {table} as select * from {source}")
+    missing = [t for t in CANONICAL if t != "survey_households" and not found[t]]
     if missing:
         raise FileNotFoundError(f"measures {period}: canonical tables missing under {processed_dir}: {missing}")
     return found
 
 
-def write_parquet_atomic(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """COPY table (ordered: deterministic bytes) to path via a temp file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    con.execute(f"copy (select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}) "
-                f"to '{tmp}' (format parquet, compression zstd)")
-    os.replace(tmp, path)
-
-
 def write_csv_atomic(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
     """Tidy CSV (one row per estimate), UTF-8 with BOM so Excel opens the Chinese names."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     df = con.sql(f"select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}").df()
-    df.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.12g")
-    os.replace(tmp, path)
-
-
-def register_view(processed_dir: Path) -> bool:
-    """CREATE OR REPLACE VIEW measures in processed_dir/povmon.duckdb (created by ingest)."""
-    warehouse = processed_dir / "povmon.duckdb"
-    if not warehouse.exists():
-        return False
-    glob = (processed_dir.resolve() / "measures" / "*" / "data.parquet").as_posix()
-    try:
-        with duckdb.connect(str(warehouse)) as wh:
-            wh.execute(f"create or replace view measures as select * from read_parquet('{glob}', "
-                       f"hive_partitioning = false, union_by_name = true)")
-    except duckdb.IOException:  # locked by another writer: the Parquet is written, rerun to register
-        return False
-    return True
+    with warehouse.atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.12g")
 
 
 # ---- steps -----------------------------------------------------------------------------------
@@ -155,7 +104,7 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
     """Compute every measure from the canonical views on `con` into table `measures_final`."""
     cfg = cfg or load_toml("measures")
     lines_cfg = lines_cfg or load_toml("lines")
-    year = period_year(period)
+    year = Period.parse(period).year
     city = ("city", cfg["city"]["code"])
     lines = named_lines(year, lines_cfg, cfg["lines"]["named"])
     sens = cfg["sensitivity"]
@@ -204,7 +153,7 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
                                by="county_code", by_level="county", lonely_psu=cfg["survey"]["lonely_psu"],
                                total=city)
         parts.append(_as_part(con, svy, "part_fgt_survey", "survey"))
-        named = ", ".join(f"'{n}'" for n in lines)
+        named = ", ".join(warehouse.sql_literal(n) for n in lines)
         parts.append(_as_part(con, svy.filter(f"measure = 'fgt0' and line_name in ({named})"),
                               "part_incidence_survey", "survey", measure="'incidence_survey'"))
         parts.append(_as_part(con, nodes.gini(con, "survey_households", income="per_capita_net_income",
@@ -224,13 +173,15 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
 def run(processed_dir: Path, period: str) -> dict:
     """`povmon measures --period 2020Q2`: write processed_dir/measures/period=<p>/data.parquet."""
     processed_dir = Path(processed_dir)
+    period = str(Period.parse(period))
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
     found = load_canonical(con, processed_dir, period)
     summary = build_measures(con, period, has_survey=found["survey_households"])
-    out = processed_dir / "measures" / f"period={period}" / "data.parquet"
-    write_parquet_atomic(con, "measures_final", out)
+    out = warehouse.partition_path(processed_dir, "measures", period)
+    warehouse.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", processed_dir,
+                          "measures", period, order_by=ORDER_BY)
     write_csv_atomic(con, "measures_final", out.with_name("measures.csv"))
     counts = dict(con.execute("select data_source, count(*) from measures_final group by 1 order by 1").fetchall())
     city_inc = con.execute("select estimate from measures_final where measure = 'incidence_administrative' "
@@ -243,7 +194,7 @@ def run(processed_dir: Path, period: str) -> dict:
         "rows": counts,
         "city_incidence_administrative": nodes.format_incidence(city_inc[0][0] if city_inc else None,
                                                                 threshold),
-        "view_registered": register_view(processed_dir),
+        "view_registered": "measures" in warehouse.refresh_views(processed_dir),
         "seconds": round(time.perf_counter() - started, 2),
         **summary,
     }

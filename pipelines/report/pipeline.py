@@ -25,9 +25,11 @@ import pandas as pd
 
 from pipelines.config import CONFIG_DIR, load_toml
 from pipelines.measures.nodes import format_incidence
+from pipelines.periods import Period
 from pipelines.report import charts, queries
 from pipelines.report.publish import publish, suppression_mask
-from pipelines.report.warehouse import open_warehouse, parse_period, period_end, table_files
+from pipelines.report.warehouse import open_warehouse, table_files
+from pipelines.warehouse import atomic_path
 
 HERE = Path(__file__).parent
 STAMP = ".report-inputs.json"
@@ -243,7 +245,7 @@ def build_sections(r: Report) -> list[dict]:
             r.masked("gaps_by_county"), "dimension_label", "households", "两不愁三保障及饮水未保障户(按县、维度)", "户")))
     if progress is not None and len(progress):
         if deadline:
-            days = (date.fromisoformat(deadline) - period_end(r.period)).days
+            days = (date.fromisoformat(deadline) - Period.parse(r.period).end_date).days
             open_now = int(progress[progress["period"] == r.period]["households"].sum())
             s["kpis"].append(_kpi(deadline, "下一清零时限", f"季度末距时限 {days} 天；当前未保障合计 {_count(r, open_now)}户次"))
         s["figures"].append(r.figure("gap_progress", charts.gap_progress(progress, deadline)))
@@ -326,15 +328,6 @@ def build_sections(r: Report) -> list[dict]:
 
 # ---- outputs ------------------------------------------------------------------------------------------
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def export_pngs(figures: dict, fig_dir: Path) -> tuple[list[str], str | None]:
     """All figures in one kaleido batch; ([], reason) when no browser is available."""
     if not figures:
@@ -357,7 +350,8 @@ def export_pngs(figures: dict, fig_dir: Path) -> tuple[list[str], str | None]:
 def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONFIG_DIR, force: bool = False) -> dict:
     """`povmon report --period 2020Q2`: write out_dir/summary.html, summary.xlsx, figures/*.png."""
     started = time.perf_counter()
-    parse_period(period)
+    per = Period.parse(period)
+    period = str(per)
     processed_dir, out_dir = Path(processed_dir).resolve(), Path(out_dir)
     stamp = fingerprint(processed_dir, period, config_dir)
     if not force and up_to_date(out_dir, stamp):
@@ -375,23 +369,25 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
     from pipelines.measures.pipeline import named_lines
     from plotly.offline import get_plotlyjs
 
-    year = int(period[:4])
+    year = per.year
     lines = named_lines(year, load_toml("lines", config_dir), ["national", "provincial_guideline", "monitoring"])
     labels = report.cfg["labels"]["line"]
     lines_note = "；".join(f"{labels.get(k, k)} {v:,.0f} 元/人/年({year})" for k, v in lines.items())
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=False)
     page = env.get_template("summary.html.j2").render(
-        city_name=report.measures_cfg["city"]["name"], period=period, period_end=period_end(period),
+        city_name=report.measures_cfg["city"]["name"], period=period, period_end=per.end_date,
         sources=report.cfg["sources"], threshold=report.threshold, small_label=html.escape(report.small),
         sections=sections, plotly_js=get_plotlyjs(), lines_note=lines_note)
-    _atomic_write(out_dir / "summary.html", lambda p: p.write_text(page, encoding="utf-8"))
+    with atomic_path(out_dir / "summary.html") as tmp:
+        tmp.write_text(page, encoding="utf-8")
 
     from pipelines.report.workbook import write_workbook
 
-    notes = [("项目", "说明"), ("季度", f"{period}(截至 {period_end(period)})"), ("标准", lines_note),
+    notes = [("项目", "说明"), ("季度", f"{period}(截至 {per.end_date})"), ("标准", lines_note),
              ("小单元格保护", f"1至{report.threshold - 1}的户数、人数显示为“{report.small}”；合计行由未保护数据计算"),
              *[(k, v) for k, v in report.cfg["sources"].items()]]
-    _atomic_write(out_dir / "summary.xlsx", lambda p: write_workbook(p, report.sheets, notes))
+    with atomic_path(out_dir / "summary.xlsx") as tmp:
+        write_workbook(tmp, report.sheets, notes)
 
     pngs, png_note = [], None
     if report.cfg["figures"]["png"]:

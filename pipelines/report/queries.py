@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.config import CONFIG_DIR, load_toml
-from pipelines.report.warehouse import Warehouse, period_end, shift_period
+from pipelines.periods import Period
+from pipelines.report.warehouse import Warehouse
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -36,9 +37,10 @@ def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR) -> No
     """report_params(period, previous_period, year, period_end), poor_statuses(code),
     report_lines(line_name, sort_order), deadlines(deadline)."""
     con = wh.con
+    per = Period.parse(period)
     con.execute("create or replace temp table report_params as select ? as period, ? as previous_period, "
                 "cast(? as integer) as year, cast(? as date) as period_end",
-                [period, shift_period(period, -1), int(period[:4]), period_end(period)])
+                [str(per), str(per.previous), per.year, per.end_date])
     statuses = load_toml("measures", config_dir)["incidence"]["poor_statuses"]
     con.execute("create or replace temp table poor_statuses (code varchar)")
     con.executemany("insert into poor_statuses values (?)", [[s] for s in statuses])

@@ -2,9 +2,9 @@
 
 `open_warehouse(processed_dir, upto=period)` returns an in-memory DuckDB connection with one view
 per table found under processed_dir — the same Parquet files the views in povmon.duckdb read
-(`<table>/period=<p>/data.parquet`, or `<table>/data.parquet` for period-less tables), but without
-taking the DuckDB file's lock, so a report or notebook never blocks a running stage. Partitions
-after `upto` are left out: a report for 2020Q2 does not change when 2020Q3 lands.
+(pipelines.warehouse: hive partitions, so `period` / `year` are columns), without opening the
+DuckDB file, so a report or notebook never holds on to it. Quarter partitions after `upto` are
+left out: a report for 2020Q2 does not change when 2020Q3 lands.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.config import CONFIG_DIR, load_toml
 
 
@@ -36,40 +36,10 @@ class Warehouse:
         self.con.close()
 
 
-def parse_period(period: str) -> tuple[int, int]:
-    """'2020Q2' -> (2020, 2); ValueError otherwise."""
-    if len(period) != 6 or period[4] != "Q" or period[5] not in "1234" or not period[:4].isdigit():
-        raise ValueError(f"period must look like 2020Q2, got {period!r}")
-    return int(period[:4]), int(period[5])
-
-
-def shift_period(period: str, quarters: int) -> str:
-    year, q = parse_period(period)
-    n = year * 4 + (q - 1) + quarters
-    return f"{n // 4}Q{n % 4 + 1}"
-
-
-def period_end(period: str) -> date:
-    year, q = parse_period(period)
-    return {1: date(year, 3, 31), 2: date(year, 6, 30), 3: date(year, 9, 30), 4: date(year, 12, 31)}[q]
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def table_files(processed_dir: Path, upto: str | None = None) -> dict[str, list[Path]]:
-    """{table: [parquet files]} for every table directory under processed_dir."""
-    found: dict[str, list[Path]] = {}
-    for sub in sorted(p for p in Path(processed_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        parts = sorted(sub.glob("period=*/data.parquet"))
-        if upto is not None:
-            parts = [p for p in parts if p.parent.name.removeprefix("period=") <= upto]
-        if not parts and (sub / "data.parquet").exists():
-            parts = [sub / "data.parquet"]
-        if parts:
-            found[sub.name] = parts
-    return found
+    """{table: [parquet files]} for every table directory under processed_dir (partitions up to `upto`)."""
+    found = {name: warehouse.table_files(processed_dir, name, upto=upto) for name in warehouse.tables(processed_dir)}
+    return {name: files for name, files in found.items() if files}
 
 
 def open_warehouse(processed_dir: Path, upto: str | None = None) -> Warehouse:
@@ -78,11 +48,9 @@ def open_warehouse(processed_dir: Path, upto: str | None = None) -> Warehouse:
     processed_dir = Path(processed_dir).resolve()
     con = duckdb.connect()
     con.execute("set threads = 1")  # deterministic float sums -> rerun-identical outputs
-    tables = table_files(processed_dir, upto) if processed_dir.is_dir() else {}
+    tables = table_files(processed_dir, upto)
     for name, paths in tables.items():
-        listed = ", ".join(_quote(p) for p in paths)
-        con.execute(f'create or replace view "{name}" as select * from '
-                    f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false)")
+        con.execute(f'create or replace view "{name}" as select * from {warehouse.read_files(paths)}')
     wh = Warehouse(con, tables)
     register_helpers(wh)
     return wh

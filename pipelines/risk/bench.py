@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
+
 PERSONS_PER_HOUSEHOLD = 3
 PERIODS = ("2020Q1", "2020Q2")
 
@@ -99,9 +101,9 @@ def synthesise(processed_dir: Path, n_persons: int) -> int:
         fmt = {"period": period, "households": households, "persons": households * PERSONS_PER_HOUSEHOLD,
                "size": PERSONS_PER_HOUSEHOLD, "shift": -400 * n}
         for table, sql in (("households", _HOUSEHOLDS), ("persons", _PERSONS), ("pairings", _PAIRINGS)):
-            out = processed_dir / table / f"period={period}"
-            out.mkdir(parents=True, exist_ok=True)
-            con.execute(f"copy ({sql.format(**fmt)}) to '{out / 'data.parquet'}' (format parquet)")
+            out = warehouse.partition_path(processed_dir, table, period)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy ({sql.format(**fmt)}) to {warehouse.sql_literal(out)} (format parquet)")
     con.close()
     return households
 
@@ -113,10 +115,10 @@ def pandas_baseline(processed_dir: Path, out_dir: Path) -> int:
     from pipelines.risk.rules import line_table
 
     lines = {role: v for y, role, v in line_table() if y == 2020}
-    cur = pd.read_parquet(processed_dir / "households" / f"period={PERIODS[1]}" / "data.parquet")
-    prev = pd.read_parquet(processed_dir / "households" / f"period={PERIODS[0]}" / "data.parquet",
+    cur = pd.read_parquet(warehouse.partition_path(processed_dir, "households", PERIODS[1]))
+    prev = pd.read_parquet(warehouse.partition_path(processed_dir, "households", PERIODS[0]),
                            columns=["household_key", "per_capita_net_income_derived"])
-    persons = pd.read_parquet(processed_dir / "persons" / f"period={PERIODS[1]}" / "data.parquet",
+    persons = pd.read_parquet(warehouse.partition_path(processed_dir, "persons", PERIODS[1]),
                               columns=["household_key", "labour_skill"])
     capable = persons.assign(capable=persons.labour_skill.isin(["ordinary", "skilled"])) \
         .groupby("household_key").capable.sum().rename("capable_members")

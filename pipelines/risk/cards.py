@@ -10,7 +10,6 @@ so tests and other deployments can supply their own; the default is `raw_head_na
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -18,10 +17,12 @@ import duckdb
 import jinja2
 import pandas as pd
 
+from pipelines import warehouse
 from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, load_toml
 from pipelines.keys import household_key
-from pipelines.risk.pipeline import _quote, partition, render
-from pipelines.risk.rules import Period, status_labels
+from pipelines.periods import Period
+from pipelines.risk.pipeline import render
+from pipelines.risk.rules import status_labels
 
 CARDS_DIR = PROJECT_ROOT / "cards"
 HeadNames = Callable[[Iterable[str]], dict[str, str]]
@@ -101,10 +102,14 @@ def card_rows(processed_dir: Path, period: str, village_code: str) -> list[dict]
     per = Period.parse(period)
     con = duckdb.connect()
     try:
-        con.execute(f"create view risk as select * from read_parquet({_quote(partition(processed_dir, 'risk', period))})")
-        pairings = partition(processed_dir, "pairings", period)
-        if pairings.exists():
-            con.execute(f"create view pairings as select * from read_parquet({_quote(pairings)})")
+        risk = warehouse.scan(processed_dir, "risk", period)
+        if risk is None:
+            raise FileNotFoundError(f"cards {period}: {warehouse.partition_path(processed_dir, 'risk', period)} "
+                                    "not found (run the risk stage first)")
+        con.execute(f"create view risk as select * from {risk}")
+        pairings = warehouse.scan(processed_dir, "pairings", period)
+        if pairings is not None:
+            con.execute(f"create view pairings as select * from {pairings}")
         else:
             con.execute("create table pairings (household_key varchar, cadre_id varchar, cadre_name varchar, "
                         "cadre_phone varchar, cadre_unit varchar, cadre_rank varchar, start_date date, end_date date)")
@@ -150,8 +155,7 @@ def write_village_cards(processed_dir: Path, period: str, village_code: str, *,
                    "proposed_category_label": row["proposed_category_label"],
                    "persons": row["persons"], "village_code": village_code})
         path = target / f"{row['household_key']}.html"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, path)
+        with warehouse.atomic_path(path) as tmp:
+            tmp.write_text(html, encoding="utf-8")
         written.append(path)
     return written

@@ -2,8 +2,8 @@
 
 Python only wires: it registers the input partitions as DuckDB views, renders the SQL files under
 pipelines/risk/sql/ with the validated config (jinja, lists only), materialises each model, and
-writes it atomically as processed_dir/<table>/period=<p>/data.parquet plus a view in
-processed_dir/povmon.duckdb. One output per SQL file:
+writes it atomically as processed_dir/<table>/period=<p>/data.parquet (pipelines.warehouse) and
+refreshes the views in processed_dir/povmon.duckdb. One output per SQL file:
 
   risk                 one row per household: income position, signals, level, reasons, category,
                        watch groups, 风险消除 check
@@ -16,15 +16,15 @@ processed_dir/povmon.duckdb. One output per SQL file:
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import duckdb
 import jinja2
 
+from pipelines import warehouse
 from pipelines.config import CONFIG_DIR, load_toml
-from pipelines.risk.rules import GAP_SIGNALS, Period, line_table, template_context
+from pipelines.periods import Period
+from pipelines.risk.rules import GAP_SIGNALS, line_table, template_context
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -48,17 +48,12 @@ PAIRINGS_EMPTY = """
 """
 
 
-# ---- paths and SQL ------------------------------------------------------------------------------
-
-def partition(processed_dir: Path, table: str, period: str) -> Path:
-    """processed_dir/<table>/period=<period>/data.parquet (contract §4)."""
-    return Path(processed_dir) / table / f"period={period}" / "data.parquet"
-
+# ---- SQL -------------------------------------------------------------------------------------------
 
 def _sql_env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_DIR), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
-    env.filters["sqlstr"] = lambda s: str(s).replace("'", "''")
+    env.filters["sqlstr"] = warehouse.sql_escape
     return env
 
 
@@ -67,13 +62,17 @@ def render(name: str, **context) -> str:
     return _sql_env().get_template(f"{name}.sql").render(**context)
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _view(con, name: str, processed_dir: Path, table: str, period: str) -> bool:
+    """Temp view `name` over the table's partition for `period`; False when there is none."""
+    source = warehouse.scan(processed_dir, table, period)
+    if source is not None:
+        con.execute(f"create or replace temp view {name} as select * from {source}")
+    return source is not None
 
 
-def _read(paths: list[Path]) -> str:
-    listed = ", ".join(_quote(p) for p in paths)
-    return f"read_parquet([{listed}], union_by_name = true)"
+def _require(con, name: str, processed_dir: Path, table: str, period: str, hint: str) -> None:
+    if not _view(con, name, processed_dir, table, period):
+        raise FileNotFoundError(f"{hint}: input {warehouse.partition_path(processed_dir, table, period)} not found")
 
 
 # ---- inputs ---------------------------------------------------------------------------------------
@@ -84,28 +83,23 @@ def _register_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period
     p = str(period)
     notes: dict = {}
     for table in ("households", "persons"):
-        path = partition(processed_dir, table, p)
-        if not path.exists():
-            raise FileNotFoundError(f"risk {p}: input {path} not found (run ingest for {p} first)")
-        con.execute(f"create or replace temp view {table} as select * from {_read([path])}")
+        _require(con, table, processed_dir, table, p, f"risk {p} (run ingest for {p} first)")
 
     window = int(ctx["elimination"]["consecutive_quarters"])
     wanted = {str(period.shift(-k)) for k in range(window)} | {str(period.shift(-1)), str(period.shift(-4))}
-    history = sorted(partition(processed_dir, "households", q) for q in wanted)
-    history = [h for h in history if h.exists()]
-    notes["history_periods"] = sorted(h.parent.name.removeprefix("period=") for h in history)
+    history = {q: f for q, f in warehouse.partitions(processed_dir, "households").items() if q in wanted}
+    notes["history_periods"] = sorted(history)
     cols = ", ".join(["household_key", "period", "net_income", *ctx["income_columns"]])
-    con.execute(f"create or replace temp view households_all as select {cols} from {_read(history)}")
+    con.execute(f"create or replace temp view households_all as select {cols} "
+                f"from {warehouse.read_files(list(history.values()))}")
 
     rows = ", ".join(f"({y}, '{role}', {value})" for y, role, value in line_table(config_dir))
     con.execute(f"create or replace temp table lines as select * from (values {rows}) as v(year, line, value)")
 
-    pairings = partition(processed_dir, "pairings", p)
-    if pairings.exists():
-        con.execute(f"create or replace temp view pairings as select * from {_read([pairings])}")
-    else:
+    if not _view(con, "pairings", processed_dir, "pairings", p):
         con.execute(PAIRINGS_EMPTY)
-        notes["pairings"] = f"no {pairings}: every household needing assistance has gap no_pairing"
+        notes["pairings"] = (f"no {warehouse.partition_path(processed_dir, 'pairings', p)}: "
+                             "every household needing assistance has gap no_pairing")
 
     notes["deprivation"] = _register_deprivation(con, processed_dir, p, ctx, config_dir)
     return notes
@@ -120,9 +114,9 @@ def _register_deprivation(con, processed_dir: Path, period: str, ctx: dict, conf
     """
     cfg = load_toml("risk", config_dir)["deprivation"]
     mapped = ", ".join(f"cast({cfg['columns'][g]} as boolean) as {g}" for g in GAP_SIGNALS)
-    shared = partition(processed_dir, cfg["table"], period)
-    if shared.exists():
-        source, note = _read([shared]), f"materialised {shared}"
+    source = warehouse.scan(processed_dir, cfg["table"], period)
+    if source is not None:
+        note = f"materialised {warehouse.partition_path(processed_dir, cfg['table'], period)}"
     else:
         from pipelines.criteria import household_deprivations
 
@@ -135,42 +129,7 @@ def _register_deprivation(con, processed_dir: Path, period: str, ctx: dict, conf
 
 def _register_previous(con, processed_dir: Path, previous: str) -> None:
     for table in ("households", "persons"):
-        path = partition(processed_dir, table, previous)
-        if not path.exists():
-            raise FileNotFoundError(f"transitions: input {path} not found")
-        con.execute(f"create or replace temp view {table}_prev as select * from {_read([path])}")
-
-
-# ---- outputs --------------------------------------------------------------------------------------
-
-def write_table(con, processed_dir: Path, table: str, period: str) -> int:
-    """Write temp table <table> to its partition atomically (temp file + os.replace), ordered."""
-    target = partition(processed_dir, table, period)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        con.execute(f"copy (select * from {table} order by {ORDER[table]}) to {_quote(tmp)} (format parquet)")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return con.execute(f"select count(*) from {table}").fetchone()[0]
-
-
-def publish_views(processed_dir: Path, tables, attempts: int = 5) -> None:
-    """CREATE OR REPLACE VIEW <table> over every period's Parquet in processed_dir/povmon.duckdb."""
-    processed_dir = Path(processed_dir).resolve()
-    for attempt in range(attempts):
-        try:
-            with duckdb.connect(str(processed_dir / "povmon.duckdb")) as wh:
-                for table in tables:
-                    glob = processed_dir / table / "period=*" / "data.parquet"
-                    wh.execute(f"create or replace view {table} as select * from "
-                               f"read_parquet({_quote(glob)}, union_by_name = true)")
-            return
-        except duckdb.IOException:  # warehouse locked by another process: retry briefly
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1 + attempt)
+        _require(con, f"{table}_prev", processed_dir, table, previous, "transitions")
 
 
 # ---- entry points -----------------------------------------------------------------------------------
@@ -183,8 +142,8 @@ def build(con, processed_dir: Path, period: str, previous: str | None, config_di
     notes = _register_inputs(con, Path(processed_dir), per, ctx, config_dir)
     for table in CURRENT_TABLES:
         con.execute(f"create or replace temp table {table} as {render(table, **ctx)}")
-    if previous is None and partition(processed_dir, "households", str(per.shift(-1))).exists():
-        previous = str(per.shift(-1))
+    if previous is None and warehouse.table_files(processed_dir, "households", [per.previous]):
+        previous = str(per.previous)
     notes["previous"] = previous
     if previous is not None:
         prev = str(Period.parse(previous))
@@ -203,10 +162,10 @@ def run(processed_dir: Path, period: str, previous: str | None = None, config_di
     try:
         notes = build(con, processed_dir, period, previous, config_dir)
         written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
-        tables = {t: write_table(con, processed_dir, t, period) for t in written}
+        tables = {t: warehouse.write_table(con, t, processed_dir, t, period, order_by=ORDER[t]) for t in written}
     finally:
         con.close()
-    publish_views(processed_dir, written)
+    warehouse.refresh_views(processed_dir)
     return {"period": period, "previous": notes["previous"], "tables": tables, "notes": notes}
 
 
@@ -217,4 +176,4 @@ def summary(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR) -> 
     return summary_text(Path(processed_dir), str(Period.parse(period)), config_dir)
 
 
-__all__ = ["run", "summary", "build", "partition", "render"]
+__all__ = ["run", "summary", "build", "render"]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.config import CONFIG_DIR
-from pipelines.risk.rules import Period, line_labels, line_table
+from pipelines.periods import Period
+from pipelines.risk.rules import line_labels, line_table
 
 
 def _county_names(config_dir: Path) -> dict[str, str]:
@@ -16,20 +18,15 @@ def _county_names(config_dir: Path) -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(fh)}
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR) -> str:
     """Below-guideline 户/人, households by risk level and proposed category, by county."""
-    from pipelines.risk.pipeline import partition
-
     per = Period.parse(period)
-    risk = partition(processed_dir, "risk", period)
-    if not risk.exists():
-        return f"risk {period}: no output yet ({risk}); run the risk stage first"
+    risk = warehouse.scan(processed_dir, "risk", period)
+    if risk is None:
+        return (f"risk {period}: no output yet ({warehouse.partition_path(processed_dir, 'risk', period)}); "
+                "run the risk stage first")
     con = duckdb.connect()
-    con.execute(f"create view risk as select * from read_parquet({_q(risk)})")
+    con.execute(f"create view risk as select * from {risk}")
     labels = line_labels(config_dir)
     values = {role: v for y, role, v in line_table(config_dir) if y == per.year}
     out = [f"povmon risk {period}"]
@@ -64,13 +61,13 @@ def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR
             "sum(case when risk_level = 'low' then 1 else 0 end) "
             "from risk group by county_code order by county_code").fetchall():
         out.append(f"    {county} {names.get(county or '', '')}: {b_h}户/{b_p or 0}人; {hi}/{me}/{lo}")
-    gaps = partition(processed_dir, "assistance_gaps", period)
-    if gaps.exists():
-        rows = con.execute(f"select gap_label, count(*) from read_parquet({_q(gaps)}) group by 1 order by 1").fetchall()
+    gaps = warehouse.scan(processed_dir, "assistance_gaps", period)
+    if gaps is not None:
+        rows = con.execute(f"select gap_label, count(*) from {gaps} group by 1 order by 1").fetchall()
         out.append("  帮扶缺口: " + (", ".join(f"{g} {n}" for g, n in rows) or "无"))
-    trans = partition(processed_dir, "transitions", period)
-    if trans.exists():
-        rows = con.execute(f"select any_value(previous_period), status_flow, count(*) from read_parquet({_q(trans)}) "
+    trans = warehouse.scan(processed_dir, "transitions", period)
+    if trans is not None:
+        rows = con.execute(f"select any_value(previous_period), status_flow, count(*) from {trans} "
                            "group by status_flow order by status_flow").fetchall()
         if rows:
             out.append(f"  变动 {rows[0][0]} -> {period}: " + ", ".join(f"{f} {n}户" for _, f, n in rows))

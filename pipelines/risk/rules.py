@@ -7,8 +7,6 @@ plain identifiers, referenced signals exist) and shapes it for jinja. Nothing he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from pipelines.config import CONFIG_DIR, load_toml
@@ -27,45 +25,10 @@ CLAUSE_KEYS = {"poverty_status_in", "household_type_in", "category_in", "signals
 LINE_ROLES = ("national", "guideline", "monitoring")
 
 _CODE = re.compile(r"^[a-z0-9_]+$")
-_PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 class RiskConfigError(ValueError):
     """config/risk.toml refers to something that does not exist or is not a plain code."""
-
-
-# ---- periods ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    """A quarter-end snapshot 'YYYYQn'."""
-
-    year: int
-    quarter: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Period":
-        match = _PERIOD.match(text.strip())
-        if not match:
-            raise ValueError(f"period {text!r}: expected YYYYQn, e.g. 2020Q2")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @property
-    def index(self) -> int:
-        """year * 4 + quarter (the same expression the SQL uses)."""
-        return self.year * 4 + self.quarter
-
-    def shift(self, quarters: int) -> "Period":
-        i = self.year * 4 + (self.quarter - 1) + quarters
-        return Period(i // 4, i % 4 + 1)
-
-    @property
-    def end_date(self) -> date:
-        month = self.quarter * 3
-        return date(self.year, month, 30 if month in (6, 9) else 31)
-
-    def __str__(self) -> str:
-        return f"{self.year}Q{self.quarter}"
 
 
 # ---- configuration ------------------------------------------------------------------------------

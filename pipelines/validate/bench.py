@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.validate import suites
 from pipelines.validate.pipeline import build_database
 
@@ -80,9 +81,9 @@ def write_tables(processed: Path, n_persons: int) -> None:
                 ('village', '{VILLAGE}', '甲村', '140524100')) as t(level, code, name, parent_code)""",
     }
     for name, query in tables.items():
-        out = processed / name / ("" if name == "regions" else f"period={PERIOD}") / "data.parquet"
+        out = warehouse.partition_path(processed, name, None if name == "regions" else PERIOD)
         out.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy ({query}) to '{out}' (format parquet)")
+        con.execute(f"copy ({query}) to {warehouse.sql_literal(out)} (format parquet)")
     con.close()
 
 

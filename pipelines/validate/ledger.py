@@ -10,7 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.config import load_toml
+from pipelines.periods import Period
 from pipelines.validate import nodes
 
 # column: (type, Chinese header in the Excel export; None = not exported)
@@ -36,6 +38,7 @@ PROBLEM_COLUMNS = {
     "deadline": ("date", "清零时限"),
 }
 ORDER_BY = "county_code, township_code, village_code, household_key, criterion_order, status"
+STAGED = ("problems", "problem_summary")
 SUMMARY_HEADERS = {
     "region_level": "层级", "region_code": "代码", "region_name": "名称", "new_problems": "新发现",
     "open_carried": "持续", "open_problems": "未整改合计", "cleared": "已整改", "cleared_to_zero": "是否清零",
@@ -51,37 +54,21 @@ def build(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, cfg:
     person_deprivations, households, regions, pairings)."""
     cfg = cfg or load_toml("validate")
     led = cfg["ledger"]
+    per = Period.parse(period)
     con.execute("create or replace temp table ledger_params as select ? as period, cast(? as date) as period_end, "
                 "cast(? as date) as deadline, ? as status_new, ? as status_open, ? as status_cleared",
-                [period, nodes.period_end(period), nodes.deadline_for(period, led["deadlines"]),
+                [period, per.end_date, nodes.deadline_for(period, led["deadlines"]),
                  led["status_new"], led["status_open"], led["status_cleared"]])
     con.execute("create or replace temp table criteria_labels (criterion varchar, label varchar, sort_order integer)")
     con.executemany("insert into criteria_labels values (?, ?, ?)",
                     [(k, v, i) for i, (k, v) in enumerate(cfg["criteria"].items())])
     columns = ", ".join(f"cast(null as {t}) as {c}" for c, (t, _) in PROBLEM_COLUMNS.items())
-    previous = processed_dir / "problems" / f"period={nodes.previous_period(period)}" / "data.parquet"
-    source = (f"select {', '.join(PROBLEM_COLUMNS)} from read_parquet('{nodes.quote(previous.resolve())}')"
-              if previous.exists() else f"select {columns} where false")
+    previous = warehouse.scan(processed_dir, "problems", per.previous)
+    source = (f"select {', '.join(PROBLEM_COLUMNS)} from {previous}" if previous is not None
+              else f"select {columns} where false")
     con.execute(f"create or replace table previous_problems as {source}")
     con.execute("create or replace table problems as " + nodes.sql("problems"))
     con.execute("create or replace table problem_summary as " + nodes.sql("problem_summary"))
-
-
-# ---- the warehouse view -------------------------------------------------------------
-
-def register_view(processed_dir: Path, table: str) -> bool:
-    """CREATE OR REPLACE VIEW <table> over every period's Parquet in processed_dir/povmon.duckdb."""
-    warehouse = processed_dir / "povmon.duckdb"
-    if not warehouse.exists():
-        return False
-    glob = nodes.quote((processed_dir.resolve() / table / "*" / "data.parquet").as_posix())
-    try:
-        with duckdb.connect(str(warehouse)) as wh:
-            wh.execute(f"create or replace view {table} as select * from read_parquet('{glob}', "
-                       "hive_partitioning = false, union_by_name = true)")
-    except duckdb.IOException:  # locked by another writer: the Parquet is written, rerun to register
-        return False
-    return True
 
 
 # ---- Excel -----------------------------------------------------------------------------------------
@@ -109,61 +96,67 @@ def _write_table(ws, fmt_head, headers: list[str], rows: list[tuple]) -> None:
 
 def write_excel(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path) -> list[Path]:
     """One workbook per county: 汇总 (county + its townships), then one sheet per township."""
-    import xlsxwriter
-
-    exported = [c for c, (_t, h) in PROBLEM_COLUMNS.items() if h]
-    headers = [PROBLEM_COLUMNS[c][1] for c in exported]
     counties = con.execute("select distinct county_code, any_value(county_name) over (partition by county_code) "
                            "from problems order by 1").fetchall()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for county_code, county_name in counties:
         path = out_dir / f"{county_code}_{county_name or ''}_问题清单_{period}.xlsx"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False})
-        wb.set_properties({"title": f"{county_name} 两不愁三保障及饮水安全问题清单 {period}",
-                           "created": dt.datetime(2000, 1, 1)})  # fixed: same data, same bytes
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        summary_cols = list(SUMMARY_HEADERS)
-        srows = con.execute(f"select {', '.join(summary_cols)} from problem_summary where county_code = ? "
-                            "order by region_level, region_code", [county_code]).fetchall()
-        srows = [(LEVEL_LABELS.get(r[0], r[0]), *r[1:6], "是" if r[6] else "否", *r[7:]) for r in srows]
-        used = {"汇总"}
-        _write_table(wb.add_worksheet("汇总"), head, list(SUMMARY_HEADERS.values()), srows)
-        townships = con.execute("select distinct township_code, township_name from problems where county_code = ? "
-                                "order by 1, 2", [county_code]).fetchall()
-        for township_code, township_name in townships:
-            rows = con.execute(f"select {', '.join(exported)} from problems where township_code = ? "
-                               f"order by {ORDER_BY}", [township_code]).fetchall()
-            _write_table(wb.add_worksheet(_sheet_name(township_name or township_code, used)), head, headers, rows)
-        wb.close()
-        os.replace(tmp, path)
+        with warehouse.atomic_path(path) as tmp:
+            _write_workbook(con, tmp, county_code, county_name, period)
         written.append(path)
     return written
 
 
+def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, county_code: str, county_name: str | None,
+                    period: str) -> None:
+    """One county's workbook at `path`."""
+    import xlsxwriter
+
+    exported = [c for c, (_t, h) in PROBLEM_COLUMNS.items() if h]
+    headers = [PROBLEM_COLUMNS[c][1] for c in exported]
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    wb.set_properties({"title": f"{county_name} 两不愁三保障及饮水安全问题清单 {period}",
+                       "created": dt.datetime(2000, 1, 1)})  # fixed: same data, same bytes
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    summary_cols = list(SUMMARY_HEADERS)
+    srows = con.execute(f"select {', '.join(summary_cols)} from problem_summary where county_code = ? "
+                        "order by region_level, region_code", [county_code]).fetchall()
+    srows = [(LEVEL_LABELS.get(r[0], r[0]), *r[1:6], "是" if r[6] else "否", *r[7:]) for r in srows]
+    used = {"汇总"}
+    _write_table(wb.add_worksheet("汇总"), head, list(SUMMARY_HEADERS.values()), srows)
+    townships = con.execute("select distinct township_code, township_name from problems where county_code = ? "
+                            "order by 1, 2", [county_code]).fetchall()
+    for township_code, township_name in townships:
+        rows = con.execute(f"select {', '.join(exported)} from problems where township_code = ? "
+                           f"order by {ORDER_BY}", [township_code]).fetchall()
+        _write_table(wb.add_worksheet(_sheet_name(township_name or township_code, used)), head, headers, rows)
+    wb.close()
+
+
 def stage(con: duckdb.DuckDBPyConnection, work: Path) -> None:
-    """COPY problems and problem_summary (ordered: deterministic bytes) to Parquet in `work`."""
-    con.execute(f"copy (select {', '.join(PROBLEM_COLUMNS)} from problems order by {ORDER_BY}) "
-                f"to '{nodes.quote(work / 'problems.parquet')}' (format parquet, compression zstd)")
-    con.execute("copy (select * from problem_summary order by region_level, region_code) "
-                f"to '{nodes.quote(work / 'problem_summary.parquet')}' (format parquet, compression zstd)")
+    """Write problems and problem_summary (ordered: deterministic bytes) as Parquet in `work`; they
+    are published only when the data-quality gate passed."""
+    warehouse.write_parquet(con, f"select {', '.join(PROBLEM_COLUMNS)} from problems", work / "problems.parquet",
+                            order_by=ORDER_BY)
+    warehouse.write_parquet(con, "problem_summary", work / "problem_summary.parquet",
+                            order_by="region_level, region_code")
 
 
 def publish(work: Path, processed_dir: Path, period: str, reports_dir: Path) -> dict:
-    """Move the staged Parquet into processed_dir (os.replace: atomic, same filesystem), register
-    the warehouse views, write the Excel workbooks."""
+    """Move the staged Parquet into processed_dir (os.replace: atomic, `work` is on the same
+    filesystem), refresh the warehouse views, write the Excel workbooks."""
     outputs = {}
-    for table in ("problems", "problem_summary"):
-        out = processed_dir / table / f"period={period}" / "data.parquet"
+    for table in STAGED:
+        out = warehouse.partition_path(processed_dir, table, period)
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(work / f"{table}.parquet", out)
         outputs[table] = out
-    views = [register_view(processed_dir, t) for t in outputs]
+    views = warehouse.refresh_views(processed_dir)
     with duckdb.connect() as con:
-        for table, path in outputs.items():
-            con.execute(f"create view {table} as select * from read_parquet('{nodes.quote(path)}')")
+        for table in outputs:
+            con.execute(f"create view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
         books = write_excel(con, period, reports_dir / period / "问题清单")
         counts = dict(con.execute("select status, count(*) from problems group by 1 order by 1").fetchall())
     return {"output": str(outputs["problems"]), "rows": int(sum(counts.values())), "by_status": counts,
-            "excel": [str(p) for p in books], "view_registered": all(views)}
+            "excel": [str(p) for p in books], "view_registered": set(outputs) <= set(views)}

@@ -1,38 +1,18 @@
-"""Small pure steps of the validate stage: periods and deadlines, SQL text, reading GX results."""
+"""Small pure steps of the validate stage: deadlines, SQL text, reading GX results."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
+from pipelines.periods import Period
+
 SQL_DIR = Path(__file__).parent / "sql"
-PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-def parse_period(period: str) -> tuple[int, int]:
-    """'2020Q2' -> (2020, 2)."""
-    m = PERIOD.match(period or "")
-    if not m:
-        raise ValueError(f"period must look like 2020Q2, got {period!r}")
-    return int(m.group(1)), int(m.group(2))
-
-
-def previous_period(period: str) -> str:
-    """2020Q1 -> 2019Q4."""
-    year, q = parse_period(period)
-    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
-
-
-def period_end(period: str) -> dt.date:
-    """Quarter-end date: 2020Q2 -> 2020-06-30."""
-    year, q = parse_period(period)
-    return dt.date(year + q // 4, q % 4 * 3 + 1, 1) - dt.timedelta(days=1)
 
 
 def deadline_for(period: str, deadlines: list[str]) -> dt.date:
     """First configured 清零 deadline ('MM-DD', every year) on or after the quarter end."""
-    end = period_end(period)
+    end = Period.parse(period).end_date
     dates = sorted(dt.date(y, int(md[:2]), int(md[3:])) for y in (end.year, end.year + 1) for md in deadlines)
     return next(d for d in dates if d >= end)
 
@@ -40,11 +20,6 @@ def deadline_for(period: str, deadlines: list[str]) -> dt.date:
 def sql(name: str) -> str:
     """Text of sql/<name>.sql."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def quote(text: str) -> str:
-    """Body of a SQL string literal."""
-    return str(text).replace("'", "''")
 
 
 def failing_count(result: dict) -> int | None:

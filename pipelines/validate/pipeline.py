@@ -10,8 +10,8 @@
    suites data_quality.* (blocking) and criteria.households (findings), Data Docs to docs_dir.
 3. Data-quality failure: DataQualityError (message names each expectation and its row count);
    Data Docs are written, the ledger is not. Otherwise the ledger goes to
-   processed_dir/problems/period=<p>/data.parquet (atomic, deterministic), view `problems` in
-   povmon.duckdb, and one Excel workbook per county under reports_dir/<p>/问题清单/.
+   processed_dir/problems/period=<p>/data.parquet (atomic, deterministic), the views in
+   povmon.duckdb are refreshed, and one Excel workbook per county goes under reports_dir/<p>/问题清单/.
 
 Rows ingest already reported in `findings` do not fail the gate; they are counted under
 `known_findings` (see config/validate.toml [known_findings]).
@@ -19,7 +19,6 @@ Rows ingest already reported in `findings` do not fail the gate; they are counte
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -27,8 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import criteria
-from pipelines.config import REPORTS_DIR, load_toml
+from pipelines import criteria, warehouse
+from pipelines.config import REPORTS_DIR
+from pipelines.periods import Period
 from pipelines.validate import ledger, nodes, suites
 
 TABLES = ("persons", "households", "pairings", "findings")
@@ -53,24 +53,14 @@ class DataQualityError(RuntimeError):
 
 # ---- 1. the validation database ---------------------------------------------------------------
 
-def _parquet(processed_dir: Path, table: str, period: str | None) -> Path | None:
-    path = processed_dir / table / (f"period={period}" if period else "") / "data.parquet"
-    return path if path.exists() else None
-
-
 def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict:
     """Views over the period's canonical tables, the criteria model and the ledger, on `con`."""
-    for table in TABLES:
-        path = _parquet(processed_dir, table, period)
-        if path is None and table not in EMPTY:
+    for table in (*TABLES, "regions"):
+        source = warehouse.scan(processed_dir, table, None if table == "regions" else period)
+        if source is None and table not in EMPTY:
             raise FileNotFoundError(f"validate {period}: {table} missing under {processed_dir}")
-        source = (f"select '{period}' as period, * from read_parquet('{nodes.quote(path.resolve())}')"
-                  if path else EMPTY[table])
-        con.execute(f"create or replace view {table} as {source}")
-    regions = _parquet(processed_dir, "regions", None)
-    if regions is None:
-        raise FileNotFoundError(f"validate {period}: regions missing under {processed_dir}")
-    con.execute(f"create or replace view regions as select * from read_parquet('{nodes.quote(regions.resolve())}')")
+        body = f"select * from {source}" if source else EMPTY[table]
+        con.execute(f"create or replace view {table} as {body}")
 
     # the shared criteria model (one definition of each criterion), materialised for GX
     criteria.household_deprivations(con)
@@ -149,7 +139,7 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger. Raises DataQualityError
     when a blocking data-quality expectation fails (after writing the Data Docs)."""
     started = time.perf_counter()
-    nodes.parse_period(period)
+    period = str(Period.parse(period))
     processed_dir = Path(processed_dir).resolve()
     reports_dir = Path(reports_dir) if reports_dir is not None else REPORTS_DIR
     docs_dir = Path(docs_dir) if docs_dir is not None else reports_dir / period / "data_docs"

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from conftest import write_city
+from pipelines.periods import Period
 from pipelines.validate import ledger, nodes
 from pipelines.validate.pipeline import build_database
 
@@ -23,7 +24,7 @@ def _ledger(processed: Path, period: str, reports: Path) -> dict:
 
 
 def test_deadlines_and_previous_period():
-    assert nodes.previous_period("2020Q1") == "2019Q4"
+    assert str(Period.parse("2020Q1").previous) == "2019Q4"
     assert nodes.deadline_for("2020Q1", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 4, 30)
     assert nodes.deadline_for("2020Q2", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 6, 30)
 
