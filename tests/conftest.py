@@ -27,3 +27,28 @@ def ingested_city(small_city) -> Path:
 
     run(raw_dir=small_city / "raw", processed_dir=small_city / "processed", periods=None)
     return small_city
+
+
+STAGED_PERIODS = ("2020Q1", "2020Q2")
+
+
+@pytest.fixture(scope="session")
+def staged_city(ingested_city, tmp_path_factory) -> Path:
+    """A copy of the ingested small city with validate, measures and risk run for 2020Q1 and 2020Q2
+    (in order: 2020Q2's ledger status and transitions read 2020Q1). raw/ and truth/ are linked."""
+    import shutil
+
+    from pipelines.measures.pipeline import run as measures
+    from pipelines.risk.pipeline import run as risk
+    from pipelines.validate.pipeline import run as validate
+
+    data_dir = tmp_path_factory.mktemp("staged")
+    shutil.copytree(ingested_city / "processed", data_dir / "processed")
+    for name in ("raw", "truth"):
+        (data_dir / name).symlink_to(ingested_city / name, target_is_directory=True)
+    processed = data_dir / "processed"
+    for period in STAGED_PERIODS:
+        validate(processed, period, reports_dir=data_dir / "reports")
+        measures(processed, period)
+        risk(processed, period)
+    return data_dir

@@ -24,12 +24,11 @@ def test_report_writes_three_outputs(report_out):
     assert (out / "summary.html").stat().st_size > 100_000  # plotly.js embedded
     assert (out / "summary.xlsx").exists()
     assert summary["figures"] >= 8
-    # sections whose stage ran are produced; only the validation ledger may be missing
-    assert set(summary["missing"]) <= {"problem_status"}
+    # every stage ran on the staged city, so no section is missing
+    assert summary["missing"] == []
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "贫困发生率" in page and "户、" in page and "Noto Sans CJK SC" in page
-    if "problem_status" in summary["missing"]:
-        assert "未运行" in page
+    assert "未运行" not in page
 
 
 def test_pngs_exported_in_one_batch(report_out, chromium):
