@@ -115,7 +115,7 @@ demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate 
 test: $(STAMP) ## run the test suite (what CI runs)
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP) ## benchmarks (BENCH_SIZES=100000,1000000,10000000): ratios against a baseline, peak memory
+bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
 	$(VENV)/bin/python -m pipelines.bench
 
 lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)

@@ -1,8 +1,7 @@
-"""`make bench`: each stage's speed and memory, as ratios against a simple baseline.
-
-Every measurement runs in a fresh child process so its peak resident memory (ru_maxrss) is its
-own. Timings are reported, never asserted. Sizes: BENCH_SIZES=100000,1000000 (persons).
-"""
+"""`make bench`: every stage against a simple baseline run in the same process, as ratios, with
+peak memory. Each measurement runs in a fresh child process so its peak RSS is its own. Timings
+are reported, never asserted. Sizes in persons: BENCH_SIZES=100000,1000000,10000000 (default);
+stages: BENCH_STAGES=ingest,validate,measures,risk (default: all)."""
 
 from __future__ import annotations
 
@@ -10,93 +9,82 @@ import multiprocessing as mp
 import os
 import resource
 import sys
-import tempfile
-import time
-from pathlib import Path
+import traceback
 
 DEFAULT_SIZES = (100_000, 1_000_000, 10_000_000)
-PERSONS_PER_HOUSEHOLD = 3.0  # the generator's mean household size, near enough for sizing
+STAGES = ("ingest", "validate", "measures", "risk")
 
 
-def _in_child(fn, args, queue):
-    t0 = time.perf_counter()
-    result = fn(*args) or {}
-    result["seconds"] = time.perf_counter() - t0
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put(result)
+def _ingest(n: int) -> dict:
+    from pipelines.ingest.bench import bench_ingest
+
+    return bench_ingest(n, workdir=os.environ.get("BENCH_TMP"))
 
 
-def measure(fn, *args) -> dict:
-    """Run fn(*args) in a fresh process; return its dict plus seconds and peak RSS (MB)."""
+def _validate(n: int) -> dict:
+    from pipelines.validate.bench import bench_validate
+
+    r = bench_validate(n)
+    return {"persons": r["n_persons"], "seconds": r["duckdb_comparable_seconds"],
+            "baseline_seconds": r["pandas_comparable_seconds"],
+            "baseline": f"same {r['expectations_compared']} expectations on a pandas datasource",
+            "note": f"all {r['expectations']} expectations on DuckDB: {r['duckdb_all_suites_seconds']:.1f} s"}
+
+
+def _measures(n: int) -> dict:
+    from pipelines.measures.bench import bench_measures
+
+    r = bench_measures(n)
+    return {"persons": r["n_persons"], "seconds": r["duckdb_seconds"], "baseline_seconds": r["pandas_seconds"],
+            "baseline": "pandas groupby FGT by county", "note": f"max |diff| {r['max_abs_difference']:.1e}"}
+
+
+def _risk(n: int) -> dict:
+    from pipelines.risk.bench import bench_risk
+
+    r = bench_risk(n, tmp_dir=os.environ.get("BENCH_TMP"))
+    return {"persons": r["persons"], "seconds": r["seconds"], "baseline_seconds": r["baseline_seconds"],
+            "baseline": "pandas income position + transitions"}
+
+
+RUNNERS = {"ingest": _ingest, "validate": _validate, "measures": _measures, "risk": _risk}
+
+
+def _child(stage: str, n: int, queue) -> None:
+    try:
+        result = RUNNERS[stage](n)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put(result)
+    except Exception:  # noqa: BLE001 - report and go on with the next measurement
+        queue.put({"error": traceback.format_exc(limit=3)})
+
+
+def measure(stage: str, n: int) -> dict:
+    """Run one stage's benchmark at n persons in a fresh process."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_in_child, args=(fn, args, queue))
+    proc = ctx.Process(target=_child, args=(stage, n, queue))
     proc.start()
     result = queue.get()
     proc.join()
-    return result
+    return {"stage": stage, "requested": n, **result}
 
 
-def synth_raw(data_dir: str, persons: int) -> dict:
-    from pipelines.synth.pipeline import run
-
-    households = max(1, int(persons / PERSONS_PER_HOUSEHOLD))
-    run(out_dir=Path(data_dir), households=households, seed=1, periods=["2020Q2"], fmt="parquet")
-    return {}
-
-
-def ingest(data_dir: str) -> dict:
-    from pipelines.ingest.pipeline import run
-
-    summary = run(raw_dir=Path(data_dir) / "raw", processed_dir=Path(data_dir) / "processed", periods=None)
-    return {"persons": summary.get("tables", {}).get("persons")}
-
-
-def baseline_copy(data_dir: str) -> dict:
-    """Baseline: read every raw registry Parquet file with pandas and write it back, nothing else."""
-    import pandas as pd
-
-    out = Path(data_dir) / "baseline"
-    out.mkdir(exist_ok=True)
-    rows = 0
-    for i, f in enumerate(sorted((Path(data_dir) / "raw" / "registry").rglob("*.parquet"))):
-        frame = pd.read_parquet(f)
-        rows += len(frame)
-        frame.to_parquet(out / f"{i}.parquet")
-    return {"rows": rows}
-
-
-def bench_ingest(sizes) -> list[dict]:
-    rows = []
-    for n in sizes:
-        with tempfile.TemporaryDirectory(prefix="povmon-bench-", dir=os.environ.get("BENCH_TMP")) as tmp:
-            measure(synth_raw, tmp, n)
-            base = measure(baseline_copy, tmp)
-            ing = measure(ingest, tmp)
-            rows.append({
-                "stage": "ingest", "persons": n,
-                "seconds": ing["seconds"], "peak_rss_mb": ing["peak_rss_mb"],
-                "baseline_seconds": base["seconds"], "baseline_peak_rss_mb": base["peak_rss_mb"],
-                "time_ratio": ing["seconds"] / base["seconds"],
-                "memory_ratio": ing["peak_rss_mb"] / base["peak_rss_mb"],
-            })
-            print(_row(rows[-1]), flush=True)
-    return rows
-
-
-HEADER = f"{'stage':<10}{'persons':>12}{'seconds':>10}{'peak MB':>10}{'base s':>9}{'base MB':>9}{'t ratio':>9}{'m ratio':>9}"
-
-
-def _row(r: dict) -> str:
-    return (f"{r['stage']:<10}{r['persons']:>12,}{r['seconds']:>10.1f}{r['peak_rss_mb']:>10.0f}"
-            f"{r['baseline_seconds']:>9.1f}{r['baseline_peak_rss_mb']:>9.0f}{r['time_ratio']:>9.2f}{r['memory_ratio']:>9.2f}")
+def format_row(r: dict) -> str:
+    if "error" in r:
+        return f"{r['stage']:<9}{r['requested']:>12,}  failed: {r['error'].strip().splitlines()[-1]}"
+    ratio = r["baseline_seconds"] / r["seconds"] if r["seconds"] else float("nan")
+    return (f"{r['stage']:<9}{r['persons']:>12,}{r['seconds']:>10.2f}{r['baseline_seconds']:>11.2f}"
+            f"{ratio:>9.2f}x{r['peak_rss_mb']:>10.0f}  vs {r['baseline']}{'; ' + r['note'] if r.get('note') else ''}")
 
 
 def main() -> int:
     sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "").split(",") if s) or DEFAULT_SIZES
-    print("ingest: full ingest vs baseline (pandas read + write of the same raw Parquet)")
-    print(HEADER, flush=True)
-    bench_ingest(sizes)
+    stages = tuple(s for s in os.environ.get("BENCH_STAGES", "").split(",") if s) or STAGES
+    print(f"{'stage':<9}{'persons':>12}{'seconds':>10}{'baseline s':>11}{'speed-up':>10}{'peak MB':>10}")
+    for n in sizes:
+        for stage in stages:
+            print(format_row(measure(stage, n)), flush=True)
     return 0
 
 
