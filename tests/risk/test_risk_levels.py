@@ -87,6 +87,9 @@ def test_fragility_signals_and_categories(city):
     members_no_labour = [{"labour_skill": "none", "age": 70}, {"labour_skill": "incapacitated", "age": 68}]
     c.household(Q2, "no_labour", members=members_no_labour, transfer_income=20_000.0, wage_income=0.0)
     c.household(Q2, "ill", members=[{"health_serious_illness": True}, {}])
+    c.household(Q2, "ill_relocating", members=[{"health_serious_illness": True}, {}], relocated=True,
+                relocation_settled=False)
+    c.household(Q2, "old_disaster", main_cause="disaster")  # cause at registration, years ago
     c.household(Q2, "disaster", return_cause="disaster", poverty_status="returned")
     c.household(Q2, "migrant", members=[{"migrant_status": "out_of_province"}, {"labour_skill": "weak"}])
     # rigid spending above last year's income (no year-ago snapshot: current net income, 20 000)
@@ -101,7 +104,11 @@ def test_fragility_signals_and_categories(city):
     r = c.read("risk", Q2)
     assert r.loc["no_labour", "sig_no_labour"] and r.loc["no_labour", "sig_high_transfer_share"]
     assert "家庭无劳动能力" in r.loc["no_labour", "reasons_text"]
-    assert r.loc["ill", "sig_illness_disability"] and r.loc["ill", "proposed_category"] == "unstable_exited"
+    # a standing condition is a reason shown on the household, not by itself instability
+    assert r.loc["ill", "sig_illness_disability"] and "家庭成员患大病或残疾" in r.loc["ill", "reasons_text"]
+    assert pd.isna(r.loc["ill", "proposed_category"])
+    assert r.loc["ill_relocating", "proposed_category"] == "unstable_exited"
+    assert not r.loc["old_disaster", "sig_disaster_shock"]  # main_cause is not a current shock
     assert r.loc["disaster", "sig_disaster_shock"] and r.loc["disaster", "risk_level"] == "high"
     assert pd.isna(r.loc["disaster", "proposed_category"])  # still poor: on the poor list, not proposed
     assert r.loc["migrant", "sig_single_migrant_income"]  # one migrant, wage share 100 %
