@@ -178,7 +178,7 @@ class Ingest:
             con.execute(f"create table raw_{src} ({meta}, {', '.join(f'{c.name} varchar' for c in cols)})")
         con.execute("create table raw_files (file_id integer, source_file varchar, source_kind varchar, "
                     "period varchar, sha256 varchar, bytes bigint, encoding varchar, sheet varchar, header_row integer, "
-                    "period_end date, file_order integer)")
+                    "period_end date, file_order integer, missing_columns varchar, unmapped_headers varchar)")
         con.execute("create table raw_headers (file_id integer, column_key varchar, header varchar)")
         con.execute("create table raw_merged_fills (file_id integer, source_row bigint, first_header varchar, headers varchar)")
 
@@ -278,9 +278,14 @@ class Ingest:
     def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers) -> int:
         self.file_id += 1
         end = Period.parse(f.period).end_date if f.period else None
-        self.con.execute("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        # optional columns a file lacks load as NULL: the manifest names them, and the headers
+        # that matched no alias, so a county's new spelling is seen and added to the alias table
+        missing = ", ".join(c.name for c in self.columns[KIND_DIRS[f.source_kind]] if c.name not in found)
+        positions = set(found.values())
+        unmapped = ", ".join(h for i, h in enumerate(headers) if i not in positions)
+        self.con.execute("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [self.file_id, f.rel, f.source_kind, f.period, digest, size, encoding, sheet, header_row,
-                          end, file_order])
+                          end, file_order, missing or None, unmapped or None])
         self.con.execute("insert into raw_headers select ?, unnest(?), unnest(?)",
                          [self.file_id, list(found), [headers[pos] for pos in found.values()]])
         return self.file_id

@@ -231,18 +231,26 @@ def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str) -> RawSh
                     source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1)
 
 
+def _labelled(df: pd.DataFrame, labels: dict[str, str | None]) -> pd.DataFrame:
+    """Variable labels as headers where present: Stata and SPSS names cannot hold brackets or
+    full-width punctuation, so exporters keep the original header (务工时间（月）) as the label."""
+    return df.rename(columns={c: labels[c].strip() for c in df.columns if labels.get(c) and labels[c].strip()})
+
+
 def read_dta(path: Path, find_header: FindHeader, label: str | None = None) -> RawSheet:
-    """Stata .dta (format 118, Unicode names); values as text, labels not applied."""
-    df = pd.read_stata(path, convert_categoricals=False, convert_dates=False, preserve_dtypes=True)
-    return _stats_frame(_as_text(df), find_header, label or str(path))
+    """Stata .dta (format 118, Unicode names; variable labels win); values as text, value labels not applied."""
+    with pd.io.stata.StataReader(path) as reader:
+        df = reader.read(convert_categoricals=False, convert_dates=False, preserve_dtypes=True)
+        labels = reader.variable_labels()
+    return _stats_frame(_as_text(_labelled(df, labels)), find_header, label or str(path))
 
 
 def read_sav(path: Path, find_header: FindHeader, label: str | None = None) -> RawSheet:
-    """SPSS .sav via pyreadstat; values as text."""
+    """SPSS .sav via pyreadstat (variable labels win over names); values as text."""
     import pyreadstat
 
-    df, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False)
-    return _stats_frame(_as_text(df), find_header, label or str(path))
+    df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False)
+    return _stats_frame(_as_text(_labelled(df, meta.column_names_to_labels)), find_header, label or str(path))
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:

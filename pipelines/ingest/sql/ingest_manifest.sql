@@ -35,7 +35,9 @@ final as (
         f.header_row,
         cast(coalesce(r.n, 0) as bigint) as rows_read,
         cast(coalesce(r.n, 0) - coalesce(q.n, 0) as bigint) as rows_loaded,
-        cast(coalesce(q.n, 0) as bigint) as rows_quarantined
+        cast(coalesce(q.n, 0) as bigint) as rows_quarantined,
+        f.missing_columns,
+        f.unmapped_headers
     from files as f
     left join rows_read_by_file as r on r.file_id = f.file_id
     left join quarantined as q on q.file_id = f.file_id
