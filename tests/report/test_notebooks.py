@@ -22,6 +22,17 @@ def test_notebooks_found():
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_pair_in_sync_and_committed_without_outputs(source: Path):
+    """The committed .ipynb has the same cells as its .py twin, and no outputs or counts."""
+    paired = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    text = jupytext.read(source)
+    assert [(c.cell_type, c.source) for c in paired.cells] == [(c.cell_type, c.source) for c in text.cells]
+    for cell in paired.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, source.name
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(source: Path, report_warehouse, tmp_path):
     nb = jupytext.read(source)
     assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
