@@ -25,6 +25,15 @@ def test_run_writes_deterministic_labelled_table(tmp_path):
     assert con.execute("select count(*) from measures where data_source = 'survey' and measure = 'fgt0' "
                        "and std_error is null").fetchall()[0][0] == 0
     assert {r[0] for r in con.execute("select distinct data_source from measures").fetchall()} == {"registry", "survey"}
+    # CIs are estimate ± z·SE, truncated to the measure's range: shares stay within [0, 1]
+    rows = con.execute("select measure, estimate, std_error, ci_low, ci_high from measures "
+                       "where data_source = 'survey' and std_error is not null").fetchall()
+    z = 1.959963984540054
+    for measure, est, se, lo, hi in rows:
+        assert lo == max(0.0, est - z * se) or abs(lo - max(0.0, est - z * se)) < 1e-9, measure
+        if measure != "mean_income":
+            assert 0 <= lo <= est <= hi <= 1, measure
+    assert any(est - z * se < 0 for _m, est, se, _lo, _hi in rows), "the tiny design has a CI that needs truncating"
     # one row per key
     assert con.execute("select count(*) - count(distinct (data_source, region_level, region_code, "
                        "population_group, measure, line_name)) from measures").fetchall()[0][0] == 0

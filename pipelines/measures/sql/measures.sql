@@ -32,8 +32,11 @@ final as (
         -- numerics
         cast(n.estimate as double) as estimate,
         cast(n.std_error as double) as std_error,
-        cast(n.estimate - params.ci_z * n.std_error as double) as ci_low,
-        cast(n.estimate + params.ci_z * n.std_error as double) as ci_high,
+        -- normal-approximation CI, truncated to the measure's range: every measure is >= 0, and
+        -- every one but mean income is a share or index <= 1 (a CI of "-0.5 %" helps nobody)
+        cast(greatest(0, n.estimate - params.ci_z * n.std_error) as double) as ci_low,
+        cast(case when n.measure = 'mean_income' then n.estimate + params.ci_z * n.std_error
+                  else least(1, n.estimate + params.ci_z * n.std_error) end as double) as ci_high,
         cast(n.n_unweighted as bigint) as n_unweighted,
         cast(n.n_weighted as double) as n_weighted,
         n.data_source
