@@ -130,8 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand. Bad input (a file, a column, a period, a missing stage) is reported as
+    one clear line on stderr with exit code 2, not a traceback; bugs still raise."""
+    from pipelines.ingest.readers import IngestError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (IngestError, FileNotFoundError, ValueError) as exc:
+        print(f"povmon {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -80,9 +80,11 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
         base = raw_dir / kind
         if not base.is_dir():
             continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                           and not p.name.startswith(("~$", "."))):
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
             rel = path.relative_to(raw_dir).as_posix()
+            if path.suffix.lower() not in SUFFIXES:  # never skip a county's file silently
+                raise IngestError(f"{rel}: unsupported file type {path.suffix or '(none)'!r}; expected one of "
+                                  f"{', '.join(sorted(SUFFIXES))} (save an .xls as .xlsx), or move it out of data/raw/{kind}")
             period = None
             if kind != "reference":
                 period = path.relative_to(base).parts[0]
@@ -91,6 +93,10 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
                 if periods and period not in periods:
                     continue
             found.append(RawFile(path, rel, kind, period))
+    if not any(f.source_kind == "registry" for f in found):
+        wanted = f" for {', '.join(periods)}" if periods else ""
+        raise IngestError(f"{raw_dir}: no registry export found{wanted}; expected "
+                          f"data/raw/registry/<YYYYQn>/<county>….xlsx|csv|dta|sav|parquet (make synth writes a sample city)")
     return sorted(found, key=lambda f: f.rel)
 
 
