@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
-from pipelines.config import CONFIG_DIR
+from pipelines.config import CONFIG_DIR, load_toml
 from pipelines.periods import Period
 from pipelines.risk.rules import line_labels, line_table
 
@@ -50,7 +50,8 @@ def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR
     elim = con.execute("select elimination_status, count(*) from risk where elimination_status is not null "
                        "group by 1 order by 1").fetchall()
     if elim:
-        out.append("  风险消除: " + ", ".join(f"{s} {n}户" for s, n in elim))
+        labels = load_toml("risk", config_dir)["elimination_labels"]
+        out.append("  风险消除: " + "；".join(f"{labels.get(s, s)} {n}户" for s, n in elim))
     out.append("  按县 (低于指导线户/人; 高/中/低风险户):")
     names = _county_names(config_dir)
     for county, b_h, b_p, hi, me, lo in con.execute(
