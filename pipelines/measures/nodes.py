@@ -78,6 +78,11 @@ def _domains(con: duckdb.DuckDBPyConnection, total: tuple[str, str] | None, by_l
             {"total_level": "varchar", "total_code": "varchar", "by_level": "varchar"})
 
 
+def _unit_domains(con: duckdb.DuckDBPyConnection) -> None:
+    """int_unit_domains: the bound fgt_input's units in each of their domains (fgt, gini)."""
+    con.execute(f"create or replace temp table int_unit_domains as {render_sql('int_unit_domains')}")
+
+
 def _materialise(con: duckdb.DuckDBPyConnection, sql: str, prefix: str) -> duckdb.DuckDBPyRelation:
     name = f"_povmon_{prefix}_{next(_counter)}"
     con.execute(f"create or replace temp table {name} as {sql}")
@@ -103,6 +108,7 @@ def fgt(con: duckdb.DuckDBPyConnection, data: Data, lines: Mapping[str, float] |
                                    "income": income, "weight": weight or "1.0"})
     _lines(con, lines)
     _domains(con, total, (by_level or by) if by else None)
+    _unit_domains(con)
     return _materialise(con, render_sql("fgt"), "fgt")
 
 
@@ -113,6 +119,7 @@ def gini(con: duckdb.DuckDBPyConnection, data: Data, *, income: str = "income",
     _bind(con, "fgt_input", data, {"domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)",
                                    "income": income, "weight": weight or "1.0"})
     _domains(con, total, (by_level or by) if by else None)
+    _unit_domains(con)
     return _materialise(con, render_sql("gini"), "gini")
 
 

@@ -1,31 +1,19 @@
 -- fgt: Foster–Greer–Thorbecke P0, P1, P2 of a census (registry) population, no sampling error.
 -- poor = income strictly below the line; gap = (line - income) / line for the poor, else 0.
 -- inputs: fgt_input(domain_code, income, weight)    one row per unit (household), weight = persons
+--         int_unit_domains (int_unit_domains.sql: those units in their total and by-domains)
 --         fgt_lines(line_name, line_value)
---         domain_params(total_level, total_code, by_level)   total domain and by-domains
 -- share_of_poor: the domain's weighted poor / all units' weighted poor, per line.
 with
 
-params as (
-    select total_level, total_code, by_level from domain_params
-),
-
 units as (
-    select domain_code, cast(income as double) as income, cast(weight as double) as weight
+    select cast(income as double) as income, cast(weight as double) as weight
     from fgt_input
     where income is not null and weight is not null
 ),
 
 unit_domains as (
-    select p.total_level as domain_level, p.total_code as domain_code, u.income, u.weight
-    from units as u
-    cross join params as p
-    where p.total_level is not null
-    union all
-    select p.by_level as domain_level, u.domain_code, u.income, u.weight
-    from units as u
-    cross join params as p
-    where p.by_level is not null and u.domain_code is not null
+    select * from int_unit_domains
 ),
 
 unit_lines as (

@@ -1,29 +1,11 @@
 -- gini: weighted Gini coefficient and weighted mean of income, point estimates (no SE).
 -- Gini = 1 - sum_i w_i (2 C_{i-1} + w_i y_i) / (W T), units sorted by income, C_{i-1} the
 -- cumulative sum of w y before unit i, W = sum w, T = sum w y (ties do not change the result).
--- inputs: fgt_input(domain_code, income, weight), domain_params(total_level, total_code, by_level)
+-- inputs: int_unit_domains (int_unit_domains.sql: units in their total and by-domains)
 with
 
-params as (
-    select total_level, total_code, by_level from domain_params
-),
-
-units as (
-    select domain_code, cast(income as double) as income, cast(weight as double) as weight
-    from fgt_input
-    where income is not null and weight is not null
-),
-
 unit_domains as (
-    select p.total_level as domain_level, p.total_code as domain_code, u.income, u.weight
-    from units as u
-    cross join params as p
-    where p.total_level is not null
-    union all
-    select p.by_level as domain_level, u.domain_code, u.income, u.weight
-    from units as u
-    cross join params as p
-    where p.by_level is not null and u.domain_code is not null
+    select * from int_unit_domains
 ),
 
 cumulated as (
