@@ -8,7 +8,7 @@ params as (
     select * from report_params
 ),
 
-admin as (
+incidence as (
     select
         m.period,
         m.data_source,
@@ -20,27 +20,10 @@ admin as (
         m.n_weighted
     from measures as m
     cross join params as p
-    where m.measure = 'incidence_administrative'
-      and m.region_level = 'city'
+    where m.region_level = 'city'
       and m.period <= p.period
-),
-
-survey as (
-    select
-        m.period,
-        m.data_source,
-        m.line_name,
-        m.estimate,
-        m.ci_low,
-        m.ci_high,
-        m.n_unweighted,
-        m.n_weighted
-    from measures as m
-    cross join params as p
-    where m.measure = 'incidence_survey'
-      and m.region_level = 'city'
-      and m.line_name in (select line_name from report_lines)
-      and m.period <= p.period
+      and (m.measure = 'incidence_administrative'
+           or (m.measure = 'incidence_survey' and m.line_name in (select line_name from report_lines)))
 ),
 
 final as (
@@ -55,7 +38,7 @@ final as (
         u.ci_high,
         u.n_unweighted,
         u.n_weighted
-    from (select * from admin union all select * from survey) as u
+    from incidence as u
     left join labels as ls on ls.domain = 'data_source' and ls.code = u.data_source
     left join labels as ll on ll.domain = 'line' and ll.code = u.line_name
 )
