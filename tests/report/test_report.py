@@ -87,6 +87,16 @@ def test_rerun_with_no_new_data_does_nothing(report_out, report_warehouse):
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
+def test_forced_rebuild_gives_the_same_bytes(report_out, report_warehouse, tmp_path):
+    """Same warehouse, same report: summary.html and summary.xlsx are byte-identical (figure ids and
+    workbook metadata are fixed; PNGs come from a browser and are not compared)."""
+    out, _ = report_out
+    again = tmp_path / PERIOD
+    run(report_warehouse, PERIOD, again, force=True)
+    for name in ("summary.html", "summary.xlsx"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_small_cells_suppressed_with_secondary():
     df = pd.DataFrame({"is_total": [0, 0, 0, 1], "county_name": ["a", "b", "c", "合计"],
                        "poor_persons": [3, 12, 40, 55], "incidence": [0.001, 0.002, 0.003, 0.002]})
