@@ -93,6 +93,20 @@ from {{ source }}
 group by file_id
 {%- endmacro %}
 
+{# the provenance columns every staged row carries (file, sheet, row, and the raw-layer flags) #}
+{% macro provenance(r) -%}
+        {{ r }}.period,
+        {{ r }}.source_kind,
+        {{ r }}.source_file,
+        {{ r }}.file_id,
+        {{ r }}.file_order,
+        {{ r }}.sheet,
+        {{ r }}.source_row,
+        {{ r }}.is_blank_row,
+        {{ r }}.is_shifted,
+        {{ r }}.shift_fails,
+{%- endmacro %}
+
 {% macro typed_columns(cols, r) -%}
 {%- for c in cols if not c.pii %}
     {%- if c.kind == 'text' %}

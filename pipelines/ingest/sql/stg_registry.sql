@@ -14,17 +14,8 @@ tick_columns as (
 typed as (
     select
         -- ids and provenance
-        r.period,
+        {{ m.provenance('r') }}
         r.period_end,
-        r.source_kind,
-        r.source_file,
-        r.file_id,
-        r.file_order,
-        r.sheet,
-        r.source_row,
-        r.is_blank_row,
-        r.is_shifted,
-        r.shift_fails,
         nullif(trim(r.household_id), '') as household_key_source,
         nullif(trim(r.person_id), '') as person_id_present,
         upper({{ m.norm('r.id_number') }}) as id_norm,

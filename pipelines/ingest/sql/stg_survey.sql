@@ -13,16 +13,7 @@ tick_columns as (
 final as (
     select
         -- provenance
-        r.period,
-        r.source_kind,
-        r.source_file,
-        r.file_id,
-        r.file_order,
-        r.sheet,
-        r.source_row,
-        r.is_blank_row,
-        r.is_shifted,
-        r.shift_fails,
+        {{ m.provenance('r') }}
         -- typed columns
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
