@@ -25,6 +25,7 @@ import duckdb
 
 from pipelines import warehouse
 from pipelines.validate import suites
+from pipelines.policy import load_policy
 from pipelines.validate.pipeline import build_database
 
 PERIOD = "2020Q2"
@@ -117,7 +118,7 @@ def bench_validate(n_persons: int) -> dict:
         db = work / "validate.duckdb"
         started = time.perf_counter()
         with duckdb.connect(str(db)) as con:
-            build_database(con, processed, PERIOD)
+            build_database(con, processed, PERIOD, load_policy())
             frames = {d["meta"]["batch_table"]: con.sql(f"select * from {d['meta']['batch_table']}").df()
                       for d in loaded.values()}
         build_seconds = time.perf_counter() - started

@@ -11,9 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
-from pipelines.config import load_toml
 from pipelines.periods import Period
-from pipelines.validate import nodes
 
 # column: (type, Chinese header in the Excel export; None = not exported)
 PROBLEM_COLUMNS = {
@@ -38,7 +36,12 @@ PROBLEM_COLUMNS = {
     "deadline": ("date", "清零时限"),
 }
 ORDER_BY = "county_code, township_code, village_code, household_key, criterion_order, status"
-STAGED = ("problems", "problem_summary")
+# published by validate for the period: the shared criteria models and the ledger
+STAGED = ("int_person_deprivations", "int_household_deprivations", "problems", "problem_summary")
+STAGED_ORDER = {"int_person_deprivations": "household_key, person_key",
+                "int_household_deprivations": "household_key",
+                "problems": ORDER_BY,
+                "problem_summary": "region_level, region_code"}
 SUMMARY_HEADERS = {
     "region_level": "层级", "region_code": "代码", "region_name": "名称", "new_problems": "新发现",
     "open_carried": "持续", "open_problems": "未整改合计", "cleared": "已整改", "cleared_to_zero": "是否清零",
@@ -49,26 +52,13 @@ LEVEL_LABELS = {"county": "县", "township": "乡镇"}
 
 # ---- SQL ---------------------------------------------------------------------------------------
 
-def build(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, cfg: dict | None = None) -> None:
-    """Tables problems and problem_summary on `con` (needs household_deprivations,
-    person_deprivations, households, regions, pairings)."""
-    cfg = cfg or load_toml("validate")
-    led = cfg["ledger"]
-    per = Period.parse(period)
-    con.execute("create or replace temp table ledger_params as select ? as period, cast(? as date) as period_end, "
-                "cast(? as date) as deadline, ? as status_new, ? as status_open, ? as status_cleared",
-                [period, per.end_date, nodes.deadline_for(period, led["deadlines"]),
-                 led["status_new"], led["status_open"], led["status_cleared"]])
-    con.execute("create or replace temp table criteria_labels (criterion varchar, label varchar, sort_order integer)")
-    con.executemany("insert into criteria_labels values (?, ?, ?)",
-                    [(k, v, i) for i, (k, v) in enumerate(cfg["criteria"].items())])
+def bind_previous(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> None:
+    """Table previous_problems: the previous quarter's ledger (empty when there is none)."""
     columns = ", ".join(f"cast(null as {t}) as {c}" for c, (t, _) in PROBLEM_COLUMNS.items())
-    previous = warehouse.scan(processed_dir, "problems", per.previous)
+    previous = warehouse.scan(processed_dir, "problems", Period.parse(period).previous)
     source = (f"select {', '.join(PROBLEM_COLUMNS)} from {previous}" if previous is not None
               else f"select {columns} where false")
     con.execute(f"create or replace table previous_problems as {source}")
-    con.execute("create or replace table problems as " + nodes.sql("problems"))
-    con.execute("create or replace table problem_summary as " + nodes.sql("problem_summary"))
 
 
 # ---- Excel -----------------------------------------------------------------------------------------
@@ -135,12 +125,11 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, county_code: str
 
 
 def stage(con: duckdb.DuckDBPyConnection, work: Path) -> None:
-    """Write problems and problem_summary (ordered: deterministic bytes) as Parquet in `work`; they
-    are published only when the data-quality gate passed."""
-    warehouse.write_parquet(con, f"select {', '.join(PROBLEM_COLUMNS)} from problems", work / "problems.parquet",
-                            order_by=ORDER_BY)
-    warehouse.write_parquet(con, "problem_summary", work / "problem_summary.parquet",
-                            order_by="region_level, region_code")
+    """Write the criteria models and the ledger (ordered: deterministic bytes) as Parquet in `work`;
+    they are published only when the data-quality gate passed."""
+    for table in STAGED:
+        query = f"select {', '.join(PROBLEM_COLUMNS)} from problems" if table == "problems" else table
+        warehouse.write_parquet(con, query, work / f"{table}.parquet", order_by=STAGED_ORDER[table])
 
 
 def publish(work: Path, processed_dir: Path, period: str, reports_dir: Path) -> dict:

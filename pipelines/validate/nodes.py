@@ -1,25 +1,6 @@
-"""Small pure steps of the validate stage: deadlines, SQL text, reading GX results."""
+"""Small pure steps of the validate stage: reading GX results."""
 
 from __future__ import annotations
-
-import datetime as dt
-from pathlib import Path
-
-from pipelines.periods import Period
-
-SQL_DIR = Path(__file__).parent / "sql"
-
-
-def deadline_for(period: str, deadlines: list[str]) -> dt.date:
-    """First configured 清零 deadline ('MM-DD', every year) on or after the quarter end."""
-    end = Period.parse(period).end_date
-    dates = sorted(dt.date(y, int(md[:2]), int(md[3:])) for y in (end.year, end.year + 1) for md in deadlines)
-    return next(d for d in dates if d >= end)
-
-
-def sql(name: str) -> str:
-    """Text of sql/<name>.sql."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def failing_count(result: dict) -> int | None:

@@ -3,9 +3,9 @@
     run(processed_dir, period, docs_dir=None) -> dict
 
 1. A validation database (DuckDB file in a temp dir beside processed_dir): views over the period's
-   Parquet (persons, households, pairings, findings, regions) and the shared criteria model
-   materialised as `household_deprivations` (pipelines/criteria), `person_deprivations`, and the
-   problem ledger (`problems`, `problem_summary`) computed in SQL (sql/*.sql): every failing row.
+   Parquet (persons, households, pairings, findings, regions), the shared criteria models
+   (pipelines/criteria: int_person_deprivations -> int_household_deprivations) and the problem
+   ledger (`problems`, `problem_summary`, sql/*.sql), run by the model graph (pipelines/graph.py).
 2. GX validates inside DuckDB (SQL datasource through duckdb-engine, adapter in gx_duckdb.py):
    suites data_quality.* (blocking) and criteria.households (findings), Data Docs to docs_dir.
 3. Data-quality failure: DataQualityError (message names each expectation and its row count);
@@ -26,7 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import criteria, warehouse
+from pipelines import criteria, params, warehouse
+from pipelines.graph import Graph
+from pipelines.policy import Policy, load_policy
 from pipelines.config import REPORTS_DIR
 from pipelines.periods import Period
 from pipelines.validate import ledger, nodes, suites
@@ -53,7 +55,11 @@ class DataQualityError(RuntimeError):
 
 # ---- 1. the validation database ---------------------------------------------------------------
 
-def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict:
+GRAPH = Graph(Path(__file__).parent / "sql", shared=[criteria.SQL_DIR])
+MODELS = ("int_person_deprivations", "int_household_deprivations", "problems", "problem_summary")
+
+
+def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, policy: Policy) -> dict:
     """Views over the period's canonical tables, the criteria model and the ledger, on `con`."""
     for table in (*TABLES, "regions"):
         source = warehouse.scan(processed_dir, table, None if table == "regions" else period)
@@ -62,21 +68,10 @@ def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: 
         body = f"select * from {source}" if source else EMPTY[table]
         con.execute(f"create or replace view {table} as {body}")
 
-    # the shared criteria model (one definition of each criterion), materialised for GX
-    criteria.household_deprivations(con)
-    con.execute("create or replace table household_deprivations as select * from int_household_deprivations")
-    con.execute("create or replace table person_deprivations as " + nodes.sql("int_person_deprivations"))
-    mismatch = con.execute("""
-        select count(*) from household_deprivations as d
-        where coalesce(d.education_deprived, false) <> exists (select 1 from person_deprivations as p
-                where p.household_key = d.household_key and p.criterion = 'education')
-           or coalesce(d.medical_deprived, false) <> exists (select 1 from person_deprivations as p
-                where p.household_key = d.household_key and p.criterion = 'medical')
-    """).fetchone()[0]
-    if mismatch:
-        raise RuntimeError(f"validate {period}: person_deprivations disagrees with the criteria model on "
-                           f"{mismatch} households (int_person_deprivations.sql out of step)")
-    ledger.build(con, processed_dir, period)
+    # the shared criteria models (one definition of each criterion) and the ledger, as tables GX reads
+    ledger.bind_previous(con, processed_dir, period)
+    params.bind(con, policy, GRAPH.sources(MODELS), period=period)
+    GRAPH.run(con, MODELS, temp=False)
     known = con.execute("select reason, count(*) from findings group by reason order by reason").fetchall()
     return {"known_findings": {r: int(n) for r, n in known}}
 
@@ -135,7 +130,8 @@ def _exception(info) -> str | None:
 
 # ---- 3. outputs -------------------------------------------------------------------------------
 
-def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None) -> dict:
+def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None,
+        policy: Policy | None = None) -> dict:
     """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger. Raises DataQualityError
     when a blocking data-quality expectation fails (after writing the Data Docs)."""
     started = time.perf_counter()
@@ -143,13 +139,14 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     processed_dir = Path(processed_dir).resolve()
     reports_dir = Path(reports_dir) if reports_dir is not None else REPORTS_DIR
     docs_dir = Path(docs_dir) if docs_dir is not None else reports_dir / period / "data_docs"
+    policy = policy or load_policy()
     suite_data = suites.load_suites()
     work = Path(tempfile.mkdtemp(prefix=".validate-", dir=processed_dir.parent))
     try:
         db_path = work / "validate.duckdb"
         with duckdb.connect(str(db_path)) as con:
             con.execute("set threads = 1")  # deterministic sums and order -> deterministic bytes
-            info = build_database(con, processed_dir, period)
+            info = build_database(con, processed_dir, period, policy)
             ledger.stage(con, work)
         checked = validate_with_gx(db_path, suite_data, docs_dir)
         dq = nodes.summarise_results([r for r in checked if r["suite"].startswith(suites.DQ_PREFIX)])

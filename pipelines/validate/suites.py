@@ -5,7 +5,7 @@ Two kinds, kept apart:
   plausibility rules (severity warning). Problems ingest already reported in `findings` are
   excluded by each rule (meta.known_findings) and counted separately by the pipeline.
 - criteria.households: is each household secured (两不愁三保障 + 饮水安全)? One expectation per
-  criterion on the shared criteria model's output table `household_deprivations`; a failure is a
+  criterion on the shared criteria model's output table `int_household_deprivations`; a failure is a
   finding for the problem ledger, never an error.
 
 Suites are generated from configuration (code_labels.toml for allowed codes, thresholds.toml
@@ -37,7 +37,7 @@ SUITE_TABLES = {
     "data_quality.persons": "persons",
     "data_quality.households": "households",
     "data_quality.pairings": "pairings",
-    CRITERIA_SUITE: "household_deprivations",
+    CRITERIA_SUITE: "int_household_deprivations",
 }
 
 PERSON_COLUMNS = (
@@ -219,7 +219,7 @@ def pairings_suite() -> list[dict]:
 
 
 def criteria_suite(cfg: dict) -> list[dict]:
-    """One expectation per criterion on household_deprivations (the shared criteria model)."""
+    """One expectation per criterion on int_household_deprivations (the shared criteria model)."""
     labels = cfg["criteria"]
     exps = []
     for criterion in ("food", "clothing", "education", "medical", "housing"):

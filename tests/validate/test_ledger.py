@@ -10,7 +10,8 @@ import duckdb
 
 from conftest import write_city
 from pipelines.periods import Period
-from pipelines.validate import ledger, nodes
+from pipelines.policy import Calendar, load_policy
+from pipelines.validate import ledger
 from pipelines.validate.pipeline import build_database
 
 
@@ -18,15 +19,18 @@ def _ledger(processed: Path, period: str, reports: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=processed.parent) as work:
         with duckdb.connect(str(Path(work) / "v.duckdb")) as con:
             con.execute("set threads = 1")
-            build_database(con, processed, period)
+            build_database(con, processed, period, load_policy())
             ledger.stage(con, Path(work))
         return ledger.publish(Path(work), processed, period, reports)
 
 
 def test_deadlines_and_previous_period():
     assert str(Period.parse("2020Q1").previous) == "2019Q4"
-    assert nodes.deadline_for("2020Q1", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 4, 30)
-    assert nodes.deadline_for("2020Q2", ["04-30", "06-30", "09-30", "12-31"]) == dt.date(2020, 6, 30)
+    cal = Calendar.from_month_days(["04-30", "06-30", "09-30", "12-31"])
+    assert cal.next_deadline(Period.parse("2020Q1").end_date) == dt.date(2020, 4, 30)
+    assert cal.next_deadline(Period.parse("2020Q2").end_date) == dt.date(2020, 6, 30)
+    assert cal.next_deadline(Period.parse("2020Q4").end_date, strictly_after=True) == dt.date(2021, 4, 30)
+    assert cal.next_deadline(Period.parse("2023Q3").end_date) == dt.date(2023, 9, 30)
 
 
 def test_status_across_two_quarters(tmp_path, city):

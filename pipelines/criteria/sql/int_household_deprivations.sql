@@ -1,54 +1,26 @@
 -- int_household_deprivations: one row per household and period, the 两不愁三保障 + 饮水安全 flags
--- (docs: /work/shared/domain.md §4). Shared by the measures stage (Alkire–Foster, water levels)
--- and the validation stage, so that both read the same definition.
+-- (domain.md §4). Built and stored by the validate stage; read by validate (problem ledger),
+-- measures (Alkire–Foster, water levels), risk (gap signals) and the report.
+-- key: period, household_key
 --
--- inputs (views or tables): households, persons (one period each),
---                           criteria_params (one row: thresholds.toml [education] [medical] [water])
+-- inputs: households (one period), int_person_deprivations, param_criteria (one row:
+--         thresholds.toml [education] [medical] [water]), param_housing_grades (grade, safe)
 -- flags: true = deprived, false = not deprived, null = not determinable from the export
 with
 
 params as (
-    select * from criteria_params
+    select * from {{ ref('param_criteria') }}
 ),
 
--- ---- person level ----------------------------------------------------------------------------
-person_flags as (
-    select
-        p.household_key,
-        -- 义务教育: a member of compulsory age (completed years at period end) not in school,
-        -- unless taught at home (送教上门). preschool codes count as not in school.
-        case
-            when p.age between params.compulsory_age_min and params.compulsory_age_max
-                and (p.school_status is null
-                     or p.school_status in ('not_in_school', 'preschool_age', 'preschool_education'))
-                and not coalesce(p.send_teaching, false)
-                then 1
-            else 0
-        end as education_deprived,
-        -- 基本医疗: exactly one of resident / employee basic insurance, and 大病保险; newborns exempt.
-        -- a blank cell counts as not enrolled.
-        case
-            when p.age is not null and p.age < params.newborn_exempt_below_age then 0
-            when coalesce(p.resident_med_ins, false) = coalesce(p.employee_med_ins, false) then 1
-            when not coalesce(p.critical_illness_ins, false) then 1
-            else 0
-        end as medical_deprived,
-        case
-            when coalesce(p.health_disabled, false) or coalesce(p.health_serious_illness, false) then 1
-            else 0
-        end as disabled_or_ill
-    from persons as p
-    cross join params
-),
-
+-- ---- members (int_person_deprivations: one definition of each member-level rule) ------------
 household_members as (
     select
         household_key,
         count(*) as member_rows,
-        sum(education_deprived) as education_deprived_members,
-        sum(medical_deprived) as medical_deprived_members,
-        sum(disabled_or_ill) as disabled_or_ill_members
-    from person_flags
+        sum(case when education_deprived then 1 else 0 end) as education_deprived_members,
+        sum(case when medical_deprived then 1 else 0 end) as medical_deprived_members,
+        sum(case when disabled_or_ill then 1 else 0 end) as disabled_or_ill_members
+    from {{ ref('int_person_deprivations') }}
     group by household_key
 ),
 
@@ -89,7 +61,7 @@ water_grades as (
             when h.water_outage_days <= params.outage_days_basic then 'basic'
             else 'fails'
         end as water_guarantee_grade
-    from households as h
+    from {{ ref('households') }} as h
     cross join params
 ),
 
@@ -157,8 +129,8 @@ final as (
         -- no grade: the 危房户 flag decides.
         case
             when coalesce(h.relocated, false) and coalesce(h.relocation_settled, false) then false
-            when h.housing_grade in ('C', 'D') then h.housing_secured_by is null
-            when h.housing_grade in ('A', 'B') then false
+            when hg.safe = false then h.housing_secured_by is null
+            when hg.safe = true then false
             when h.dilapidated then h.housing_secured_by is null
             when not h.dilapidated then false
         end as housing_deprived,
@@ -172,9 +144,10 @@ final as (
         w.water_level = 'basic' as water_basic_only,
         -- context for profiles
         coalesce(m.disabled_or_ill_members, 0) > 0 as has_disabled_or_ill
-    from households as h
+    from {{ ref('households') }} as h
     left join household_members as m on h.household_key = m.household_key
     left join water_levels as w on h.household_key = w.household_key
+    left join {{ ref('param_housing_grades') }} as hg on hg.grade = h.housing_grade
 )
 
 select * from final

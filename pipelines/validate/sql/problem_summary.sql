@@ -1,9 +1,10 @@
 -- problem_summary: how far each county and township is from 清零 (zero open problems), per period.
--- input: problems (one period), ledger_params (one row)
+-- key: region_level, region_code
+-- inputs: problems (one period), param_ledger (one row)
 with
 
 params as (
-    select * from ledger_params
+    select * from {{ ref('param_ledger') }}
 ),
 
 by_unit as (
@@ -13,7 +14,7 @@ by_unit as (
         county_name as region_name,
         county_code,
         status
-    from problems
+    from {{ ref('problems') }}
     union all
     select
         'township',
@@ -21,7 +22,7 @@ by_unit as (
         township_name,
         county_code,
         status
-    from problems
+    from {{ ref('problems') }}
 ),
 
 counted as (

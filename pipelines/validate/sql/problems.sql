@@ -1,15 +1,17 @@
 -- problems: the problem ledger (问题清单), one row per household x failed 两不愁三保障 / 饮水安全
 -- criterion of the period, plus the previous period's open problems that are now cleared.
 --
--- inputs: household_deprivations (shared criteria model), person_deprivations, households,
---         regions, pairings, previous_problems (the previous period's ledger, maybe empty),
---         criteria_labels (criterion, label, sort_order), ledger_params (one row)
+-- key: household_key, criterion
+--
+-- inputs: int_household_deprivations, int_person_deprivations (the shared criteria models),
+--         households, regions, pairings, previous_problems (the previous period's ledger, maybe
+--         empty), param_criteria_labels (criterion, label, sort_order), param_ledger (one row)
 -- status: 新发现 new this period, 持续 open last period and still failing, 已整改 open last period
 --         and no longer failing (carried with this period's date)
 with
 
 params as (
-    select * from ledger_params
+    select * from {{ ref('param_ledger') }}
 ),
 
 flags as (
@@ -28,8 +30,8 @@ flags as (
         h.housing_grade,
         h.water_quantity_lpd,
         h.water_outage_days
-    from household_deprivations as d
-    inner join households as h on h.household_key = d.household_key
+    from {{ ref('int_household_deprivations') }} as d
+    inner join {{ ref('households') }} as h on h.household_key = d.household_key
 ),
 
 -- ---- one row per household and failed criterion -----------------------------------------------
@@ -65,12 +67,22 @@ failed as (
 ),
 
 -- offending members, pseudonymous: "<person_key>：9岁，未在校", in key order
+member_problems as (
+    select household_key, person_key, 'education' as criterion, education_problem as problem
+    from {{ ref('int_person_deprivations') }}
+    where education_deprived
+    union all
+    select household_key, person_key, 'medical', medical_problem
+    from {{ ref('int_person_deprivations') }}
+    where medical_deprived
+),
+
 members as (
     select
         household_key,
         criterion,
         string_agg(person_key || '：' || problem, '；' order by person_key) as members
-    from person_deprivations
+    from member_problems
     group by household_key, criterion
 ),
 
@@ -85,14 +97,14 @@ cadre as (
                 order by case when p.end_date is null or p.end_date >= params.period_end then 0 else 1 end,
                     p.cadre_id
             ) as pick
-        from pairings as p
+        from {{ ref('pairings') }} as p
         cross join params
     )
     where pick = 1
 ),
 
 region_names as (
-    select level, code, name from regions
+    select level, code, name from {{ ref('regions') }}
 ),
 
 current_rows as (
@@ -113,7 +125,7 @@ current_rows as (
         c.cadre_unit
     from failed as f
     cross join params
-    inner join households as h on h.household_key = f.household_key
+    inner join {{ ref('households') }} as h on h.household_key = f.household_key
     left join members as m on m.household_key = f.household_key and m.criterion = f.criterion
     left join cadre as c on c.household_key = f.household_key
     left join region_names as cn on cn.level = 'county' and cn.code = h.county_code
@@ -123,7 +135,7 @@ current_rows as (
 
 previous_open as (
     select p.*
-    from previous_problems as p
+    from {{ ref('previous_problems') }} as p
     cross join params
     where p.status in (params.status_new, params.status_open)
 ),
@@ -200,7 +212,7 @@ final as (
         u.first_found_period,
         u.deadline
     from unioned as u
-    left join criteria_labels as l on l.criterion = u.criterion
+    left join {{ ref('param_criteria_labels') }} as l on l.criterion = u.criterion
 )
 
 select * from final

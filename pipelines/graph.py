@@ -1,0 +1,184 @@
+"""One model graph and one runner for every stage's SQL (as dbt's `ref()` does).
+
+A model is one `.sql` file: named CTEs ending in `select * from final` (or one select), one output
+table named after the file. Its header declares what the runner needs to know:
+
+    -- risk_income: income position of each household against the lines   (first line: what it is)
+    -- key: household_key                                                  (unique, not null)
+    -- materialized: view                                                  (default: table)
+    -- duckdb: <why a DuckDB-only construct is kept>                       (checked by the Spark test)
+
+Inputs are written `{{ ref('households') }}`: another model of the graph, or an input the stage
+binds on the connection before running (a table of the warehouse, or a parameter table built
+from the policy, e.g. `param_lines`). Values never enter SQL as text: thresholds, codes and
+labels come in as parameter tables; jinja only loops over identifiers (column names, signal
+codes) that the policy layer has checked are plain codes. Files whose name starts with `_` are
+jinja macro libraries, not models.
+
+    graph = Graph(Path("pipelines/risk/sql"), shared=[CRITERIA_SQL])
+    graph.run(con, ["risk"], inputs={"households", "persons", "param_lines", ...}, context={...})
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+_HEADER = re.compile(r"^--\s*(key|materialized|duckdb)\s*:\s*(.*?)\s*$")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class GraphError(RuntimeError):
+    """A model is malformed, refers to an input nobody provides, or failed to run."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    key: tuple[str, ...] = ()
+    materialized: str = "table"
+    duckdb_note: str | None = None
+    refs: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def description(self) -> str:
+        first = self.path.read_text(encoding="utf-8").splitlines()[0]
+        return first.lstrip("- ").partition(":")[2].strip() or first
+
+
+def _parse_header(path: Path) -> dict:
+    out: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--") and not line.startswith("{"):
+            break
+        m = _HEADER.match(line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+class Graph:
+    """The models under one or more folders; shared folders come after the stage's own."""
+
+    def __init__(self, *sql_dirs: Path, shared: Iterable[Path] = ()):
+        self.dirs = [Path(d) for d in (*sql_dirs, *shared)]
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                      autoescape=False)
+        self.models: dict[str, Model] = {}
+        for d in self.dirs:
+            for path in sorted(d.glob("*.sql")):
+                if path.name.startswith("_") or path.stem in self.models:
+                    continue
+                self.models[path.stem] = self._model(path)
+
+    def _model(self, path: Path) -> Model:
+        if not _NAME.match(path.stem):
+            raise GraphError(f"{path}: a model's file name must be a plain lower-case name")
+        head = _parse_header(path)
+        key = tuple(k.strip() for k in head.get("key", "").split(",") if k.strip())
+        materialized = head.get("materialized", "table")
+        if materialized not in ("table", "view"):
+            raise GraphError(f"{path}: materialized must be table or view, got {materialized!r}")
+        return Model(path.stem, path, key, materialized, head.get("duckdb"), self._refs(path))
+
+    def _refs(self, path: Path) -> frozenset[str]:
+        """Names passed to ref() anywhere in the file (literal strings only)."""
+        text = path.read_text(encoding="utf-8")
+        return frozenset(re.findall(r"ref\(\s*['\"]([a-z_][a-z0-9_]*)['\"]\s*\)", text))
+
+    # ---- order -----------------------------------------------------------------------------------
+    def upstream(self, targets: Iterable[str]) -> list[Model]:
+        """The models `targets` need (themselves included), each after its inputs."""
+        order: list[Model] = []
+        state: dict[str, str] = {}
+
+        def visit(name: str, chain: tuple[str, ...]) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "visiting":
+                raise GraphError(f"models refer to each other in a cycle: {' -> '.join((*chain, name))}")
+            state[name] = "visiting"
+            for ref in sorted(self.models[name].refs):
+                if ref in self.models and ref != name:
+                    visit(ref, (*chain, name))
+            state[name] = "done"
+            order.append(self.models[name])
+
+        for t in targets:
+            if t not in self.models:
+                raise GraphError(f"no model {t!r} under {', '.join(map(str, self.dirs))}")
+            visit(t, ())
+        return order
+
+    def sources(self, targets: Iterable[str]) -> set[str]:
+        """Inputs the models of `targets` refer to that are not models: the stage must bind them."""
+        needed = self.upstream(targets)
+        return {r for m in needed for r in m.refs if r not in self.models}
+
+    # ---- rendering and running ------------------------------------------------------------------------
+    def render(self, name: str, context: Mapping | None = None, *, relation: Mapping[str, str] | None = None) -> str:
+        """SQL text of one model; ref('x') becomes the relation name `x` (or relation[x])."""
+        relation = dict(relation or {})
+
+        def ref(target: str) -> str:
+            return relation.get(target, target)
+
+        try:
+            template = self.env.get_template(self.models[name].path.name)
+            return template.render(**dict(context or {}), ref=ref)
+        except jinja2.TemplateError as exc:
+            raise GraphError(f"{self.models[name].path}: {exc}") from exc
+
+    def run(self, con: duckdb.DuckDBPyConnection, targets: Iterable[str], *, context: Mapping | None = None,
+            inputs: Iterable[str] | None = None, temp: bool = True) -> list[str]:
+        """Create each needed model on `con` (tables or views, in order). Inputs that are not models
+        must exist on `con` (checked first: one error naming every missing input). Returns the
+        model names created."""
+        targets = list(targets)
+        order = self.upstream(targets)
+        present = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() union select view_name from duckdb_views()").fetchall()}
+        missing = sorted(s for s in self.sources(targets) if s not in present and s not in set(inputs or ()))
+        if missing:
+            raise GraphError(f"models {', '.join(targets)} need input(s) {', '.join(missing)}, which are "
+                             "neither models nor bound on the connection")
+        scope = "temp " if temp else ""
+        for model in order:
+            sql = self.render(model.name, context)
+            try:
+                con.execute(f"create or replace {scope}{model.materialized} {model.name} as\n{sql}")
+            except duckdb.Error as exc:
+                raise GraphError(f"model {model.path.parent.name}/{model.name}.sql failed: {exc}") from exc
+        return [m.name for m in order]
+
+
+# ---- parameter tables ------------------------------------------------------------------------------
+
+_TYPES = {bool: "boolean", int: "bigint", float: "double", str: "varchar"}
+
+
+def bind_rows(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[str, str], rows: Iterable[tuple]) -> None:
+    """Temp table `name` with typed `columns` {column: SQL type} holding `rows` (prepared values)."""
+    if not _NAME.match(name) or not all(_NAME.match(c) for c in columns):
+        raise GraphError(f"parameter table {name}: names must be plain lower-case identifiers")
+    con.execute(f"create or replace temp table {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
+    rows = list(rows)
+    if rows:
+        con.executemany(f"insert into {name} values ({', '.join('?' * len(columns))})", rows)
+
+
+def bind_params(con: duckdb.DuckDBPyConnection, name: str, values: Mapping[str, object]) -> None:
+    """One-row temp table `name` of named scalar parameters (types from the Python values)."""
+    columns = {}
+    for k, v in values.items():
+        if v is None or type(v) not in _TYPES:
+            raise GraphError(f"parameter {name}.{k}: expected a bool, int, float or str, got {v!r}")
+        columns[k] = _TYPES[type(v)]
+    bind_rows(con, name, columns, [tuple(values.values())])

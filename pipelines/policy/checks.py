@@ -1,0 +1,212 @@
+"""Cross-file checks of a loaded Policy: everything named anywhere must exist somewhere.
+
+Each check raises PolicyError with one line: file, key, what was named, what exists.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from pipelines.policy import PolicyError
+
+
+def _missing(named: Iterable[str], known: Iterable[str], where: str, what: str) -> None:
+    known = list(known)
+    unknown = [n for n in named if n not in known]
+    if unknown:
+        raise PolicyError(f"{where}: unknown {what} {', '.join(map(repr, unknown))}; expected one of "
+                          f"{', '.join(known)}")
+
+
+def _unique(codes: list[str], where: str) -> None:
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise PolicyError(f"{where}: code(s) {', '.join(dup)} defined more than once")
+
+
+def normalise_header(text: object) -> str:
+    """NFKC, all white space removed: how headers and labels are compared (ingest does the same)."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def check(policy) -> None:
+    for fn in (check_shared, check_lines, check_aliases, check_code_labels, check_measures, check_risk,
+               check_validate, check_report):
+        fn(policy)
+
+
+def check_shared(p) -> None:
+    statuses = p.codes("poverty_status")
+    for group, codes in p.groups.items():
+        _missing(codes, statuses, f"config/policy.toml [status_groups].{group}", "脱贫状态 code")
+    _missing(p.shared.lines.model_dump().values(), p.line_specs, "config/policy.toml [lines]", "line")
+    if not {"poor", "exited"} <= set(p.groups):
+        raise PolicyError("config/policy.toml [status_groups]: expected groups 'poor' and 'exited'")
+
+
+def check_lines(p) -> None:
+    for name, spec in p.line_specs.items():
+        where = f"config/lines.toml [{name}]"
+        if spec.factor_of is None and spec.factor is None:
+            if not spec.values:
+                raise PolicyError(f"{where}: expected `values` (year, value, status) or `factor_of` and `factor`")
+            continue
+        if spec.factor_of is None or spec.factor is None:
+            raise PolicyError(f"{where}: expected both `factor_of` and `factor`")
+        if spec.values:
+            raise PolicyError(f"{where}: a line defined as a factor of another has no `values` of its own")
+        seen, base = {name}, spec.factor_of
+        while base is not None:
+            if base not in p.line_specs:
+                raise PolicyError(f"{where}.factor_of: unknown line {base!r}; expected one of {', '.join(p.line_specs)}")
+            if base in seen:
+                raise PolicyError(f"{where}.factor_of: lines defined as factors of each other ({' -> '.join(seen)})")
+            seen.add(base)
+            base = p.line_specs[base].factor_of
+
+
+def check_aliases(p) -> None:
+    for source, columns in p.aliases.items():
+        owner: dict[str, str] = {}
+        for col, spec in columns.items():
+            kind = spec.kind
+            if kind.startswith(("code:", "codes:")):
+                _missing([kind.split(":", 1)[1]], p.code_labels, f"config/header_aliases.toml [{source}].{col}.kind",
+                         "code list")
+            for alias in spec.aliases:
+                key = normalise_header(alias)
+                if key in owner and owner[key] != col:
+                    raise PolicyError(f"config/header_aliases.toml [{source}]: header spelling {alias!r} is listed "
+                                      f"for both {owner[key]} and {col}; a header must map to one column")
+                owner[key] = col
+
+
+def check_code_labels(p) -> None:
+    for lst, codes in p.code_labels.items():
+        owner: dict[str, str] = {}
+        for code, labels in codes.items():
+            for label in labels:
+                key = normalise_header(label)
+                if key in owner and owner[key] != code:
+                    raise PolicyError(f"config/code_labels.toml [{lst}]: label {label!r} is listed for both "
+                                      f"{owner[key]} and {code}")
+                owner[key] = code
+    if "yes_no" not in p.code_labels or set(p.code_labels["yes_no"]) != {"true", "false"}:
+        raise PolicyError("config/code_labels.toml [yes_no]: expected exactly the codes true and false")
+
+
+def check_measures(p) -> None:
+    m = p.measures
+    _missing(m.lines.named, p.line_specs, "config/measures.toml [lines].named", "line")
+    _missing([m.sensitivity.base_line], m.lines.named, "config/measures.toml [sensitivity].base_line",
+             "line (one of [lines].named)")
+    _missing([m.incidence.poor_group], p.groups, "config/measures.toml [incidence].poor_group", "status group")
+    md = m.multidimensional
+    _missing(md.indicators, p.validate.criteria, "config/measures.toml [multidimensional].indicators", "criterion")
+    if set(md.weights) != set(md.indicators):
+        raise PolicyError("config/measures.toml [multidimensional.weights]: expected one weight per indicator "
+                          f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
+    if m.sensitivity.start_pct > m.sensitivity.stop_pct:
+        raise PolicyError("config/measures.toml [sensitivity]: start_pct is above stop_pct")
+    for i, (lo, hi) in enumerate(m.profile.size_bands):
+        if lo > hi or lo < 1:
+            raise PolicyError(f"config/measures.toml [profile].size_bands[{i}]: expected 1 <= min <= max, got [{lo}, {hi}]")
+
+
+def check_risk(p) -> None:
+    r = p.risk
+    signals = [s.code for s in r.signal]
+    _unique(signals, "config/risk.toml [[signal]]")
+
+    def sig(named, where):
+        _missing(named, signals, f"config/risk.toml {where}", "signal")
+
+    bands = [b.code for b in r.bands]
+    _unique(bands, "config/risk.toml [[bands]]")
+    catch_all = [i for i, b in enumerate(r.bands) if b.line == ""]
+    if catch_all != [len(r.bands) - 1]:
+        raise PolicyError("config/risk.toml [[bands]]: expected exactly one catch-all band (line = \"\"), listed last")
+    sig([b.signal for b in r.bands if b.signal], "[[bands]].signal")
+    levels = [lv.code for lv in r.levels]
+    _unique(levels + ["none"], "config/risk.toml [[levels]] (none is the level of no rule)")
+    for lv in r.levels:
+        sig(lv.any_of, f"[[levels]] {lv.code}.any_of")
+        if not lv.any_of and lv.min_signals == 0:
+            raise PolicyError(f"config/risk.toml [[levels]] {lv.code}: matches nothing (no any_of, min_signals = 0)")
+    c = r.categories
+    _missing([c.not_proposed_group, c.exited_group], p.groups, "config/risk.toml [categories]", "status group")
+    sig(c.unstable_signals, "[categories].unstable_signals")
+    sig(c.sudden_signals, "[categories].sudden_signals")
+    categories = p.codes("monitoring_category")
+    _missing(r.category_labels, categories, "config/risk.toml [category_labels]", "监测对象类别 code")
+    s = r.signals
+    _missing(s.labour_capable, p.codes("labour_skill"), "config/risk.toml [signals].labour_capable", "劳动技能 code")
+    _missing(s.migrant_statuses, p.codes("migrant_status"), "config/risk.toml [signals].migrant_statuses",
+             "务工状况 code")
+    _missing(s.shock_causes, p.codes("cause"), "config/risk.toml [signals].shock_causes", "致贫原因 code")
+    for g in r.watch_groups:
+        for clause in g.when:
+            _check_clause(p, clause, f"[[watch_groups]] {g.code}", signals, levels)
+    _unique([g.code for g in r.watch_groups], "config/risk.toml [[watch_groups]]")
+    sig(r.elimination.blocking_signals, "[elimination].blocking_signals")
+    sig(r.elimination.keep_tracking_signals, "[elimination].keep_tracking_signals")
+    expected = {"eliminate", "keep_tracking", "stay_monitored"}
+    if set(r.elimination_labels) != expected:
+        raise PolicyError(f"config/risk.toml [elimination_labels]: expected labels for {', '.join(sorted(expected))}")
+    ranks = p.codes("cadre_rank")
+    for req in r.assistance.requirements:
+        _missing(req.ranks, ranks, f"config/risk.toml [[assistance.requirements]] {req.code}.ranks", "cadre rank")
+        _check_clause(p, req.applies_to, f"[[assistance.requirements]] {req.code}.applies_to", signals, levels)
+    _missing(r.assistance.max_households_by_rank, ranks, "config/risk.toml [assistance.max_households_by_rank]",
+             "cadre rank")
+    expected = {"no_pairing", "wrong_level", "cadre_overloaded", "pairing_lapsed"}
+    if set(r.gap_labels) != expected:
+        raise PolicyError(f"config/risk.toml [gap_labels]: expected labels for {', '.join(sorted(expected))}")
+    sig(r.measures, "[measures]")
+
+
+def _check_clause(p, clause, where: str, signals: list[str], levels: list[str]) -> None:
+    where = f"config/risk.toml {where}"
+    if not clause.items():
+        raise PolicyError(f"{where}: empty condition {{}} (it would match every household)")
+    if clause.status_group_in:
+        _missing(clause.status_group_in, p.groups, f"{where}.status_group_in", "status group")
+    if clause.poverty_status_in:
+        _missing(clause.poverty_status_in, p.codes("poverty_status"), f"{where}.poverty_status_in", "脱贫状态 code")
+    if clause.household_type_in:
+        _missing(clause.household_type_in, p.codes("household_type"), f"{where}.household_type_in", "户类型 code")
+    if clause.category_in:
+        _missing(clause.category_in, p.codes("monitoring_category"), f"{where}.category_in", "监测对象类别 code")
+    if clause.signals_any:
+        _missing(clause.signals_any, signals, f"{where}.signals_any", "signal")
+    if clause.level_in:
+        _missing(clause.level_in, [*levels, "none"], f"{where}.level_in", "risk level")
+
+
+def check_validate(p) -> None:
+    v = p.validate
+    expected = ["food", "clothing", "education", "medical", "housing", "water"]
+    if sorted(v.criteria) != sorted(expected):
+        raise PolicyError(f"config/validate.toml [criteria]: expected labels for exactly {', '.join(expected)}")
+    t = p.thresholds.education
+    if t.compulsory_age_min > t.compulsory_age_max:
+        raise PolicyError("config/thresholds.toml [education]: compulsory_age_min is above compulsory_age_max")
+    _missing(t.not_in_school_statuses, p.codes("school_status"),
+             "config/thresholds.toml [education].not_in_school_statuses", "在校生状况 code")
+    h = p.thresholds.housing
+    _missing([*h.safe_grades, *h.unsafe_grades], p.codes("housing_grade"), "config/thresholds.toml [housing]",
+             "住房安全等级 code")
+    if set(h.safe_grades) & set(h.unsafe_grades):
+        raise PolicyError("config/thresholds.toml [housing]: a grade is listed as both safe and unsafe")
+
+
+def check_report(p) -> None:
+    rep = p.report
+    _missing(rep.incidence.lines, p.line_specs, "config/report.toml [incidence].lines", "line")
+    if "dimension" in rep.labels:
+        _missing(rep.labels["dimension"], p.validate.criteria, "config/report.toml [labels.dimension]", "criterion")
+    for name, spec in rep.tables.items():
+        where = f"config/report.toml [tables.{name}]"
+        for key in ("counts", "shares", "money", "months"):
+            _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")

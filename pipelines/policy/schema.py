@@ -1,0 +1,401 @@
+"""The shape of every configuration file under config/, as pydantic models (one class per file).
+
+Each model forbids keys it does not know, so a misspelt key is an error, not a silent default.
+Cross-file references (a band naming a line, a watch group naming a status group, …) are
+checked in pipelines/policy/checks.py once every file is loaded. Nothing here decides a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")]  # a code used in SQL and tables
+CodeList = list[Code]
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+Number = int | float
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Loose(BaseModel):
+    """A section whose keys are free (e.g. the generator's own tunables)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# ---- config/policy.toml: what every stage shares ------------------------------------------------
+
+class City(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+    name: str
+
+
+class LineRoles(Strict):
+    """Which named line (a section of lines.toml) plays each role in the rules."""
+
+    national: str
+    guideline: str
+    monitoring: str
+
+
+class Calendar(Strict):
+    deadlines: list[MonthDay] = Field(min_length=1)
+
+
+class PolicyFile(Strict):
+    city: City
+    status_groups: dict[Code, CodeList]
+    lines: LineRoles
+    calendar: Calendar
+
+
+# ---- config/lines.toml ----------------------------------------------------------------------------
+
+LineStatus = Literal["official", "secondary", "unverified", "placeholder"]
+
+
+class LineYear(Strict):
+    year: int = Field(ge=1978, le=2100)
+    value: float = Field(gt=0)
+    status: LineStatus
+
+
+class LineSpec(Strict):
+    label: str
+    note: str = ""
+    province_code: str | None = None
+    values: list[LineYear] = []
+    factor_of: str | None = None
+    factor: float | None = Field(default=None, gt=0)
+
+    @field_validator("values")
+    @classmethod
+    def _years_once(cls, values: list[LineYear]) -> list[LineYear]:
+        years = [v.year for v in values]
+        dup = sorted({y for y in years if years.count(y) > 1})
+        if dup:
+            raise ValueError(f"year(s) {dup} listed twice")
+        return values
+
+
+# ---- config/header_aliases.toml ---------------------------------------------------------------------
+
+_KIND = re.compile(r"^(text|yes_no|int|decimal|date|id_number|region_code|(code|codes):[a-z_]+)$")
+
+
+class ColumnSpec(Strict):
+    aliases: list[str] = Field(min_length=1)
+    kind: str
+    required: bool = False
+    pii: bool = False
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, kind: str) -> str:
+        if not _KIND.match(kind):
+            raise ValueError("expected text | yes_no | int | decimal | date | id_number | region_code | "
+                             f"code:<list> | codes:<list>, got {kind!r}")
+        return kind
+
+
+# ---- config/thresholds.toml -------------------------------------------------------------------------
+
+class Periods(Strict):
+    first: str
+    last: str
+
+
+class IngestThresholds(Strict):
+    income_identity_tolerance: float = Field(ge=0)
+    income_denominator: Literal["household_size_annual", "household_size"]
+    income_may_be_negative: CodeList
+    max_title_rows: int = Field(ge=0)
+    min_header_matches: int = Field(ge=1)
+
+
+class Education(Strict):
+    compulsory_age_min: int = Field(ge=0, le=30)
+    compulsory_age_max: int = Field(ge=0, le=30)
+    not_in_school_statuses: CodeList
+
+
+class Housing(Strict):
+    safe_grades: list[str]
+    unsafe_grades: list[str]
+
+
+class Water(Strict):
+    quantity_lpd_meets_rich: float
+    quantity_lpd_meets_scarce: float
+    fetch_minutes_meets: float
+    horizontal_m_meets: float
+    vertical_m_meets: float
+    outage_days_meets: float
+    quantity_lpd_basic_rich: float | None = None
+    quantity_lpd_basic_scarce: float | None = None
+    fetch_minutes_basic: float | None = None
+    horizontal_m_basic: float | None = None
+    vertical_m_basic: float | None = None
+    outage_days_basic: float | None = None
+
+
+class Medical(Strict):
+    newborn_exempt_below_age: int = Field(default=1, ge=0)
+
+
+class ThresholdsFile(Strict):
+    periods: Periods
+    ingest: IngestThresholds
+    education: Education
+    water: Water
+    medical: Medical = Medical()
+    housing: Housing
+
+
+# ---- config/validate.toml ---------------------------------------------------------------------------
+
+class Ranges(Strict):
+    age_min: int
+    age_max: int
+    work_months_min: float
+    work_months_max: float
+    income_max: float
+    household_size_min: int
+    household_size_max: int
+
+
+class Plausibility(Strict):
+    working_age_min: int
+    working_age_max: int
+
+
+class KnownFindings(Strict):
+    reasons: CodeList
+
+
+class LedgerLabels(Strict):
+    status_new: str
+    status_open: str
+    status_cleared: str
+
+
+class ValidateFile(Strict):
+    ranges: Ranges
+    plausibility: Plausibility
+    known_findings: KnownFindings
+    criteria: dict[Code, str]
+    ledger: LedgerLabels
+
+
+# ---- config/measures.toml ---------------------------------------------------------------------------
+
+class Incidence(Strict):
+    poor_group: Code = "poor"
+    below_one_in_ten_thousand: float = Field(gt=0, lt=1)
+
+
+class MeasureLines(Strict):
+    named: list[str] = Field(min_length=1)
+
+
+class Sensitivity(Strict):
+    base_line: str
+    start_pct: int = Field(gt=0)
+    stop_pct: int = Field(gt=0)
+    step_pct: int = Field(gt=0)
+
+
+class SurveySettings(Strict):
+    lonely_psu: Literal["adjust", "certainty"]
+    confidence_level: float = Field(gt=0, lt=1)
+
+
+class Profile(Strict):
+    dimensions: CodeList
+    size_bands: list[tuple[int, int]]
+
+
+class Multidimensional(Strict):
+    indicators: CodeList = Field(min_length=1)
+    cutoffs: list[str | int | float] = Field(min_length=1)
+    weights: dict[Code, str | int | float]
+
+
+class MeasuresFile(Strict):
+    incidence: Incidence
+    lines: MeasureLines
+    sensitivity: Sensitivity
+    survey: SurveySettings
+    profile: Profile
+    multidimensional: Multidimensional
+
+
+# ---- config/risk.toml -------------------------------------------------------------------------------
+
+class RiskIncome(Strict):
+    columns: CodeList = Field(min_length=1)
+
+
+class Signals(Strict):
+    transfer_share_min: Number
+    single_migrant_wage_share_min: Number
+    income_drop_min: Number
+    rigid_spending_ratio: Number
+    large_medical_min: Number
+    labour_capable: CodeList
+    migrant_statuses: CodeList
+    illness_disability_columns: CodeList
+    shock_causes: CodeList
+    shock_cause_columns: CodeList
+    shock_flag_columns: CodeList = []
+
+
+class Signal(Strict):
+    code: Code
+    label: str
+
+
+class Band(Strict):
+    """Income band: the first band whose line the income is strictly below; line "" = the rest.
+    `signal` names the fragility signal a household in this band carries (none when omitted)."""
+
+    code: Code
+    label: str
+    line: Literal["national", "guideline", "monitoring", ""]
+    signal: Code | None = None
+
+
+class Level(Strict):
+    code: Code
+    label: str
+    any_of: CodeList = []
+    min_signals: int = Field(default=0, ge=0)
+
+
+class Categories(Strict):
+    not_proposed_group: Code
+    exited_group: Code
+    unstable_signals: CodeList
+    sudden_signals: CodeList
+
+
+class Clause(Strict):
+    """A condition on a household: every key given must hold."""
+
+    status_group_in: CodeList | None = None
+    poverty_status_in: CodeList | None = None
+    household_type_in: CodeList | None = None
+    category_in: CodeList | None = None
+    signals_any: CodeList | None = None
+    below_line: Literal["national", "guideline", "monitoring"] | None = None
+    level_in: CodeList | None = None
+    monitored: bool | None = None
+
+    def items(self) -> list[tuple[str, object]]:
+        """The keys that were given, in declaration order."""
+        return [(k, v) for k, v in self.model_dump(exclude_none=True).items()]
+
+
+class WatchGroup(Strict):
+    code: Code
+    label: str
+    when: list[Clause] = Field(min_length=1)
+
+
+class Elimination(Strict):
+    consecutive_quarters: int = Field(ge=1)
+    blocking_signals: CodeList
+    keep_tracking_signals: CodeList
+
+
+class Requirement(Strict):
+    code: Code
+    label: str
+    applies_to: Clause
+    ranks: CodeList
+
+
+class Assistance(Strict):
+    max_households_per_cadre: int = Field(ge=1)
+    max_households_by_rank: dict[Code, int] = {}
+    requirements: list[Requirement]
+
+
+class Cards(Strict):
+    policies: list[str]
+    max_measures: int = Field(ge=0)
+
+
+class TransitionLabels(Strict):
+    absent_label: str
+    not_registered_label: str
+
+
+class RiskFile(Strict):
+    income: RiskIncome
+    signals: Signals
+    signal: list[Signal]
+    bands: list[Band] = Field(min_length=1)
+    levels: list[Level] = Field(min_length=1)
+    no_risk_label: str
+    categories: Categories
+    category_labels: dict[Code, str]
+    watch_groups: list[WatchGroup]
+    elimination: Elimination
+    elimination_labels: dict[Code, str]
+    assistance: Assistance
+    gap_labels: dict[Code, str]
+    measures: dict[Code, str]
+    cards: Cards
+    transitions: TransitionLabels
+
+
+# ---- config/report.toml -----------------------------------------------------------------------------
+
+class SmallCells(Strict):
+    threshold: int = Field(ge=1)
+    label: str
+    secondary: bool = True
+
+
+class ReportIncidence(Strict):
+    lines: list[str]
+
+
+class Figures(Strict):
+    font_family: str
+    width: int
+    height: int
+    png: bool
+
+
+class TableSpec(Strict):
+    sheet: str
+    title: str
+    columns: dict[str, str]
+    counts: list[str] = []
+    shares: list[str] = []
+    money: list[str] = []
+    months: list[str] = []
+    group: list[str] = []
+    linked: dict[str, str] = {}
+
+
+class ReportFile(Strict):
+    small_cells: SmallCells
+    incidence: ReportIncidence
+    figures: Figures
+    sources: dict[str, str]
+    labels: dict[Code, dict[str, str]]
+    tables: dict[Code, TableSpec]
+
+
+# ---- config/synth.toml: the generator's tunables (its own code checks them) --------------------------
+
+class SynthFile(Loose):
+    pass
