@@ -133,11 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run a subcommand. Bad input (a file, a column, a period, a missing stage) is reported as
     one clear line on stderr with exit code 2, not a traceback; bugs still raise."""
     from pipelines.ingest.readers import IngestError
+    from pipelines.policy import PolicyError, load_policy
 
     args = build_parser().parse_args(argv)
     try:
+        load_policy()  # a bad configuration stops every command before it reads any data
         return args.func(args)
-    except (IngestError, FileNotFoundError, ValueError) as exc:
+    except (IngestError, PolicyError, FileNotFoundError, ValueError) as exc:
         print(f"povmon {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -176,3 +176,14 @@ def measures(con, policy: Policy, period: Period | None) -> None:
     z = statistics.NormalDist().inv_cdf(0.5 + policy.measures.survey.confidence_level / 2)
     bind_params(con, "param_measures", {"period": str(p), "year": p.year, "city_code": policy.city.code,
                                         "city_name": policy.city.name, "ci_z": z})
+
+
+@builds("size_bands")
+def size_bands(con, policy: Policy, period: Period | None) -> None:
+    """(band_order, min_size, max_size, label) of the subgroup profile: "a", "a-b" or "a+" (max >= 99)."""
+    rows = []
+    for i, (lo, hi) in enumerate(policy.measures.profile.size_bands):
+        label = str(lo) if lo == hi else (f"{lo}+" if hi >= 99 else f"{lo}-{hi}")
+        rows.append((i + 1, lo, hi, label))
+    bind_rows(con, "size_bands", {"band_order": "integer", "min_size": "integer", "max_size": "integer",
+                                  "label": "varchar"}, rows)

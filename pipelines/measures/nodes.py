@@ -1,8 +1,9 @@
 """Poverty measures as functions notebooks can call on any table, relation or DataFrame.
 
-Each function binds its input to the fixed view names a SQL file in `sql/` reads, runs that file
-on the connection and returns the result as a (temporary) table relation. The arithmetic lives in
-the SQL; Python only renames columns at the boundary and renders config lists with jinja2.
+Each function binds its input and parameters to the names a model in `sql/` refers to (views and
+parameter tables), runs the model with the project's graph runner (pipelines/graph.py) and returns
+the result as a (temporary) table relation. The arithmetic lives in the SQL; Python only renames
+columns at the boundary; jinja only loops over indicator names.
 
 Common output columns: domain_level, domain_code, measure, line_name, line_value, estimate,
 [std_error,] n_unweighted, n_weighted. `total` names the whole-input domain (level, code);
@@ -18,23 +19,18 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import duckdb
-import jinja2
+
+from pipelines.graph import Graph, bind_params, bind_rows
 
 SQL_DIR = Path(__file__).parent / "sql"
+GRAPH = Graph(SQL_DIR)
 LONELY_PSU_RULES = ("adjust", "certainty")
 _counter = itertools.count()
-_env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 Data = str | duckdb.DuckDBPyRelation | Any  # table/view name, SELECT text, relation, DataFrame
 
 
 # ---- plumbing --------------------------------------------------------------------------------
-
-def render_sql(name: str, **context: Any) -> str:
-    """Text of sql/<name>.sql, rendered with jinja2 when context is given."""
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return _env.from_string(text).render(**context) if context else text
-
 
 def _source(con: duckdb.DuckDBPyConnection, data: Data) -> str:
     """A FROM-clause item for `data`: a name, a parenthesised query, or a registered object."""
@@ -55,45 +51,27 @@ def _bind(con: duckdb.DuckDBPyConnection, view: str, data: Data, columns: Mappin
     con.execute(f"create or replace temp view {view} as select {select} from {_source(con, data)} as src")
 
 
-def _params(con: duckdb.DuckDBPyConnection, table: str, values: Mapping[str, Any],
-            types: Mapping[str, str]) -> None:
-    """One-row temp table of parameters, bound as prepared-statement values."""
-    cols = ", ".join(f"cast(? as {types[k]}) as {k}" for k in values)
-    con.execute(f"create or replace temp table {table} as select {cols}", list(values.values()))
-
-
-def _rows(con: duckdb.DuckDBPyConnection, table: str, columns: Mapping[str, str],
-          rows: Iterable[tuple]) -> None:
-    """Temp table `table` with typed `columns` holding `rows`."""
-    con.execute(f"create or replace temp table {table} "
-                f"({', '.join(f'{c} {t}' for c, t in columns.items())})")
-    rows = list(rows)
-    if rows:
-        con.executemany(f"insert into {table} values ({', '.join('?' * len(columns))})", rows)
-
-
 def _domains(con: duckdb.DuckDBPyConnection, total: tuple[str, str] | None, by_level: str | None) -> None:
     level, code = total if total is not None else (None, None)
-    _params(con, "domain_params", {"total_level": level, "total_code": code, "by_level": by_level},
-            {"total_level": "varchar", "total_code": "varchar", "by_level": "varchar"})
+    bind_rows(con, "domain_params", {"total_level": "varchar", "total_code": "varchar", "by_level": "varchar"},
+              [(level, code, by_level)])
 
 
-def _unit_domains(con: duckdb.DuckDBPyConnection) -> None:
-    """int_unit_domains: the bound fgt_input's units in each of their domains (fgt, gini)."""
-    con.execute(f"create or replace temp table int_unit_domains as {render_sql('int_unit_domains')}")
-
-
-def _materialise(con: duckdb.DuckDBPyConnection, sql: str, prefix: str) -> duckdb.DuckDBPyRelation:
+def _materialise(con: duckdb.DuckDBPyConnection, model: str, prefix: str,
+                 context: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyRelation:
+    """Run `model` (and the models it needs) with the graph runner; its result is kept under a
+    fresh name so that the next call of the same measure does not overwrite it."""
     name = f"_povmon_{prefix}_{next(_counter)}"
-    con.execute(f"create or replace temp table {name} as {sql}")
+    GRAPH.run(con, [model], context=context)
+    con.execute(f"alter table {model} rename to {name}")
     return con.table(name)
 
 
 def _lines(con: duckdb.DuckDBPyConnection, lines: Mapping[str, float] | float) -> None:
     if not isinstance(lines, Mapping):
         lines = {"line": float(lines)}
-    _rows(con, "fgt_lines", {"line_name": "varchar", "line_value": "double"},
-          [(k, float(v)) for k, v in lines.items()])
+    bind_rows(con, "fgt_lines", {"line_name": "varchar", "line_value": "double"},
+              [(k, float(v)) for k, v in lines.items()])
 
 
 # ---- income poverty --------------------------------------------------------------------------
@@ -108,8 +86,7 @@ def fgt(con: duckdb.DuckDBPyConnection, data: Data, lines: Mapping[str, float] |
                                    "income": income, "weight": weight or "1.0"})
     _lines(con, lines)
     _domains(con, total, (by_level or by) if by else None)
-    _unit_domains(con)
-    return _materialise(con, render_sql("fgt"), "fgt")
+    return _materialise(con, "fgt", "fgt")
 
 
 def gini(con: duckdb.DuckDBPyConnection, data: Data, *, income: str = "income",
@@ -119,8 +96,7 @@ def gini(con: duckdb.DuckDBPyConnection, data: Data, *, income: str = "income",
     _bind(con, "fgt_input", data, {"domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)",
                                    "income": income, "weight": weight or "1.0"})
     _domains(con, total, (by_level or by) if by else None)
-    _unit_domains(con)
-    return _materialise(con, render_sql("gini"), "gini")
+    return _materialise(con, "gini", "gini")
 
 
 def survey_ratio(con: duckdb.DuckDBPyConnection, values: Data, *, lonely_psu: str = "adjust",
@@ -133,9 +109,9 @@ def survey_ratio(con: duckdb.DuckDBPyConnection, values: Data, *, lonely_psu: st
         raise ValueError(f"lonely_psu must be one of {LONELY_PSU_RULES}, got {lonely_psu!r}")
     _bind(con, "survey_values", values, {c: c for c in (
         "stratum", "psu", "weight", "domain_code", "measure", "line_name", "line_value", "y")})
-    _params(con, "survey_params", {"lonely_psu": lonely_psu}, {"lonely_psu": "varchar"})
+    bind_params(con, "survey_params", {"lonely_psu": lonely_psu})
     _domains(con, total, by_level)
-    return _materialise(con, render_sql("survey_ratio"), "svy")
+    return _materialise(con, "survey_ratio", "svy")
 
 
 def survey_fgt(con: duckdb.DuckDBPyConnection, data: Data, lines: Mapping[str, float] | float, *,
@@ -150,7 +126,7 @@ def survey_fgt(con: duckdb.DuckDBPyConnection, data: Data, lines: Mapping[str, f
         "weight": weight, "income": income,
         "domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)"})
     _lines(con, lines)
-    values = _materialise(con, render_sql("survey_fgt_values"), "svyvals")
+    values = _materialise(con, "survey_fgt_values", "svyvals")
     return survey_ratio(con, values, lonely_psu=lonely_psu, by_level=(by_level or by) if by else None,
                         total=total)
 
@@ -199,8 +175,14 @@ def deprivation_scores(con: duckdb.DuckDBPyConnection, data: Data, weights: Mapp
             "weight": weight or "1.0"}
     view.update({f"ind_{name}": expr for name, expr in cols.items()})
     _bind(con, "af_input", data, view)
-    spec = [{"name": n, "column": f"ind_{n}", "weight": ints[n]} for n in ints]
-    return _materialise(con, render_sql("af_scores", indicators=spec, total_weight=total_weight), "afs")
+    _af_weights(con, ints, total_weight)
+    spec = [{"name": n, "column": f"ind_{n}"} for n in ints]
+    return _materialise(con, "af_scores", "afs", {"indicators": spec})
+
+
+def _af_weights(con: duckdb.DuckDBPyConnection, ints: Mapping[str, int], total_weight: int) -> None:
+    """af_weights: one row, the integer weight w_<indicator> of each indicator and their total."""
+    bind_params(con, "af_weights", {**{f"w_{n}": int(w) for n, w in ints.items()}, "total_weight": int(total_weight)})
 
 
 def alkire_foster(con: duckdb.DuckDBPyConnection, data: Data, weights: Mapping[str, Any],
@@ -210,14 +192,17 @@ def alkire_foster(con: duckdb.DuckDBPyConnection, data: Data, weights: Mapping[s
     """Alkire–Foster H, A, M0 at each cutoff k, with uncensored / censored headcounts and
     % contributions (as shares) per indicator. Cutoffs: "any" or shares such as "1/3"."""
     ints, total_weight = integer_weights(weights)
-    scores = deprivation_scores(con, data, weights, indicators=indicators, weight=weight, by=by)
-    scores.create_view("af_scores", replace=True)
+    cols = indicators or {name: f"{name}_deprived" for name in ints}
+    view = {"domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)", "weight": weight or "1.0"}
+    view.update({f"ind_{name}": expr for name, expr in cols.items()})
+    _bind(con, "af_input", data, view)
+    _af_weights(con, ints, total_weight)
     ks = [cutoff(k, ints, total_weight) for k in cutoffs]
-    _rows(con, "af_cutoffs", {"k_name": "varchar", "k_num": "bigint", "k_den": "bigint"},
-          [(name, f.numerator, f.denominator) for name, f in ks])
+    bind_rows(con, "af_cutoffs", {"k_name": "varchar", "k_num": "bigint", "k_den": "bigint"},
+              [(name, f.numerator, f.denominator) for name, f in ks])
     _domains(con, total, (by_level or by) if by else None)
-    spec = [{"name": n, "weight": ints[n]} for n in ints]
-    return _materialise(con, render_sql("alkire_foster", indicators=spec, total_weight=total_weight), "af")
+    spec = [{"name": n, "column": f"ind_{n}"} for n in ints]
+    return _materialise(con, "alkire_foster", "af", {"indicators": spec})
 
 
 def water_levels(con: duckdb.DuckDBPyConnection, data: Data, *, weight: str | None = None,
@@ -227,7 +212,7 @@ def water_levels(con: duckdb.DuckDBPyConnection, data: Data, *, weight: str | No
     _bind(con, "water_input", data, {"domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)",
                                      "weight": weight or "1.0", "water_level": "water_level"})
     _domains(con, total, (by_level or by) if by else None)
-    return _materialise(con, render_sql("water_levels"), "water")
+    return _materialise(con, "water_levels", "water")
 
 
 # ---- administrative incidence ----------------------------------------------------------------
@@ -235,13 +220,13 @@ def water_levels(con: duckdb.DuckDBPyConnection, data: Data, *, weight: str | No
 def administrative_incidence(con: duckdb.DuckDBPyConnection, year: int, city_code: str,
                              poor_statuses: Iterable[str] = ("poor", "returned")) -> duckdb.DuckDBPyRelation:
     """贫困发生率 (administrative): poor registered persons / 农村户籍人口, by village, township,
-    county and city. Reads views households, persons (one period) and population on `con`."""
-    _params(con, "incidence_params", {"year": year, "city_code": city_code},
-            {"year": "integer", "city_code": "varchar"})
-    statuses = list(poor_statuses)
-    if not all(s.replace("_", "").isalnum() for s in statuses):
-        raise ValueError(f"poor_statuses must be code names: {statuses}")
-    return _materialise(con, render_sql("incidence_administrative", poor_statuses=statuses), "inc")
+    county and city. Reads views households, persons (one period) and population on `con`;
+    `poor_statuses` are the 脱贫状态 codes counted as poor (the policy's status group `poor`)."""
+    bind_rows(con, "incidence_params", {"year": "integer", "city_code": "varchar", "poor_group": "varchar"},
+              [(year, city_code, "poor")])
+    bind_rows(con, "param_status_groups", {"group_name": "varchar", "code": "varchar"},
+              [("poor", s) for s in poor_statuses])
+    return _materialise(con, "incidence_administrative", "inc")
 
 
 def format_incidence(rate: float | None, threshold: float = 0.0001, digits: int = 2) -> str:

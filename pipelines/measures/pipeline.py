@@ -10,17 +10,16 @@ Wiring only: each step is a function from nodes.py on an in-memory DuckDB connec
 
 from __future__ import annotations
 
-import statistics
 import time
 from pathlib import Path
 
 import duckdb
 
-from pipelines import criteria, warehouse
-from pipelines.config import load_toml
+from pipelines import warehouse
+from pipelines import params
 from pipelines.measures import nodes
-from pipelines.measures.nodes import render_sql
 from pipelines.periods import Period
+from pipelines.policy import Policy, load_policy
 
 ORDER_BY = ("data_source, region_level, region_code, population_group, measure, "
             "line_name nulls first, line_value nulls first")
@@ -31,23 +30,6 @@ MEASURES_COLUMNS = ("period", "region_level", "region_code", "region_name", "pop
 
 # ---- configuration ---------------------------------------------------------------------------
 
-def named_lines(year: int, lines_cfg: dict, names: list[str]) -> dict[str, float]:
-    """Named lines of the year: {name: yuan}. A line defined as a factor of another
-    (monitoring = factor x national) is derived; a line without a value for the year is skipped."""
-    out: dict[str, float] = {}
-    for name in names:
-        spec = lines_cfg[name]
-        if "factor_of" in spec:
-            base = {v["year"]: v["value"] for v in lines_cfg[spec["factor_of"]]["values"]}.get(year)
-            if base is not None:
-                out[name] = float(base) * float(spec["factor"])
-        else:
-            value = {v["year"]: v["value"] for v in spec["values"]}.get(year)
-            if value is not None:
-                out[name] = float(value)
-    return out
-
-
 def sensitivity_lines(base_name: str, base_value: float, start_pct: int, stop_pct: int,
                       step_pct: int) -> dict[str, float]:
     """{f"{base}_pct_050": base x 50 / 100, ...} from start to stop percent inclusive."""
@@ -57,13 +39,16 @@ def sensitivity_lines(base_name: str, base_value: float, start_pct: int, stop_pc
 
 # ---- I/O at the edges --------------------------------------------------------------------------
 
-CANONICAL = ("households", "persons", "survey_households", "population", "regions")
-PERIOD_TABLES = ("households", "persons", "survey_households")  # the rest: every year / no period
+CANONICAL = ("households", "persons", "survey_households", "population", "regions", "int_household_deprivations")
+# the period's partition of these; the rest: every year (population) or no period (regions)
+PERIOD_TABLES = ("households", "persons", "survey_households", "int_household_deprivations")
+MADE_BY = {"int_household_deprivations": "validate"}  # inputs another stage writes
 
 
 def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> dict[str, bool]:
-    """Views households, persons, survey_households (the period's partition), population (every
-    year; the SQL picks the period's) and regions on `con`. Returns {table: found}."""
+    """Views households, persons, survey_households, int_household_deprivations (the period's
+    partition), population (every year; the SQL picks the period's) and regions on `con`.
+    Returns {table: found}; only the survey may be missing."""
     found = {}
     for table in CANONICAL:
         source = warehouse.scan(processed_dir, table, period if table in PERIOD_TABLES else None)
@@ -72,7 +57,10 @@ def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: 
             con.execute(f"create or replace temp view {table} as select * from {source}")
     missing = [t for t in CANONICAL if t != "survey_households" and not found[t]]
     if missing:
-        raise FileNotFoundError(f"measures {period}: canonical tables missing under {processed_dir}: {missing}")
+        hints = "; ".join(f"run povmon {MADE_BY.get(t, 'ingest')} --period {period} first" if t in MADE_BY
+                          else "run povmon ingest first" for t in missing[:1])
+        raise FileNotFoundError(f"measures {period}: input {', '.join(missing)} for {period} not found under "
+                                f"{processed_dir}: {hints}")
     return found
 
 
@@ -99,47 +87,45 @@ def _as_part(con, rel, name: str, source: str, *, group: str = "'all'", region: 
 
 
 def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool,
-                   cfg: dict | None = None, lines_cfg: dict | None = None,
-                   thresholds: dict | None = None) -> dict:
-    """Compute every measure from the canonical views on `con` into table `measures_final`."""
-    cfg = cfg or load_toml("measures")
-    lines_cfg = lines_cfg or load_toml("lines")
+                   policy: Policy | None = None) -> dict:
+    """Compute every measure from the canonical views on `con` (households, persons, population,
+    regions, int_household_deprivations, survey_households when has_survey) into `measures_final`."""
+    policy = policy or load_policy()
+    cfg = policy.measures
     year = Period.parse(period).year
-    city = ("city", cfg["city"]["code"])
-    lines = named_lines(year, lines_cfg, cfg["lines"]["named"])
-    sens = cfg["sensitivity"]
+    city = ("city", policy.city.code)
+    lines = {name: v.value for name, v in policy.lines.for_year(year, cfg.lines.named).items()}
+    sens = cfg.sensitivity
     all_lines = dict(lines)
-    if sens["base_line"] in lines:
-        all_lines.update(sensitivity_lines(sens["base_line"], lines[sens["base_line"]],
-                                           sens["start_pct"], sens["stop_pct"], sens["step_pct"]))
+    if sens.base_line in lines:
+        all_lines.update(sensitivity_lines(sens.base_line, lines[sens.base_line],
+                                           sens.start_pct, sens.stop_pct, sens.step_pct))
     parts: list[str] = []
 
     # administrative incidence (registry)
-    inc = nodes.administrative_incidence(con, year, city[1], cfg["incidence"]["poor_statuses"])
+    inc = nodes.administrative_incidence(con, year, city[1], policy.groups[cfg.incidence.poor_group])
     parts.append(_as_part(con, inc.project("*, 'registry_status' as line_name, cast(null as double) as line_value"),
                           "part_incidence", "registry", group="'registered'"))
 
     # registry incomes: FGT at named + sensitivity lines, Gini and mean, subgroup profile
-    bands = [{"min": lo, "max": hi, "label": str(lo) if lo == hi else (f"{lo}+" if hi >= 99 else f"{lo}-{hi}")}
-             for lo, hi in cfg["profile"]["size_bands"]]
-    con.execute("create or replace temp table int_household_incomes as "
-                + render_sql("int_household_incomes", size_bands=bands))
+    params.bind(con, policy, ["size_bands"])
+    nodes.GRAPH.run(con, ["int_household_incomes"])
     fgt_reg = nodes.fgt(con, "int_household_incomes", all_lines, weight="persons", by="county_code",
                         by_level="county", total=city)
     parts.append(_as_part(con, fgt_reg, "part_fgt_registry", "registry"))
     parts.append(_as_part(con, nodes.gini(con, "int_household_incomes", weight="persons", by="county_code",
                                           by_level="county", total=city), "part_gini_registry", "registry"))
-    for i, dim in enumerate(cfg["profile"]["dimensions"]):
+    for i, dim in enumerate(cfg.profile.dimensions):
         prof = nodes.fgt(con, "int_household_incomes", lines, weight="persons", by=dim, total=None)
         prof = prof.filter("measure in ('fgt0', 'fgt1', 'share_of_poor')")
         parts.append(_as_part(con, prof, f"part_profile_{i}", "registry",
                               group="domain_level || '=' || domain_code", region=city))
 
     # multidimensional (registry households, person-weighted) and water levels
-    deprivations = criteria.household_deprivations(con, thresholds)
-    md = cfg["multidimensional"]
-    weights = {name: md["weights"][name] for name in md["indicators"]}
-    af = nodes.alkire_foster(con, deprivations, weights, md["cutoffs"], weight="household_size",
+    deprivations = "int_household_deprivations"  # stored by the validate stage
+    md = cfg.multidimensional
+    weights = {name: md.weights[name] for name in md.indicators}
+    af = nodes.alkire_foster(con, deprivations, weights, md.cutoffs, weight="household_size",
                              by="county_code", by_level="county", total=city)
     parts.append(_as_part(con, af, "part_af", "registry"))
     water = nodes.water_levels(con, deprivations, weight="household_size", by="county_code",
@@ -150,7 +136,7 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
     if has_survey:
         svy = nodes.survey_fgt(con, "survey_households", all_lines, stratum="county_code", psu="village_code",
                                weight="design_weight * household_size", income="per_capita_net_income",
-                               by="county_code", by_level="county", lonely_psu=cfg["survey"]["lonely_psu"],
+                               by="county_code", by_level="county", lonely_psu=cfg.survey.lonely_psu,
                                total=city)
         parts.append(_as_part(con, svy, "part_fgt_survey", "survey"))
         named = ", ".join(warehouse.sql_literal(n) for n in lines)
@@ -163,22 +149,22 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
 
     con.execute("create or replace temp table measure_parts as "
                 + " union all ".join(f"select * from {p}" for p in parts))
-    ci_z = statistics.NormalDist().inv_cdf(0.5 + cfg["survey"]["confidence_level"] / 2)
-    con.execute("create or replace temp table measures_params as select ? as period, ? as city_code, "
-                "? as city_name, cast(? as double) as ci_z", [period, city[1], cfg["city"]["name"], ci_z])
-    con.execute("create or replace temp table measures_final as " + render_sql("measures"))
+    params.bind(con, policy, ["param_measures"], period=period)
+    nodes.GRAPH.run(con, ["measures"])
+    con.execute("alter table measures rename to measures_final")
     return {"lines": lines, "sensitivity_lines": len(all_lines) - len(lines), "survey": has_survey}
 
 
-def run(processed_dir: Path, period: str) -> dict:
+def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
     """`povmon measures --period 2020Q2`: write processed_dir/measures/period=<p>/data.parquet."""
+    policy = policy or load_policy()
     processed_dir = Path(processed_dir)
     period = str(Period.parse(period))
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
     found = load_canonical(con, processed_dir, period)
-    summary = build_measures(con, period, has_survey=found["survey_households"])
+    summary = build_measures(con, period, has_survey=found["survey_households"], policy=policy)
     out = warehouse.partition_path(processed_dir, "measures", period)
     warehouse.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", processed_dir,
                           "measures", period, order_by=ORDER_BY)
@@ -187,7 +173,7 @@ def run(processed_dir: Path, period: str) -> dict:
     city_inc = con.execute("select estimate from measures_final where measure = 'incidence_administrative' "
                        "and region_level = 'city'").fetchall()
     con.close()
-    threshold = load_toml("measures")["incidence"]["below_one_in_ten_thousand"]
+    threshold = policy.measures.incidence.below_one_in_ten_thousand
     return {
         "period": period,
         "output": str(out),

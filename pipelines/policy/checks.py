@@ -109,9 +109,13 @@ def check_measures(p) -> None:
                           f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
     if m.sensitivity.start_pct > m.sensitivity.stop_pct:
         raise PolicyError("config/measures.toml [sensitivity]: start_pct is above stop_pct")
+    covered: set[int] = set()
     for i, (lo, hi) in enumerate(m.profile.size_bands):
         if lo > hi or lo < 1:
             raise PolicyError(f"config/measures.toml [profile].size_bands[{i}]: expected 1 <= min <= max, got [{lo}, {hi}]")
+        if covered & set(range(lo, min(hi, 200) + 1)):
+            raise PolicyError(f"config/measures.toml [profile].size_bands[{i}]: [{lo}, {hi}] overlaps an earlier band")
+        covered |= set(range(lo, min(hi, 200) + 1))
 
 
 def check_risk(p) -> None:

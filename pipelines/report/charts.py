@@ -6,13 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.config import load_toml
+from pipelines.policy import load_policy
 
 COLOURS = ["#1f4e79", "#c0392b", "#e67e22", "#27ae60", "#8e44ad", "#16a085", "#7f8c8d"]
 
 
 def _layout(fig: go.Figure, title: str, cfg: dict | None = None, **extra) -> go.Figure:
-    cfg = cfg or load_toml("report")["figures"]
+    cfg = cfg or load_policy().raw("report")["figures"]
     fig.update_layout(title={"text": title, "x": 0.01}, template="plotly_white",
                       font={"family": cfg["font_family"], "size": 13},
                       width=cfg["width"], height=cfg["height"], margin={"l": 60, "r": 20, "t": 60, "b": 60},

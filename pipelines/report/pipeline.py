@@ -23,7 +23,8 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from pipelines.config import CONFIG_DIR, load_toml
+from pipelines.config import CONFIG_DIR
+from pipelines.policy import load_policy
 from pipelines.measures.nodes import format_incidence
 from pipelines.periods import Period
 from pipelines.report import charts, queries
@@ -34,7 +35,8 @@ from pipelines.warehouse import atomic_path
 HERE = Path(__file__).parent
 STAMP = ".report-inputs.json"
 OUTPUTS = ("summary.html", "summary.xlsx")
-CONFIG_FILES = ("report.toml", "measures.toml", "lines.toml", "risk.toml", "code_labels.toml",
+CONFIG_FILES = ("policy.toml", "report.toml", "measures.toml", "lines.toml", "risk.toml", "code_labels.toml",
+                "validate.toml",
                 "regions/counties.csv", "regions/townships.csv")
 
 
@@ -61,7 +63,7 @@ def fingerprint(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR)
     for p in [config_dir / c for c in CONFIG_FILES] + code + [HERE.parent / "measures" / "nodes.py"]:
         if p.exists():
             h.update(p.name.encode() + hashlib.sha256(p.read_bytes()).digest())
-    png = load_toml("report", config_dir)["figures"]["png"] and browser_path() is not None
+    png = load_policy(config_dir).report.figures.png and browser_path() is not None
     h.update(f"png={png}".encode())
     return h.hexdigest()
 
@@ -81,8 +83,8 @@ class Report:
 
     def __init__(self, wh, period: str, config_dir: Path):
         self.wh, self.period = wh, period
-        self.cfg = load_toml("report", config_dir)
-        self.measures_cfg = load_toml("measures", config_dir)
+        self.policy = load_policy(config_dir)
+        self.cfg = self.policy.raw("report")
         sc = self.cfg["small_cells"]
         self.threshold, self.small = int(sc["threshold"]), sc["label"].format(threshold=sc["threshold"])
         self.secondary = bool(sc.get("secondary", True))
@@ -189,7 +191,7 @@ def build_sections(r: Report) -> list[dict]:
         admin = cur[cur["data_source"] == "registry"]
         if len(admin):
             a = admin.iloc[0]
-            s["kpis"].append(_kpi(format_incidence(a["estimate"], r.measures_cfg["incidence"]["below_one_in_ten_thousand"]),
+            s["kpis"].append(_kpi(format_incidence(a["estimate"], r.policy.measures.incidence.below_one_in_ten_thousand),
                                   "贫困发生率(登记口径)", f"未脱贫及返贫人口 {_count(r, a['n_unweighted'])}人 ÷ 农村户籍人口 {_n(a['n_weighted'])}人；来源：{src['registry']}"))
         for _, row in cur[cur["data_source"] == "survey"].iterrows():
             s["kpis"].append(_kpi(f"{row['estimate'] * 100:.1f}%", f"贫困发生率(抽样调查，{row['line_label']})",
@@ -366,16 +368,14 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
     finally:
         wh.close()
 
-    from pipelines.measures.pipeline import named_lines
     from plotly.offline import get_plotlyjs
 
     year = per.year
-    lines = named_lines(year, load_toml("lines", config_dir), ["national", "provincial_guideline", "monitoring"])
-    labels = report.cfg["labels"]["line"]
-    lines_note = "；".join(f"{labels.get(k, k)} {v:,.0f} 元/人/年({year})" for k, v in lines.items())
+    lines = report.policy.lines.for_year(year, report.policy.lines.roles.values())
+    lines_note = "；".join(f"{v.label} {v.value:,.0f} 元/人/年({year})" for v in lines.values())
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=False)
     page = env.get_template("summary.html.j2").render(
-        city_name=report.measures_cfg["city"]["name"], period=period, period_end=per.end_date,
+        city_name=report.policy.city.name, period=period, period_end=per.end_date,
         sources=report.cfg["sources"], threshold=report.threshold, small_label=html.escape(report.small),
         sections=sections, plotly_js=get_plotlyjs(), lines_note=lines_note)
     with atomic_path(out_dir / "summary.html") as tmp:

@@ -8,12 +8,12 @@ stays portable (no templating)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from pipelines.config import CONFIG_DIR, load_toml
+from pipelines.config import CONFIG_DIR
+from pipelines.policy import load_policy
 from pipelines.periods import Period
 from pipelines.report.warehouse import Warehouse
 
@@ -41,15 +41,17 @@ def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR) -> No
     con.execute("create or replace temp table report_params as select ? as period, ? as previous_period, "
                 "cast(? as integer) as year, cast(? as date) as period_end",
                 [str(per), str(per.previous), per.year, per.end_date])
-    statuses = load_toml("measures", config_dir)["incidence"]["poor_statuses"]
+    policy = load_policy(config_dir)
+    statuses = policy.groups[policy.measures.incidence.poor_group]
     con.execute("create or replace temp table poor_statuses (code varchar)")
     con.executemany("insert into poor_statuses values (?)", [[s] for s in statuses])
-    lines = load_toml("report", config_dir)["incidence"]["lines"]
+    lines = policy.report.incidence.lines
     con.execute("create or replace temp table report_lines (line_name varchar, sort_order integer)")
     con.executemany("insert into report_lines values (?, ?)", [[n, i] for i, n in enumerate(lines)])
-    dates = load_toml("report", config_dir)["deadlines"]["dates"]
+    # the 清零 calendar (config/policy.toml), every year up to the one after the period's
     con.execute("create or replace temp table deadlines (deadline date)")
-    con.executemany("insert into deadlines values (?)", [[date.fromisoformat(d)] for d in dates])
+    con.executemany("insert into deadlines values (?)",
+                    [[d] for _y, d in policy.calendar.rows(per.year - 5, per.year + 1)])
 
 
 def query(wh: Warehouse, name: str) -> pd.DataFrame:

@@ -10,14 +10,14 @@ left out: a report for 2020Q2 does not change when 2020Q3 lands.
 from __future__ import annotations
 
 import csv
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from pipelines import warehouse
-from pipelines.config import CONFIG_DIR, load_toml
+from pipelines.config import CONFIG_DIR
+from pipelines.policy import load_policy
 
 
 @dataclass
@@ -69,22 +69,8 @@ def _config_regions(config_dir: Path) -> list[tuple[str, str, str]]:
 
 
 def label_rows(config_dir: Path = CONFIG_DIR) -> list[tuple[str, str, str, int]]:
-    """(domain, code, label, sort_order): report.toml [labels.*] first, then the first label of
-    each code in code_labels.toml (so 未脱贫 for poor), in file order."""
-    rows, seen = [], set()
-    report = load_toml("report", config_dir)["labels"]
-    with open(config_dir / "code_labels.toml", "rb") as fh:
-        codes = tomllib.load(fh)
-    for source in (report, codes):
-        for domain, mapping in source.items():
-            if not isinstance(mapping, dict):
-                continue
-            for i, (code, label) in enumerate(mapping.items()):
-                text = label[0] if isinstance(label, list) else label
-                if (domain, code) not in seen and isinstance(text, str):
-                    seen.add((domain, code))
-                    rows.append((domain, code, text, i + 1))
-    return rows
+    """(domain, code, label, sort_order) of the policy's one label set (pipelines/policy)."""
+    return load_policy(config_dir).labels.rows()
 
 
 def register_helpers(wh: Warehouse, config_dir: Path = CONFIG_DIR) -> None:

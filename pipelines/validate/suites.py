@@ -26,7 +26,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from pipelines.config import EXPECTATIONS_DIR, load_toml
+from pipelines.config import EXPECTATIONS_DIR
+from pipelines.policy import load_policy
 
 NAMESPACE = uuid.UUID("5b0f4a52-8c0e-4d0e-9f0a-70766d6f6e00")  # fixed: stable ids
 DQ_PREFIX = "data_quality."
@@ -237,9 +238,10 @@ def criteria_suite(cfg: dict) -> list[dict]:
 def build_suites(code_labels: dict | None = None, cfg: dict | None = None,
                  thresholds: dict | None = None) -> dict[str, dict]:
     """{suite name: suite JSON dict} from configuration, with stable uuid5 ids."""
-    code_labels = code_labels or load_toml("code_labels")
-    cfg = cfg or load_toml("validate")
-    thresholds = thresholds or load_toml("thresholds")
+    policy = load_policy()  # checked first: a suite is never generated from a bad config
+    code_labels = code_labels or policy.raw("code_labels")
+    cfg = cfg or policy.raw("validate")
+    thresholds = thresholds or policy.raw("thresholds")
     bodies = {
         "data_quality.persons": persons_suite(code_labels, cfg),
         "data_quality.households": households_suite(code_labels, cfg, thresholds),

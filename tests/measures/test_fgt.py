@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipelines.measures import nodes
-from pipelines.measures.pipeline import named_lines, sensitivity_lines
+from pipelines.measures.pipeline import sensitivity_lines
 
 
 def _estimates(rel) -> dict[tuple[str, str, str], float]:
@@ -57,14 +57,6 @@ def test_weighted_gini_and_mean():
     g_w = dict(nodes.gini(con, w, weight="w").project("measure, estimate").fetchall())["gini"]
     g_d = dict(nodes.gini(con, dup).project("measure, estimate").fetchall())["gini"]
     assert g_w == pytest.approx(g_d, abs=1e-12)
-
-
-def test_named_lines_of_the_year():
-    cfg = {"national": {"values": [{"year": 2020, "value": 4000}]},
-           "provincial_guideline": {"values": [{"year": 2019, "value": 3700}]},
-           "monitoring": {"factor_of": "national", "factor": 1.5}}
-    lines = named_lines(2020, cfg, ["national", "provincial_guideline", "monitoring"])
-    assert lines == {"national": 4000.0, "monitoring": 6000.0}  # no 2020 guideline: skipped
 
 
 def test_sensitivity_curve_is_monotone():

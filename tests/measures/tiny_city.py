@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+from pipelines import criteria
 import pandas as pd
 
 PERIOD = "2020Q2"
@@ -124,13 +126,14 @@ def load_tiny(con: duckdb.DuckDBPyConnection, specs: list[dict] | None = None, s
         con.register(f"_df_{name}", df)
         con.execute(f"create or replace table {name} as select * from _df_{name}")
         con.unregister(f"_df_{name}")
+    criteria.household_deprivations(con)  # the shared criteria models (validate stores them)
 
 
 def write_processed(processed_dir: Path, specs: list[dict] | None = None) -> Path:
     """The tiny tables as canonical Parquet partitions under processed_dir."""
     con = duckdb.connect()
     load_tiny(con, specs)
-    for table in ("households", "persons", "survey_households", "population", "regions"):
+    for table in ("households", "persons", "survey_households", "population", "regions", "int_household_deprivations"):
         sub = processed_dir / table / (f"period={PERIOD}" if table not in ("population", "regions") else "")
         sub.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy {table} to '{sub / 'data.parquet'}' (format parquet)")

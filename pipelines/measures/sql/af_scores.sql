@@ -3,7 +3,8 @@
 -- integers over their common denominator (six weights of 1/6 become 1 each over 6, so a unit
 -- deprived in all six scores exactly 1). A null indicator counts as not deprived.
 -- inputs: af_input(domain_code, weight, <one boolean column per indicator>)
---         indicators and integer weights from config/measures.toml [multidimensional]
+--         af_weights (one row: w_<indicator> integer weights, total_weight), from
+--         config/measures.toml [multidimensional]; jinja only loops over the indicator names
 with
 
 flags as (
@@ -13,19 +14,20 @@ flags as (
         {%- for ind in indicators %}
         case when {{ ind.column }} then 1 else 0 end as d_{{ ind.name }}{{ "," if not loop.last }}
         {%- endfor %}
-    from af_input
+    from {{ ref('af_input') }}
 ),
 
 final as (
     select
-        *,
+        f.*,
         (
             {%- for ind in indicators %}
-            {{ ind.weight }} * d_{{ ind.name }}{{ " +" if not loop.last }}
+            w.w_{{ ind.name }} * f.d_{{ ind.name }}{{ " +" if not loop.last }}
             {%- endfor %}
         ) as score_num,
-        {{ total_weight }} as score_den
-    from flags
+        w.total_weight as score_den
+    from flags as f
+    cross join {{ ref('af_weights') }} as w
 )
 
 select * from final

@@ -4,24 +4,25 @@
 --   H = weighted poor / weighted units; A = mean score among the poor; M0 = H A
 --   censored headcount_j = weighted units poor and deprived in j / weighted units
 --   contribution_j = (w_j / sum w) censored_j / M0   (shares, summing to 1)
--- inputs: af_scores (af_scores.sql), af_cutoffs(k_name, k_num, k_den),
---         domain_params(total_level, total_code, by_level)
+-- key: domain_level, domain_code, measure, line_name
+-- inputs: af_scores (af_scores.sql), af_cutoffs(k_name, k_num, k_den), af_weights (one row:
+--         w_<indicator>, total_weight), domain_params(total_level, total_code, by_level)
 with
 
 params as (
-    select total_level, total_code, by_level from domain_params
+    select total_level, total_code, by_level from {{ ref('domain_params') }}
 ),
 
 unit_domains as (
     select p.total_level as domain_level, p.total_code as domain_code, s.weight, s.score_num,
            s.score_den{% for ind in indicators %}, s.d_{{ ind.name }}{% endfor %}
-    from af_scores as s
+    from {{ ref('af_scores') }} as s
     cross join params as p
     where p.total_level is not null
     union all
     select p.by_level as domain_level, s.domain_code, s.weight, s.score_num,
            s.score_den{% for ind in indicators %}, s.d_{{ ind.name }}{% endfor %}
-    from af_scores as s
+    from {{ ref('af_scores') }} as s
     cross join params as p
     where p.by_level is not null and s.domain_code is not null
 ),
@@ -46,7 +47,7 @@ unit_cutoffs as (
         cast(c.k_num as double) / c.k_den as k_value,
         case when u.score_num * c.k_den >= c.k_num * u.score_den then 1 else 0 end as poor
     from unit_domains as u
-    cross join af_cutoffs as c
+    cross join {{ ref('af_cutoffs') }} as c
 ),
 
 censored as (
@@ -58,11 +59,12 @@ censored as (
         count(*) as n_units,
         sum(weight) as w_total,
         sum(weight * poor) as w_poor,
-        sum(weight * poor * score_num) / {{ total_weight }} as w_poor_score,
+        sum(weight * poor * score_num) / max(w.total_weight) as w_poor_score,
         {%- for ind in indicators %}
         sum(weight * poor * d_{{ ind.name }}) as c_{{ ind.name }}{{ "," if not loop.last }}
         {%- endfor %}
     from unit_cutoffs
+    cross join {{ ref('af_weights') }} as w
     group by domain_level, domain_code, k_name, k_value
 ),
 
@@ -85,8 +87,9 @@ final as (
     from censored
     union all
     select domain_level, domain_code, 'af_contribution.{{ ind.name }}' as measure, k_name, k_value,
-           {{ ind.weight }} * c_{{ ind.name }} / nullif(w_poor_score * {{ total_weight }}, 0), n_units, w_total
+           w.w_{{ ind.name }} * c_{{ ind.name }} / nullif(w_poor_score * w.total_weight, 0), n_units, w_total
     from censored
+    cross join {{ ref('af_weights') }} as w
     union all
     select domain_level, domain_code, 'af_uncensored_headcount.{{ ind.name }}' as measure,
            cast(null as varchar), cast(null as double),

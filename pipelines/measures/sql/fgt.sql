@@ -3,17 +3,18 @@
 -- inputs: fgt_input(domain_code, income, weight)    one row per unit (household), weight = persons
 --         int_unit_domains (int_unit_domains.sql: those units in their total and by-domains)
 --         fgt_lines(line_name, line_value)
+-- key: domain_level, domain_code, measure, line_name
 -- share_of_poor: the domain's weighted poor / all units' weighted poor, per line.
 with
 
 units as (
     select cast(income as double) as income, cast(weight as double) as weight
-    from fgt_input
+    from {{ ref('fgt_input') }}
     where income is not null and weight is not null
 ),
 
 unit_domains as (
-    select * from int_unit_domains
+    select * from {{ ref('int_unit_domains') }}
 ),
 
 unit_lines as (
@@ -27,7 +28,7 @@ unit_lines as (
         case when ud.income < l.line_value then (l.line_value - ud.income) / l.line_value
              else 0.0 end as gap
     from unit_domains as ud
-    cross join fgt_lines as l
+    cross join {{ ref('fgt_lines') }} as l
 ),
 
 by_domain as (
@@ -48,7 +49,7 @@ by_domain as (
 all_poor as (
     select l.line_name, sum(case when u.income < l.line_value then u.weight else 0.0 end) as w_poor_all
     from units as u
-    cross join fgt_lines as l
+    cross join {{ ref('fgt_lines') }} as l
     group by l.line_name
 ),
 

@@ -1,11 +1,12 @@
 -- gini: weighted Gini coefficient and weighted mean of income, point estimates (no SE).
 -- Gini = 1 - sum_i w_i (2 C_{i-1} + w_i y_i) / (W T), units sorted by income, C_{i-1} the
 -- cumulative sum of w y before unit i, W = sum w, T = sum w y (ties do not change the result).
+-- key: domain_level, domain_code, measure
 -- inputs: int_unit_domains (int_unit_domains.sql: units in their total and by-domains)
 with
 
 unit_domains as (
-    select * from int_unit_domains
+    select * from {{ ref('int_unit_domains') }}
 ),
 
 cumulated as (

@@ -5,31 +5,38 @@
 -- A village in the registry but not in the population table keeps its poor count with a null
 -- rate; villages in the population table without poor persons get 0. Every level sums the same
 -- person rows, so poor counts reconcile village -> township -> county -> city.
--- inputs: households, persons (one period), population, incidence_params(year, city_code)
+-- key: domain_level, domain_code, measure
+-- inputs: households, persons (one period), population, incidence_params(year, city_code,
+--         poor_group), param_status_groups (group_name, code: config/policy.toml)
 -- outputs: measure incidence_administrative (estimate = rate, n_unweighted = poor persons,
 --          n_weighted = rural population) and poor_persons_administrative (estimate = count)
 with
 
 params as (
-    select year, city_code from incidence_params
+    select year, city_code, poor_group from {{ ref('incidence_params') }}
 ),
 
 poor_households as (
-    select household_key
-    from households
-    where poverty_status in ({% for s in poor_statuses %}'{{ s }}'{{ ", " if not loop.last }}{% endfor %})
+    select h.household_key
+    from {{ ref('households') }} as h
+    where h.poverty_status in (
+        select g.code
+        from {{ ref('param_status_groups') }} as g
+        cross join params
+        where g.group_name = params.poor_group
+    )
 ),
 
 poor_by_village as (
     select p.county_code, p.township_code, p.village_code, count(*) as poor_persons
-    from persons as p
+    from {{ ref('persons') }} as p
     inner join poor_households as h on p.household_key = h.household_key
     group by p.county_code, p.township_code, p.village_code
 ),
 
 population_by_village as (
     select pop.county_code, pop.township_code, pop.village_code, sum(pop.rural_population) as rural_population
-    from population as pop
+    from {{ ref('population') }} as pop
     cross join params
     where pop.year = params.year
     group by pop.county_code, pop.township_code, pop.village_code

@@ -1,6 +1,8 @@
 -- int_household_incomes: registry households of one period with the per-capita income the
 -- measures use and the groups of the subgroup profile.
--- inputs: households, persons (one period); size bands from config/measures.toml [profile]
+-- key: household_key
+-- inputs: households, persons (one period), size_bands (band_order, min_size, max_size, label:
+--         config/measures.toml [profile].size_bands, which do not overlap)
 with
 
 members as (
@@ -8,7 +10,7 @@ members as (
         household_key,
         max(case when coalesce(health_disabled, false) or coalesce(health_serious_illness, false)
             then 1 else 0 end) as has_disabled_or_ill
-    from persons
+    from {{ ref('persons') }}
     group by household_key
 ),
 
@@ -29,29 +31,25 @@ incomes as (
         coalesce(h.household_size, h.member_count) as size,
         case when m.has_disabled_or_ill = 1 then 'true' else 'false' end as has_disabled_or_ill,
         coalesce(cast(h.relocated as varchar), 'unknown') as relocated
-    from households as h
+    from {{ ref('households') }} as h
     left join members as m on h.household_key = m.household_key
 ),
 
 final as (
     select
-        household_key,
-        county_code,
-        township_code,
-        village_code,
-        income,
-        persons,
-        household_attribute,
-        main_cause,
-        case
-            {%- for band in size_bands %}
-            when size between {{ band.min }} and {{ band.max }} then '{{ band.label }}'
-            {%- endfor %}
-            else 'unknown'
-        end as size_band,
-        has_disabled_or_ill,
-        relocated
-    from incomes
+        i.household_key,
+        i.county_code,
+        i.township_code,
+        i.village_code,
+        i.income,
+        i.persons,
+        i.household_attribute,
+        i.main_cause,
+        coalesce(b.label, 'unknown') as size_band,
+        i.has_disabled_or_ill,
+        i.relocated
+    from incomes as i
+    left join {{ ref('size_bands') }} as b on i.size between b.min_size and b.max_size
 )
 
 select * from final

@@ -6,12 +6,12 @@
 with
 
 params as (
-    select total_level, total_code, by_level from domain_params
+    select total_level, total_code, by_level from {{ ref('domain_params') }}
 ),
 
 units as (
     select domain_code, cast(income as double) as income, cast(weight as double) as weight
-    from fgt_input
+    from {{ ref('fgt_input') }}
     where income is not null and weight is not null
 ),
 

@@ -2,20 +2,21 @@
 -- normal-approximation confidence intervals (registry rows: std_error and ci null).
 -- inputs: measure_parts(region_level, region_code, population_group, measure, line_name,
 --                       line_value, estimate, std_error, n_unweighted, n_weighted, data_source)
---         regions(level, code, name, parent_code), measures_params(period, city_code, city_name, ci_z)
+--         regions(level, code, name, parent_code), param_measures(period, city_code, city_name, ci_z)
+-- key: data_source, region_level, region_code, population_group, measure, line_name, line_value
 with
 
 params as (
-    select period, city_code, city_name, ci_z from measures_params
+    select period, city_code, city_name, ci_z from {{ ref('param_measures') }}
 ),
 
 named as (
     select
         m.*,
         case when m.region_level = 'city' then params.city_name else r.name end as region_name
-    from measure_parts as m
+    from {{ ref('measure_parts') }} as m
     cross join params
-    left join regions as r on m.region_level = r.level and m.region_code = r.code
+    left join {{ ref('regions') }} as r on m.region_level = r.level and m.region_code = r.code
 ),
 
 final as (

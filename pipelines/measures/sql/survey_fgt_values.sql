@@ -6,7 +6,7 @@ with
 
 units as (
     select stratum, psu, cast(weight as double) as weight, cast(income as double) as income, domain_code
-    from survey_input
+    from {{ ref('survey_input') }}
 ),
 
 fgt_values as (
@@ -22,7 +22,7 @@ fgt_values as (
              when u.income < l.line_value then (l.line_value - u.income) / l.line_value
              else 0.0 end as gap
     from units as u
-    cross join fgt_lines as l
+    cross join {{ ref('fgt_lines') }} as l
 ),
 
 final as (

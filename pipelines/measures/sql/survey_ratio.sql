@@ -13,16 +13,17 @@
 --   'certainty' - it contributes no variance (R "certainty").
 -- inputs: survey_values(stratum, psu, weight, domain_code, measure, line_name, line_value, y)
 --         domain_params(total_level, total_code, by_level), survey_params(lonely_psu)
+-- key: domain_level, domain_code, measure, line_name
 with
 
 params as (
     select d.total_level, d.total_code, d.by_level, s.lonely_psu
-    from domain_params as d
-    cross join survey_params as s
+    from {{ ref('domain_params') }} as d
+    cross join {{ ref('survey_params') }} as s
 ),
 
 sample_psus as (
-    select distinct stratum, psu from survey_values
+    select distinct stratum, psu from {{ ref('survey_values') }}
 ),
 
 strata as (
@@ -36,13 +37,13 @@ total_psus as (
 unit_domains as (
     select p.total_level as domain_level, p.total_code as domain_code,
            v.stratum, v.psu, v.measure, v.line_name, v.line_value, v.weight, v.y
-    from survey_values as v
+    from {{ ref('survey_values') }} as v
     cross join params as p
     where p.total_level is not null and v.y is not null and v.weight is not null
     union all
     select p.by_level as domain_level, v.domain_code,
            v.stratum, v.psu, v.measure, v.line_name, v.line_value, v.weight, v.y
-    from survey_values as v
+    from {{ ref('survey_values') }} as v
     cross join params as p
     where p.by_level is not null and v.domain_code is not null and v.y is not null
         and v.weight is not null

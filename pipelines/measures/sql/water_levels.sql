@@ -2,22 +2,23 @@
 -- unsafe / not determinable), so that the basic level stays visible next to the AF water flag.
 -- inputs: af_input-like water_input(domain_code, weight, water_level),
 --         domain_params(total_level, total_code, by_level)
+-- key: domain_level, domain_code, measure
 with
 
 params as (
-    select total_level, total_code, by_level from domain_params
+    select total_level, total_code, by_level from {{ ref('domain_params') }}
 ),
 
 unit_domains as (
     select p.total_level as domain_level, p.total_code as domain_code,
            cast(w.weight as double) as weight, coalesce(w.water_level, 'unknown') as water_level
-    from water_input as w
+    from {{ ref('water_input') }} as w
     cross join params as p
     where p.total_level is not null
     union all
     select p.by_level as domain_level, w.domain_code,
            cast(w.weight as double) as weight, coalesce(w.water_level, 'unknown') as water_level
-    from water_input as w
+    from {{ ref('water_input') }} as w
     cross join params as p
     where p.by_level is not null and w.domain_code is not null
 ),

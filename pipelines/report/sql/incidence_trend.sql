@@ -40,7 +40,7 @@ final as (
         u.n_weighted
     from incidence as u
     left join labels as ls on ls.domain = 'data_source' and ls.code = u.data_source
-    left join labels as ll on ll.domain = 'line' and ll.code = u.line_name
+    left join labels as ll on ll.domain in ('line', 'line_basis') and ll.code = u.line_name
 )
 
 select * from final
