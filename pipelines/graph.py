@@ -4,7 +4,7 @@ A model is one `.sql` file: named CTEs ending in `select * from final` (or one s
 table named after the file. Its header declares what the runner needs to know:
 
     -- risk_income: income position of each household against the lines   (first line: what it is)
-    -- key: household_key                                                  (unique, not null)
+    -- key: household_key, line_name?                                      (unique; not null but `?` columns)
     -- materialized: view                                                  (default: table)
     -- duckdb: <why a DuckDB-only construct is kept>                       (checked by the Spark test)
 
@@ -42,6 +42,7 @@ class Model:
     name: str
     path: Path
     key: tuple[str, ...] = ()
+    nullable_key: frozenset[str] = frozenset()  # key columns that may be null (e.g. a measure without a line)
     materialized: str = "table"
     duckdb_note: str | None = None
     refs: frozenset[str] = field(default_factory=frozenset)
@@ -82,11 +83,13 @@ class Graph:
         if not _NAME.match(path.stem):
             raise GraphError(f"{path}: a model's file name must be a plain lower-case name")
         head = _parse_header(path)
-        key = tuple(k.strip() for k in head.get("key", "").split(",") if k.strip())
+        parts = [k.strip() for k in head.get("key", "").split(",") if k.strip()]
+        key = tuple(k.rstrip("?") for k in parts)
+        nullable = frozenset(k.rstrip("?") for k in parts if k.endswith("?"))
         materialized = head.get("materialized", "table")
         if materialized not in ("table", "view"):
             raise GraphError(f"{path}: materialized must be table or view, got {materialized!r}")
-        return Model(path.stem, path, key, materialized, head.get("duckdb"), self._refs(path))
+        return Model(path.stem, path, key, nullable, materialized, head.get("duckdb"), self._refs(path))
 
     def _refs(self, path: Path) -> frozenset[str]:
         """Names passed to ref() anywhere in the file (literal strings only)."""
@@ -182,3 +185,20 @@ def bind_params(con: duckdb.DuckDBPyConnection, name: str, values: Mapping[str, 
             raise GraphError(f"parameter {name}.{k}: expected a bool, int, float or str, got {v!r}")
         columns[k] = _TYPES[type(v)]
     bind_rows(con, name, columns, [tuple(values.values())])
+
+
+# ---- every stage's graph -------------------------------------------------------------------------------
+
+def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
+    """{stage: (its graph, the jinja context its models are rendered with)} for every stage that
+    runs SQL models: what the portability test transpiles and the key test checks."""
+    from pipelines import criteria
+    from pipelines.measures import nodes as measures
+    from pipelines.validate import pipeline as validate
+
+    indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
+    return {
+        "criteria": (criteria.GRAPH, {}),
+        "validate": (validate.GRAPH, {}),
+        "measures": (measures.GRAPH, {"indicators": indicators}),
+    }

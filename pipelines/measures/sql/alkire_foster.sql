@@ -4,7 +4,7 @@
 --   H = weighted poor / weighted units; A = mean score among the poor; M0 = H A
 --   censored headcount_j = weighted units poor and deprived in j / weighted units
 --   contribution_j = (w_j / sum w) censored_j / M0   (shares, summing to 1)
--- key: domain_level, domain_code, measure, line_name
+-- key: domain_level, domain_code, measure, line_name?
 -- inputs: af_scores (af_scores.sql), af_cutoffs(k_name, k_num, k_den), af_weights (one row:
 --         w_<indicator>, total_weight), domain_params(total_level, total_code, by_level)
 with

@@ -3,7 +3,7 @@
 -- inputs: fgt_input(domain_code, income, weight)    one row per unit (household), weight = persons
 --         int_unit_domains (int_unit_domains.sql: those units in their total and by-domains)
 --         fgt_lines(line_name, line_value)
--- key: domain_level, domain_code, measure, line_name
+-- key: domain_level, domain_code, measure, line_name?
 -- share_of_poor: the domain's weighted poor / all units' weighted poor, per line.
 with
 

@@ -3,7 +3,7 @@
 -- inputs: measure_parts(region_level, region_code, population_group, measure, line_name,
 --                       line_value, estimate, std_error, n_unweighted, n_weighted, data_source)
 --         regions(level, code, name, parent_code), param_measures(period, city_code, city_name, ci_z)
--- key: data_source, region_level, region_code, population_group, measure, line_name, line_value
+-- key: period, data_source, region_level, region_code, population_group, measure, line_name?
 with
 
 params as (

@@ -13,7 +13,7 @@
 --   'certainty' - it contributes no variance (R "certainty").
 -- inputs: survey_values(stratum, psu, weight, domain_code, measure, line_name, line_value, y)
 --         domain_params(total_level, total_code, by_level), survey_params(lonely_psu)
--- key: domain_level, domain_code, measure, line_name
+-- key: domain_level, domain_code, measure, line_name?
 with
 
 params as (

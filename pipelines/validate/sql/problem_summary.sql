@@ -1,5 +1,5 @@
 -- problem_summary: how far each county and township is from 清零 (zero open problems), per period.
--- key: region_level, region_code
+-- key: period, region_level, region_code
 -- inputs: problems (one period), param_ledger (one row)
 with
 

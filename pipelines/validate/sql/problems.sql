@@ -1,7 +1,7 @@
 -- problems: the problem ledger (问题清单), one row per household x failed 两不愁三保障 / 饮水安全
 -- criterion of the period, plus the previous period's open problems that are now cleared.
 --
--- key: household_key, criterion
+-- key: period, household_key, criterion
 --
 -- inputs: int_household_deprivations, int_person_deprivations (the shared criteria models),
 --         households, regions, pairings, previous_problems (the previous period's ledger, maybe
