@@ -100,6 +100,14 @@ def lines(con, policy: Policy, period: Period | None) -> None:
               [(v.year, v.name, roles.get(v.name), v.value, v.status) for v in policy.lines.rows()])
 
 
+@builds("param_line_roles")
+def line_roles(con, policy: Policy, period: Period | None) -> None:
+    """(year, role, value, status): the line playing each role of config/policy.toml [lines]
+    (national, guideline, monitoring) in every year it resolves; one line may play two roles."""
+    bind_rows(con, "param_line_roles", {"year": "integer", "role": "varchar", "value": "double", "status": "varchar"},
+              policy.lines.role_rows())
+
+
 @builds("param_labels")
 def labels(con, policy: Policy, period: Period | None) -> None:
     bind_rows(con, "param_labels", {"domain": "varchar", "code": "varchar", "label": "varchar",
@@ -187,3 +195,115 @@ def size_bands(con, policy: Policy, period: Period | None) -> None:
         rows.append((i + 1, lo, hi, label))
     bind_rows(con, "size_bands", {"band_order": "integer", "min_size": "integer", "max_size": "integer",
                                   "label": "varchar"}, rows)
+
+
+# ---- risk ----------------------------------------------------------------------------------------------
+
+@builds("param_risk")
+def risk(con, policy: Policy, period: Period | None) -> None:
+    """One row: the fragility-signal thresholds, the 风险消除 window, the cadre maximum and the status
+    groups the monitoring-category rules name (config/risk.toml)."""
+    r = policy.risk
+    s = r.signals
+    bind_params(con, "param_risk", {
+        "transfer_share_min": s.transfer_share_min,
+        "single_migrant_wage_share_min": s.single_migrant_wage_share_min,
+        "income_drop_min": s.income_drop_min,
+        "rigid_spending_ratio": s.rigid_spending_ratio,
+        "large_medical_min": s.large_medical_min,
+        "consecutive_quarters": r.elimination.consecutive_quarters,
+        "max_households_per_cadre": r.assistance.max_households_per_cadre,
+        "not_proposed_group": r.categories.not_proposed_group,
+        "exited_group": r.categories.exited_group,
+    })
+
+
+@builds("param_risk_codes")
+def risk_codes(con, policy: Policy, period: Period | None) -> None:
+    """(list_name, code): the code lists of config/risk.toml [signals] (labour_capable,
+    migrant_statuses, shock_causes)."""
+    s = policy.risk.signals
+    lists = {"labour_capable": s.labour_capable, "migrant_statuses": s.migrant_statuses,
+             "shock_causes": s.shock_causes}
+    bind_rows(con, "param_risk_codes", {"list_name": "varchar", "code": "varchar"},
+              [(name, code) for name, codes in lists.items() for code in codes])
+
+
+@builds("param_bands")
+def bands(con, policy: Policy, period: Period | None) -> None:
+    """(band_order, code, label, line_role, signal): income bands in test order; line_role '' is the
+    catch-all, signal null when the band carries none."""
+    bind_rows(con, "param_bands", {"band_order": "integer", "code": "varchar", "label": "varchar",
+                                   "line_role": "varchar", "signal": "varchar"},
+              [(i, b.code, policy.labels.label("income_band", b.code), b.line, b.signal)
+               for i, b in enumerate(policy.risk.bands, start=1)])
+
+
+@builds("param_signals")
+def signals(con, policy: Policy, period: Period | None) -> None:
+    """(signal_order, code, label): the fragility signals in reason order, labels filled in."""
+    bind_rows(con, "param_signals", {"signal_order": "integer", "code": "varchar", "label": "varchar"},
+              [(i, s.code, policy.labels.label("signal", s.code)) for i, s in enumerate(policy.risk.signal, start=1)])
+
+
+@builds("param_levels")
+def levels(con, policy: Policy, period: Period | None) -> None:
+    """(level_order, code, label, min_signals): risk levels in test order, then 'none' (no rule
+    matched, labelled [no_risk_label]); min_signals 0 = no count test."""
+    rows = [(i, lv.code, policy.labels.label("risk_level", lv.code), lv.min_signals)
+            for i, lv in enumerate(policy.risk.levels, start=1)]
+    rows.append((len(rows) + 1, "none", policy.labels.label("risk_level", "none"), 0))
+    bind_rows(con, "param_levels", {"level_order": "integer", "code": "varchar", "label": "varchar",
+                                    "min_signals": "integer"}, rows)
+
+
+@builds("param_watch_groups")
+def watch_groups(con, policy: Policy, period: Period | None) -> None:
+    """(watch_group_order, code, label): the watch groups ("五类人") in config order."""
+    bind_rows(con, "param_watch_groups", {"watch_group_order": "integer", "code": "varchar", "label": "varchar"},
+              [(i, g.code, policy.labels.label("watch_group", g.code))
+               for i, g in enumerate(policy.risk.watch_groups, start=1)])
+
+
+@builds("param_risk_clauses")
+def risk_clauses(con, policy: Policy, period: Period | None) -> None:
+    """(clause_id, clause_key, code): the code lists of every watch-group and assistance clause
+    (status_group_in, poverty_status_in, household_type_in, category_in, level_in), one row a code.
+    The SQL refers to a clause by its id (pipelines/risk/rules.py `clauses`)."""
+    from pipelines.risk.rules import LIST_KEYS, clauses
+
+    rows = [(cid, key, code) for cid, clause in clauses(policy) for key, value in clause.items()
+            if key in LIST_KEYS for code in value]
+    bind_rows(con, "param_risk_clauses", {"clause_id": "varchar", "clause_key": "varchar", "code": "varchar"}, rows)
+
+
+@builds("param_requirements")
+def requirements(con, policy: Policy, period: Period | None) -> None:
+    """(requirement_order, code, label): the 帮扶责任人 requirements in config order."""
+    bind_rows(con, "param_requirements", {"requirement_order": "integer", "code": "varchar", "label": "varchar"},
+              [(i, r.code, policy.labels.label("requirement", r.code))
+               for i, r in enumerate(policy.risk.assistance.requirements, start=1)])
+
+
+@builds("param_requirement_ranks")
+def requirement_ranks(con, policy: Policy, period: Period | None) -> None:
+    """(requirement, cadre_rank): the ranks that meet each requirement (none listed = any rank)."""
+    bind_rows(con, "param_requirement_ranks", {"requirement": "varchar", "cadre_rank": "varchar"},
+              [(r.code, rank) for r in policy.risk.assistance.requirements for rank in r.ranks])
+
+
+@builds("param_cadre_limits")
+def cadre_limits(con, policy: Policy, period: Period | None) -> None:
+    """(cadre_rank, max_households): per-rank maxima; other ranks: param_risk.max_households_per_cadre."""
+    bind_rows(con, "param_cadre_limits", {"cadre_rank": "varchar", "max_households": "integer"},
+              list(policy.risk.assistance.max_households_by_rank.items()))
+
+
+@builds("param_status_labels")
+def status_labels(con, policy: Policy, period: Period | None) -> None:
+    """(code, label): 脱贫状态 labels plus the transition matrix's pseudo-statuses not_registered
+    (blank status) and absent (not in that snapshot)."""
+    tr = policy.risk.transitions
+    rows = [*policy.labels.of("poverty_status").items(), ("not_registered", tr.not_registered_label),
+            ("absent", tr.absent_label)]
+    bind_rows(con, "param_status_labels", {"code": "varchar", "label": "varchar"}, rows)

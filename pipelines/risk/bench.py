@@ -1,5 +1,6 @@
 """Risk-stage benchmark: `bench_risk(n_persons)` synthesises two quarters of canonical tables in
-DuckDB (range + hash columns, no generator needed), then times the risk stage (risk, watch groups,
+DuckDB (range + hash columns, no generator needed) with the shared 两不愁三保障 model stored beside
+them (as validate does), then times the risk stage (risk, watch groups,
 assistance, transitions) against a plain pandas baseline doing the core of the same job (income
 ratio against the lines, members per household, previous-quarter join, write Parquet), in the same
 process. Reported, never asserted: `python -m pipelines.risk.bench 100000`.
@@ -104,17 +105,29 @@ def synthesise(processed_dir: Path, n_persons: int) -> int:
             out = warehouse.partition_path(processed_dir, table, period)
             out.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"copy ({sql.format(**fmt)}) to {warehouse.sql_literal(out)} (format parquet)")
+        _write_deprivations(con, processed_dir, period)
     con.close()
     return households
+
+
+def _write_deprivations(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> None:
+    """The period's int_household_deprivations partition (what `povmon validate` stores)."""
+    from pipelines.criteria import household_deprivations
+
+    for table in ("households", "persons"):
+        con.execute(f"create or replace view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
+    household_deprivations(con)
+    warehouse.write_table(con, "int_household_deprivations", processed_dir, "int_household_deprivations", period,
+                          order_by="household_key")
 
 
 def pandas_baseline(processed_dir: Path, out_dir: Path) -> int:
     """Plain pandas: income / lines, members per household, previous-quarter drop, write Parquet."""
     import pandas as pd
 
-    from pipelines.risk.rules import line_table
+    from pipelines.policy import load_policy
 
-    lines = {role: v for y, role, v in line_table() if y == 2020}
+    lines = {role: v for y, role, v, _ in load_policy().lines.role_rows() if y == 2020}
     cur = pd.read_parquet(warehouse.partition_path(processed_dir, "households", PERIODS[1]))
     prev = pd.read_parquet(warehouse.partition_path(processed_dir, "households", PERIODS[0]),
                            columns=["household_key", "per_capita_net_income_derived"])

@@ -21,8 +21,8 @@ from pipelines import warehouse
 from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, load_toml
 from pipelines.keys import household_key
 from pipelines.periods import Period
-from pipelines.risk.pipeline import render
-from pipelines.risk.rules import status_labels
+from pipelines.policy import Policy, load_policy
+from pipelines.risk.pipeline import card_households
 
 CARDS_DIR = PROJECT_ROOT / "cards"
 HeadNames = Callable[[Iterable[str]], dict[str, str]]
@@ -97,9 +97,10 @@ def _measures(row: dict, risk_cfg: dict) -> list[str]:
     return out[: risk_cfg["cards"]["max_measures"]]
 
 
-def card_rows(processed_dir: Path, period: str, village_code: str) -> list[dict]:
+def card_rows(processed_dir: Path, period: str, village_code: str, policy: Policy | None = None) -> list[dict]:
     """One dict per household to print (watched / flagged / monitored), cadres gathered in a list."""
     per = Period.parse(period)
+    policy = policy or load_policy()
     con = duckdb.connect()
     try:
         risk = warehouse.scan(processed_dir, "risk", period)
@@ -113,9 +114,8 @@ def card_rows(processed_dir: Path, period: str, village_code: str) -> list[dict]
         else:
             con.execute("create table pairings (household_key varchar, cadre_id varchar, cadre_name varchar, "
                         "cadre_phone varchar, cadre_unit varchar, cadre_rank varchar, start_date date, end_date date)")
-        sql = render("card_households", period=str(per), period_end=per.end_date.isoformat(),
-                     village_code=village_code)
-        records = con.sql(f"select * from ({sql}) order by household_key, cadre_rank, cadre_id").to_arrow_table()
+        cards = card_households(con, policy, str(per), village_code)
+        records = cards.order("household_key, cadre_rank, cadre_id").to_arrow_table()
     finally:
         con.close()
     households: dict[str, dict] = {}
@@ -132,11 +132,12 @@ def write_village_cards(processed_dir: Path, period: str, village_code: str, *,
     """Write <out_dir>/<village_code>/<household_key>.html for one village; returns the paths."""
     if not village_code.isdigit():
         raise ValueError(f"village_code {village_code!r}: expected the 12-digit code")
-    rows = card_rows(Path(processed_dir), period, village_code)
+    policy = load_policy(config_dir)
+    rows = card_rows(Path(processed_dir), period, village_code, policy)
     lookup = head_names or raw_head_names(period, raw_dir)
     names = lookup([r["household_key"] for r in rows]) if rows else {}
-    risk_cfg = load_toml("risk", config_dir)
-    labels = status_labels(config_dir)
+    risk_cfg = policy.raw("risk")
+    labels = {**policy.labels.of("poverty_status"), "not_registered": policy.risk.transitions.not_registered_label}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.get_template("card.html.j2")

@@ -1,17 +1,20 @@
 """Risk stage (issue #5): canonical tables -> risk, watch groups, transitions, assistance coverage.
 
-Python only wires: it registers the input partitions as DuckDB views, renders the SQL files under
-pipelines/risk/sql/ with the validated config (jinja, lists only), materialises each model, and
-writes it atomically as processed_dir/<table>/period=<p>/data.parquet (pipelines.warehouse) and
-refreshes the views in processed_dir/povmon.duckdb. One output per SQL file:
+Python only wires: it binds the period's partitions and the parameter tables built from the
+Policy (pipelines/params.py), runs the models under pipelines/risk/sql/ through the model graph
+(pipelines/graph.py), and writes each output atomically as processed_dir/<table>/period=<p>/
+data.parquet (pipelines.warehouse), then refreshes the views in processed_dir/povmon.duckdb.
 
-  risk                 one row per household: income position, signals, level, reasons, category,
-                       watch groups, 风险消除 check
+  int_risk_income      (view) income position against the lines by role, band, history, members
+  int_risk_signals     (view) the sig_<code> booleans
+  risk                 one row per household: levels, reasons, category, watch groups, 风险消除
   watch_group_counts   households / persons per watch group and township / county / city
   assistance_gaps      one row per 帮扶责任人 gap
   assistance_coverage  gaps and coverage per township
   transitions          one row per household in either snapshot (previous -> period)
   transition_matrix    households and persons per (from_status, to_status)
+
+The 两不愁三保障 gaps come from the int_household_deprivations partition `povmon validate` stores.
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import jinja2
 
-from pipelines import warehouse
-from pipelines.config import CONFIG_DIR, load_toml
+from pipelines import params, warehouse
+from pipelines.graph import Graph
 from pipelines.periods import Period
-from pipelines.risk.rules import GAP_SIGNALS, line_table, template_context
+from pipelines.policy import Policy, load_policy
+from pipelines.risk import rules
 
 SQL_DIR = Path(__file__).parent / "sql"
+GRAPH = Graph(SQL_DIR)
+CARDS_GRAPH = Graph(SQL_DIR / "cards")  # print time: reads the stored risk table
 
 # table -> ORDER BY of its Parquet file (deterministic output)
 ORDER = {
@@ -48,119 +53,100 @@ PAIRINGS_EMPTY = """
 """
 
 
-# ---- SQL -------------------------------------------------------------------------------------------
+# ---- inputs ---------------------------------------------------------------------------------------
 
-def _sql_env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_DIR), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
-    env.filters["sqlstr"] = warehouse.sql_escape
-    return env
-
-
-def render(name: str, **context) -> str:
-    """Render pipelines/risk/sql/<name>.sql with the given context."""
-    return _sql_env().get_template(f"{name}.sql").render(**context)
-
-
-def _view(con, name: str, processed_dir: Path, table: str, period: str) -> bool:
-    """Temp view `name` over the table's partition for `period`; False when there is none."""
-    source = warehouse.scan(processed_dir, table, period)
+def _view(con, name: str, source: str | None) -> bool:
     if source is not None:
         con.execute(f"create or replace temp view {name} as select * from {source}")
     return source is not None
 
 
-def _require(con, name: str, processed_dir: Path, table: str, period: str, hint: str) -> None:
-    if not _view(con, name, processed_dir, table, period):
-        raise FileNotFoundError(f"{hint}: input {warehouse.partition_path(processed_dir, table, period)} not found")
+def _require(con, name: str, processed_dir: Path, table: str, period: str, message: str) -> None:
+    """Temp view `name` over the table's partition for `period`; FileNotFoundError(message) without."""
+    if not _view(con, name, warehouse.scan(processed_dir, table, period)):
+        raise FileNotFoundError(message)
 
 
-# ---- inputs ---------------------------------------------------------------------------------------
+def history_periods(period: Period, policy: Policy) -> list[Period]:
+    """Quarters the rules look back to: the 风险消除 window (this quarter included), the previous
+    quarter (income drop) and the same quarter a year earlier (rigid spending)."""
+    window = policy.risk.elimination.consecutive_quarters
+    wanted = {period.shift(-k) for k in range(window)} | {period.shift(-1), period.shift(-4)}
+    return sorted(wanted)
 
-def _register_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Period, ctx: dict,
-                     config_dir: Path) -> dict:
-    """Views households, persons, households_all, lines, pairings, deprivation. Returns notes."""
-    p = str(period)
-    notes: dict = {}
+
+def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Period, policy: Policy) -> dict:
+    """Views households, persons, households_history, pairings, int_household_deprivations for the
+    period. Returns notes (which history quarters were found; pairings missing)."""
+    p, notes = str(period), {}
     for table in ("households", "persons"):
-        _require(con, table, processed_dir, table, p, f"risk {p} (run ingest for {p} first)")
+        missing = warehouse.partition_path(processed_dir, table, p)
+        _require(con, table, processed_dir, table, p, f"risk {p} (run ingest for {p} first): input {missing} not found")
+    _require(con, "int_household_deprivations", processed_dir, "int_household_deprivations", p,
+             f"risk {p}: input int_household_deprivations for {p} not found: run povmon validate --period {p} first")
+    _check_deprivations_cover(con, p)
 
-    window = int(ctx["elimination"]["consecutive_quarters"])
-    wanted = {str(period.shift(-k)) for k in range(window)} | {str(period.shift(-1)), str(period.shift(-4))}
+    wanted = {str(q) for q in history_periods(period, policy)}
     history = {q: f for q, f in warehouse.partitions(processed_dir, "households").items() if q in wanted}
     notes["history_periods"] = sorted(history)
-    cols = ", ".join(["household_key", "period", "net_income", *ctx["income_columns"]])
-    con.execute(f"create or replace temp view households_all as select {cols} "
-                f"from {warehouse.read_files(list(history.values()))}")
+    con.execute(f"create or replace temp view households_history as select * from "
+                f"{warehouse.read_files(list(history.values()))}")
 
-    rows = ", ".join(f"({y}, '{role}', {value})" for y, role, value in line_table(config_dir))
-    con.execute(f"create or replace temp table lines as select * from (values {rows}) as v(year, line, value)")
-
-    if not _view(con, "pairings", processed_dir, "pairings", p):
+    if not _view(con, "pairings", warehouse.scan(processed_dir, "pairings", p)):
         con.execute(PAIRINGS_EMPTY)
         notes["pairings"] = (f"no {warehouse.partition_path(processed_dir, 'pairings', p)}: "
                              "every household needing assistance has gap no_pairing")
-
-    notes["deprivation"] = _register_deprivation(con, processed_dir, p, ctx, config_dir)
     return notes
 
 
-def _register_deprivation(con, processed_dir: Path, period: str, ctx: dict, config_dir: Path) -> str:
-    """View `deprivation` (household_key, gap_*): the shared 两不愁三保障 model.
-
-    A materialised partition processed_dir/<[deprivation].table>/period=<p> is read when present;
-    otherwise the shared SQL model pipelines/criteria/sql/int_household_deprivations.sql is run
-    here on the same households/persons views. Columns map through [deprivation.columns].
-    """
-    cfg = load_toml("risk", config_dir)["deprivation"]
-    mapped = ", ".join(f"cast({cfg['columns'][g]} as boolean) as {g}" for g in GAP_SIGNALS)
-    source = warehouse.scan(processed_dir, cfg["table"], period)
-    if source is not None:
-        note = f"materialised {warehouse.partition_path(processed_dir, cfg['table'], period)}"
-    else:
-        from pipelines.criteria import household_deprivations
-
-        household_deprivations(con, load_toml("thresholds", config_dir), name="shared_deprivation")
-        source, note = "shared_deprivation", "pipelines/criteria/sql/int_household_deprivations.sql"
-    con.execute(f"""create or replace temp view deprivation as
-        select {cfg['key']} as household_key, {mapped}, 'shared' as deprivation_source from {source}""")
-    return note
+def _check_deprivations_cover(con, period: str) -> None:
+    """Every household of the period has its row in int_household_deprivations (else it is stale:
+    ingest ran again after validate)."""
+    missing = con.execute("select count(*) from households as h where not exists (select 1 from "
+                          "int_household_deprivations as d where d.household_key = h.household_key)").fetchone()[0]
+    if missing:
+        raise FileNotFoundError(f"risk {period}: int_household_deprivations for {period} has no row for {missing} "
+                                f"household(s) of households: run povmon validate --period {period} again")
 
 
-def _register_previous(con, processed_dir: Path, previous: str) -> None:
+def _bind_previous(con, processed_dir: Path, previous: str) -> None:
     for table in ("households", "persons"):
-        _require(con, f"{table}_prev", processed_dir, table, previous, "transitions")
+        missing = warehouse.partition_path(processed_dir, table, previous)
+        _require(con, f"{table}_prev", processed_dir, table, previous,
+                 f"transitions: input {missing} not found")
 
 
 # ---- entry points -----------------------------------------------------------------------------------
 
-def build(con, processed_dir: Path, period: str, previous: str | None, config_dir: Path = CONFIG_DIR) -> dict:
-    """Materialise every output as a temp table on `con` (no files written). Returns notes."""
-    per = Period.parse(period)
-    ctx = template_context(config_dir) | {"period": str(per), "year": per.year, "quarter_index": per.index,
-                                          "period_end": per.end_date.isoformat()}
-    notes = _register_inputs(con, Path(processed_dir), per, ctx, config_dir)
-    for table in CURRENT_TABLES:
-        con.execute(f"create or replace temp table {table} as {render(table, **ctx)}")
+def build(con, processed_dir: Path, period: str, previous: str | None, policy: Policy) -> dict:
+    """Create every output as a temp table on `con` (no files written). Returns notes."""
+    rules.check(policy)
+    per, processed_dir = Period.parse(period), Path(processed_dir)
+    notes = bind_inputs(con, processed_dir, per, policy)
     if previous is None and warehouse.table_files(processed_dir, "households", [per.previous]):
         previous = str(per.previous)
     notes["previous"] = previous
+    targets = list(CURRENT_TABLES)
+    extra = {}
     if previous is not None:
         prev = str(Period.parse(previous))
-        _register_previous(con, Path(processed_dir), prev)
-        for table in TRANSITION_TABLES:
-            con.execute(f"create or replace temp table {table} as {render(table, **ctx, previous=prev)}")
+        _bind_previous(con, processed_dir, prev)
+        targets += TRANSITION_TABLES
+        extra["param_transition"] = {"period": str(per), "previous_period": prev}
+    params.bind(con, policy, GRAPH.sources(targets), period=per, **extra)
+    GRAPH.run(con, targets, context=rules.template_context(policy))
     return notes
 
 
-def run(processed_dir: Path, period: str, previous: str | None = None, config_dir: Path = CONFIG_DIR) -> dict:
+def run(processed_dir: Path, period: str, previous: str | None = None, policy: Policy | None = None) -> dict:
     """Risk stage for one quarter; transitions from `previous` (default: the preceding quarter when
     its households partition exists; none otherwise). Writes Parquet + views; returns counts."""
     processed_dir = Path(processed_dir)
     period = str(Period.parse(period))
+    policy = policy or load_policy()
     con = duckdb.connect()
     try:
-        notes = build(con, processed_dir, period, previous, config_dir)
+        notes = build(con, processed_dir, period, previous, policy)
         written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
         tables = {t: warehouse.write_table(con, t, processed_dir, t, period, order_by=ORDER[t]) for t in written}
     finally:
@@ -169,11 +155,20 @@ def run(processed_dir: Path, period: str, previous: str | None = None, config_di
     return {"period": period, "previous": notes["previous"], "tables": tables, "notes": notes}
 
 
-def summary(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR) -> str:
+def card_households(con: duckdb.DuckDBPyConnection, policy: Policy, period: str,
+                    village_code: str) -> duckdb.DuckDBPyRelation:
+    """The card_households model for one village on `con`, which has views `risk` and `pairings`."""
+    names = CARDS_GRAPH.sources(["card_households"])
+    params.bind(con, policy, names, period=period, param_card={"village_code": village_code})
+    CARDS_GRAPH.run(con, ["card_households"])
+    return con.table("card_households")
+
+
+def summary(processed_dir: Path, period: str, policy: Policy | None = None) -> str:
     """Text for `povmon risk --period`: below-guideline 户/人, by level, category and county."""
     from pipelines.risk.report import summary_text
 
-    return summary_text(Path(processed_dir), str(Period.parse(period)), config_dir)
+    return summary_text(Path(processed_dir), str(Period.parse(period)), policy or load_policy())
 
 
-__all__ = ["run", "summary", "build", "render"]
+__all__ = ["run", "summary", "build", "card_households"]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
 
 from pipelines import warehouse
-from pipelines.config import CONFIG_DIR, load_toml
 from pipelines.periods import Period
-from pipelines.risk.rules import line_labels, line_table
+from pipelines.policy import Policy
 
 
-def _county_names(config_dir: Path) -> dict[str, str]:
-    with open(config_dir / "regions" / "counties.csv", encoding="utf-8") as fh:
-        return {row["code"]: row["name"] for row in csv.DictReader(fh)}
+def _line_text(policy: Policy, year: int) -> tuple[str, str]:
+    """('lines 2020: 国家扶贫标准 4,000; …', label of the guideline line)."""
+    lines = policy.lines
+    parts = []
+    for role in ("national", "guideline", "monitoring"):
+        name = lines.name_of(role)
+        value = lines.value(name, year)
+        parts.append(f"{lines.label(name)} {value.value:,.0f}" if value else f"{lines.label(name)} (no value for {year})")
+    return f"  lines {year}: " + "; ".join(parts), lines.label(lines.name_of("guideline"))
 
 
-def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR) -> str:
+def summary_text(processed_dir: Path, period: str, policy: Policy) -> str:
     """Below-guideline 户/人, households by risk level and proposed category, by county."""
     per = Period.parse(period)
     risk = warehouse.scan(processed_dir, "risk", period)
@@ -27,20 +31,16 @@ def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR
                 "run the risk stage first")
     con = duckdb.connect()
     con.execute(f"create view risk as select * from {risk}")
-    labels = line_labels(config_dir)
-    values = {role: v for y, role, v in line_table(config_dir) if y == per.year}
-    out = [f"povmon risk {period}"]
-    out.append("  lines " + str(per.year) + ": " + "; ".join(
-        f"{labels[r]} {values[r]:,.0f}" if r in values else f"{labels[r]} (no value for {per.year})"
-        for r in ("national", "guideline", "monitoring")))
+    lines_text, guideline = _line_text(policy, per.year)
+    out = [f"povmon risk {period}", lines_text]
     hh, persons = con.execute(
         "select count(*), coalesce(sum(persons), 0) from risk where below_guideline").fetchone()
-    out.append(f"  低于{labels['guideline']}: {hh}户、{persons}人")
+    out.append(f"  低于{guideline}: {hh}户、{persons}人")
     out.append("  风险等级:")
-    for label, n, p in con.execute(
-            "select risk_level_label, count(*), coalesce(sum(persons), 0) from risk "
-            "group by risk_level, risk_level_label order by case risk_level when 'high' then 1 "
-            "when 'medium' then 2 when 'low' then 3 else 4 end").fetchall():
+    order = [lv.code for lv in policy.risk.levels] + ["none"]
+    by_level = con.execute("select risk_level, risk_level_label, count(*), coalesce(sum(persons), 0) from risk "
+                           "group by risk_level, risk_level_label").fetchall()
+    for _, label, n, p in sorted(by_level, key=lambda r: order.index(r[0]) if r[0] in order else len(order)):
         out.append(f"    {label}: {n}户、{p}人")
     out.append("  监测对象类别建议:")
     for label, n, p in con.execute(
@@ -50,18 +50,8 @@ def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR
     elim = con.execute("select elimination_status, count(*) from risk where elimination_status is not null "
                        "group by 1 order by 1").fetchall()
     if elim:
-        labels = load_toml("risk", config_dir)["elimination_labels"]
-        out.append("  风险消除: " + "；".join(f"{labels.get(s, s)} {n}户" for s, n in elim))
-    out.append("  按县 (低于指导线户/人; 高/中/低风险户):")
-    names = _county_names(config_dir)
-    for county, b_h, b_p, hi, me, lo in con.execute(
-            "select county_code, sum(case when below_guideline then 1 else 0 end), "
-            "sum(case when below_guideline then persons else 0 end), "
-            "sum(case when risk_level = 'high' then 1 else 0 end), "
-            "sum(case when risk_level = 'medium' then 1 else 0 end), "
-            "sum(case when risk_level = 'low' then 1 else 0 end) "
-            "from risk group by county_code order by county_code").fetchall():
-        out.append(f"    {county} {names.get(county or '', '')}: {b_h}户/{b_p or 0}人; {hi}/{me}/{lo}")
+        out.append("  风险消除: " + "；".join(f"{policy.labels.label('elimination_status', s)} {n}户" for s, n in elim))
+    out += _by_county(con, policy)
     gaps = warehouse.scan(processed_dir, "assistance_gaps", period)
     if gaps is not None:
         rows = con.execute(f"select gap_label, count(*) from {gaps} group by 1 order by 1").fetchall()
@@ -76,3 +66,17 @@ def summary_text(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR
     return "\n".join(out)
 
 
+def _by_county(con: duckdb.DuckDBPyConnection, policy: Policy) -> list[str]:
+    """Per county: households / persons below the guideline; households at each risk level."""
+    levels = policy.risk.levels
+    names = {r.code: r.name for r in policy.regions if r.level == "county"}
+    out = [f"  按县 (低于指导线户/人; {'/'.join(lv.label for lv in levels)}风险户):"]
+    below = con.execute("select county_code, sum(case when below_guideline then 1 else 0 end), "
+                        "sum(case when below_guideline then persons else 0 end) "
+                        "from risk group by county_code order by county_code").fetchall()
+    at_level = {(c, lv): n for c, lv, n in con.execute(
+        "select county_code, risk_level, count(*) from risk group by county_code, risk_level").fetchall()}
+    for county, b_h, b_p in below:
+        counts = "/".join(str(at_level.get((county, lv.code), 0)) for lv in levels)
+        out.append(f"    {county} {names.get(county or '', '')}: {b_h}户/{b_p or 0}人; {counts}")
+    return out

@@ -1,20 +1,35 @@
-{% import '_macros.sql' as m %}
--- assistance_coverage: 帮扶责任人 coverage per township at the end of {{ period }}: households
+-- assistance_coverage: 帮扶责任人 coverage per township at the end of the period: households
 -- some requirement applies to, how many have every requirement met, and gaps by type.
--- grain: one row per (county_code, township_code) with at least one household in risk.
--- inputs: risk, assistance_gaps (this period).
-
+-- One row per (county_code, township_code) with at least one household in risk.
+-- key: period, county_code, township_code
+--
+-- inputs: risk, assistance_gaps, param_run, param_status_groups, param_risk_clauses
+{% import '_macros.sql' as m %}
 with
+
+run as (
+    select * from {{ ref('param_run') }}
+),
+
+status_groups as (
+    select * from {{ ref('param_status_groups') }}
+),
+
+clause_codes as (
+    select * from {{ ref('param_risk_clauses') }}
+),
 
 households_in as (
     select
         household_key,
         county_code,
         township_code,
-        {%- for r in requirements %}
-        {{ m.clause(r.applies_to) }}{% if not loop.last %} or {% endif %}
+        {%- for c in requirements %}
+        {{ m.clause(c) }}{% if not loop.last %} or {% endif %}
+        {%- else %}
+        false
         {%- endfor %} as needs_assistance
-    from risk
+    from {{ ref('risk') }}
 ),
 
 household_gaps as (
@@ -24,13 +39,13 @@ household_gaps as (
         max(case when gap = 'wrong_level' then 1 else 0 end) as wrong_level,
         max(case when gap = 'cadre_overloaded' then 1 else 0 end) as cadre_overloaded,
         cast(sum(case when gap = 'pairing_lapsed' then 1 else 0 end) as bigint) as lapsed_pairings
-    from assistance_gaps
+    from {{ ref('assistance_gaps') }}
     group by household_key
 ),
 
 overloaded_cadres as (
     select h.county_code, h.township_code, count(distinct g.cadre_id) as overloaded_cadres
-    from assistance_gaps as g
+    from {{ ref('assistance_gaps') }} as g
     inner join households_in as h on h.household_key = g.household_key
     where g.gap = 'cadre_overloaded'
     group by h.county_code, h.township_code
@@ -55,7 +70,7 @@ per_township as (
 
 final as (
     select
-        '{{ period }}' as period,
+        run.period,
         p.county_code,
         p.township_code,
         p.households,
@@ -67,6 +82,7 @@ final as (
         coalesce(o.overloaded_cadres, 0) as overloaded_cadres,
         p.lapsed_pairings
     from per_township as p
+    cross join run
     left join overloaded_cadres as o
         on o.county_code = p.county_code and o.township_code = p.township_code
 )

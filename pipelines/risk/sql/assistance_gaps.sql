@@ -1,25 +1,41 @@
-{% import '_macros.sql' as m %}
--- assistance_gaps: 帮扶责任人 gaps at the end of {{ period }} ({{ period_end }}): one row per gap.
+-- assistance_gaps: 帮扶责任人 gaps at the end of the period, one row per gap:
 --   no_pairing       a household some requirement applies to has no active pairing at all
 --   wrong_level      it has active pairings, but none of a rank the requirement asks for
---   cadre_overloaded one row per active pairing of a cadre over the configured maximum
+--   cadre_overloaded one row per active pairing of a cadre over the maximum for the cadre's rank
 --   pairing_lapsed   one row per pairing whose end_date is before the period end
 -- Active: start_date <= period end (or blank) and end_date >= period end (or blank).
--- inputs: risk (this period), pairings (this period).
-
+-- key: period, household_key, gap, requirement, cadre_id, end_date
+--
+-- inputs: risk, pairings (the period), param_run, param_risk, param_requirements,
+--         param_requirement_ranks, param_cadre_limits, param_status_groups, param_risk_clauses,
+--         param_labels
+{% import '_macros.sql' as m %}
 with
 
-period_end as (
-    select cast('{{ period_end }}' as date) as end_date
+run as (
+    select * from {{ ref('param_run') }}
+),
+
+params as (
+    select * from {{ ref('param_risk') }}
+),
+
+status_groups as (
+    select * from {{ ref('param_status_groups') }}
+),
+
+clause_codes as (
+    select * from {{ ref('param_risk_clauses') }}
 ),
 
 pairings_in as (
     select
         p.*,
-        (p.start_date is null or p.start_date <= (select end_date from period_end))
-            and (p.end_date is null or p.end_date >= (select end_date from period_end)) as active,
-        p.end_date is not null and p.end_date < (select end_date from period_end) as lapsed
-    from pairings as p
+        (p.start_date is null or p.start_date <= run.period_end)
+            and (p.end_date is null or p.end_date >= run.period_end) as active,
+        p.end_date is not null and p.end_date < run.period_end as lapsed
+    from {{ ref('pairings') }} as p
+    cross join run
 ),
 
 active_pairings as (
@@ -27,31 +43,36 @@ active_pairings as (
 ),
 
 -- which requirement applies to which household (one row per household x requirement)
-required as (
-    {%- for r in requirements %}
-    select household_key, '{{ r.code }}' as requirement, '{{ r.label | sqlstr }}' as requirement_label,
-           {{ loop.index }} as requirement_order
-    from risk
-    where {{ m.clause(r.applies_to) }}
+required_orders as (
+    {%- for c in requirements %}
+    select household_key, {{ loop.index }} as requirement_order
+    from {{ ref('risk') }}
+    where {{ m.clause(c) }}
     {% if not loop.last %}union all{% endif %}
+    {%- else %}
+    select cast(null as varchar) as household_key, cast(null as integer) as requirement_order where false
     {%- endfor %}
+),
+
+required as (
+    select
+        ro.household_key,
+        r.code as requirement,
+        r.label as requirement_label,
+        r.requirement_order
+    from required_orders as ro
+    inner join {{ ref('param_requirements') }} as r on r.requirement_order = ro.requirement_order
 ),
 
 required_ranks as (
-    {%- for r in requirements %}
-    {%- for rank in r.ranks %}
-    select '{{ r.code }}' as requirement, '{{ rank }}' as cadre_rank
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-    {%- if not r.ranks %}
-    select '{{ r.code }}' as requirement, cast(null as varchar) as cadre_rank
-    {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    select requirement, cadre_rank from {{ ref('param_requirement_ranks') }}
 ),
 
+-- requirements listing no rank: any active pairing meets them
 any_rank_requirements as (
-    select distinct requirement from required_ranks where cadre_rank is null
+    select code as requirement
+    from {{ ref('param_requirements') }}
+    where code not in (select requirement from required_ranks)
 ),
 
 households_with_active as (
@@ -108,17 +129,15 @@ cadre_load as (
     group by cadre_id
 ),
 
+-- the maximum for the cadre's rank ([assistance.max_households_by_rank]), else the general one
 cadre_limits as (
     select
-        cadre_id,
-        cadre_households,
-        case cadre_rank
-        {%- for rank, limit in max_by_rank.items() %}
-            when '{{ rank }}' then {{ limit }}
-        {%- endfor %}
-            else {{ max_households }}
-        end as max_households
-    from cadre_load
+        cl.cadre_id,
+        cl.cadre_households,
+        coalesce(lim.max_households, params.max_households_per_cadre) as max_households
+    from cadre_load as cl
+    cross join params
+    left join {{ ref('param_cadre_limits') }} as lim on lim.cadre_rank = cl.cadre_rank
 ),
 
 overloaded as (
@@ -160,18 +179,14 @@ gaps as (
 final as (
     select
         -- ids
-        '{{ period }}' as period,
+        run.period,
         g.household_key,
         r.county_code,
         r.township_code,
         r.village_code,
         -- gap
         g.gap,
-        case g.gap
-        {%- for code, label in gap_labels.items() %}
-            when '{{ code }}' then '{{ label | sqlstr }}'
-        {%- endfor %}
-        end as gap_label,
+        gl.label as gap_label,
         g.requirement,
         g.detail,
         -- cadre
@@ -184,7 +199,9 @@ final as (
         r.risk_level,
         r.below_guideline
     from gaps as g
-    left join risk as r on r.household_key = g.household_key
+    cross join run
+    left join {{ ref('risk') }} as r on r.household_key = g.household_key
+    left join {{ ref('param_labels') }} as gl on gl.domain = 'assistance_gap' and gl.code = g.gap
 )
 
 select * from final

@@ -1,12 +1,25 @@
-{% import '_macros.sql' as m %}
--- transitions: household flows from {{ previous }} to {{ period }}. Households are linked by
+-- transitions: household flows from the previous snapshot to the period. Households are linked by
 -- household_key; a household in only one snapshot is reported (presence appeared | disappeared,
 -- presence_detail split | new | merged | gone, judged by where its members' person_key went),
 -- never dropped. Status 'not_registered' = blank poverty_status, 'absent' = not in that snapshot.
--- grain: one row per household_key present in either snapshot.
--- inputs: households, households_prev, persons, persons_prev, risk (this period).
-
+-- Flows are named from the status groups poor / exited (config/policy.toml).
+-- key: period, household_key
+--
+-- inputs: households, households_prev, persons, persons_prev, risk (this period),
+--         param_transition (period, previous_period), param_status_groups
 with
+
+compared as (
+    select * from {{ ref('param_transition') }}
+),
+
+poor_statuses as (
+    select code from {{ ref('param_status_groups') }} where group_name = 'poor'
+),
+
+exited_statuses as (
+    select code from {{ ref('param_status_groups') }} where group_name = 'exited'
+),
 
 current_households as (
     select
@@ -14,7 +27,7 @@ current_households as (
         coalesce(poverty_status, 'not_registered') as status,
         monitoring_category, main_cause, return_cause, member_count, household_size,
         coalesce({{ income_columns | join(', ') }}) as income_per_capita
-    from households
+    from {{ ref('households') }}
 ),
 
 previous_households as (
@@ -23,30 +36,30 @@ previous_households as (
         coalesce(poverty_status, 'not_registered') as status,
         monitoring_category, main_cause, return_cause, member_count, household_size,
         coalesce({{ income_columns | join(', ') }}) as income_per_capita
-    from households_prev
+    from {{ ref('households_prev') }}
 ),
 
 current_members as (
-    select household_key, count(*) as members from persons group by household_key
+    select household_key, count(*) as members from {{ ref('persons') }} group by household_key
 ),
 
 previous_members as (
-    select household_key, count(*) as members from persons_prev group by household_key
+    select household_key, count(*) as members from {{ ref('persons_prev') }} group by household_key
 ),
 
 -- members of a new household who were in another household before (split / re-formed)
 appeared_from_elsewhere as (
     select distinct pc.household_key
-    from persons as pc
-    inner join persons_prev as pp on pp.person_key = pc.person_key
+    from {{ ref('persons') }} as pc
+    inner join {{ ref('persons_prev') }} as pp on pp.person_key = pc.person_key
     where pp.household_key <> pc.household_key
 ),
 
 -- members of a vanished household who now live in another household (merged)
 disappeared_into_elsewhere as (
     select distinct pp.household_key
-    from persons_prev as pp
-    inner join persons as pc on pc.person_key = pp.person_key
+    from {{ ref('persons_prev') }} as pp
+    inner join {{ ref('persons') }} as pc on pc.person_key = pp.person_key
     where pc.household_key <> pp.household_key
 ),
 
@@ -85,19 +98,33 @@ joined as (
     left join disappeared_into_elsewhere as de on de.household_key = p.household_key
 ),
 
+-- each side's status group: poor, exited or neither (null)
+with_groups as (
+    select
+        *,
+        case
+            when from_status in (select code from poor_statuses) then 'poor'
+            when from_status in (select code from exited_statuses) then 'exited'
+        end as from_group,
+        case
+            when to_status in (select code from poor_statuses) then 'poor'
+            when to_status in (select code from exited_statuses) then 'exited'
+        end as to_group
+    from joined
+),
+
 flows as (
     select
         *,
         case
-            when presence = 'appeared' and presence_detail = 'new'
-                 and {{ m.in_list('to_status', poor_statuses) }} then 'newly_poor'
+            when presence = 'appeared' and presence_detail = 'new' and to_group = 'poor' then 'newly_poor'
             when presence = 'appeared' then 'appeared'
             when presence = 'disappeared' then 'disappeared'
-            when {{ m.in_list('from_status', poor_statuses) }} and {{ m.in_list('to_status', poor_statuses) }} then 'stayed_poor'
-            when {{ m.in_list('from_status', poor_statuses) }} and {{ m.in_list('to_status', exited_statuses) }} then 'exited'
-            when {{ m.in_list('from_status', exited_statuses) }} and {{ m.in_list('to_status', poor_statuses) }} then 'returned_to_poverty'
-            when from_status = 'not_registered' and {{ m.in_list('to_status', poor_statuses) }} then 'newly_poor'
-            when {{ m.in_list('from_status', exited_statuses) }} and {{ m.in_list('to_status', exited_statuses) }} then 'stayed_exited'
+            when from_group = 'poor' and to_group = 'poor' then 'stayed_poor'
+            when from_group = 'poor' and to_group = 'exited' then 'exited'
+            when from_group = 'exited' and to_group = 'poor' then 'returned_to_poverty'
+            when from_status = 'not_registered' and to_group = 'poor' then 'newly_poor'
+            when from_group = 'exited' and to_group = 'exited' then 'stayed_exited'
             when from_status = 'not_registered' and to_status = 'not_registered' then 'stayed_not_registered'
             else 'other'
         end as status_flow,
@@ -105,21 +132,21 @@ flows as (
             when from_monitoring_category is null and to_monitoring_category is not null then 'entered_monitoring'
             when from_monitoring_category is not null and to_monitoring_category is null and presence = 'disappeared' then 'left_monitoring_gone'
             when from_monitoring_category is not null and to_monitoring_category is null
-                 and {{ m.in_list('to_status', poor_statuses) }} then 'left_monitoring_to_poverty'
+                 and to_group = 'poor' then 'left_monitoring_to_poverty'
             when from_monitoring_category is not null and to_monitoring_category is null then 'risk_eliminated'
             when from_monitoring_category <> to_monitoring_category then 'changed_category'
             when from_monitoring_category is not null then 'stayed_monitored'
         end as monitoring_flow,
         income_to - income_from as income_change,
         case when income_from > 0 then round((income_to - income_from) / income_from, 6) end as income_change_pct
-    from joined
+    from with_groups
 ),
 
 final as (
     select
         -- ids
-        '{{ period }}' as period,
-        '{{ previous }}' as previous_period,
+        compared.period,
+        compared.previous_period,
         f.household_key,
         f.county_code,
         f.township_code,
@@ -147,7 +174,8 @@ final as (
         r.risk_level,
         r.reasons_text
     from flows as f
-    left join risk as r on r.household_key = f.household_key
+    cross join compared
+    left join {{ ref('risk') }} as r on r.household_key = f.household_key
 )
 
 select * from final
