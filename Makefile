@@ -80,14 +80,15 @@ ingest: $(STAMP) ## raw exports in data/raw -> canonical tables in data/processe
 	$(POVMON) ingest --raw $(RAW) --processed $(PROCESSED)
 
 # One explicit rule per quarter and stage (make will not chain a pattern rule into itself, and
-# validate / risk for Q read Q-1: the ledger's 新发现 / 持续 / 已整改 and the transitions).
+# validate / risk for Q read Q-1: the ledger's 新发现 / 持续 / 已整改 and the transitions; risk reads
+# the int_household_deprivations validate stores beside its problems).
 prev_part = $(if $(filter $(call PREV,$(2)),$(QUARTERS)),$(call part,$(1),$(call PREV,$(2))))
 define quarter_rules
 $$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call prev_part,problems,$(1))
 	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS)
 $$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC)
 	$(POVMON) measures --period $(1) --processed $(PROCESSED)
-$$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call prev_part,risk,$(1))
+$$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call part,problems,$(1)) $$(call prev_part,risk,$(1))
 	$(POVMON) risk --period $(1) --processed $(PROCESSED)
 $(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,$(1)) $$(call part,risk,$(1)) $(REPORT_SRC)
 	$(POVMON) report --period $(1) --processed $(PROCESSED) --out $(REPORTS)/$(1)

@@ -144,13 +144,18 @@ def build(processed: Path, seed: int = 11, households: int = 80, run_stages: boo
 
 
 def run_stages_on(processed: Path, periods) -> None:
-    """The committed measures and risk stages, period by period (risk needs the previous quarter)."""
+    """The committed measures and risk stages, period by period (risk needs the previous quarter,
+    and the shared 两不愁三保障 model validate would store)."""
     from pipelines.measures.pipeline import run as measures
+    from pipelines.policy import load_policy
     from pipelines.risk.pipeline import run as risk
+    from tests.risk.conftest import write_deprivations
 
+    policy = load_policy()
     for period in periods:
         measures(processed, period)
-        risk(processed, period)
+        write_deprivations(processed, period, policy)
+        risk(processed, period, policy=policy)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Tiny hand-built canonical tables for the risk stage (docs/data_contract.md §4 columns).
 
 `city(tmp_path)` returns a builder: add households (with their members) and pairings per period,
-then `write()` lays them out as processed_dir/<table>/period=<p>/data.parquet.
+then `write()` lays them out as processed_dir/<table>/period=<p>/data.parquet, with the shared
+两不愁三保障 model (int_household_deprivations) of each period beside them, as `povmon validate`
+stores it; `run(period)` runs the risk stage with the builder's policy.
 Defaults: a 2-person exited household in 2020 with 10 000 yuan per capita (above every line),
 two healthy insured working-age members with ordinary labour, nothing deprived.
+
+The policy is the project's config with the lines injected (LINES): no test depends on the
+live line figures, which analysts replace with official ones.
 """
 
 from __future__ import annotations
@@ -11,9 +16,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from pipelines import warehouse
+from pipelines.criteria import household_deprivations
+from pipelines.policy import Policy, load_policy
+from pipelines.risk.pipeline import run as run_risk
 
 S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()
 
@@ -45,6 +56,21 @@ PAIRING_SCHEMA = {
 
 COUNTY, TOWNSHIP, VILLAGE = "140524", "140524100", "140524100200"
 
+# lines the tests rely on (yuan per person per year): national 4000, guideline 4500, monitoring
+# 1.5 x national = 6000 in 2020; 2019: 3200 / 3700 / 4800
+LINES = {
+    "national": {"values": [{"year": 2019, "value": 3200, "status": "official"},
+                            {"year": 2020, "value": 4000, "status": "official"}]},
+    "provincial_guideline": {"values": [{"year": 2019, "value": 3700, "status": "official"},
+                                        {"year": 2020, "value": 4500, "status": "official"}]},
+    "monitoring": {"factor_of": "national", "factor": 1.5},
+}
+
+
+def make_policy(**overrides: dict) -> Policy:
+    """The project's config with LINES injected, and any other {file: {section: value}} overrides."""
+    return load_policy(overrides={"lines": LINES} | overrides)
+
 
 def _table(rows: list[dict], schema: dict) -> pa.Table:
     unknown = {k for r in rows for k in r} - set(schema)
@@ -52,9 +78,21 @@ def _table(rows: list[dict], schema: dict) -> pa.Table:
     return pa.table({c: pa.array([r.get(c) for r in rows], type=t) for c, t in schema.items()})
 
 
+def write_deprivations(processed: Path, period: str, policy: Policy) -> None:
+    """The period's int_household_deprivations partition from the shared criteria models, as
+    `povmon validate` stores it (for tests that run risk without validate)."""
+    with duckdb.connect() as con:
+        for table in ("households", "persons"):
+            con.execute(f"create view {table} as select * from {warehouse.scan(processed, table, period)}")
+        household_deprivations(con, policy)
+        warehouse.write_table(con, "int_household_deprivations", processed, "int_household_deprivations", period,
+                              order_by="household_key")
+
+
 class City:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, policy: Policy | None = None):
         self.processed = root / "processed"
+        self.policy = policy or make_policy()
         self.households: dict[str, list[dict]] = {}
         self.persons: dict[str, list[dict]] = {}
         self.pairings: dict[str, list[dict]] = {}
@@ -94,7 +132,7 @@ class City:
             "cadre_name": f"干部{cadre_id}", "cadre_phone": "13900000000", "cadre_unit": "县扶贫办",
             "cadre_rank": rank, "start_date": start, "end_date": end} | fields)
 
-    def write(self) -> Path:
+    def write(self, *, deprivations: bool = True) -> Path:
         for table, data, schema in (("households", self.households, HOUSEHOLD_SCHEMA),
                                     ("persons", self.persons, PERSON_SCHEMA),
                                     ("pairings", self.pairings, PAIRING_SCHEMA)):
@@ -102,8 +140,17 @@ class City:
                 out = self.processed / table / f"period={period}" / "data.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(_table(rows, schema), out)
+        if deprivations:
+            for period in self.households:
+                self.write_deprivations(period)
         return self.processed
 
+    def write_deprivations(self, period: str) -> None:
+        write_deprivations(self.processed, period, self.policy)
+
+    def run(self, period: str, **kwargs) -> dict:
+        """Write the tables and run the risk stage for `period` with the builder's policy."""
+        return run_risk(self.write(), period, policy=self.policy, **kwargs)
 
     def read(self, table: str, period: str):
         """An output partition as a pandas frame (risk: indexed by household_key)."""

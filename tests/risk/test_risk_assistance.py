@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipelines.risk.pipeline import run
 
 Q2 = "2020Q2"  # period end 2020-06-30
 
@@ -29,7 +28,7 @@ def test_each_gap_is_detected(city):
     for i in range(10):
         c.household(Q2, f"full{i:02d}", pci=5_500, monitoring_category="unstable_exited")
         c.pairing(Q2, f"full{i:02d}", "v2", "village_cadre")
-    run(c.write(), Q2)
+    c.run(Q2)
     gaps = c.read("assistance_gaps", Q2)
     by = {g: set(gaps[gaps.gap == g].household_key) for g in gaps.gap.unique()}
     assert by["no_pairing"] == {"poor_unpaired", "lapsed_only"}

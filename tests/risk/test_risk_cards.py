@@ -6,7 +6,6 @@ from pathlib import Path
 
 from pipelines.keys import household_key
 from pipelines.risk.cards import raw_head_names, write_village_cards
-from pipelines.risk.pipeline import run
 
 Q2 = "2020Q2"
 VILLAGE = "140524100200"  # the default village of the tests/risk/conftest.py builder
@@ -32,8 +31,8 @@ def test_card_names_the_head_from_raw_and_processed_never_does(city, tmp_path):
     city.household(Q2, key, pci=4_000, poverty_status="poor")
     city.pairing(Q2, key, "L1", "county_leader", cadre_name="赵县长", cadre_phone="13511112222")
     city.household(Q2, "not_watched", pci=30_000)
-    processed = city.write()
-    run(processed, Q2)
+    city.run(Q2)
+    processed = city.processed
     _raw_registry(tmp_path / "raw", hid)
 
     cards = write_village_cards(processed, Q2, VILLAGE, raw_dir=tmp_path / "raw", out_dir=tmp_path / "cards")
@@ -57,8 +56,8 @@ def test_raw_lookup_finds_only_heads(tmp_path):
 def test_injected_lookup_and_missing_cadre(city, tmp_path):
     city.household(Q2, "k1", pci=5_000, monitoring_category="marginal", household_type="marginal",
                    poverty_status=None)
-    processed = city.write()
-    run(processed, Q2)
+    city.run(Q2)
+    processed = city.processed
     cards = write_village_cards(processed, Q2, VILLAGE, head_names=lambda keys: {k: "测试户主" for k in keys},
                                 out_dir=tmp_path / "cards")
     html = cards[0].read_text(encoding="utf-8")

@@ -1,20 +1,29 @@
-"""Risk levels, reasons and categories at every boundary (2020 lines: national 4000,
-guideline 4500 (placeholder), monitoring 1.5 x 4000 = 6000). Below a line = strictly below."""
+"""Risk levels, reasons and categories at every boundary (2020 lines injected by the builder,
+tests/risk/conftest.py LINES: national 4000, guideline 4500, monitoring 1.5 x 4000 = 6000).
+Below a line = strictly below."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from pipelines.risk.pipeline import run, summary
-from pipelines.risk.rules import line_table
+from pipelines.risk.pipeline import summary
+from tests.risk.conftest import LINES, City, make_policy
 
 Q1, Q2 = "2020Q1", "2020Q2"
 
 
-def test_lines_come_from_config():
-    lines = {role: v for y, role, v in line_table() if y == 2020}
-    assert lines == {"national": 4000.0, "guideline": 4500.0, "monitoring": 6000.0}
+def test_lines_come_from_the_policy(tmp_path):
+    """The lines of the policy passed in, by role; the monitoring line follows its base line."""
+    lines = {**LINES, "national": {"values": [{"year": 2020, "value": 4100, "status": "official"}]},
+             "provincial_guideline": {"values": [{"year": 2020, "value": 4700, "status": "official"}]}}
+    c = City(tmp_path, make_policy(lines=lines))
+    c.household(Q2, "h", pci=4_600)
+    c.run(Q2)
+    r = c.read("risk", Q2).loc["h"]
+    assert (r.line_national, r.line_guideline, r.line_monitoring) == (4100.0, 4700.0, 6150.0)
+    assert r.below_guideline and r.income_band == "below_guideline" and r.risk_level == "high"
+    assert r.ratio_guideline == round(4_600 / 4_700, 6)
 
 
 @pytest.fixture
@@ -34,7 +43,7 @@ def boundary(city):
     c.household(Q2, "drop_at", pci=7_000)
     c.household(Q1, "drop_under", pci=10_000)
     c.household(Q2, "drop_under", pci=7_001)
-    run(c.write(), Q2)
+    c.run(Q2)
     return c.read("risk", Q2)
 
 
@@ -100,7 +109,7 @@ def test_fragility_signals_and_categories(city):
     c.household(Q2, "marginal_low", pci=5_000, household_type="marginal", poverty_status=None, exit_year=None)
     c.household(Q2, "farmer_shock", pci=20_000, household_type=None, poverty_status=None, exit_year=None,
                 medical_out_of_pocket=25_000.0)
-    run(c.write(), Q2)
+    c.run(Q2)
     r = c.read("risk", Q2)
     assert r.loc["no_labour", "sig_no_labour"] and r.loc["no_labour", "sig_high_transfer_share"]
     assert "家庭无劳动能力" in r.loc["no_labour", "reasons_text"]
@@ -128,7 +137,7 @@ def test_rigid_spending_uses_the_same_quarter_a_year_earlier(city):
     c = city
     c.household("2019Q2", "h", pci=5_000)  # last year's net income 10 000
     c.household(Q2, "h", pci=20_000, medical_out_of_pocket=10_001.0)
-    run(c.write(), Q2, previous=None)
+    c.run(Q2, previous=None)
     r = c.read("risk", Q2)
     assert r.loc["h", "last_year_income_source"] == "year_ago_quarter"
     assert r.loc["h", "sig_rigid_spending"]
@@ -144,7 +153,7 @@ def test_risk_elimination(city):
     c.household(Q2, "one_quarter", pci=8_000, monitoring_category="marginal")
     c.household(Q1, "housing", pci=9_000, monitoring_category="unstable_exited")
     c.household(Q2, "housing", pci=9_000, monitoring_category="unstable_exited", housing_grade="D")
-    run(c.write(), Q2)
+    c.run(Q2)
     r = c.read("risk", Q2)
     assert r.loc["stable", "elimination_status"] == "eliminate"
     assert r.loc["no_labour", "elimination_status"] == "keep_tracking"
@@ -160,7 +169,7 @@ def test_watch_group_counts_and_summary(city):
     c.household(Q2, "p2", pci=3_500, poverty_status="poor", township_code="140524101",
                 village_code="140524101200")
     c.household(Q2, "e1", pci=4_400)  # exited below the guideline
-    run(c.write(), Q2)
+    c.run(Q2)
     counts = c.read("watch_group_counts", Q2)
     city_rows = counts[counts.region_level == "city"].set_index("watch_group")
     town_rows = counts[counts.region_level == "township"].set_index(["watch_group", "township_code"])
@@ -168,6 +177,6 @@ def test_watch_group_counts_and_summary(city):
     assert town_rows.loc[("not_exited", "140524100"), "persons"] == 3
     assert town_rows.loc[("not_exited", "140524101"), "persons"] == 2
     assert city_rows.loc["exited_below_guideline", "households"] == 1
-    text = summary(c.processed, Q2)
+    text = summary(c.processed, Q2, c.policy)
     assert "低于省定脱贫标准指导线: 3户、7人" in text
     assert "陵川县" in text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines.risk.pipeline import run
 
 Q1, Q2 = "2020Q1", "2020Q2"
 
@@ -38,7 +37,7 @@ def moves(city):
     c.household(Q2, "host", members=[{"person_key": "d"}, {"person_key": "e"}])
     c.household(Q1, "gone", poverty_status="poor", pci=3_000)
     c.household(Q2, "brand_new", poverty_status="poor", pci=2_000, exit_year=None)
-    run(c.write(), Q2, previous=Q1)
+    c.run(Q2, previous=Q1)
     return c
 
 
