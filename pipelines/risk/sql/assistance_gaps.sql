@@ -2,7 +2,7 @@
 --   no_pairing       a household some requirement applies to has no active pairing at all
 --   wrong_level      it has active pairings, but none of a rank the requirement asks for
 --   cadre_overloaded one row per active pairing of a cadre over the maximum for the cadre's rank
---   pairing_lapsed   one row per pairing whose end_date is before the period end
+--   pairing_lapsed   one row per pairing (cadre, end date) whose end_date is before the period end
 -- Active: start_date <= period end (or blank) and end_date >= period end (or blank).
 -- key: period, household_key, gap, requirement, cadre_id, end_date
 --
@@ -155,8 +155,9 @@ overloaded as (
     where cl.cadre_households > cl.max_households
 ),
 
+-- one row per lapsed (household, cadre, end date): a pairing exported twice is one gap
 lapsed as (
-    select
+    select distinct
         household_key,
         'pairing_lapsed' as gap,
         cast(null as varchar) as requirement,
