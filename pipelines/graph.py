@@ -194,6 +194,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     runs SQL models: what the portability test transpiles and the key test checks."""
     from pipelines import criteria
     from pipelines.measures import nodes as measures
+    from pipelines.risk import pipeline as risk, rules as risk_rules
     from pipelines.validate import pipeline as validate
 
     indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
@@ -201,4 +202,6 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
         "criteria": (criteria.GRAPH, {}),
         "validate": (validate.GRAPH, {}),
         "measures": (measures.GRAPH, {"indicators": indicators}),
+        "risk": (risk.GRAPH, risk_rules.template_context(policy)),
+        "risk_cards": (risk.CARDS_GRAPH, {}),
     }

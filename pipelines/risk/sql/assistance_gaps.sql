@@ -4,7 +4,7 @@
 --   cadre_overloaded one row per active pairing of a cadre over the maximum for the cadre's rank
 --   pairing_lapsed   one row per pairing (cadre, end date) whose end_date is before the period end
 -- Active: start_date <= period end (or blank) and end_date >= period end (or blank).
--- key: period, household_key, gap, requirement, cadre_id, end_date
+-- key: period, household_key, gap, requirement?, cadre_id?, end_date?
 --
 -- inputs: risk, pairings (the period), param_run, param_risk, param_requirements,
 --         param_requirement_ranks, param_cadre_limits, param_status_groups, param_risk_clauses,

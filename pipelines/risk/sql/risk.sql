@@ -3,7 +3,6 @@
 -- ("五类人") and the 风险消除 check. Rules from config/risk.toml: levels and groups as parameter
 -- tables, the signals each rule names as sig_<code> identifiers.
 -- key: period, household_key
--- duckdb: `reasons` is a list column (string_split, an empty varchar[] literal); Spark: split / array()
 --
 -- inputs: int_risk_signals, param_risk, param_levels, param_signals, param_watch_groups,
 --         param_status_groups, param_risk_clauses, param_labels

@@ -1,7 +1,7 @@
 -- watch_group_counts: households and persons per watch group ("五类人", config/risk.toml) and
 -- region for the period. region_level: township | county | city (county_code / township_code
 -- null on the rows above their level).
--- key: period, region_level, county_code, township_code, watch_group
+-- key: period, region_level, county_code?, township_code?, watch_group
 --
 -- inputs: risk, param_run, param_watch_groups
 with
