@@ -180,7 +180,7 @@ def _count(r: Report, v) -> str:
 
 def build_sections(r: Report) -> list[dict]:
     src = r.cfg["sources"]
-    lines = r.cfg["labels"]["line"]
+    lines = {role: r.policy.lines.label(name) for role, name in r.policy.lines.roles.items()}
     sections = []
 
     # 1. incidence and trend
@@ -218,15 +218,15 @@ def build_sections(r: Report) -> list[dict]:
     sections.append(s)
 
     # 3. below the provincial guideline
-    s = {"key": "guideline", "title": f"低于{lines['provincial_guideline']}的户", "kpis": [], "definitions": [], "figures": [], "tables": [], "links": []}
+    s = {"key": "guideline", "title": f"低于{lines['guideline']}的户", "kpis": [], "definitions": [], "figures": [], "tables": [], "links": []}
     below = r.data("below_guideline_by_county")
     if below is not None and len(below):
         t = below[below["is_total"] == 1].iloc[0]
-        s["kpis"].append(_kpi(f"{_count(r, t['households'])}户、{_count(r, t['persons'])}人", f"人均纯收入低于{lines['provincial_guideline']}",
+        s["kpis"].append(_kpi(f"{_count(r, t['households'])}户、{_count(r, t['persons'])}人", f"人均纯收入低于{lines['guideline']}",
                               f"指导线 {_n(t['line_value'])} 元/人/年(config/lines.toml，如为占位值须以官方数字替换)；其中已脱贫 {_count(r, t['exited_households'])}户"))
         s["figures"].append(r.figure("below_guideline", charts.county_bars(
             r.masked("below_guideline_by_county"), {"households": "户数(户)", "persons": "人数(人)"},
-            f"低于{lines['provincial_guideline']}的户数和人数(按县)", "户 / 人")))
+            f"低于{lines['guideline']}的户数和人数(按县)", "户 / 人")))
     s["definitions"].append("人均纯收入严格低于当年省定脱贫标准指导线；人均纯收入按配置的家庭人口数计算(防返贫监测规则 config/risk.toml [income])。")
     s["tables"].append(r.table("below_guideline_by_county", f"{src['registry']}；{src['risk']}"))
     sections.append(s)
@@ -254,7 +254,7 @@ def build_sections(r: Report) -> list[dict]:
     s["definitions"].append("判定标准见 pipelines/criteria(共用模型)：义务教育阶段适龄儿童失学辍学(送教上门除外)；基本医疗保险与大病保险未参保；"
                             "C/D级危房且未鉴定、改造或保障安全；饮水四项指标任一不达标。无法判定者不计入。一户可在多个维度未保障。")
     s["tables"].append(r.table("gaps_by_county", f"{src['registry']}；判定规则 config/thresholds.toml"))
-    s["tables"].append(r.table("gap_progress", f"{src['registry']}；时限 config/report.toml [deadlines]"))
+    s["tables"].append(r.table("gap_progress", f"{src['registry']}；时限 config/policy.toml [calendar]"))
     sections.append(s)
 
     # 5. risk, monitoring and transitions
