@@ -204,7 +204,7 @@ def plant_deprivations(frame: pd.DataFrame, period: str, edges: list, cfg: dict,
         frame.loc[idx[h], ["housing_grade", "housing_secured_by", "dilapidated"]] = ["C", "改造安全", NO]
         truth.append(truth_row(period, frame, idx[h][0], "housing", "住房安全等级=C, 改造安全", False, "C_renovated", person=False))
     village_of = dict(zip(frame["household_id"], frame["village_code"]))
-    rich = [h for h in reg if village_of[h] not in scarce_villages]
+    rich = sorted(h for h in reg if village_of[h] not in scarce_villages)
     for kind, qty, detail in [("water_quantity_349", "34.9", "水量 34.9 L < 35 L (not water-scarce): 基本达标 -> 基本安全"),
                               ("water_quantity_35", "35.0", "水量 35.0 L >= 35 L: 达标 -> 安全")]:
         for h in pick_households(rich, n(kind), used, rng):
@@ -224,7 +224,7 @@ def _drop_out(frame, r, rng, dep, reason=None):
 
 def _plant_unsafe_water(frame, idx, reg, used, k, seasonal, period, cfg, rng) -> list:
     """Unsafe water for up to k households of one village (the one with most free households)."""
-    free = pd.Series([h for h in reg if h not in used], dtype=object)
+    free = pd.Series(sorted(h for h in reg if h not in used), dtype=object)  # sorted: sets iterate in hash order
     if free.empty or k <= 0:
         return []
     village = free.map(dict(zip(frame["household_id"], frame["village_code"])))
