@@ -17,14 +17,17 @@ WAREHOUSE = PROCESSED_DIR / "povmon.duckdb"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
-# Secret for the keyed pseudonymous hashes of ID numbers and household numbers.
-# The default is for demos and tests on synthetic data only; a real deployment sets its own.
-DEMO_KEY = "povmon-demo-key-not-secret"
+# Secret for the keyed pseudonymous hashes (HMAC-SHA256) of ID numbers and household numbers.
+# The public demo key works only for data `povmon synth` generated and listed in
+# data/raw/SYNTHETIC.json (pipelines/keys.py holds the policy); real data needs $POVMON_HASH_KEY.
+DEMO_KEY = "povmon-demo-key-not-secret-synthetic-data-only"
 KEY_ENV = "POVMON_HASH_KEY"
+SYNTHETIC_MANIFEST = "SYNTHETIC.json"  # in raw_dir: {"files": {relative path: sha256}}
 
 
 def hash_key() -> str:
-    """The pseudonymisation key: $POVMON_HASH_KEY, or the documented demo default."""
+    """The pseudonymisation key: $POVMON_HASH_KEY, or the demo key (its use is checked by
+    pipelines.keys.resolve_key wherever raw data is keyed)."""
     return os.environ.get(KEY_ENV, DEMO_KEY)
 
 

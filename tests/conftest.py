@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests key their data with a test key of the required length (hand-written fixtures are not
+# synthetic, so the demo key would be refused for them); tests of the key policy itself set or
+# remove it with monkeypatch. Set before any fixture runs, so session fixtures use it too.
+TEST_KEY = "povmon-test-suite-key-0123456789abcdef"
+os.environ["POVMON_HASH_KEY"] = TEST_KEY
 
 SMALL_CITY_HOUSEHOLDS = 600
 SMALL_CITY_SEED = 7

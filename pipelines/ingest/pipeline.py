@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-from pipelines import config, warehouse
+from pipelines import config, keys, warehouse
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import nodes, readers
 from pipelines.ingest.readers import IngestError
@@ -168,11 +168,13 @@ class Ingest:
         return self.env.get_template(f"{model}.sql").render(**ctx)
 
     # ---- setup ---------------------------------------------------------------------------------
-    def create_inputs(self) -> None:
+    def create_inputs(self, key: str) -> None:
         con = self.con
         con.execute("create table code_labels (list_name varchar, label varchar, code varchar)")
         con.executemany("insert into code_labels values (?, ?, ?)", nodes.code_label_rows(self.code_labels))
-        con.execute("create table ingest_params as select ? as hash_key", [config.hash_key()])
+        ipad, opad = keys.pads(key)  # the key reaches SQL only as HMAC's padded keys (sql/_macros.sql)
+        con.execute("create table ingest_params as select ?::blob as key_ipad, ?::blob as key_opad, "
+                    "? as key_fingerprint", [ipad, opad, keys.fingerprint(key)])
         regions = config.CONFIG_DIR / "regions"
         for name in ("counties", "townships"):
             con.execute(f"create table ref_{name} as select * from read_csv(?, all_varchar = true, header = true)",
@@ -411,6 +413,8 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
     out_dir.mkdir(parents=True)
     try:
         files = discover(raw_dir, periods)
+        key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
+        keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), key)
         con = duckdb.connect()  # in memory; spills to temp_directory beyond memory_limit
         try:
             con.execute(f"set temp_directory = {warehouse.sql_literal(build / 'spill')}")
@@ -418,7 +422,7 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
             con.execute("set preserve_insertion_order = false")
             con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
             ingest = Ingest(con)
-            ingest.create_inputs()
+            ingest.create_inputs(key)
             timings = {}
             mark = time.perf_counter()
             for order, f in enumerate(files):

@@ -17,8 +17,8 @@ import duckdb
 import jinja2
 import pandas as pd
 
-from pipelines import warehouse
-from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, load_toml
+from pipelines import keys, warehouse
+from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, hash_key, load_toml
 from pipelines.keys import household_key
 from pipelines.periods import Period
 from pipelines.policy import Policy, load_policy
@@ -132,6 +132,8 @@ def write_village_cards(processed_dir: Path, period: str, village_code: str, *,
     """Write <out_dir>/<village_code>/<household_key>.html for one village; returns the paths."""
     if not village_code.isdigit():
         raise ValueError(f"village_code {village_code!r}: expected the 12-digit code")
+    if head_names is None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
+        keys.check_warehouse_key(keys.recorded_fingerprints(Path(processed_dir)), hash_key())
     policy = load_policy(config_dir)
     rows = card_rows(Path(processed_dir), period, village_code, policy)
     lookup = head_names or raw_head_names(period, raw_dir)

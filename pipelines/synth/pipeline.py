@@ -6,6 +6,7 @@ Layout written under out_dir (docs/data_contract.md):
   raw/pairing/<period>/帮扶责任人结对_<period>[_part-<chunk>].csv
   raw/survey/<period>/住户抽样调查_<period>.csv
   raw/reference/农村户籍人口.csv
+  raw/SYNTHETIC.json   every raw file written, with its SHA-256 (the demo key is accepted for these only)
   truth/defects.csv, events.csv, deprivations.csv, params.json (+ survey_frame.csv, pairing_issues.csv)
 Parquet mode (households above [run] auto_parquet_above, or fmt="parquet") plants no defects and
 no deprivations: its truth files carry headers and events only.
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines import config
+from pipelines import config, keys
 from pipelines.synth import defects, dynamics, exports, population, writers
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
@@ -64,6 +65,7 @@ def clear_outputs(out_dir: Path) -> None:
     """Remove what a previous run wrote (raw registry/pairing/survey/reference and truth)."""
     for kind in RAW_KINDS:
         shutil.rmtree(out_dir / "raw" / kind, ignore_errors=True)
+    (out_dir / "raw" / config.SYNTHETIC_MANIFEST).unlink(missing_ok=True)
     shutil.rmtree(out_dir / "truth", ignore_errors=True)
 
 
@@ -323,9 +325,11 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
         "merged_columns": cfg["defects"]["merged_columns"] if mode == "county" else [],
         "defects_planted": mode == "county", "deprivations_planted": mode == "county",
     }
+    # the demo key's licence: ingest accepts it only for files listed here with these hashes
+    keys.write_synthetic_manifest(out_dir / "raw", files)
     params_path = truth_dir / "params.json"
     writers._atomic(params_path, lambda tmp: tmp.write_text(json.dumps(params, ensure_ascii=False, indent=2), encoding="utf-8"))
-    return {"out_dir": str(out_dir), "mode": mode, "files_written": len(files) + 6,
+    return {"out_dir": str(out_dir), "mode": mode, "files_written": len(files) + 7,
             "persons": persons_by_p, "households": households_by_p,
             "defects": len(truth["defects"]), "deprivations": len(truth["deprivations"]), "events": len(events),
             "seconds": round(time.perf_counter() - started, 1)}

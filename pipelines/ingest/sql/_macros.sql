@@ -63,9 +63,12 @@ true
 {{ kind in ('region_code', 'id_number', 'int', 'decimal', 'date', 'yes_no') or kind.startswith('code:') }}
 {%- endmacro %}
 
-{#- first 20 hex characters of sha256(key || prefix || value): pseudonymous keys -#}
+{#- first 20 hex characters of HMAC-SHA256(key, prefix || value): pseudonymous keys (pipelines/keys.py).
+    RFC 2104 over sha256 with the run's padded keys (K' xor ipad, K' xor opad) as constant blobs;
+    the message is the UTF-8 bytes of the text (Spark: sha2(concat(opad, unhex(sha2(concat(ipad,
+    encode(m, 'UTF-8')), 256))), 256)). -#}
 {% macro pseudonym(prefix, value) -%}
-substr(sha256((select hash_key from ingest_params) || '{{ prefix }}' || {{ value }}), 1, 20)
+substr(sha256((select key_opad from ingest_params) || unhex(sha256((select key_ipad from ingest_params) || encode('{{ prefix }}' || {{ value }})))), 1, 20)
 {%- endmacro %}
 
 {#- ---- staging helpers: one typed column per canonical column (stg_*.sql) ---- -#}

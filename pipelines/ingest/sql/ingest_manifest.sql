@@ -1,4 +1,5 @@
--- ingest_manifest: one row per raw file (and sheet); rows_read = rows_loaded + rows_quarantined.
+-- ingest_manifest: one row per raw file (and sheet); rows_read = rows_loaded + rows_quarantined,
+-- and the fingerprint of the key the file's rows were keyed with.
 with
 
 files as (
@@ -37,7 +38,9 @@ final as (
         cast(coalesce(r.n, 0) - coalesce(q.n, 0) as bigint) as rows_loaded,
         cast(coalesce(q.n, 0) as bigint) as rows_quarantined,
         f.missing_columns,
-        f.unmapped_headers
+        f.unmapped_headers,
+        -- fingerprint of the pseudonymisation key (never the key): a run with another key is refused
+        (select key_fingerprint from ingest_params) as key_fingerprint
     from files as f
     left join rows_read_by_file as r on r.file_id = f.file_id
     left join quarantined as q on q.file_id = f.file_id
