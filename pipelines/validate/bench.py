@@ -42,7 +42,7 @@ def write_tables(processed: Path, n_persons: int) -> None:
             select 'p' || lpad(cast(i as varchar), 10, '0') as person_key, 'h' || lpad(cast(i // 3 as varchar), 9, '0')
                 as household_key, '140524' as county_code, '140524100' as township_code, '{VILLAGE}' as village_code,
                 case i % 3 when 0 then 'head' when 1 then 'spouse' else 'son' end as relation,
-                case i % 3 when 1 then 'female' else 'male' end as sex, date '1980-01-01' as birth_date,
+                case i % 3 when 1 then 'female' else 'male' end as sex, 1980 as birth_year,
                 case i % 3 when 2 then 12 else 40 end as age, true as id_valid, cast(null as varchar) as id_flags,
                 'resident_id' as id_type, 'national' as identification_standard,
                 case i % 3 when 2 then null else 'junior_secondary' end as education,

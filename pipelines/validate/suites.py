@@ -43,7 +43,7 @@ SUITE_TABLES = {
 
 PERSON_COLUMNS = (
     "period", "person_key", "household_key", "county_code", "township_code", "village_code", "relation",
-    "sex", "birth_date", "age", "id_valid", "id_flags", "id_type", "identification_standard", "education",
+    "sex", "birth_year", "age", "id_valid", "id_flags", "id_type", "identification_standard", "education",
     "school_status", "send_teaching", "health_healthy", "health_chronic", "health_serious_illness",
     "health_disabled", "labour_skill", "migrant_status", "work_location", "work_months", "resident_med_ins",
     "employee_med_ins", "critical_illness_ins", "medical_assistance", "pension_ins", "dibao", "tekun",

@@ -19,7 +19,7 @@ def person(hh: str, pk: str, relation: str, sex: str, age: int, village: str = V
     row = {
         "person_key": pk, "household_key": hh, "county_code": village[:6], "township_code": village[:9],
         "village_code": village, "relation": relation, "sex": sex,
-        "birth_date": dt.date(2020 - age, 1, 1), "age": age, "id_valid": True, "id_flags": None,
+        "birth_year": 2020 - age, "age": age, "id_valid": True, "id_flags": None,
         "id_type": "resident_id", "identification_standard": "national", "education": "junior_secondary",
         "school_status": None, "dropout_reason": None, "send_teaching": False, "health_healthy": True,
         "health_chronic": False, "health_serious_illness": False, "health_disabled": False,

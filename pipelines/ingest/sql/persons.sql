@@ -18,7 +18,9 @@ final as (
         -- who
         relation,
         sex_final as sex,
-        birth_date_final as birth_date,
+        -- quasi-identifiers coarsened: the birth year, not the date (docs/data_contract.md §4);
+        -- age in completed years at the period's end is computed here from the full date
+        cast(extract(year from birth_date_final) as integer) as birth_year,
         cast(age as integer) as age,
         id_valid,
         -- comma-separated flags (leading comma dropped by substr)
