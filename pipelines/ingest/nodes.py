@@ -59,12 +59,15 @@ def raw_kept(columns: Sequence[Column]) -> list[str]:
             if c.kind in ("int", "decimal", "yes_no") or c.kind.startswith(("code:", "codes:"))]
 
 
-def json_fields(columns: Sequence[Column], extra: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """(key, SQL expression) of a quarantined row's non-identifying fields, raw text where kept."""
-    kept = set(raw_kept(columns))
-    out = [(c.name, f"{c.name}__raw" if c.name in kept else f"cast({c.name} as varchar)")
-           for c in columns if not c.pii and c.name not in IDENTIFYING]
-    return out + [(name, name) for name in extra]
+def quarantine_columns(columns: Sequence[Column]) -> list[dict]:
+    """Columns a quarantined row may keep a cell of (in config order): not personal (pii), not
+    户编号 / 人编号. Which cells are kept is decided by content in quarantine.sql."""
+    return [dict(name=c.name, kind=c.kind) for c in columns if not c.pii and c.name not in IDENTIFYING]
+
+
+def personal_columns(columns: Sequence[Column]) -> list[str]:
+    """Columns whose cells never leave data/raw: PII-flagged ones and 户编号 / 人编号."""
+    return [c.name for c in columns if c.pii or c.name in IDENTIFYING]
 
 
 def positional_table(data, source_row: Sequence[int], file_id: int) -> pa.Table:

@@ -151,11 +151,13 @@ class Ingest:
             pairing_cols=col_dicts(self.columns["pairing"]),
             survey_cols=col_dicts(self.columns["survey"]),
             sources=[
-                dict(name="registry", json_fields=nodes.json_fields(self.columns["registry"], ["household_key"])),
-                dict(name="pairing", json_fields=nodes.json_fields(self.columns["pairing"], ["household_key"])),
-                dict(name="survey", json_fields=nodes.json_fields(self.columns["survey"])),
-                dict(name="population", json_fields=nodes.json_fields(self.columns["population"])),
+                dict(name=src, all_columns=[c.name for c in self.columns[src]],
+                     kept_columns=nodes.quarantine_columns(self.columns[src]),
+                     personal_columns=nodes.personal_columns(self.columns[src]),
+                     household_key=src in ("registry", "pairing"))
+                for src in SOURCES
             ],
+            quarantine=self.thresholds["quarantine"],
         )
 
     def render(self, model: str, **extra) -> str:
@@ -187,7 +189,7 @@ class Ingest:
         con.execute("create table raw_files (file_id integer, source_file varchar, source_kind varchar, "
                     "period varchar, sha256 varchar, bytes bigint, encoding varchar, sheet varchar, header_row integer, "
                     "period_end date, file_order integer, missing_columns varchar, unmapped_headers varchar)")
-        con.execute("create table raw_headers (file_id integer, column_key varchar, header varchar)")
+        con.execute("create table raw_headers (file_id integer, column_key varchar, header varchar, pos integer)")
         con.execute("create table raw_merged_fills (file_id integer, source_row bigint, first_header varchar, headers varchar)")
 
     # ---- loading raw files ---------------------------------------------------------------------
@@ -294,8 +296,8 @@ class Ingest:
         self.con.execute("insert into raw_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [self.file_id, f.rel, f.source_kind, f.period, digest, size, encoding, sheet, header_row,
                           end, file_order, missing or None, unmapped or None])
-        self.con.execute("insert into raw_headers select ?, unnest(?), unnest(?)",
-                         [self.file_id, list(found), [headers[pos] for pos in found.values()]])
+        self.con.execute("insert into raw_headers select ?, unnest(?), unnest(?), unnest(?)",
+                         [self.file_id, list(found), [headers[pos] for pos in found.values()], list(found.values())])
         return self.file_id
 
     # ---- models and outputs --------------------------------------------------------------------

@@ -71,6 +71,43 @@ true
 substr(sha256((select key_opad from ingest_params) || unhex(sha256((select key_ipad from ingest_params) || encode('{{ prefix }}' || {{ value }})))), 1, 20)
 {%- endmacro %}
 
+{#- quarantine_cell(name, kind, x): the text a quarantined row keeps of cell x of column `name`,
+    NULL when its content does not have the column's shape or could be personal data. Codes and
+    yes/no: a label of the code list; numbers: parse, at most quarantine.max_digits digits; dates:
+    the year only; region codes: 12 digits; free text: a county (county_name) or township
+    (township_name) of config/regions, elsewhere a place name with a configured suffix (村委会);
+    anything else (and ID numbers) never. -#}
+{% macro quarantine_cell(name, kind, x) -%}
+{%- if kind == 'region_code' -%}
+case when length({{ x }}) = 12 and {{ digits_only(x) }} then {{ x }} end
+{%- elif kind in ('int', 'decimal') -%}
+case when {{ num(x) }} is not null
+    and length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= {{ quarantine.max_digits }} then {{ x }} end
+{%- elif kind == 'date' -%}
+case when length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= 8
+    then cast(extract(year from {{ to_date(x) }}) as varchar) end
+{%- elif kind == 'yes_no' -%}
+case when {{ in_list(x, 'yes_no') }} then {{ x }} end
+{%- elif kind.startswith('code:') -%}
+case when {{ in_list(x, kind[5:]) }} then {{ x }} end
+{%- elif kind.startswith('codes:') -%}
+{%- set list_name = kind.split(':')[1] %}
+{%- set tokens = "',' || translate(" ~ x ~ ", '、;', ',,') || ','" %}
+case when translate({% for label in all_multi_labels[list_name] %}replace({% endfor %}{{ tokens }}{% for label in all_multi_labels[list_name] %}, ',{{ label }},', ','){% endfor %}, ',', '') = '' then {{ x }} end
+{%- elif kind == 'text' and name == 'county_name' -%}
+case when {{ x }} in (select name from ref_counties) then {{ x }} end
+{%- elif kind == 'text' and name == 'township_name' -%}
+case when {{ x }} in (select name from ref_townships) then {{ x }} end
+{%- elif kind == 'text' -%}
+case when false
+    {%- for suffix in quarantine.place_suffixes %}
+    or ({{ x }} like '%{{ suffix }}' and length({{ x }}) > {{ suffix | length }})
+    {%- endfor %} then {{ x }} end
+{%- else -%}
+cast(null as varchar)
+{%- endif -%}
+{%- endmacro %}
+
 {#- ---- staging helpers: one typed column per canonical column (stg_*.sql) ---- -#}
 
 {#- list name of a code/yes_no column -#}

@@ -67,7 +67,11 @@ final as (
              when id_rank > 1 then 'id_number' end as reason_column,
         case
             when row_reason = 'column_shift' then cast(shift_fails as varchar) || ' typed cells fail in place and parse one cell over'
-            when row_reason = 'bad_village_code' then 'village code ' || village_code || ' is not 12 digits of a known county/township'
+            -- the code itself only when it has a code's shape (12 digits): a misplaced phone or ID never
+            when row_reason = 'bad_village_code' then 'village code '
+                || case when length(village_code) = 12 and translate(village_code, '0123456789', '') = '' then village_code
+                        else '(' || cast(length(village_code) as varchar) || ' characters, not shown)' end
+                || ' is not 12 digits of a known county/township'
             when id_rank > 1 then 'same ID number as an earlier row of this period (first 18 characters)'
         end as reason_detail
     from duplicates

@@ -1,10 +1,16 @@
 -- quarantine: every raw row that is not loaded, with the reason, the raw header of the offending
--- column and the row's non-identifying fields as JSON (PII columns, 户编号 and 人编号 left out).
--- json_object is DuckDB's spelling; Spark's is to_json(named_struct(...)).
+-- column, and `fields`: the cells of the row that cannot be personal data, as JSON text.
+-- A quarantined row may be displaced (column_shift) or simply odd, so cells are not trusted by
+-- their header: (1) a shifted row is read back one cell over (shift_fixed_right / _left from
+-- raw_file.sql), and a cell standing under a personal column's header (姓名, 证件号码, 联系电话,
+-- 户编号, 人编号, …) is never read; (2) a cell is kept only when its content has its column's shape
+-- (_macros.sql quarantine_cell: code labels, short numbers, years, 12-digit region codes, known
+-- place names). Everything else stays in data/raw, found by source_file, sheet and source_row.
+{% import '_macros.sql' as m with context %}
 with
 
 {% for src in sources %}
-{{ src.name }}_rows as (
+{{ src.name }}_quarantined as (
     select
         period,
         source_kind,
@@ -14,14 +20,136 @@ with
         source_row,
         reason,
         reason_column,
-        reason_detail as detail,
-        cast(json_object(
-            {%- for key, expr in src.json_fields %}
-            '{{ key }}', {{ expr }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ) as varchar) as fields
+        reason_detail as detail{% if src.household_key %},
+        household_key{% endif %}
     from int_{{ src.name }}_rows
     where reason is not null
+),
+
+{{ src.name }}_cells as (
+    -- the quarantined rows' cells as written, one row per mapped column, with its position
+    select
+        q.file_id,
+        q.source_row,
+        case when not r.is_shifted then 0 when r.shift_fixed_right >= r.shift_fixed_left then 1 else -1 end as shift,
+        u.cell.column_key as column_key,
+        h.pos,
+        u.cell.value as value
+    from {{ src.name }}_quarantined as q
+    inner join raw_{{ src.name }} as r
+        on r.file_id = q.file_id and r.source_row = q.source_row
+    cross join unnest([
+        {%- for c in src.all_columns %}
+        {'column_key': '{{ c }}', 'value': r.{{ c }}}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ]) as u(cell)
+    inner join raw_headers as h
+        on h.file_id = q.file_id and h.column_key = u.cell.column_key
+),
+
+{{ src.name }}_paired as (
+    -- each non-personal column's cell in place and, in a shifted row, one cell over (never a
+    -- cell standing under a personal column's header)
+    select
+        t.file_id,
+        t.source_row,
+        t.column_key,
+        t.pos,
+        t.shift,
+        t.value as in_place,
+        case when s.column_key not in ({% for c in src.personal_columns %}'{{ c }}'{% if not loop.last %}, {% endif %}{% endfor %})
+            then s.value end as shifted
+    from {{ src.name }}_cells as t
+    left join {{ src.name }}_cells as s
+        on t.shift <> 0 and s.file_id = t.file_id and s.source_row = t.source_row and s.pos = t.pos + t.shift
+    where t.column_key in ({% for c in src.kept_columns %}'{{ c.name }}'{% if not loop.last %}, {% endif %}{% endfor %})
+),
+
+{{ src.name }}_shift_start as (
+    -- where a shifted row's displacement begins: the first typed column whose cell fails in place
+    -- and parses one cell over (cells before it are where their headers say)
+    select
+        file_id,
+        source_row,
+        min(pos) as start_pos
+    from {{ src.name }}_paired
+    where shift <> 0
+      and case column_key
+          {%- for c in src.kept_columns if m.is_typed(c.kind) == 'True' %}
+          when '{{ c.name }}' then in_place is not null and not {{ m.parses(c.kind, 'in_place') }}
+              and shifted is not null and {{ m.parses(c.kind, 'shifted') }}
+          {%- endfor %}
+          else false
+      end
+    group by file_id, source_row
+),
+
+{{ src.name }}_read as (
+    select
+        p.file_id,
+        p.source_row,
+        p.column_key,
+        case when p.shift <> 0 and p.pos >= coalesce(st.start_pos, 0) then p.shifted else p.in_place end as value
+    from {{ src.name }}_paired as p
+    left join {{ src.name }}_shift_start as st
+        on st.file_id = p.file_id and st.source_row = p.source_row
+),
+
+{{ src.name }}_kept as (
+    -- a cell is kept only when its content has its column's shape (_macros.sql quarantine_cell)
+    select
+        file_id,
+        source_row,
+        column_key,
+        case column_key
+            {%- for c in src.kept_columns %}
+            when '{{ c.name }}' then {{ loop.index }}
+            {%- endfor %}
+        end as column_order,
+        case column_key
+            {%- for c in src.kept_columns %}
+            when '{{ c.name }}' then {{ m.quarantine_cell(c.name, c.kind, 'value') }}
+            {%- endfor %}
+        end as value
+    from {{ src.name }}_read
+    where value is not null
+),
+
+{{ src.name }}_fields as (
+    -- JSON object text, keys in config order (string_agg orders; json_group_object cannot)
+    select
+        file_id,
+        source_row,
+        '{' || string_agg(to_json(column_key) || ':' || to_json(value), ',' order by column_order) || '}' as fields
+    from {{ src.name }}_kept
+    where value is not null
+    group by file_id, source_row
+),
+
+{{ src.name }}_rows as (
+    select
+        q.period,
+        q.source_kind,
+        q.source_file,
+        q.file_id,
+        q.sheet,
+        q.source_row,
+        q.reason,
+        q.reason_column,
+        q.detail,
+        {%- if src.household_key %}
+        -- the row's pseudonymous household key (a keyed hash, never the 户编号) as the last field
+        case
+            when q.household_key is null then coalesce(f.fields, '{}')
+            when f.fields is null then '{"household_key":' || to_json(q.household_key) || '}'
+            else substr(f.fields, 1, length(f.fields) - 1) || ',"household_key":' || to_json(q.household_key) || '}'
+        end as fields
+        {%- else %}
+        coalesce(f.fields, '{}') as fields
+        {%- endif %}
+    from {{ src.name }}_quarantined as q
+    left join {{ src.name }}_fields as f
+        on f.file_id = q.file_id and f.source_row = q.source_row
 ),
 {% endfor %}
 
@@ -44,7 +172,7 @@ final as (
         u.reason,
         h.header as column_name,
         u.detail,
-        u.fields
+        cast(u.fields as varchar) as fields
     from unioned as u
     left join raw_headers as h
         on h.file_id = u.file_id and h.column_key = u.reason_column
