@@ -88,6 +88,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_pii(args: argparse.Namespace) -> int:
+    from pipelines.audit import AuditError, audit
+
+    try:
+        report = audit(Path(args.raw), Path(args.processed), Path(args.reports), Path(args.cards))
+    except AuditError as exc:
+        raise ValueError(str(exc)) from exc
+    for hit in report.hits:  # where and what kind, never the value
+        print(f"personal data: {hit.line()}")
+    s = report.summary()
+    scanned = ", ".join(f"{n} {k}" for k, n in s["scanned"].items())
+    excused = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["excused_cells"].items()) or "none"
+    print(f"povmon audit-pii: scanned {scanned}; {s['hit_cells']} cells in {s['hits']} places hold personal "
+          f"data from {args.raw}; excused (documented exceptions): {excused}")
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="povmon", description="povmon poverty-monitoring pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = stage("report", cmd_report, "quarterly summary: summary.html, summary.xlsx, figures")
     p.add_argument("--out", help="output directory (default: reports/<period>)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+
+    p = sub.add_parser("audit-pii", help="search every output for names, IDs, phones and 户编号 from data/raw "
+                                         "(exit 1 naming each place found)")
+    p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports: the personal values searched for")
+    p.add_argument("--processed", default=str(config.PROCESSED_DIR))
+    p.add_argument("--reports", default=str(config.REPORTS_DIR))
+    p.add_argument("--cards", default=str(config.PROJECT_ROOT / "cards"), help="明白卡 folder")
+    p.set_defaults(func=cmd_audit_pii)
     return parser
 
 

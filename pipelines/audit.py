@@ -1,0 +1,557 @@
+"""`povmon audit-pii`: prove that no personal data left data/raw.
+
+    audit(raw_dir, processed_dir, reports_dir, cards_dir) -> Report
+
+1. The raw values (read_raw_values): members' names, ID numbers (whole and first 18 characters),
+   phones, 户编号 and 人编号 from the registry exports; the head's name and ID and the 户编号 from the
+   pairing exports; and, as exceptions, the 帮扶责任人's names and phones and which names are heads'.
+   Cells are found by header and, in a displaced (column-shifted) row, one cell over when the cell
+   under the header does not have the shape of a name / phone; ID-shaped cells (15-22 characters
+   of digits) count wherever they stand. They go into a DuckDB table, never printed.
+2. Every output is cut into cells: each column of every Parquet file and of every table stored in
+   a .duckdb file under processed/ (all columns cast to text, counted by distinct value), every
+   view definition, every xlsx cell (streamed), every line of HTML/CSV/JSON/text pages under
+   reports/, the cards folder and processed/.
+3. Matching in SQL (config/audit.toml): each cell value's tokens — runs of digits (with windows of
+   each raw identifier's length), runs of letters and digits, runs of Chinese characters — joined to
+   the raw values. A hit names the file, table or sheet, column, what kind of value and how many
+   cells: never the value.
+
+Exceptions (documented, counted apart): a value that is a 帮扶责任人's name or phone (public-duty
+contacts); the head's name on 明白卡 (cards folder) and in 问题清单 workbooks, read from data/raw
+at print time.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import html
+import io
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipelines import warehouse
+from pipelines.config import CONFIG_DIR, load_toml
+
+CJK = "\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\u00b7"  # CJK unified (+ ext A, B) and ·
+PERSONAL = ("name", "id", "phone", "household_id", "person_id")
+KIND_LABELS = {"name": "姓名 name", "id": "证件号码 ID number", "phone": "联系电话 phone",
+               "household_id": "户编号 household number", "person_id": "人编号 person number"}
+# canonical column -> kind of raw value (header_aliases.toml); flags: head = the head's name, cadre
+REGISTRY = {"name": "name", "id_number": "id", "head_id_number": "id", "phone": "phone",
+            "household_id": "household_id", "person_id": "person_id"}
+PAIRING = {"head_name": "head", "head_id_number": "id", "household_id": "household_id",
+           "cadre_name": "cadre", "cadre_phone": "cadre"}
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_TOKEN = re.compile(f"[0-9]+(?:[ -][0-9]+)+|[0-9A-Za-z]+|[{CJK}]+")  # what MATCH_SQL cuts values into
+BATCH = 200_000
+
+
+class AuditError(ValueError):
+    """Nothing to audit against (no raw registry export) or an unreadable raw file."""
+
+
+# ---- 1. raw values ----------------------------------------------------------------------------------
+
+@dataclass
+class RawValues:
+    """Raw personal values: one row per (value, kind); kind is one of PERSONAL, 'head' or 'cadre'."""
+
+    table: pa.Table
+    files: int = 0
+
+    def values(self, kinds: Iterable[str]) -> set[str]:
+        wanted = set(kinds) | ({"id"} if "id18" in set(kinds) else set())
+        return {v for v, k in zip(self.table["value"].to_pylist(), self.table["kind"].to_pylist()) if k in wanted}
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(self.table["kind"].to_pylist()).items()))
+
+
+class Shapes:
+    """Regular expressions of what a name, a phone and an ID number look like (config/audit.toml)."""
+
+    def __init__(self, cfg: dict):
+        lo, hi = cfg["name_chars"]
+        self.name = re.compile(f"[{CJK}]{{{lo},{hi}}}")
+        self.id = re.compile(r"[0-9]{15,22}|[0-9]{14,21}X")
+        self.min_phone = int(cfg["min_phone_digits"])
+        self.min_ident = int(cfg["min_identifier_chars"])
+
+    def names(self, s: pd.Series) -> pd.Series:
+        s = s.dropna().astype(str).str.replace(r"\s+", "", regex=True)
+        return s[s.str.fullmatch(self.name.pattern)]
+
+    def phones(self, s: pd.Series) -> pd.Series:
+        s = s.dropna().astype(str).str.replace(r"^\s*\+?86", "", regex=True).str.replace(r"[\s\-()（）]", "", regex=True)
+        return s[s.str.fullmatch(r"\d+") & (s.str.len() >= self.min_phone) & (s.str.len() <= 12)]
+
+    def ids(self, s: pd.Series) -> pd.Series:
+        s = s.dropna().astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+        s = s[s.str.fullmatch(self.id.pattern)]
+        return pd.concat([s, s[s.str.len() > 18].str[:18]])
+
+    def identifiers(self, s: pd.Series) -> pd.Series:
+        """户编号 / 人编号: upper-case runs of letters and digits long enough to be told from numbers."""
+        s = s.dropna().astype(str).str.upper().str.findall(r"[0-9A-Z]+").explode().dropna()
+        return s[s.str.len() >= self.min_ident]
+
+
+def _frames(path: Path, source: str, rel: str) -> Iterator[pd.DataFrame]:
+    """A raw file's sheets as text frames with headers as written (the ingest readers)."""
+    from pipelines.ingest import headers as hdr
+    from pipelines.ingest import readers
+
+    aliases = load_toml("header_aliases")[source]
+    ingest_cfg = load_toml("thresholds")["ingest"]
+    finder = hdr.header_finder(hdr.columns_of(aliases), ingest_cfg["max_title_rows"], ingest_cfg["min_header_matches"])
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            yield pd.read_parquet(path).astype(object)
+        elif suffix == ".csv":
+            yield readers.read_csv(path, finder, rel).data
+        elif suffix == ".xlsx":
+            yield from (s.data for s in readers.read_xlsx(path, finder, rel))
+        elif suffix == ".dta":
+            yield readers.read_dta(path, finder, rel).data
+        elif suffix == ".sav":
+            yield readers.read_sav(path, finder, rel).data
+        else:
+            raise AuditError(f"{rel}: not a raw export this audit can read ({suffix or 'no suffix'})")
+    except readers.IngestError as exc:
+        raise AuditError(str(exc)) from exc
+
+
+def _positions(columns: list[str], source: str) -> dict[str, int]:
+    """Canonical column -> position of its header (first wins, as in ingest)."""
+    from pipelines.ingest import headers as hdr
+
+    lookup = hdr.alias_lookup(hdr.columns_of(load_toml("header_aliases")[source]))
+    found: dict[str, int] = {}
+    for pos, header in enumerate(columns):
+        name = lookup.get(hdr.normalise(header))
+        if name is not None and name not in found:
+            found[name] = pos
+    return found
+
+
+def _filled(s: pd.Series) -> pd.Series:
+    return s.notna() & (s.astype(str).str.strip() != "")
+
+
+def _misfits(frame: pd.DataFrame, pos: int, fits) -> pd.Series:
+    """Rows whose cell at `pos` is empty or has not the expected shape (fits: Series -> the
+    fitting subset): maybe a displaced (column-shifted) row, whose value sits one cell over."""
+    here = frame.iloc[:, pos]
+    return ~here.index.isin(fits(here).index)
+
+
+def _neighbours(frame: pd.DataFrame, pos: int, rows: pd.Series, fits) -> pd.Series:
+    """Cells one left and one right of `pos` in the given rows that have the shape `fits` wants."""
+    out = [fits(frame.iloc[:, other][rows]) for other in (pos - 1, pos + 1) if 0 <= other < frame.shape[1]]
+    return pd.concat(out) if out else pd.Series(dtype=object)
+
+
+def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefixes: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+    """(value, kind) frames of one raw sheet: personal cells by header and, in a displaced row (its
+    name or ID cell of the wrong shape), the neighbouring cells that have the shape of one."""
+    frame = frame.reset_index(drop=True)
+    pos = _positions([str(c) for c in frame.columns], source)
+    kinds = REGISTRY if source == "registry" else PAIRING
+    out = []
+
+    def add(values: pd.Series, kind: str) -> None:
+        if len(values):
+            out.append(pd.DataFrame({"value": values.astype(str).to_numpy(), "kind": kind}))
+
+    labels = _code_labels()
+
+    def names(s: pd.Series) -> pd.Series:  # a code label (居民身份证, 户主) next to 姓名 is no name
+        found = shapes.names(s)
+        return found[~found.isin(labels)]
+
+    displaced = pd.Series(False, index=frame.index)
+    if "name" in pos:
+        displaced |= _misfits(frame, pos["name"], shapes.names) & _filled(frame.iloc[:, pos["name"]])
+    if "id_number" in pos:
+        displaced |= _misfits(frame, pos["id_number"], shapes.ids) & _filled(frame.iloc[:, pos["id_number"]])
+
+    def identifiers(s: pd.Series) -> pd.Series:  # a village code next to 户编号 is no identifier
+        found = shapes.identifiers(s)
+        return found[~found.str.fullmatch(r"\d{12}") | ~found.str[:6].isin(region_prefixes)]
+
+    for column, kind in kinds.items():
+        if column not in pos:
+            continue
+        cells = frame.iloc[:, pos[column]]
+        if kind in ("name", "head") or column == "cadre_name":
+            add(shapes.names(cells), kind)
+            if kind == "name":
+                add(_neighbours(frame, pos[column], _misfits(frame, pos[column], shapes.names), names), "name")
+        elif kind == "phone" or column == "cadre_phone":
+            add(shapes.phones(cells), kind)
+            if kind == "phone":
+                add(_neighbours(frame, pos[column], _misfits(frame, pos[column], shapes.phones), shapes.phones),
+                    "phone")
+        elif kind == "id":
+            add(shapes.ids(cells), "id")
+        else:
+            add(shapes.identifiers(cells), kind)
+            if source == "registry":
+                add(_neighbours(frame, pos[column], displaced, identifiers), kind)
+    if source == "registry" and "relation" in pos and "name" in pos:
+        from pipelines.ingest.headers import normalise
+
+        heads = {normalise(v) for v in load_toml("code_labels")["relation"]["head"]}
+        is_head = frame.iloc[:, pos["relation"]].map(lambda v: v is not None and v == v and normalise(v) in heads)
+        add(shapes.names(frame.iloc[:, pos["name"]][is_head.astype(bool) & ~displaced]), "head")
+    add(shapes.ids(_id_shaped_cells(frame, shapes)), "id")  # wherever it stands (displaced row, wrong column)
+    return out
+
+
+@functools.cache
+def _code_labels() -> frozenset[str]:
+    """Every label of every code list (config/code_labels.toml), normalised."""
+    from pipelines.ingest.headers import normalise
+
+    lists = load_toml("code_labels").values()
+    return frozenset(normalise(label) for codes in lists for labels in codes.values() for label in labels)
+
+
+def _id_shaped_cells(frame: pd.DataFrame, shapes: Shapes) -> pd.Series:
+    """Every cell of the sheet that has an ID number's shape (DuckDB over the cells as text)."""
+    table = pa.table({f"c{i}": pa.array([None if v is None or v != v else str(v) for v in frame.iloc[:, i].tolist()],
+                                        pa.string()) for i in range(frame.shape[1])})
+    if not table.num_columns or not table.num_rows:
+        return pd.Series(dtype=object)
+    with duckdb.connect() as con:
+        con.register("sheet", table)
+        rows = con.execute(
+            "select distinct v from (select upper(regexp_replace(v, '\\s+', '', 'g')) as v "
+            "from (unpivot sheet on columns(*) into name k value v)) where regexp_full_match(v, ?)",
+            [shapes.id.pattern]).fetchall()
+    return pd.Series([r[0] for r in rows], dtype=object)
+
+
+def read_raw_values(raw_dir: Path, cfg: dict | None = None) -> RawValues:
+    """Every registry and pairing export under raw_dir -> RawValues (distinct value, kind)."""
+    cfg = cfg or load_toml("audit")
+    shapes = Shapes(cfg)
+    raw_dir = Path(raw_dir)
+    prefixes = tuple(pd.read_csv(CONFIG_DIR / "regions" / "counties.csv", dtype=str)["code"])
+    parts, files = [], 0
+    for source in ("registry", "pairing"):
+        base = raw_dir / source
+        paths = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))) \
+            if base.is_dir() else []
+        for path in paths:
+            files += 1
+            for frame in _frames(path, source, path.relative_to(raw_dir).as_posix()):
+                parts += frame_values(frame, source, shapes, prefixes)
+    if not files or not any((raw_dir / "registry").rglob("*.*")):
+        raise AuditError(f"{raw_dir}: no registry export to audit against (expected data/raw/registry/<YYYYQn>/…)")
+    table = pd.concat(parts, ignore_index=True).drop_duplicates() if parts else \
+        pd.DataFrame({"value": pd.Series(dtype=str), "kind": pd.Series(dtype=str)})
+    table = table.sort_values(["kind", "value"], kind="stable")
+    return RawValues(pa.Table.from_pandas(table, preserve_index=False), files)
+
+
+# ---- 2 and 3. cells and matching ------------------------------------------------------------------------
+
+@dataclass
+class Hit:
+    """Personal values from data/raw found in one place: never the values themselves."""
+
+    location: str
+    column: str
+    kinds: list[str]
+    cells: int
+    values: int
+
+    def line(self) -> str:
+        kinds = ", ".join(KIND_LABELS.get(k, k) for k in self.kinds)
+        column = f" | column {self.column}" if self.column else ""
+        return f"{self.location}{column} | {kinds} | {self.cells} cells, {self.values} distinct values"
+
+
+@dataclass
+class Report:
+    hits: list[Hit] = field(default_factory=list)
+    excused: Counter = field(default_factory=Counter)
+    scanned: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.hits
+
+    def summary(self) -> dict:
+        return {"ok": self.ok, "hits": len(self.hits), "hit_cells": sum(h.cells for h in self.hits),
+                "scanned": dict(self.scanned), "excused_cells": dict(self.excused),
+                "skipped_files": dict(self.skipped), "raw_values": self.raw}
+
+
+MATCH_SQL = """
+with
+
+vals as (
+    select distinct value from cells where value is not null
+),
+
+tokens as (
+    select value, unnest(list_distinct(
+        regexp_extract_all(upper(value), '[0-9A-Z]+')
+        || regexp_extract_all(upper(value), '[0-9]+X?')
+        -- digits grouped by spaces or dashes (a phone written 139-1234-5678), joined
+        || list_transform(regexp_extract_all(value, '[0-9]+(?:[ -][0-9]+)+'), lambda g: replace(replace(g, '-', ''), ' ', ''))
+        || regexp_extract_all(value, '[{cjk}]+'))) as tok
+    from vals
+),
+
+windows as (
+    -- an identifier inside a longer run of digits
+    select t.value, unnest(list_transform(range(1, length(t.tok) - l.len + 2),
+                                          lambda i: substr(t.tok, i, l.len))) as tok
+    from tokens as t
+    inner join raw_lengths as l on length(t.tok) > l.len
+    where regexp_full_match(t.tok, '[0-9]+X?')
+),
+
+found as (
+    select distinct c.value, r.value as raw_value, r.kinds, r.head, r.cadre
+    from (select * from tokens union all select * from windows) as c
+    inner join raw_index as r on r.value = c.tok
+),
+
+classified as (
+    select
+        value,
+        raw_value,
+        kinds,
+        case when {cadre_ok} and cadre then 'cadre_contact'
+             when {head_ok} and head then 'head_name'
+             else 'hit' end as outcome
+    from found
+),
+
+per_value as (
+    select c.column_name, c.value, c.n, f.outcome, f.raw_value, f.kinds
+    from cells as c
+    inner join classified as f on f.value = c.value
+),
+
+cell_counts as (
+    -- a cell matching several raw values counts once per outcome
+    select column_name, outcome, sum(n) as cells
+    from (select distinct column_name, value, n, outcome from per_value)
+    group by column_name, outcome
+),
+
+value_counts as (
+    select column_name, outcome, list_sort(list_distinct(flatten(list(kinds)))) as kinds,
+           count(distinct raw_value) as n_values
+    from per_value
+    group by column_name, outcome
+)
+
+select v.column_name, v.outcome, v.kinds, c.cells, v.n_values
+from value_counts as v
+inner join cell_counts as c on c.column_name = v.column_name and c.outcome = v.outcome
+order by v.column_name, v.outcome
+"""
+
+
+class Auditor:
+    """One audit: the raw values in an in-memory DuckDB database, outputs matched against them."""
+
+    def __init__(self, raw: RawValues, cfg: dict):
+        self.cfg = cfg
+        self.report = Report(raw=raw.counts())
+        self.tmp = tempfile.TemporaryDirectory(prefix="povmon-audit-")
+        self.con = duckdb.connect()
+        self.con.execute(f"set temp_directory = {warehouse.sql_literal(self.tmp.name)}")
+        self.con.execute("set enable_progress_bar = false")
+        self.con.register("raw_arrow", raw.table)
+        personal = ", ".join(f"'{k}'" for k in PERSONAL)
+        self.con.execute(f"""
+            create table raw_index as
+            select value, list_sort(list_distinct(list(kind) filter (where kind in ({personal})))) as kinds,
+                   bool_or(kind = 'head') as head, bool_or(kind = 'cadre') as cadre
+            from raw_arrow group by value
+            having count(*) filter (where kind in ({personal})) > 0""")
+        self.con.execute("create table raw_lengths as select distinct length(value) as len from raw_index "
+                         "where regexp_full_match(value, '[0-9]+X?')")
+        self.con.unregister("raw_arrow")
+        self.cadre_ok = bool(cfg["exceptions"]["cadre_contacts"])
+
+    def close(self) -> None:
+        self.con.close()
+        self.tmp.cleanup()
+
+    # -- matching
+    def _match(self, location: str, head_ok: bool) -> None:
+        sql = MATCH_SQL.format(cjk=CJK, cadre_ok=str(self.cadre_ok).lower(), head_ok=str(head_ok).lower())
+        for column, outcome, kinds, cells, n_values in self.con.execute(sql).fetchall():
+            if outcome == "hit":
+                self.report.hits.append(Hit(location, column or "", list(kinds), int(cells), int(n_values)))
+            else:
+                self.report.excused[outcome] += int(cells)
+        self.report.scanned["cells"] += self.con.execute("select coalesce(sum(n), 0) from cells").fetchone()[0]
+        self.con.execute("drop table cells")
+
+    def scan_query(self, location: str, query: str, head_ok: bool = False) -> None:
+        """Every column of a query's result, as text, counted by distinct value."""
+        columns = self.con.execute(f"describe {query}").fetchall()
+        if not columns:
+            self.con.execute("create table cells (column_name varchar, value varchar, n bigint)")
+        else:
+            self.con.execute(f"""
+                create table cells as
+                select column_name, value, count(*) as n
+                from (unpivot (select columns(*)::varchar from ({query})) on columns(*)
+                      into name column_name value value)
+                group by all""")
+        self._match(location, head_ok)
+
+    def scan_cells(self, location: str, cells: Iterable[tuple[str, str]], head_ok: bool = False) -> None:
+        """(column, text) pairs of a document, loaded in batches (a workbook is never held whole)."""
+        self.con.execute("create table cells_raw (column_name varchar, value varchar)")
+        batch: list[tuple[str, str]] = []
+
+        def flush():
+            if batch:
+                cols = list(zip(*batch))
+                self.con.register("batch_arrow", pa.table({"column_name": pa.array(cols[0], pa.string()),
+                                                           "value": pa.array(cols[1], pa.string())}))
+                self.con.execute("insert into cells_raw select * from batch_arrow")
+                self.con.unregister("batch_arrow")
+                batch.clear()
+
+        for column, text in cells:
+            if text:
+                batch.append((column, text))
+                if len(batch) >= BATCH:
+                    flush()
+        flush()
+        self.con.execute("create table cells as select column_name, value, count(*) as n from cells_raw group by all")
+        self.con.execute("drop table cells_raw")
+        self._match(location, head_ok)
+
+    # -- files
+    def scan_file(self, path: Path, location: str, head_ok: bool) -> None:
+        suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            self.scan_query(location, f"select * from read_parquet({warehouse.sql_literal(path)})", head_ok)
+            self.report.scanned["parquet"] += 1
+        elif suffix == ".duckdb":
+            self.scan_database(path, location, head_ok)
+        elif suffix in self.cfg["workbook_suffixes"]:
+            self.scan_cells(location, workbook_cells(path), head_ok)
+            self.report.scanned["workbooks"] += 1
+        elif suffix in self.cfg["text_suffixes"]:
+            self.scan_cells(location, text_cells(path), head_ok)
+            self.report.scanned["pages and text files"] += 1
+        else:
+            self.report.skipped[suffix or path.name] += 1
+
+    def scan_database(self, path: Path, location: str, head_ok: bool) -> None:
+        """Tables stored in a DuckDB file (stages keep none: views only) and every view's SQL."""
+        alias = "audited"
+        self.con.execute(f"attach {warehouse.sql_literal(path)} as {alias} (read_only)")
+        try:
+            rows = self.con.execute("select table_name, table_type from information_schema.tables "
+                                    f"where table_catalog = '{alias}' order by 1").fetchall()
+            for name, kind in rows:
+                if kind == "BASE TABLE":
+                    self.scan_query(f"{location}: table {name}", f'select * from {alias}."{name}"', head_ok)
+            views = self.con.execute("select view_name, sql from duckdb_views() "
+                                     f"where database_name = '{alias}' and not internal order by 1").fetchall()
+            self.scan_cells(f"{location}: view definitions", ((name, sql) for name, sql in views), head_ok)
+        finally:
+            self.con.execute(f"detach {alias}")
+        self.report.scanned["duckdb files"] += 1
+
+    def scan_dir(self, root: Path, label: str, head_ok_all: bool = False) -> None:
+        if not root.is_dir():
+            return
+        folders = set(self.cfg["exceptions"]["head_name_folders"])
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = path.relative_to(root)
+            head_ok = head_ok_all or bool(folders & set(rel.parts[:-1]))
+            self.scan_file(path, f"{label}/{rel.as_posix()}", head_ok)
+
+
+def _unescape(text: str) -> str:
+    """Text as a reader sees it: HTML entities and JSON \\uXXXX escapes decoded (Plotly writes them)."""
+    text = html.unescape(text)
+    if "\\u" not in text:
+        return text
+    text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    # escaped surrogate pairs (characters beyond the BMP) joined; a lone one becomes U+FFFD
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def text_cells(path: Path) -> Iterator[tuple[str, str]]:
+    """Tokens of a text file's lines, decoded (CSV: cells with their column header)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")
+    if path.suffix.lower() in (".csv", ".tsv"):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="," if path.suffix.lower() == ".csv" else "\t")
+        header: list[str] = []
+        for i, row in enumerate(reader):
+            if i == 0:
+                header = row
+            for j, cell in enumerate(row):
+                yield (header[j] if i and j < len(header) else f"column {j + 1}"), cell
+        return
+    # pages can hold megabytes on one line (Plotly's library): cut into the tokens the matching
+    # uses anyway (runs of letters and digits, runs of Chinese characters), one cell each
+    for line in text.splitlines():
+        for token in _TOKEN.findall(_unescape(line)):
+            yield "", token
+
+
+def workbook_cells(path: Path) -> Iterator[tuple[str, str]]:
+    """Every cell of every sheet, streamed (openpyxl read-only), as (sheet!column, text)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                for j, value in enumerate(row):
+                    if value is not None:
+                        yield f"sheet {ws.title}!{get_column_letter(j + 1)}", str(value)
+    finally:
+        wb.close()
+
+
+def audit(raw_dir: Path, processed_dir: Path, reports_dir: Path | None = None, cards_dir: Path | None = None,
+          cfg: dict | None = None) -> Report:
+    """Scan processed_dir, reports_dir and cards_dir against the personal values of raw_dir."""
+    cfg = cfg or load_toml("audit")
+    auditor = Auditor(read_raw_values(raw_dir, cfg), cfg)
+    try:
+        auditor.scan_dir(Path(processed_dir), "processed")
+        if reports_dir is not None:
+            auditor.scan_dir(Path(reports_dir), "reports")
+        if cards_dir is not None:
+            auditor.scan_dir(Path(cards_dir), "cards", head_ok_all=True)
+    finally:
+        auditor.close()
+    return auditor.report

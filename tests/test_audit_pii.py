@@ -1,0 +1,187 @@
+"""`povmon audit-pii`: the sample city's outputs (processed tables, reports with 问题清单 workbooks
+and Data Docs, the quarterly summary, 明白卡) hold no personal value from data/raw; a name, ID or
+phone planted into a table, a workbook cell or a page is found and the place named, never the value."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pyarrow as pa
+import pytest
+from openpyxl import load_workbook
+
+from pipelines import audit as pii
+from pipelines.cli import main
+from pipelines.config import load_toml
+from tests.ingest.conftest import HEADERS, household, make_id, write_csv
+
+PERIOD = "2020Q2"
+
+
+@pytest.fixture(scope="module")
+def city_outputs(staged_city, tmp_path_factory):
+    """The staged small city plus its 2020Q2 summary and the 明白卡 of its busiest village."""
+    from pipelines.report.pipeline import run as report
+    from pipelines.risk.cards import write_village_cards
+
+    out = tmp_path_factory.mktemp("audit")
+    shutil.copytree(staged_city / "reports", out / "reports")
+    report(staged_city / "processed", PERIOD, out / "reports" / PERIOD)
+    con = duckdb.connect(str(staged_city / "processed" / "povmon.duckdb"), read_only=True)
+    village = con.execute("select village_code from risk where period = ? group by 1 order by count(*) desc, 1 "
+                          "limit 1", [PERIOD]).fetchone()[0]
+    con.close()
+    cards = write_village_cards(staged_city / "processed", PERIOD, village, raw_dir=staged_city / "raw",
+                                out_dir=out / "cards")
+    assert cards
+    return staged_city, out
+
+
+def _run(capsys, raw, processed, reports, cards) -> tuple[int, str]:
+    code = main(["audit-pii", "--raw", str(raw), "--processed", str(processed), "--reports", str(reports),
+                 "--cards", str(cards)])
+    return code, capsys.readouterr().out
+
+
+def test_the_sample_city_passes(city_outputs, capsys):
+    city, out = city_outputs
+    books = list((out / "reports").rglob("问题清单/*.xlsx"))
+    assert books and (out / "reports" / PERIOD / "summary.html").exists()
+    code, text = _run(capsys, city / "raw", city / "processed", out / "reports", out / "cards")
+    assert code == 0, text
+    report = pii.audit(city / "raw", city / "processed", out / "reports", out / "cards")
+    s = report.summary()
+    assert s["hits"] == 0
+    assert s["scanned"]["parquet"] >= 40 and s["scanned"]["workbooks"] == len(books) + 1
+    assert s["excused_cells"]["head_name"] >= 1  # the cards print the head's name (read from raw)
+    assert s["excused_cells"]["cadre_contact"] >= 1  # pairings.cadre_name / cadre_phone
+    assert s["raw_values"]["name"] > 1000 and s["raw_values"]["phone"] > 100
+
+
+@pytest.fixture(scope="module")
+def planted(city_outputs, tmp_path_factory):
+    """A copy of the outputs with a member's name, ID and phone planted in a table, a workbook and a page."""
+    city, out = city_outputs
+    raw = pii.read_raw_values(city / "raw")
+    heads, cadres = raw.values(["head"]), raw.values(["cadre"])
+    name = sorted(raw.values(["name"]) - heads - cadres)[0]
+    head = sorted(heads - cadres)[0]
+    numbers = raw.values(["household_id", "person_id"])
+    id_number = sorted(v for v in raw.values(["id"]) - numbers if len(v) == 18)[0]
+    phone = sorted(raw.values(["phone"]) - cadres)[0]
+    base = tmp_path_factory.mktemp("planted")
+    shutil.copytree(city / "processed", base / "processed")
+    shutil.copytree(out / "reports", base / "reports")
+    shutil.copytree(out / "cards", base / "cards")
+    # a processed table: the phone inside a sentence, the ID inside a longer number, the name alone
+    table = base / "processed" / "notes" / f"period={PERIOD}" / "data.parquet"
+    table.parent.mkdir(parents=True)
+    con = duckdb.connect()
+    con.register("t", pa.table({"comment": ["核实后回电" + phone + "。", "正常"], "ref": ["00" + id_number + "7", "1"],
+                                "who": [name, None]}))
+    con.execute(f"copy t to '{table}' (format parquet)")
+    # workbooks: a member's name in a 问题清单 cell (only heads may be there), a head's name in summary.xlsx
+    ledger = sorted((base / "reports").rglob("问题清单/*.xlsx"))[0]
+    wb = load_workbook(ledger)
+    wb.worksheets[-1]["C3"] = name
+    wb.save(ledger)
+    summary = base / "reports" / PERIOD / "summary.xlsx"
+    wb = load_workbook(summary)
+    wb.worksheets[1]["B7"] = head
+    wb.save(summary)
+    # a page: the ID as text, the name as a JSON-escaped string (as Plotly writes)
+    page = base / "reports" / PERIOD / "summary.html"
+    escaped = "".join(f"\\u{ord(ch):04x}" for ch in name)
+    page.write_text(page.read_text(encoding="utf-8") + f"<p>证件 {id_number}</p><script>var n = \"{escaped}\";</script>",
+                    encoding="utf-8")
+    return city, base, {"name": name, "head": head, "id": id_number, "phone": phone}, ledger
+
+
+def _sheet(path, index: int) -> str:
+    return load_workbook(path, read_only=True).worksheets[index].title
+
+
+def test_planted_values_are_found_and_named(planted, capsys):
+    city, base, values, ledger = planted
+    code, text = _run(capsys, city / "raw", base / "processed", base / "reports", base / "cards")
+    assert code == 1
+    hits = {}  # "location | column" (or "location" for a page) -> kinds and counts
+    for line in text.splitlines():
+        if line.startswith("personal data: "):
+            parts = line.removeprefix("personal data: ").split(" | ")
+            hits[" | ".join(parts[:-2])] = parts[-2]
+    notes = f"processed/notes/period={PERIOD}/data.parquet"
+    summary = base / "reports" / PERIOD / "summary.xlsx"
+    assert hits == {
+        f"{notes} | column comment": "联系电话 phone",  # inside a sentence
+        f"{notes} | column ref": "证件号码 ID number",  # inside a longer number
+        f"{notes} | column who": "姓名 name",
+        f"reports/{ledger.relative_to(base / 'reports').as_posix()} | column sheet {_sheet(ledger, -1)}!C": "姓名 name",
+        f"reports/{PERIOD}/summary.xlsx | column sheet {_sheet(summary, 1)}!B": "姓名 name",  # a head, outside
+        f"reports/{PERIOD}/summary.html": "证件号码 ID number, 姓名 name",  # text and a JSON-escaped string
+    }
+    for value in values.values():
+        assert value not in text  # the report names places, never the personal value
+
+
+def test_the_heads_name_is_allowed_only_on_cards_and_in_the_ledger(planted):
+    city, base, values, ledger = planted
+    wb = load_workbook(ledger)
+    wb.worksheets[-1]["C4"] = values["head"]
+    wb.save(ledger)
+    report = pii.audit(city / "raw", base / "processed", base / "reports", base / "cards")
+    places = {(h.location, h.column) for h in report.hits}
+    ledger_loc = f"reports/{ledger.relative_to(base / 'reports').as_posix()}"
+    assert {h.cells for h in report.hits if h.location == ledger_loc} == {1}  # the member's name only
+    assert any(loc.endswith("summary.xlsx") for loc, _c in places)  # the head's name outside: a hit
+
+
+# ---- the matching rules, on hand-written raw values ---------------------------------------------------
+
+def _auditor(rows: list[tuple[str, str]]) -> pii.Auditor:
+    table = pa.table({"value": [v for v, _k in rows], "kind": [k for _v, k in rows]})
+    return pii.Auditor(pii.RawValues(table), load_toml("audit"))
+
+
+@pytest.mark.parametrize("text, found", [
+    ("王平", True), ("户主王平，9岁", False), ("王平，9岁", True), ("太王平原", False), ("<td>王平</td>", True),
+    ("编号140524199001015611号", True), ("x14052419900101561199", True), ("1405241990010156", False),
+    ("电话：139-1234-5678", True), ("139 1234 5678", True), ("电话13912345678。", True), ("H0001", False), ("户H00012345", True),
+])
+def test_tokens_and_windows(text, found):
+    auditor = _auditor([("王平", "name"), ("140524199001015611", "id"), ("13912345678", "phone"),
+                        ("H00012345", "household_id")])
+    try:
+        auditor.scan_cells("x", [("c", text)])
+        assert bool(auditor.report.hits) is found, text
+    finally:
+        auditor.close()
+
+
+def test_raw_values_include_a_displaced_rows_name_and_phone(tmp_path):
+    rows = household("H1405241")
+    rows[0]["姓名"], rows[0]["联系电话"] = "欧阳娜娜", "13912340001"
+    cells = [rows[0].get(h, "") for h in HEADERS]
+    at = HEADERS.index("户编号")
+    shifted = cells[:at] + [""] + cells[at:]  # name under 证件号码, ID under 性别, phone past the last header
+    lower_x = rows[1]
+    lower_x["证件号码"] = make_id("140524", "19820202", "202")[:17] + "x"
+    write_csv(tmp_path / "raw" / "registry" / "2020Q4" / "a.csv", [shifted, lower_x, rows[2]])
+    raw = pii.read_raw_values(tmp_path / "raw")
+    assert "欧阳娜娜" in raw.values(["name"]) and "13912340001" in raw.values(["phone"])
+    assert rows[0]["证件号码"] in raw.values(["id"])
+    assert lower_x["证件号码"].upper() in raw.values(["id"])
+    assert {"H1405241", "H140524103"} <= raw.values(["household_id", "person_id"])
+
+
+def test_a_page_is_read_as_text_with_escapes_decoded(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text('<td>王平</td><p>电话 139-1234-5678</p><script>"\\u5f20\\u4e09"</script>&#x674e;&#x56db;',
+                    encoding="utf-8")
+    auditor = _auditor([("王平", "name"), ("13912345678", "phone"), ("张三", "name"), ("李四", "name")])
+    try:
+        auditor.scan_file(page, "page", head_ok=False)
+        assert [(h.kinds, h.cells, h.values) for h in auditor.report.hits] == [(["name", "phone"], 4, 4)]
+    finally:
+        auditor.close()
