@@ -41,7 +41,7 @@ REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
 
 MANIFEST := $(PROCESSED)/ingest_manifest/data.parquet
 
-.PHONY: help env system-deps demo synth ingest validate measures risk quarterly test bench lab clean
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test bench lab clean
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -102,6 +102,7 @@ quarterly: $(REPORTS)/$(Q)/summary.html ## quarterly summary for Q (Q=2020Q2): r
 	@echo "quarterly summary: $(REPORTS)/$(Q)/summary.html, $(REPORTS)/$(Q)/summary.xlsx, $(REPORTS)/$(Q)/figures/"
 
 demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate the sample city, run every stage, say where results are
+	$(POVMON) audit-pii --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --cards cards
 	@echo
 	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, $(firstword $(QUARTERS))–$(lastword $(QUARTERS)))."
 	@echo "  raw exports (synthetic, git-ignored):   $(RAW)/  (truth of planted defects: $(DATA)/truth/)"
@@ -113,6 +114,9 @@ demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate 
 	@echo "  notebooks:                              make lab"
 
 # ---- verbs -------------------------------------------------------------------------------------
+audit-pii: $(STAMP) ## search processed/, reports/ and cards/ for names, IDs, phones, 户编号 of data/raw (exit 1 names each place)
+	$(POVMON) audit-pii --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --cards cards
+
 test: $(STAMP) ## run the test suite (what CI runs)
 	$(VENV)/bin/pytest -q
 
@@ -123,5 +127,5 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(DATA)/truth $(REPORTS) cards
+	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
