@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import inert, warehouse
 from pipelines import params
 from pipelines.measures import nodes
 from pipelines.periods import Period
@@ -65,10 +65,12 @@ def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: 
 
 
 def write_csv_atomic(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
-    """Tidy CSV (one row per estimate), UTF-8 with BOM so Excel opens the Chinese names."""
-    df = con.sql(f"select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}").df()
+    """Tidy CSV (one row per estimate), UTF-8 with BOM so Excel opens the Chinese names; text
+    that a spreadsheet would run as a formula gets a leading apostrophe (pipelines/inert.py)."""
+    df = inert.csv_frame(con.sql(f"select {', '.join(MEASURES_COLUMNS)} from {table} order by {ORDER_BY}").df())
     with warehouse.atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.12g")
+        # CRLF line ends (RFC 4180): a field holding a bare CR or LF is then quoted, not a row break
+        df.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.12g", lineterminator="\r\n")
 
 
 # ---- steps -----------------------------------------------------------------------------------

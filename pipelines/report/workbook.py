@@ -9,13 +9,16 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from pipelines import inert
+
 FIXED_TIME = datetime(2020, 1, 1)  # workbook metadata: fixed so reruns give identical bytes
 
 
 def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]]) -> None:
     """sheets: [{sheet, title, frame (published), spec, totals: bool, source}]; notes: (key, value)
     rows for the first sheet 说明 (definitions, sources, lines, suppression rule)."""
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    # every string a string (no formula, URL or number), formula-like text quote-prefixed (pipelines/inert.py)
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, **inert.WORKBOOK_OPTIONS})
     wb.set_properties({"title": "povmon 季度汇总", "created": FIXED_TIME})
     base = {
         "title": {"bold": True, "font_size": 13},
@@ -30,24 +33,31 @@ def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]])
     }
     fmt = {k: wb.add_format(v) for k, v in base.items()}
     bold = {k: wb.add_format({**v, "bold": True, "bg_color": "#f3f3f3"}) for k, v in base.items()}
+    quoted = {}
+    for props, group in ((base, fmt), ({k: {**v, "bold": True, "bg_color": "#f3f3f3"} for k, v in base.items()}, bold)):
+        for k, f in group.items():
+            quoted[id(f)] = wb.add_format({**props[k], "quote_prefix": True})
+
+    def text(ws, r: int, c: int, value: str, f) -> None:
+        inert.write_text(ws, r, c, value, f, quoted[id(f)])
 
     ws = wb.add_worksheet("说明")
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 100)
     for r, (k, v) in enumerate(notes):
-        ws.write_string(r, 0, k, fmt["head"] if r == 0 else fmt["text"])
-        ws.write_string(r, 1, v, fmt["head"] if r == 0 else fmt["text"])
+        text(ws, r, 0, k, fmt["head"] if r == 0 else fmt["text"])
+        text(ws, r, 1, v, fmt["head"] if r == 0 else fmt["text"])
 
     for sheet in sheets:
         frame: pd.DataFrame = sheet["frame"]
         spec = sheet["spec"]
         ws = wb.add_worksheet(spec["sheet"][:31])
-        ws.write_string(0, 0, spec["title"], fmt["title"])
-        ws.write_string(1, 0, sheet["source"], fmt["note"])
+        text(ws, 0, 0, spec["title"], fmt["title"])
+        text(ws, 1, 0, sheet["source"], fmt["note"])
         header_row = 3
         kinds = _kinds(spec)
         for c, name in enumerate(frame.columns):
-            ws.write_string(header_row, c, str(name), fmt["head"])
+            text(ws, header_row, c, str(name), fmt["head"])
             ws.set_column(c, c, max(10, min(28, 2 * len(str(name)) + 2)))
         ws.set_row(header_row, 32)
         cols = list(spec["columns"])
@@ -60,14 +70,14 @@ def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]])
                 if value is None or (isinstance(value, float) and value != value):
                     ws.write_blank(r, c, None, f["text"])
                 elif isinstance(value, str):
-                    ws.write_string(r, c, value, f["right"] if kind != "text" else f["text"])
+                    text(ws, r, c, value, f["right"] if kind != "text" else f["text"])
                 elif kind == "text":
-                    ws.write_string(r, c, str(value), f["text"])
+                    text(ws, r, c, str(value), f["text"])
                 else:
                     ws.write_number(r, c, float(value), f[kind])
         ws.freeze_panes(header_row + 1, 0)
         if sheet.get("empty_note"):
-            ws.write_string(header_row + 1, 0, sheet["empty_note"], fmt["note"])
+            text(ws, header_row + 1, 0, sheet["empty_note"], fmt["note"])
     wb.close()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import inert, warehouse
 from pipelines.periods import Period
 
 # column: (type, Chinese header in the Excel export; None = not exported)
@@ -74,10 +74,16 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _write_table(ws, fmt_head, headers: list[str], rows: list[tuple]) -> None:
+def _write_table(ws, fmt_head, quoted, headers: list[str], rows: list[tuple]) -> None:
+    """Header row and data rows; text as string cells, formula-like text quote-prefixed (`quoted`)."""
     ws.write_row(0, 0, headers, fmt_head)
     for i, row in enumerate(rows, start=1):
-        ws.write_row(i, 0, ["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for v in row])
+        for j, v in enumerate(row):
+            v = "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
+            if isinstance(v, str):
+                inert.write_text(ws, i, j, v, None, quoted)
+            else:
+                ws.write(i, j, v)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
     for j, h in enumerate(headers):
@@ -105,22 +111,23 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, county_code: str
 
     exported = [c for c, (_t, h) in PROBLEM_COLUMNS.items() if h]
     headers = [PROBLEM_COLUMNS[c][1] for c in exported]
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(str(path), inert.WORKBOOK_OPTIONS)  # strings stay strings (pipelines/inert.py)
     wb.set_properties({"title": f"{county_name} 两不愁三保障及饮水安全问题清单 {period}",
                        "created": dt.datetime(2000, 1, 1)})  # fixed: same data, same bytes
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    quoted = wb.add_format({"quote_prefix": True})
     summary_cols = list(SUMMARY_HEADERS)
     srows = con.execute(f"select {', '.join(summary_cols)} from problem_summary where county_code = ? "
                         "order by region_level, region_code", [county_code]).fetchall()
     srows = [(LEVEL_LABELS.get(r[0], r[0]), *r[1:6], "是" if r[6] else "否", *r[7:]) for r in srows]
     used = {"汇总"}
-    _write_table(wb.add_worksheet("汇总"), head, list(SUMMARY_HEADERS.values()), srows)
+    _write_table(wb.add_worksheet("汇总"), head, quoted, list(SUMMARY_HEADERS.values()), srows)
     townships = con.execute("select distinct township_code, township_name from problems where county_code = ? "
                             "order by 1, 2", [county_code]).fetchall()
     for township_code, township_name in townships:
         rows = con.execute(f"select {', '.join(exported)} from problems where township_code = ? "
                            f"order by {ORDER_BY}", [township_code]).fetchall()
-        _write_table(wb.add_worksheet(_sheet_name(township_name or township_code, used)), head, headers, rows)
+        _write_table(wb.add_worksheet(_sheet_name(township_name or township_code, used)), head, quoted, headers, rows)
     wb.close()
 
 
