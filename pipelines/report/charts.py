@@ -62,7 +62,7 @@ def stacked_by_county(df: pd.DataFrame, category: str, value: str, title: str, y
 
 
 def gap_progress(df: pd.DataFrame, deadline: str | None) -> go.Figure:
-    """Open gaps per dimension by quarter: the way to 清零 before the deadline."""
+    """Open gaps per dimension by quarter: the way to 清零 before the deadline (suppressed = gap)."""
     fig = go.Figure()
     for i, (label, g) in enumerate(df.sort_values(["sort_order", "period"]).groupby("dimension_label", sort=False)):
         fig.add_trace(go.Scatter(x=g["period"], y=g["households"], mode="lines+markers", name=label,
@@ -75,8 +75,10 @@ def gap_progress(df: pd.DataFrame, deadline: str | None) -> go.Figure:
 
 
 def transition_sankey(df: pd.DataFrame) -> go.Figure:
-    """Sankey of households between poverty statuses, previous quarter -> this quarter."""
+    """Sankey of households between poverty statuses, previous quarter -> this quarter; a flow
+    whose count is suppressed (NaN) is left out."""
     prev = df["previous_period"].iloc[0] if len(df) else ""
+    df = df[df["households"].notna()]
     left = sorted(set(df["from_status_label"]))
     right = sorted(set(df["to_status_label"]))
     nodes = [f"{prev} {s}" for s in left] + [f"本季度 {s}" for s in right]

@@ -106,7 +106,8 @@ class Report:
         return df
 
     def masked(self, name: str) -> pd.DataFrame | None:
-        """Query result with suppressed counts set to NaN (chart input: no small bar, no label)."""
+        """Query result with the counts its published table suppresses set to NaN (the same mask:
+        every chart takes its values from here, so no chart shows what its table hides)."""
         df = self.data(name)
         if df is None:
             return None
@@ -250,7 +251,7 @@ def build_sections(r: Report) -> list[dict]:
             days = (date.fromisoformat(deadline) - Period.parse(r.period).end_date).days
             open_now = int(progress[progress["period"] == r.period]["households"].sum())
             s["kpis"].append(_kpi(deadline, "下一清零时限", f"季度末距时限 {days} 天；当前未保障合计 {_count(r, open_now)}户次"))
-        s["figures"].append(r.figure("gap_progress", charts.gap_progress(progress, deadline)))
+        s["figures"].append(r.figure("gap_progress", charts.gap_progress(r.masked("gap_progress"), deadline)))
     s["definitions"].append("判定标准见 pipelines/criteria(共用模型)：义务教育阶段适龄儿童失学辍学(送教上门除外)；基本医疗保险与大病保险未参保；"
                             "C/D级危房且未鉴定、改造或保障安全；饮水四项指标任一不达标。无法判定者不计入。一户可在多个维度未保障。")
     s["tables"].append(r.table("gaps_by_county", f"{src['registry']}；判定规则 config/thresholds.toml"))
@@ -273,10 +274,10 @@ def build_sections(r: Report) -> list[dict]:
             r.masked("risk_by_county"), "risk_level_label", "households", "风险等级(按县，户)", "户")))
     sankey = r.data("transition_sankey")
     if sankey is not None and len(sankey):
-        s["figures"].append(r.figure("transition_sankey", charts.transition_sankey(sankey)))
+        s["figures"].append(r.figure("transition_sankey", charts.transition_sankey(r.masked("transition_sankey"))))
     s["definitions"].append("风险等级、监测类别建议、重点人群(五类人)与风险消除核查由 config/risk.toml 规则计算；返贫 = 上季度已脱贫、本季度未脱贫或返贫；"
                             "新致贫 = 新增在册即为贫困或非建档立卡户转为贫困；风险消除 = 上季度有监测类别、本季度无且仍在册未致贫。")
-    for name in ("risk_by_county", "monitoring_groups", "transition_flows"):
+    for name in ("risk_by_county", "monitoring_groups", "transition_flows", "transition_sankey"):
         s["tables"].append(r.table(name, f"{src['registry']}；{src['risk']}"))
     sections.append(s)
 
