@@ -70,7 +70,7 @@ class RawValues:
     files: int = 0
 
     def values(self, kinds: Iterable[str]) -> set[str]:
-        wanted = set(kinds) | ({"id"} if "id18" in set(kinds) else set())
+        wanted = set(kinds)
         return {v for v, k in zip(self.table["value"].to_pylist(), self.table["kind"].to_pylist()) if k in wanted}
 
     def counts(self) -> dict[str, int]:
@@ -117,7 +117,7 @@ def _frames(path: Path, source: str, rel: str) -> Iterator[pd.DataFrame]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            yield pd.read_parquet(path).astype(object)
+            yield from _parquet_batches(path, source)
         elif suffix == ".csv":
             yield readers.read_csv(path, finder, rel).data
         elif suffix == ".xlsx":
@@ -130,6 +130,23 @@ def _frames(path: Path, source: str, rel: str) -> Iterator[pd.DataFrame]:
             raise AuditError(f"{rel}: not a raw export this audit can read ({suffix or 'no suffix'})")
     except readers.IngestError as exc:
         raise AuditError(str(exc)) from exc
+
+
+def _parquet_batches(path: Path, source: str) -> Iterator[pd.DataFrame]:
+    """A raw Parquet export (national size) in batches of the columns the audit reads: the personal
+    ones, their neighbours (kept adjacent, for displaced rows) and 与户主关系."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    pos = _positions(names, source)
+    kinds = REGISTRY if source == "registry" else PAIRING
+    keep = {pos["relation"]} if "relation" in pos else set()
+    for column in kinds:
+        if column in pos:
+            keep |= {p for p in (pos[column] - 1, pos[column], pos[column] + 1) if 0 <= p < len(names)}
+    for batch in pf.iter_batches(batch_size=BATCH, columns=[names[i] for i in sorted(keep)]):
+        yield batch.to_pandas().astype(object)
 
 
 def _positions(columns: list[str], source: str) -> dict[str, int]:
@@ -162,7 +179,8 @@ def _neighbours(frame: pd.DataFrame, pos: int, rows: pd.Series, fits) -> pd.Seri
     return pd.concat(out) if out else pd.Series(dtype=object)
 
 
-def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefixes: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefixes: tuple[str, ...] = (),
+                 scan_ids: bool = True) -> list[pd.DataFrame]:
     """(value, kind) frames of one raw sheet: personal cells by header and, in a displaced row (its
     name or ID cell of the wrong shape), the neighbouring cells that have the shape of one."""
     frame = frame.reset_index(drop=True)
@@ -215,7 +233,8 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
         heads = {normalise(v) for v in load_toml("code_labels")["relation"]["head"]}
         is_head = frame.iloc[:, pos["relation"]].map(lambda v: v is not None and v == v and normalise(v) in heads)
         add(shapes.names(frame.iloc[:, pos["name"]][is_head.astype(bool) & ~displaced]), "head")
-    add(shapes.ids(_id_shaped_cells(frame, shapes)), "id")  # wherever it stands (displaced row, wrong column)
+    if scan_ids:  # an ID number wherever it stands (displaced row, wrong column)
+        add(shapes.ids(_id_shaped_cells(frame, shapes)), "id")
     return out
 
 
@@ -236,34 +255,50 @@ def _id_shaped_cells(frame: pd.DataFrame, shapes: Shapes) -> pd.Series:
         return pd.Series(dtype=object)
     with duckdb.connect() as con:
         con.register("sheet", table)
-        rows = con.execute(
-            "select distinct v from (select upper(regexp_replace(v, '\\s+', '', 'g')) as v "
-            "from (unpivot sheet on columns(*) into name k value v)) where regexp_full_match(v, ?)",
-            [shapes.id.pattern]).fetchall()
+        return _id_shaped(con, "sheet", shapes)
+
+
+def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> pd.Series:
+    rows = con.execute(
+        f"select distinct v from (select upper(regexp_replace(v, '\\s+', '', 'g')) as v "
+        f"from (unpivot (select columns(*)::varchar from {source}) on columns(*) into name k value v)) "
+        "where regexp_full_match(v, ?)", [shapes.id.pattern]).fetchall()
     return pd.Series([r[0] for r in rows], dtype=object)
 
 
 def read_raw_values(raw_dir: Path, cfg: dict | None = None) -> RawValues:
-    """Every registry and pairing export under raw_dir -> RawValues (distinct value, kind)."""
+    """Every registry and pairing export under raw_dir -> RawValues (distinct value, kind);
+    gathered file by file into DuckDB (a national export is never held whole in pandas)."""
     cfg = cfg or load_toml("audit")
     shapes = Shapes(cfg)
     raw_dir = Path(raw_dir)
     prefixes = tuple(pd.read_csv(CONFIG_DIR / "regions" / "counties.csv", dtype=str)["code"])
-    parts, files = [], 0
-    for source in ("registry", "pairing"):
-        base = raw_dir / source
-        paths = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))) \
-            if base.is_dir() else []
-        for path in paths:
-            files += 1
-            for frame in _frames(path, source, path.relative_to(raw_dir).as_posix()):
-                parts += frame_values(frame, source, shapes, prefixes)
-    if not files or not any((raw_dir / "registry").rglob("*.*")):
-        raise AuditError(f"{raw_dir}: no registry export to audit against (expected data/raw/registry/<YYYYQn>/…)")
-    table = pd.concat(parts, ignore_index=True).drop_duplicates() if parts else \
-        pd.DataFrame({"value": pd.Series(dtype=str), "kind": pd.Series(dtype=str)})
-    table = table.sort_values(["kind", "value"], kind="stable")
-    return RawValues(pa.Table.from_pandas(table, preserve_index=False), files)
+    files = 0
+    with duckdb.connect() as con:
+        con.execute("create table raw_all (value varchar, kind varchar)")
+
+        def insert(parts: list[pd.DataFrame]) -> None:
+            if parts:
+                con.register("part", pd.concat(parts, ignore_index=True))
+                con.execute("insert into raw_all select distinct value, kind from part")
+                con.unregister("part")
+
+        for source in ("registry", "pairing"):
+            base = raw_dir / source
+            paths = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))) \
+                if base.is_dir() else []
+            for path in paths:
+                files += 1
+                parquet = path.suffix.lower() == ".parquet"
+                for frame in _frames(path, source, path.relative_to(raw_dir).as_posix()):
+                    insert(frame_values(frame, source, shapes, prefixes, scan_ids=not parquet))
+                if parquet:  # IDs anywhere in the file, straight from Parquet
+                    ids = shapes.ids(_id_shaped(con, f"read_parquet({warehouse.sql_literal(path)})", shapes))
+                    insert([pd.DataFrame({"value": ids.to_numpy(), "kind": "id"})])
+        if not any(p.is_file() for p in (raw_dir / "registry").rglob("*")):
+            raise AuditError(f"{raw_dir}: no registry export to audit against (expected data/raw/registry/<YYYYQn>/…)")
+        table = con.sql("select distinct value, kind from raw_all order by kind, value").to_arrow_table()
+    return RawValues(table, files)
 
 
 # ---- 2 and 3. cells and matching ------------------------------------------------------------------------

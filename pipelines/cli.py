@@ -98,10 +98,10 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
     for hit in report.hits:  # where and what kind, never the value
         print(f"personal data: {hit.line()}")
     s = report.summary()
-    scanned = ", ".join(f"{n} {k}" for k, n in s["scanned"].items())
-    excused = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["excused_cells"].items()) or "none"
-    print(f"povmon audit-pii: scanned {scanned}; {s['hit_cells']} cells in {s['hits']} places hold personal "
-          f"data from {args.raw}; excused (documented exceptions): {excused}")
+    files = ", ".join(f"{n} {k}" for k, n in s["scanned"].items() if k != "cells")
+    excused = ", ".join(f"{n} {k.replace('_', ' ')} cells" for k, n in s["excused_cells"].items()) or "none"
+    print(f"povmon audit-pii: {s['hit_cells']} cells in {s['hits']} places hold personal data from {args.raw} "
+          f"(scanned {s['scanned'].get('cells', 0):,} cells: {files}; excused as documented: {excused})")
     return 0 if report.ok else 1
 
 
