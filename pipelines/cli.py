@@ -100,8 +100,10 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
     s = report.summary()
     files = ", ".join(f"{n} {k}" for k, n in s["scanned"].items() if k != "cells")
     excused = ", ".join(f"{n} {k.replace('_', ' ')} cells" for k, n in s["excused_cells"].items()) or "none"
+    skipped = ", ".join(f"{n} {k}" for k, n in sorted(s["skipped_files"].items())) or "none"
     print(f"povmon audit-pii: {s['hit_cells']} cells in {s['hits']} places hold personal data from {args.raw} "
-          f"(scanned {s['scanned'].get('cells', 0):,} cells: {files}; excused as documented: {excused})")
+          f"(scanned {s['scanned'].get('cells', 0):,} cells: {files}; excused as documented: {excused}; "
+          f"file types not read: {skipped})")
     return 0 if report.ok else 1
 
 
