@@ -110,12 +110,20 @@ class Periods(Strict):
     last: str
 
 
+class QuarantineCells(Strict):
+    """What a quarantined row keeps of its cells (docs/data_contract.md §3)."""
+
+    max_digits: int = Field(ge=1, le=10)  # 11 would let a mobile phone through
+    place_suffixes: list[Annotated[str, StringConstraints(min_length=2)]]
+
+
 class IngestThresholds(Strict):
     income_identity_tolerance: float = Field(ge=0)
     income_denominator: Literal["household_size_annual", "household_size"]
     income_may_be_negative: CodeList
     max_title_rows: int = Field(ge=0)
     min_header_matches: int = Field(ge=1)
+    quarantine: QuarantineCells
 
 
 class Education(Strict):
