@@ -39,6 +39,7 @@ def _rewrite(path, sql_for: str) -> None:
 def injected(staged_city, tmp_path_factory):
     """The staged small city with formula-like names and cadre fields, and its workbooks and CSV."""
     from pipelines.measures.pipeline import run as measures
+    from pipelines.policy import load_policy
     from pipelines.report.pipeline import run as report
     from pipelines.validate import ledger
     from pipelines.validate.pipeline import build_database
@@ -61,7 +62,7 @@ def injected(staged_city, tmp_path_factory):
     warehouse.refresh_views(processed)
     reports = base / "reports"
     with duckdb.connect(str(base / "ledger.duckdb")) as con:
-        build_database(con, processed, PERIOD)
+        build_database(con, processed, PERIOD, load_policy())
         books = ledger.write_excel(con, PERIOD, reports / PERIOD / "问题清单")
     measures(processed, PERIOD)
     report(processed, PERIOD, reports / PERIOD)
