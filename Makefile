@@ -121,7 +121,7 @@ test: $(STAMP) ## run the test suite (what CI runs)
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
-	$(VENV)/bin/python -m pipelines.bench
+	$(VENV)/bin/python -m benchmarks.run
 
 lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)
 	$(VENV)/bin/jupyter lab notebooks/

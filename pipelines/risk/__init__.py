@@ -1,5 +1,5 @@
 """Risk stage (issue #5): income-threshold risk, monitoring categories, transitions, assistance coverage.
 
 Entry points: `pipelines.risk.pipeline.run` / `summary`; 明白卡: `pipelines.risk.cards.write_village_cards`;
-benchmark: `pipelines.risk.bench.bench_risk`. Rules: config/risk.toml.
+benchmark: `benchmarks/risk.py`. Rules: config/risk.toml.
 """

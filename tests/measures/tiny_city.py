@@ -1,4 +1,5 @@
-"""Tiny hand-built canonical tables (docs/data_contract.md §4) for the measures tests."""
+"""Tiny hand-built canonical tables for the measures tests, through the shared factory
+(benchmarks/factory.py, which knows the canonical columns and writes them through pipelines.warehouse)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks import factory
 from pipelines import criteria
-import pandas as pd
 
 PERIOD = "2020Q2"
 
@@ -20,63 +21,36 @@ VILLAGES = [
     ("140522102200", "140522102", "140522", "润城村", 1200),
     ("140522102201", "140522102", "140522", "丁村", 300),
 ]
+COUNTIES = {"140521": "沁水县", "140522": "阳城县"}
+TOWNSHIPS = {"140521100": "甲镇", "140521101": "乙镇", "140522102": "润城镇"}
 
+# what every measures household records unless a spec says otherwise (beyond the factory's clean
+# defaults): housing grade A, 50 litres a day of water that meets the standard, 6 000 yuan per capita
 HOUSEHOLD_DEFAULTS = dict(
-    household_type="registered", household_attribute="ordinary", poverty_status="exited_supported",
-    main_cause="illness", food_secure=True, clothing_secure=True, dilapidated=False, housing_grade="A",
-    housing_secured_by=None, water_safe=True, water_scarce_area=False, water_quantity_lpd=50.0,
-    water_quality="meets", water_piped=True, water_fetch_minutes=None, water_horizontal_m=None,
-    water_vertical_m=None, water_outage_days=0.0, relocated=False, relocation_settled=None,
-    per_capita_net_income=6000.0, per_capita_net_income_derived=6000.0,
-)
-
-PERSON_DEFAULTS = dict(
-    relation="head", age=40, school_status=None, send_teaching=None, resident_med_ins=True,
-    employee_med_ins=False, critical_illness_ins=True, health_healthy=True, health_chronic=False,
-    health_serious_illness=False, health_disabled=False,
+    housing_grade="A", water_quantity_lpd=50.0, water_quality="meets", water_piped=True,
+    water_outage_days=0.0, per_capita_net_income=6000.0,
 )
 
 
-def _village(code: str) -> tuple:
-    return next(v for v in VILLAGES if v[0] == code)
-
-
-def make_households(specs: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """households and persons frames from specs {key, village, size, members: [dict], ...}."""
-    hh_rows, person_rows = [], []
+def make_households(specs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """households and persons rows from specs {key, village, size, members: [dict], ...}."""
+    households, persons = [], []
     for spec in specs:
-        spec = dict(spec)
-        members = spec.pop("members", None)
-        size = spec.pop("size", len(members) if members else 1)
-        village = _village(spec.pop("village"))
-        key = spec.pop("key")
-        members = members or [{} for _ in range(size)]
-        hh_rows.append({"period": PERIOD, "household_key": key, "county_code": village[2],
-                        "township_code": village[1], "village_code": village[0], "household_size": size,
-                        "household_size_annual": size, "member_count": len(members),
-                        **HOUSEHOLD_DEFAULTS, **spec})
-        for i, m in enumerate(members):
-            person_rows.append({"period": PERIOD, "person_key": f"{key}-p{i}", "household_key": key,
-                                "county_code": village[2], "township_code": village[1],
-                                "village_code": village[0], **PERSON_DEFAULTS, **m})
-    return pd.DataFrame(hh_rows), pd.DataFrame(person_rows)
+        hh, members = factory.household(spec, period=PERIOD, defaults=HOUSEHOLD_DEFAULTS)
+        households.append(hh)
+        persons.extend(members)
+    return households, persons
 
 
-def population_frame() -> pd.DataFrame:
-    return pd.DataFrame([{"year": 2020, "village_code": v[0], "county_code": v[2], "township_code": v[1],
-                          "village_name": v[3], "urban_rural_code": "220", "rural_population": v[4]}
-                         for v in VILLAGES])
+def population_rows() -> list[dict]:
+    return factory.population_rows({v[0]: (v[3], v[4]) for v in VILLAGES}, year=2020)
 
 
-def regions_frame() -> pd.DataFrame:
-    rows = [("county", "140521", "沁水县", "1405"), ("county", "140522", "阳城县", "1405"),
-            ("township", "140521100", "甲镇", "140521"), ("township", "140521101", "乙镇", "140521"),
-            ("township", "140522102", "润城镇", "140522")]
-    rows += [("village", v[0], v[3], v[1]) for v in VILLAGES]
-    return pd.DataFrame(rows, columns=["level", "code", "name", "parent_code"])
+def regions_rows() -> list[dict]:
+    return factory.region_rows(COUNTIES, TOWNSHIPS, {v[0]: v[3] for v in VILLAGES})
 
 
-def survey_frame() -> pd.DataFrame:
+def survey_rows() -> list[dict]:
     """A small stratified cluster sample: county 140521 has 3 PSUs, 140522 one (lonely)."""
     rows = [
         ("s1", "140521", "140521100200", 120.0, 3, 3500.0),
@@ -87,11 +61,9 @@ def survey_frame() -> pd.DataFrame:
         ("s6", "140522", "140522102200", 60.0, 3, 4100.0),
         ("s7", "140522", "140522102200", 70.0, 2, 12000.0),
     ]
-    df = pd.DataFrame(rows, columns=["survey_household_key", "county_code", "village_code", "design_weight",
-                                     "household_size", "per_capita_net_income"])
-    df.insert(0, "period", PERIOD)
-    df["registered"] = False
-    return df
+    names = ("survey_household_key", "county_code", "village_code", "design_weight", "household_size",
+             "per_capita_net_income")
+    return [dict(zip(names, r), registered=False) for r in rows]
 
 
 def standard_specs() -> list[dict]:
@@ -115,27 +87,25 @@ def standard_specs() -> list[dict]:
     ]
 
 
-def load_tiny(con: duckdb.DuckDBPyConnection, specs: list[dict] | None = None, survey: bool = True) -> None:
-    """Create households, persons, population, regions (and survey_households) on `con`."""
+def tiny_tables(specs: list[dict] | None = None, survey: bool = True) -> dict[str, list[dict]]:
     households, persons = make_households(specs if specs is not None else standard_specs())
-    frames = {"households": households, "persons": persons, "population": population_frame(),
-              "regions": regions_frame()}
+    tables = {"households": households, "persons": persons, "population": population_rows(),
+              "regions": regions_rows()}
     if survey:
-        frames["survey_households"] = survey_frame()
-    for name, df in frames.items():
-        con.register(f"_df_{name}", df)
-        con.execute(f"create or replace table {name} as select * from _df_{name}")
-        con.unregister(f"_df_{name}")
-    criteria.household_deprivations(con)  # the shared criteria models (validate stores them)
+        tables["survey_households"] = survey_rows()
+    return tables
+
+
+def load_tiny(con: duckdb.DuckDBPyConnection, specs: list[dict] | None = None, survey: bool = True) -> None:
+    """Create households, persons, population, regions (and survey_households) on `con`, and the
+    shared criteria models (validate stores them in a real run)."""
+    factory.load(con, tiny_tables(specs, survey), period=PERIOD)
+    criteria.household_deprivations(con)
 
 
 def write_processed(processed_dir: Path, specs: list[dict] | None = None) -> Path:
-    """The tiny tables as canonical Parquet partitions under processed_dir."""
-    con = duckdb.connect()
-    load_tiny(con, specs)
-    for table in ("households", "persons", "survey_households", "population", "regions", "int_household_deprivations"):
-        sub = processed_dir / table / (f"period={PERIOD}" if table not in ("population", "regions") else "")
-        sub.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy {table} to '{sub / 'data.parquet'}' (format parquet)")
-    con.close()
+    """The tiny tables as canonical Parquet partitions under processed_dir, with the period's
+    deprivation models as `povmon validate` stores them."""
+    factory.write(processed_dir, tiny_tables(specs), period=PERIOD)
+    factory.store_deprivations(processed_dir, PERIOD)
     return processed_dir

@@ -1,4 +1,5 @@
-"""A tiny hand-built warehouse for the report tests (docs/data_contract.md §4 columns).
+"""A tiny hand-built warehouse for the report tests, written through the shared factory
+(benchmarks/factory.py, which knows the canonical columns and fills the ones not given here).
 
 Two quarters (2020Q1, 2020Q2) of ~80 seeded-random households in three counties, with persons,
 pairings, population, regions, survey households and ingest side tables, then the committed
@@ -8,11 +9,11 @@ measures and risk stages run on it. Used until (and besides) the synthetic `inge
 from __future__ import annotations
 
 import random
-from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+
+from benchmarks import factory
 
 PERIODS = ("2020Q1", "2020Q2")
 VILLAGES = [  # village, township, county, name, rural population 2020
@@ -89,54 +90,33 @@ def _households(rng: random.Random, period: str, n: int) -> tuple[list[dict], li
         if i % 5:
             pairings.append({"period": period, "household_key": key, "cadre_id": f"c{i % 17:02d}",
                              "cadre_name": f"干部{i % 17}", "cadre_phone": "13900000000", "cadre_unit": "县扶贫办",
-                             "cadre_rank": rng.choice(["county_leader", "section_level", "staff"]),
-                             "start_date": date(2019, 1, 1), "end_date": None})
+                             "cadre_rank": rng.choice(["county_leader", "section_level", "staff"])})
     return hh, persons, pairings
-
-
-def _write(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con.register("_df", df)
-    con.execute(f"copy (select * from _df) to '{path}' (format parquet)")
-    con.unregister("_df")
 
 
 def build(processed: Path, seed: int = 11, households: int = 80, run_stages: bool = True) -> Path:
     """Write the tiny canonical tables under `processed` and run measures + risk for each period."""
     processed = Path(processed)
-    con = duckdb.connect()
     for period in PERIODS:
         rng = random.Random(f"{seed}-{period}")
         hh, persons, pairings = _households(rng, period, households)
-        for name, rows in (("households", hh), ("persons", persons), ("pairings", pairings)):
-            _write(con, pd.DataFrame(rows), processed / name / f"period={period}" / "data.parquet")
-        survey = [{"period": period, "survey_household_key": f"s{k}", "county_code": v[2], "village_code": v[0],
+        survey = [{"survey_household_key": f"s{k}", "county_code": v[2], "village_code": v[0],
                    "design_weight": 50.0 + k, "household_size": 1 + k % 4,
                    "per_capita_net_income": 3000.0 + 700 * ((k * 7) % 11), "registered": k % 3 == 0}
                   for k, v in enumerate(VILLAGES * 3)]
-        _write(con, pd.DataFrame(survey), processed / "survey_households" / f"period={period}" / "data.parquet")
-        _write(con, pd.DataFrame([{"period": period, "source_kind": "registry", "source_file": "registry/x.csv",
-                                   "sheet": None, "source_row": 7, "reason": "missing_key", "column_name": "户编号",
-                                   "detail": "empty", "row_json": "{}"}]),
-               processed / "quarantine" / f"period={period}" / "data.parquet")
-        _write(con, pd.DataFrame([{"period": period, "source_kind": "registry", "source_file": "registry/x.csv",
-                                   "sheet": None, "source_row": 9, "reason": "id_checksum_invalid",
-                                   "column_name": "证件号码", "detail": "bad check", "raw_value": None,
-                                   "household_key": "hh001", "person_key": "hh001p0"}]),
-               processed / "findings" / f"period={period}" / "data.parquet")
-        _write(con, pd.DataFrame([{"source_file": f"registry/{period}/140521_沁水县.csv", "source_kind": "registry",
-                                   "period": period, "sha256": "0" * 64, "bytes": 1000, "encoding": "utf-8",
-                                   "sheet": None, "header_row": 1, "rows_read": 101, "rows_loaded": 100,
-                                   "rows_quarantined": 1}]),
-               processed / "ingest_manifest" / f"period={period}" / "data.parquet")
-    pop = pd.DataFrame([{"year": 2020, "village_code": v[0], "county_code": v[2], "township_code": v[1],
-                         "village_name": v[3], "urban_rural_code": "220", "rural_population": v[4]} for v in VILLAGES])
-    _write(con, pop, processed / "population" / "data.parquet")
-    regions = ([("county", c, n, "1405") for c, n in COUNTIES.items()]
-               + [("township", t, n, t[:6]) for t, n in TOWNSHIPS.items()]
-               + [("village", v[0], v[3], v[1]) for v in VILLAGES])
-    _write(con, pd.DataFrame(regions, columns=["level", "code", "name", "parent_code"]), processed / "regions" / "data.parquet")
-    con.close()
+        factory.write(processed, {
+            "households": hh, "persons": persons, "pairings": pairings, "survey_households": survey,
+            "quarantine": [{"source_row": 7, "reason": "missing_key", "column_name": "户编号", "detail": "empty"}],
+            "findings": [{"source_row": 9, "reason": "id_checksum_invalid", "column_name": "证件号码",
+                          "detail": "bad check", "household_key": "hh001", "person_key": "hh001p0"}],
+        }, period=period)
+    factory.write(processed, {
+        "ingest_manifest": [{"source_file": f"registry/{period}/140521_沁水县.csv", "period": period,
+                             "sha256": "0" * 64, "bytes": 1000, "rows_read": 101, "rows_loaded": 100,
+                             "rows_quarantined": 1} for period in PERIODS],
+        "population": factory.population_rows({v[0]: (v[3], v[4]) for v in VILLAGES}, year=2020),
+        "regions": factory.region_rows(COUNTIES, TOWNSHIPS, {v[0]: v[3] for v in VILLAGES}),
+    })
     duckdb.connect(str(processed / "povmon.duckdb")).close()
     if run_stages:
         run_stages_on(processed, PERIODS)
@@ -149,12 +129,11 @@ def run_stages_on(processed: Path, periods) -> None:
     from pipelines.measures.pipeline import run as measures
     from pipelines.policy import load_policy
     from pipelines.risk.pipeline import run as risk
-    from tests.risk.conftest import write_deprivations
 
     policy = load_policy()
     for period in periods:
+        factory.store_deprivations(processed, period, policy)
         measures(processed, period)
-        write_deprivations(processed, period, policy)
         risk(processed, period, policy=policy)
 
 

@@ -65,11 +65,3 @@ def test_status_across_two_quarters(tmp_path, city):
     _ledger(processed, "2020Q2", reports)  # rerun: same bytes
     assert Path(second["output"]).read_bytes() == before
 
-
-def test_bench_returns_a_dict():
-    from pipelines.validate.bench import bench_validate
-
-    out = bench_validate(300)
-    assert out["n_persons"] == 300 and out["expectations_compared"] > 0
-    assert out["failed_expectations"] == {"duckdb": 0, "pandas": 0}, out
-    assert set(out) >= {"duckdb_comparable_seconds", "pandas_comparable_seconds", "ratio"}

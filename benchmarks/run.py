@@ -1,7 +1,9 @@
-"""`make bench`: every stage against a simple baseline run in the same process, as ratios, with
-peak memory. Each measurement runs in a fresh child process so its peak RSS is its own. Timings
-are reported, never asserted. Sizes in persons: BENCH_SIZES=100000,1000000,10000000 (default);
-stages: BENCH_STAGES=ingest,validate,measures,risk (default: all)."""
+"""`make bench` (`python -m benchmarks.run`): every stage against a simple baseline run in the same
+process, as ratios, with peak memory. Each measurement runs in a fresh child process so its peak
+RSS is its own. Timings are reported, never asserted. Sizes in persons:
+BENCH_SIZES=100000,1000000,10000000 (default); stages: BENCH_STAGES=ingest,validate,measures,risk
+(default: all); BENCH_TMP: where the benches write their temporary data (default: the system's).
+The benches' canonical tables come from benchmarks/factory.py (ingest's from the synthetic city)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,15 @@ STAGES = ("ingest", "validate", "measures", "risk")
 
 
 def _ingest(n: int) -> dict:
-    from pipelines.ingest.bench import bench_ingest
+    from benchmarks.ingest import bench_ingest
 
     return bench_ingest(n, workdir=os.environ.get("BENCH_TMP"))
 
 
 def _validate(n: int) -> dict:
-    from pipelines.validate.bench import bench_validate
+    from benchmarks.validate import bench_validate
 
-    r = bench_validate(n)
+    r = bench_validate(n, tmp_dir=os.environ.get("BENCH_TMP"))
     return {"persons": r["n_persons"], "seconds": r["duckdb_comparable_seconds"],
             "baseline_seconds": r["pandas_comparable_seconds"],
             "baseline": f"same {r['expectations_compared']} expectations on a pandas datasource",
@@ -32,7 +34,7 @@ def _validate(n: int) -> dict:
 
 
 def _measures(n: int) -> dict:
-    from pipelines.measures.bench import bench_measures
+    from benchmarks.measures import bench_measures
 
     r = bench_measures(n)
     return {"persons": r["n_persons"], "seconds": r["duckdb_seconds"], "baseline_seconds": r["pandas_seconds"],
@@ -40,7 +42,7 @@ def _measures(n: int) -> dict:
 
 
 def _risk(n: int) -> dict:
-    from pipelines.risk.bench import bench_risk
+    from benchmarks.risk import bench_risk
 
     r = bench_risk(n, tmp_dir=os.environ.get("BENCH_TMP"))
     return {"persons": r["persons"], "seconds": r["seconds"], "baseline_seconds": r["baseline_seconds"],

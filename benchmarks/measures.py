@@ -1,12 +1,14 @@
 """Benchmark: FGT by county in DuckDB SQL (nodes.fgt) vs a plain pandas groupby, same process.
 
-    bench_measures(n_persons) -> dict   (the lead wires `make bench`)
+    bench_measures(n_persons) -> dict   (`make bench`; alone: python -m benchmarks.measures 1000000)
 
-Households are synthesised in DuckDB with range() and hash-based pseudo-random columns (size 1-5,
-mean 3, so n_persons / 3 households; six counties; income 0-19 999 yuan). Timings are wall-clock
-seconds of the computation only (data already in memory on both sides). Memory: tracemalloc peak
-of the pandas computation; DuckDB's buffer-manager usage right after its query (duckdb_memory())
-and the process peak RSS (getrusage, which includes everything the process did before).
+Households come from the shared factory (benchmarks/factory.py), generated in DuckDB with
+hash-based pseudo-random columns: size 1-5 (mean 3, so n_persons / 3 households), six counties,
+income per capita 0-19 999.99 yuan; the four columns the FGT needs are held in memory. Timings
+are wall-clock seconds of the computation only (data already in memory on both sides). Memory:
+tracemalloc peak of the pandas computation; DuckDB's buffer-manager usage right after its query
+(duckdb_memory()) and the process peak RSS (getrusage, which includes everything the process did
+before).
 """
 
 from __future__ import annotations
@@ -19,24 +21,22 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from benchmarks import factory
 from pipelines.measures import nodes
 
 LINES = {"national": 4000.0, "provincial_guideline": 4500.0, "monitoring": 6000.0}
+PERIOD = "2020Q2"
+SIZE = "1 + h(i, 2) % 5"  # persons per household, 1-5
+INCOME = "cast(hash(i, 3) % 2000000 as double) / 100.0"  # yuan per person per year, 0-19 999.99
 
 
 def synthesise_households(con: duckdb.DuckDBPyConnection, n_persons: int) -> int:
-    """Table bench_households(household_key, county_code, size, income); returns its row count."""
-    n_households = max(1, n_persons // 3)
-    con.execute(f"""
-        create or replace table bench_households as
-        select
-            i as household_key,
-            cast(140521 + hash(i * 3 + 1) % 6 as varchar) as county_code,
-            cast(1 + hash(i * 3 + 2) % 5 as double) as size,
-            cast(hash(i * 3 + 3) % 2000000 as double) / 100.0 as income
-        from range({n_households}) as t(i)
-    """)
-    return n_households
+    """Table bench_households(household_key, county_code, size, income) on `con`: the columns
+    the FGT needs of the factory's canonical households; returns its row count."""
+    factory.generate(con, n_persons, PERIOD, size=SIZE, pci=INCOME, tables=("households",), views=True)
+    con.execute("create or replace table bench_households as select household_key, county_code, "
+                "household_size as size, per_capita_net_income_derived as income from households")
+    return con.execute("select count(*) from bench_households").fetchall()[0][0]
 
 
 def fgt_by_county_pandas(df: pd.DataFrame, lines: dict[str, float]) -> pd.DataFrame:
