@@ -305,14 +305,14 @@ def write(processed_dir: Path | str, tables: Mapping[str, Iterable[Mapping[str, 
 def store_deprivations(processed_dir: Path | str, period: str, policy=None) -> None:
     """The period's int_person_deprivations and int_household_deprivations partitions from the
     shared criteria models, as `povmon validate` stores them (for runs without validate)."""
-    from pipelines.criteria import household_deprivations
+    from pipelines import criteria
 
     with duckdb.connect() as con:
         for table in ("households", "persons"):
             con.execute(f"create view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
-        household_deprivations(con, policy)
-        for model, key in (("int_person_deprivations", "person_key"), ("int_household_deprivations", "household_key")):
-            warehouse.write_table(con, model, processed_dir, model, period, order_by=key)
+        criteria.household_deprivations(con, policy)
+        for model in criteria.MODELS:
+            warehouse.write_table(con, model, processed_dir, model, period, order_by=criteria.GRAPH.models[model].key)
 
 
 # ---- large tables: generated in DuckDB SQL -------------------------------------------------------
