@@ -37,6 +37,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         periods=_periods(args.periods),
     )
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    for warning in summary.get("warnings", []):
+        print(f"povmon ingest: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -109,6 +111,8 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="povmon", description="povmon poverty-monitoring pipeline")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of one line")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="generate a synthetic city's raw exports into data/raw (+ truth)")
@@ -156,9 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BAD_INPUT = 2  # bad input, a missing stage, an unreadable or unwritable path: one line names it
+EXIT_INTERNAL = 3  # anything else is a bug in povmon: one line, the traceback with --debug
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _os_error_line(exc: OSError) -> str:
+    what = exc.strerror or _one_line(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run a subcommand. Bad input (a file, a column, a period, a missing stage) is reported as
-    one clear line on stderr with exit code 2, not a traceback; bugs still raise."""
+    """Run a subcommand. Any error ends it with ONE line on stderr, never a traceback (unless
+    `povmon --debug …`): exit 2 for bad input (a file, a column, a period, a missing stage, the
+    configuration) or an unusable path (disk full, permissions), naming what and where; exit 3 for
+    an internal error (a bug: rerun with --debug and report it). validate's data-quality gate exits 1."""
     from pipelines.ingest.readers import IngestError
     from pipelines.policy import PolicyError, load_policy
 
@@ -167,8 +186,21 @@ def main(argv: list[str] | None = None) -> int:
         load_policy()  # a bad configuration stops every command before it reads any data
         return args.func(args)
     except (IngestError, PolicyError, FileNotFoundError, ValueError) as exc:
-        print(f"povmon {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        if args.debug:
+            raise
+        line, code = f"error: {_os_error_line(exc) if isinstance(exc, OSError) else _one_line(exc)}", EXIT_BAD_INPUT
+    except OSError as exc:
+        if args.debug:
+            raise
+        line, code = f"error: {_os_error_line(exc)}", EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes one line
+        if args.debug:
+            raise
+        line = (f"internal error: {type(exc).__name__}: {_one_line(exc)[:300]} "
+                f"(a bug in povmon: rerun with povmon --debug for the traceback and report it)")
+        code = EXIT_INTERNAL
+    print(f"povmon {args.command}: {line}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

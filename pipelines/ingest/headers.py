@@ -24,13 +24,14 @@ class Column:
     required: bool
     pii: bool
     aliases: tuple[str, ...]
+    text_only: bool = False  # an identifier that must be stored as text (numbers lose digits)
 
 
 def columns_of(aliases_section: dict) -> list[Column]:
     """Canonical columns of one [section] of header_aliases.toml, in file order."""
     return [
         Column(name, spec["kind"], bool(spec.get("required", False)), bool(spec.get("pii", False)),
-               tuple(spec["aliases"]))
+               tuple(spec["aliases"]), bool(spec.get("text_only", False)))
         for name, spec in aliases_section.items()
     ]
 
@@ -63,21 +64,50 @@ def header_finder(columns: Sequence[Column], max_title_rows: int, min_matches: i
     return find_header
 
 
-def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str) -> dict[str, int]:
-    """Canonical name -> position of its header; raises naming file/sheet/column when a required one is missing.
+def text_column_finder(columns: Sequence[Column]):
+    """text_columns(header cells): positions of the headers of text-only columns (readers report
+    which of their cells are stored as numbers)."""
+    lookup = alias_lookup(columns)
+    text_only = {c.name for c in columns if c.text_only}
 
-    A canonical column matched by two headers keeps the first (leftmost) one.
+    def text_columns(header: Sequence[object]) -> set[int]:
+        return {i for i, h in enumerate(header) if h is not None and lookup.get(normalise(h)) in text_only}
+
+    return text_columns
+
+
+def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0
+                ) -> dict[str, int]:
+    """Canonical name -> position of its header; raises naming file/sheet/column when a required
+    one is missing, or when two headers map to the same canonical column (the same header twice,
+    or two spellings of it): which of the two holds the data is not guessed.
+
+    A repeated header that maps to no canonical column is allowed: it is unmapped either way.
+    `first_column` is the sheet column of position 0, for the column letters in messages.
     """
     lookup = alias_lookup(columns)
-    found: dict[str, int] = {}
+    positions: dict[str, list[int]] = {}
     for pos, header in enumerate(headers):
         name = lookup.get(normalise(header))
-        if name is not None and name not in found:
-            found[name] = pos
+        if name is not None:
+            positions.setdefault(name, []).append(pos)
+    for name, found_at in positions.items():
+        if len(found_at) > 1:
+            raise IngestError(duplicate_column_message(where, name, [(p, headers[p]) for p in found_at], first_column))
     for col in columns:
-        if col.required and col.name not in found:
+        if col.required and col.name not in positions:
             raise IngestError(missing_column_message(where, col, headers))
-    return found
+    return {name: found_at[0] for name, found_at in positions.items()}
+
+
+def duplicate_column_message(where: str, name: str, found: Sequence[tuple[int, str]], first_column: int = 0) -> str:
+    """'<file>, sheet <s>: columns C '人数' and AD '户人数' are both headers of household_size …'."""
+    from pipelines.ingest.readers import column_letter
+
+    cols = " and ".join(f"{column_letter(first_column + pos)} '{header}'" for pos, header in found)
+    both = "both" if len(found) == 2 else "all"
+    return (f"{where}: columns {cols} are {both} headers of '{name}' (expected one column per canonical column; "
+            f"which one holds the data is not guessed): delete or rename the others")
 
 
 def closest_header(col: Column, headers: Sequence[str]) -> str | None:

@@ -70,13 +70,32 @@ def personal_columns(columns: Sequence[Column]) -> list[str]:
     return [c.name for c in columns if c.pii or c.name in IDENTIFYING]
 
 
-def positional_table(data, source_row: Sequence[int], file_id: int) -> pa.Table:
-    """A sheet's cells as an Arrow table of text columns c0…c<n-1> plus source_row and file_id."""
+def numeric_marker(positions: Sequence[int]) -> str | None:
+    """',3,8,': the positions of a row's cells stored as numbers, as raw_file.sql reads them."""
+    return "," + ",".join(str(p) for p in positions) + "," if positions else None
+
+
+def numeric_markers(numeric: dict[int, list[int] | None], height: int) -> list[str | None]:
+    """Per data row, numeric_marker of its cells stored as numbers (None for a whole column)."""
+    per_row: list[list[int]] = [[] for _ in range(height)]
+    for pos in sorted(numeric):
+        rows = numeric[pos]
+        for r in range(height) if rows is None else rows:
+            per_row[r].append(pos)
+    return [numeric_marker(p) for p in per_row]
+
+
+def positional_table(data, source_row: Sequence[int], file_id: int,
+                     numeric: dict[int, list[int] | None] | None = None) -> pa.Table:
+    """A sheet's cells as an Arrow table of text columns c0…c<n-1> plus source_row, file_id and
+    numeric_at (positions of the row's cells that were stored as numbers, see numeric_marker)."""
     arrays = {f"c{i}": pa.array([None if v is None or v != v else str(v) for v in data.iloc[:, i].tolist()],
                                 pa.string())
               for i in range(data.shape[1])}
     arrays["source_row"] = pa.array(list(source_row), pa.int64())
     arrays["file_id"] = pa.array([file_id] * len(source_row), pa.int32())
+    markers = numeric_markers(numeric, len(source_row)) if numeric else [None] * len(source_row)
+    arrays["numeric_at"] = pa.array(markers, pa.string())
     return pa.table(arrays)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,18 +74,85 @@ class RawFile:
     period: str | None
 
 
+IGNORED_PREFIXES = ("~$", ".")  # Office lock files (~$x.xlsx) and hidden files: never exports
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why a raw entry cannot be read as an export file, or None: a dangling link, a link to a
+    folder, a FIFO / socket / device, an empty or unopenable file. Never opens a non-regular file."""
+    try:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return f"dangling symbolic link (its target {os.readlink(path)!r} does not exist)"
+            if stat.S_ISDIR(st.st_mode):
+                return f"symbolic link to a folder ({os.readlink(path)!r}); expected a file (link data/raw/<kind> instead)"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        return f"{kind}; expected a regular file"
+    if st.st_size == 0:
+        return "empty file (0 bytes); expected an export with a header row"
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror})"
+    return None
+
+
+def _walk(base: Path, raw_dir: Path) -> list[tuple[Path, str | None]]:
+    """Every file under base that is meant to be read (hidden and lock files aside) with the reason
+    it cannot be read (None: readable); folders descended without following links. A link to a
+    folder is listed with its reason; a folder that cannot be listed is an IngestError."""
+    found: list[tuple[Path, str | None]] = []
+
+    def refuse(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(raw_dir).as_posix() if exc.filename else str(base)
+        raise IngestError(f"{where}: folder cannot be listed ({exc.strerror}); expected a readable folder of exports")
+
+    for folder, dirs, files in os.walk(base, onerror=refuse, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs + files):
+            if name.startswith(IGNORED_PREFIXES):
+                if name in dirs:
+                    dirs.remove(name)
+                continue
+            path = here / name
+            reason = unreadable_reason(path)
+            if name in files or reason is not None:
+                found.append((path, reason))
+        dirs.sort()
+    return found
+
+
 def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
-    """raw/<kind>/<period>/… and raw/reference/… files, in path order (duplicates: earlier wins)."""
+    """raw/<kind>/<period>/… and raw/reference/… files, in path order (duplicates: earlier wins).
+
+    Every file is accounted for: one that cannot be read (dangling link, link to a folder, FIFO,
+    device, empty, unopenable) or is not an export format stops the run naming it. Hidden files
+    and Office lock files (`.x`, `~$x.xlsx`) are ignored (docs/data_contract.md §1)."""
     found = []
     for kind in KIND_DIRS:
         base = raw_dir / kind
         if not base.is_dir():
             continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))):
+        for path, reason in _walk(base, raw_dir):
             rel = path.relative_to(raw_dir).as_posix()
-            if path.suffix.lower() not in SUFFIXES:  # never skip a county's file silently
+            in_period = path.relative_to(base).parts[0]
+            if kind != "reference" and periods and is_period(in_period) and in_period not in periods:
+                continue  # a quarter this run does not read
+            if path.suffix.lower() not in SUFFIXES and not path.is_dir():  # never skip a county's file silently
                 raise IngestError(f"{rel}: unsupported file type {path.suffix or '(none)'!r}; expected one of "
                                   f"{', '.join(sorted(SUFFIXES))} (save an .xls as .xlsx), or move it out of data/raw/{kind}")
+            if reason is not None:
+                raise IngestError(f"{rel}: {reason}")
             period = None
             if kind != "reference":
                 period = path.relative_to(base).parts[0]
@@ -109,6 +177,9 @@ class Ingest:
         self.thresholds = config.load_toml("thresholds")["ingest"]
         self.code_labels = config.load_toml("code_labels")
         self.columns = {src: hdr.columns_of(aliases[src]) for src in SOURCES}
+        self.limits = readers.Limits.from_config(config.load_toml("thresholds")["limits"])
+        self.text_finders = {src: hdr.text_column_finder(cols) for src, cols in self.columns.items()}
+        self.text_only = {src: {c.name for c in cols if c.text_only} for src, cols in self.columns.items()}
         self.finders = {
             src: hdr.header_finder(cols, self.thresholds["max_title_rows"], self.thresholds["min_header_matches"])
             for src, cols in self.columns.items()
@@ -183,7 +254,8 @@ class Ingest:
                         [str(regions / f"{name}.csv")])
         meta = ("period varchar, period_end date, source_kind varchar, source_file varchar, file_id integer, "
                 "file_order integer, sheet varchar, source_row bigint, is_blank_row boolean, shift_fails integer, "
-                "shift_fixed_right integer, shift_fixed_left integer, is_shifted boolean")
+                "shift_fixed_right integer, shift_fixed_left integer, is_shifted boolean, damaged_column varchar, "
+                "damaged_detail varchar")
         for src, cols in self.columns.items():
             con.execute(f"create table raw_{src} ({meta}, {', '.join(f'{c.name} varchar' for c in cols)})")
         con.execute("create table raw_files (file_id integer, source_file varchar, source_kind varchar, "
@@ -199,36 +271,61 @@ class Ingest:
     def load_file(self, f: RawFile, file_order: int) -> None:
         """Read one raw file; its sheets join the batch of their header layout."""
         src = KIND_DIRS[f.source_kind]
-        digest, size = readers.file_digest(f.path)
         suffix = f.path.suffix.lower()
+        size = f.path.stat().st_size
+        if suffix != ".parquet" and size > self.limits.max_file_bytes:
+            raise IngestError(f"{f.rel}: {size >> 20} MB, over the limit max_file_mb = {self.limits.max_file_bytes >> 20} "
+                              f"({readers.LIMITS_HINT}); split the file or raise the limit if it is genuine")
+        digest, size = readers.file_digest(f.path)
         finder = self.finders[src]
         if suffix == ".parquet":
-            headers = [r[0] for r in self.con.execute(
-                "select name from parquet_schema(?) where num_children is null", [str(f.path)]).fetchall()]
+            headers, numeric = self._parquet_schema(f)
             found = hdr.map_headers(headers, self.columns[src], f.rel)
+            text_at = self._text_positions(src, found)
             file_id = self._register_file(f, file_order, digest, size, None, None, 1, found, headers)
-            self._batch(src, headers, found, ("parquet", file_id, f.path), 0)
+            numeric_at = nodes.numeric_marker(sorted(p for p in numeric if p in text_at))
+            self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
             return
+        read = dict(limits=self.limits)
         if suffix == ".csv":
-            sheets = [readers.read_csv(f.path, finder, f.rel)]
+            sheets = [readers.read_csv(f.path, finder, f.rel, **read)]
         elif suffix == ".xlsx":
-            sheets = readers.read_xlsx(f.path, finder, f.rel)
+            sheets = readers.read_xlsx(f.path, finder, f.rel, text_columns=self.text_finders[src], **read)
         elif suffix == ".dta":
-            sheets = [readers.read_dta(f.path, finder, f.rel)]
+            sheets = [readers.read_dta(f.path, finder, f.rel, **read)]
         else:
-            sheets = [readers.read_sav(f.path, finder, f.rel)]
+            sheets = [readers.read_sav(f.path, finder, f.rel, **read)]
         for sheet in sheets:
             where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
             headers = [str(h) for h in sheet.data.columns]
-            found = hdr.map_headers(headers, self.columns[src], where)
+            found = hdr.map_headers(headers, self.columns[src], where, sheet.first_column)
             file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
                                           sheet.header_row, found, headers)
             if sheet.merged_fills:
                 rows = nodes.merged_fill_rows(sheet.merged_fills)
                 self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
                                  [file_id, *(list(col) for col in zip(*rows))])
-            table = nodes.positional_table(sheet.data, sheet.source_row, file_id)
-            self._batch(src, headers, found, ("arrow", file_id, table), table.num_rows)
+            text_at = self._text_positions(src, found)
+            numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
+            table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
+            self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
+
+    def _text_positions(self, src: str, found: dict[str, int]) -> set[int]:
+        """Positions of the file's columns that must be stored as text (header_aliases text_only)."""
+        return {pos for name, pos in found.items() if name in self.text_only[src]}
+
+    def _parquet_schema(self, f: RawFile) -> tuple[list[str], set[int]]:
+        """Leaf column names of a raw Parquet file and the positions of its numeric columns."""
+        try:
+            schema = self.con.execute(
+                "select name, type, converted_type from parquet_schema(?) where num_children is null",
+                [str(f.path)]).fetchall()
+        except duckdb.Error as exc:
+            raise IngestError(f"{f.rel}: not readable as Parquet ({' '.join(str(exc).split())[:200]}); "
+                              f"expected an intact Parquet file") from None
+        numeric = {i for i, (_name, ptype, converted) in enumerate(schema)
+                   if ptype in ("INT32", "INT64", "INT96", "FLOAT", "DOUBLE") or converted == "DECIMAL"}
+        return [r[0] for r in schema], numeric
 
     def _batch(self, src, headers, found, item, rows) -> None:
         key = (src, tuple(headers))
@@ -246,8 +343,8 @@ class Ingest:
         """One statement for every batched sheet of a layout: clean cells, then raw_file.sql."""
         src, headers = key
         batch = self.batches.pop(key)
-        arrow = [t for kind, _fid, t in batch["items"] if kind == "arrow"]
-        parquet = [(fid, path) for kind, fid, path in batch["items"] if kind == "parquet"]
+        arrow = [t for kind, _fid, t, _num in batch["items"] if kind == "arrow"]
+        parquet = [(fid, path, num) for kind, fid, path, num in batch["items"] if kind == "parquet"]
         selects = []
         if arrow:
             import pyarrow as pa
@@ -255,12 +352,13 @@ class Ingest:
             self.con.register("src_arrow", pa.concat_tables(arrow))
             selects.append("select * from src_arrow")
         if parquet:
-            self.con.execute("create or replace temp table src_paths (file_id integer, path varchar)")
-            self.con.executemany("insert into src_paths values (?, ?)", [(fid, str(p)) for fid, p in parquet])
-            files = ", ".join(warehouse.sql_literal(p) for _fid, p in parquet)
+            self.con.execute("create or replace temp table src_paths (file_id integer, path varchar, numeric_at varchar)")
+            self.con.executemany("insert into src_paths values (?, ?, ?)",
+                                 [(fid, str(p), num) for fid, p, num in parquet])
+            files = ", ".join(warehouse.sql_literal(p) for _fid, p, _num in parquet)
             cols = ", ".join(f'cast(r."{h.replace(chr(34), chr(34) * 2)}" as varchar) as c{i}'
                              for i, h in enumerate(headers))
-            selects.append(f"select {cols}, r.file_row_number + 2 as source_row, p.file_id "
+            selects.append(f"select {cols}, r.file_row_number + 2 as source_row, p.file_id, p.numeric_at "
                            f"from read_parquet([{files}], file_row_number = true, filename = true) as r "
                            f"inner join src_paths as p on p.path = r.filename")
         kinds = {c.name: c.kind for c in self.columns[src]}
@@ -270,7 +368,9 @@ class Ingest:
         con = self.con
         con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
         con.execute(f"create or replace temp table src_file as {self.render('raw_cells', ncols=len(headers))}")
-        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers))
+        text_only = [c for c in mapped if c["name"] in self.text_only[src]]
+        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers), text_only=text_only,
+                          zero_tail_share=float(self.thresholds["id_zero_tail_share"]))
         # the shift test is a long sum of CASE terms: common-subexpression search on it costs
         # seconds of planning and saves nothing at run time
         con.execute("set disabled_optimizers = 'common_subexpressions'")
@@ -346,7 +446,17 @@ class Ingest:
                                              "order by 1").fetchall()]
         return dict(rows=counts, quarantined=quarantined, findings=reasons, periods=periods,
                     files=dict(count=files[0], rows_read=int(files[1] or 0), rows_loaded=int(files[2] or 0),
-                               rows_quarantined=int(files[3] or 0)))
+                               rows_quarantined=int(files[3] or 0)),
+                    warnings=self.damage_warnings())
+
+    def damage_warnings(self) -> list[str]:
+        """One line per file, sheet and column with IDs a spreadsheet damaged (no values: they are personal)."""
+        rows = self.con.execute(
+            "select source_file, sheet, column_name, count(*), min(source_row), max(source_row) from quarantine "
+            "where reason = 'id_damaged_by_spreadsheet' group by all order by all").fetchall()
+        return [f"{file}{f', sheet {sheet!r}' if sheet is not None else ''}, column {column}: {n} cells stored as or "
+                f"shaped like numbers (rows {first}–{last}) quarantined as id_damaged_by_spreadsheet; "
+                f"re-export the column as text" for file, sheet, column, n, first, last in rows]
 
 
 def _with_previous_rows(rows: str, previous_dir: Path, table: str, periods: list[str], columns: list[str]) -> str:

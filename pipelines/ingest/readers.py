@@ -1,10 +1,18 @@
 """Raw file -> text DataFrame + metadata. One function per format; every cell is read as text.
 
 A reader returns `RawSheet`s: the cells below the header as a DataFrame of str/None whose
-columns are the headers as written (positionally; duplicates and extra cells get `_extra_<i>`),
-plus `source_row` as defined in docs/data_contract.md §1. Header detection is delegated to a
-callable `find_header(rows) -> index | None` so readers know nothing about the alias table.
+columns are the headers as written, positionally (a repeated header stays repeated, so the
+header mapping can refuse it; blank headers and cells beyond the header get `_extra_<i>`), plus
+`source_row` as defined in docs/data_contract.md §1. Header detection is delegated to a callable
+`find_header(rows) -> index | None` so readers know nothing about the alias table; likewise
+`text_columns(header) -> positions` names the columns whose cells must be stored as text (ID
+numbers, 户编号, phones), for which an xlsx reader reports the cells stored as numbers.
 Raw Parquet is not read here: DuckDB reads it directly (see pipeline.py).
+
+Hostile files are bounded (`Limits`, config/thresholds.toml [limits]): sizes, rows, columns,
+cells and cell length are checked while reading, before a library is handed the file where it
+would allocate by what the file declares (an xlsx sheet is decompressed and measured first).
+Any failure is an `IngestError` naming the file (sheet, line) and what was expected.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
+import posixpath
 import re
+import struct
 import zipfile
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -24,6 +34,8 @@ import pandas as pd
 
 MAX_SCAN = 64  # rows handed to find_header (it looks at max_title_rows + 1 of them)
 FindHeader = Callable[[Sequence[Sequence[str | None]]], "int | None"]
+TextColumns = Callable[[Sequence[str | None]], "set[int]"]
+CHUNK = 1 << 20  # bytes read or inflated at a time
 
 
 class IngestError(ValueError):
@@ -34,12 +46,54 @@ class IngestError(ValueError):
 class RawSheet:
     """Cells of one sheet (or CSV/DTA/SAV file) below its header, all text."""
 
-    data: pd.DataFrame  # columns: headers as written (+ `_extra_<i>`); index irrelevant
+    data: pd.DataFrame  # columns: headers as written (+ `_extra_<i>`), positional; index irrelevant
     source_row: list[int]  # 1-based row a person sees, one per data row
     sheet: str | None
     header_row: int  # 1-based row of the header
     encoding: str | None = None
     merged_fills: list[tuple[int, list[str]]] = field(default_factory=list)  # (source_row, headers)
+    # column position -> data-row indices whose cell is stored as a number (None: every non-empty
+    # cell of the column); an xlsx reports only the positions `text_columns` asked for
+    numeric_cells: dict[int, list[int] | None] = field(default_factory=dict)
+    first_column: int = 0  # 0-based sheet column of data column 0 (for column letters in messages)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one raw file may hold (config/thresholds.toml [limits]); beyond it the file is refused."""
+
+    max_file_bytes: int
+    max_xlsx_part_bytes: int
+    max_xlsx_total_bytes: int
+    max_rows: int
+    max_columns: int
+    max_cells: int
+    max_cell_chars: int
+
+    @classmethod
+    def from_config(cls, section: dict | None = None) -> Limits:
+        if section is None:
+            from pipelines import config
+
+            section = config.load_toml("thresholds")["limits"]
+        mb = 1 << 20
+        return cls(
+            max_file_bytes=int(section["max_file_mb"] * mb),
+            max_xlsx_part_bytes=int(section["max_xlsx_part_mb"] * mb),
+            max_xlsx_total_bytes=int(section["max_xlsx_total_mb"] * mb),
+            max_rows=int(section["max_rows"]),
+            max_columns=int(section["max_columns"]),
+            max_cells=int(section["max_cells"]),
+            max_cell_chars=int(section["max_cell_chars"]),
+        )
+
+
+LIMITS_HINT = "config/thresholds.toml [limits]"
+
+
+def _limit_error(where: str, what: str, limit_name: str, limit: int | str) -> IngestError:
+    return IngestError(f"{where}: {what}, over the limit {limit_name} = {limit} ({LIMITS_HINT}); "
+                       f"split the file or raise the limit if it is genuine")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -47,21 +101,27 @@ def file_digest(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
             h.update(chunk)
             size += len(chunk)
     return h.hexdigest(), size
 
 
-def detect_encoding(raw: bytes) -> str:
-    """'utf-8-sig' (BOM), 'utf-8', else 'gb18030' (superset of GBK: 䶮 breaks the gbk codec)."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        raw.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def _cell(value: object) -> str | None:
@@ -73,12 +133,12 @@ def _cell(value: object) -> str | None:
 
 
 def _names(header: Sequence[object], width: int) -> list[str]:
-    """Column names from the header cells; blank, extra and repeated ones become `_extra_<i>`."""
+    """Column names from the header cells as written; blank and extra ones become `_extra_<i>`.
+    A repeated header stays repeated: headers.map_headers decides whether that is an error."""
     names: list[str] = []
     for i in range(width):
         h = _cell(header[i]) if i < len(header) else None
-        name = h if h is not None else f"_extra_{i}"
-        names.append(name if name not in names else f"_extra_{i}")
+        names.append(h if h is not None else f"_extra_{i}")
     return names
 
 
@@ -91,9 +151,10 @@ def _frame(rows: Sequence[Sequence[str | None]], header: Sequence[object]) -> pd
 
 
 def _columns_frame(columns: Sequence[list], header: Sequence[object]) -> pd.DataFrame:
-    """DataFrame of object columns from per-column lists (no per-cell work)."""
-    names = _names(header, len(columns))
-    return pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(names, columns)}, columns=names)
+    """DataFrame of object columns from per-column lists (no per-cell work); names may repeat."""
+    frame = pd.DataFrame({i: pd.Series(c, dtype=object) for i, c in enumerate(columns)}, columns=range(len(columns)))
+    frame.columns = _names(header, len(columns))
+    return frame
 
 
 def _split_at_header(
@@ -105,81 +166,508 @@ def _split_at_header(
     return idx, rows[idx], rows[idx + 1 :]
 
 
-def read_csv(path: Path, find_header: FindHeader, label: str | None = None) -> RawSheet:
-    """CSV in UTF-8-BOM / UTF-8 / GB18030; title lines above the header allowed; ragged rows kept."""
-    raw = path.read_bytes()
-    encoding = detect_encoding(raw)
-    text = raw.decode(encoding)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    idx, header, body = _split_at_header(rows, find_header, label or str(path))
-    # csv.reader drops nothing: line number = list index + 1 (no quoted newlines in exports)
+# ---- CSV -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _DecodeFailure:
+    offset: int  # 0-based byte offset of the first byte that does not decode
+    line: int  # 1-based line it is on
+    byte: bytes  # the offending bytes (a few)
+    non_ascii_before: bool  # text before it held non-ASCII characters that did decode
+
+
+def _first_undecodable(path: Path, encoding: str, where: str) -> _DecodeFailure | None:
+    """Stream-decode the file; the first byte that does not decode, or None. NUL bytes are refused
+    on the way (a UTF-16 'Unicode text' export, or a binary file named .csv)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = lines = 0
+    non_ascii = False
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            pending = decoder.getstate()[0]
+            data = pending + chunk
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                line = lines + chunk.count(b"\n", 0, nul) + 1
+                raise IngestError(f"{where}, line {line}: NUL byte at byte {offset + nul} (a UTF-16 'Unicode text' "
+                                  f"export or a binary file?); expected CSV text: save it as CSV UTF-8")
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = offset - len(pending) + exc.start
+                before = data[: exc.start]
+                return _DecodeFailure(at, lines + before.count(b"\n") + 1, data[exc.start : exc.start + 4],
+                                      non_ascii or not before.isascii())
+            if not chunk:
+                return None
+            non_ascii = non_ascii or not chunk.isascii()
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+
+
+def sniff_csv_encoding(path: Path, where: str) -> str:
+    """'utf-8-sig' (BOM), 'utf-8', else 'gb18030' (superset of GBK: 䶮 breaks the gbk codec).
+
+    A file that decodes as neither is refused naming the line and byte; so is a UTF-8 file with one
+    bad byte after valid Chinese text (GB18030 would decode it into nonsense without a word)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise IngestError(f"{where}: UTF-16 text (Excel's 'Unicode text'); expected CSV in UTF-8 or GB18030: "
+                          f"save it as CSV UTF-8")
+    bom = head.startswith(codecs.BOM_UTF8)
+    failure = _first_undecodable(path, "utf-8", where)
+    if failure is None:
+        return "utf-8-sig" if bom else "utf-8"
+    if bom or failure.non_ascii_before:
+        raise IngestError(f"{where}, line {failure.line}: byte {failure.offset} (0x{failure.byte.hex()}) is not valid "
+                          f"UTF-8, in a file that is UTF-8 before it; expected UTF-8 text throughout: "
+                          f"fix or re-export the file as CSV UTF-8")
+    failure = _first_undecodable(path, "gb18030", where)
+    if failure is None:
+        return "gb18030"
+    raise IngestError(f"{where}, line {failure.line}: byte {failure.offset} (0x{failure.byte.hex()}) decodes as "
+                      f"neither UTF-8 nor GB18030; expected CSV text in UTF-8 (with or without BOM) or GB18030/GBK: "
+                      f"re-export the file as CSV UTF-8")
+
+
+def detect_encoding(raw: bytes) -> str:
+    """'utf-8-sig' (BOM), 'utf-8', else 'gb18030' (for bytes already in memory)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> tuple[list[list[str]], list[int]]:
+    """Every CSV record and the physical line it starts on (a quoted cell may hold line breaks:
+    the next record starts after them, as a text editor shows it). Bounded by `limits`."""
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    cells = 0
+    max_records = limits.max_rows + MAX_SCAN
+    previous = csv.field_size_limit(limits.max_cell_chars + 1)  # the csv module refuses a field of the limit
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh)
+            line = 0  # physical lines consumed so far
+            try:
+                for row in reader:
+                    start = line + 1
+                    line = reader.line_num
+                    if len(row) > limits.max_columns:
+                        raise _limit_error(f"{where}, line {start}", f"{len(row)} cells in one row",
+                                           "max_columns", limits.max_columns)
+                    cells += len(row)
+                    if cells > limits.max_cells:
+                        raise _limit_error(where, f"more than {limits.max_cells} cells", "max_cells", limits.max_cells)
+                    if len(rows) >= max_records:
+                        raise _limit_error(where, f"more than {limits.max_rows} rows", "max_rows", limits.max_rows)
+                    rows.append(row)
+                    starts.append(start)
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise _limit_error(f"{where}, line {line + 1}",
+                                       f"a cell longer than {limits.max_cell_chars} characters (or a quote \" that "
+                                       f"is never closed, making the rest of the file one cell)",
+                                       "max_cell_chars", limits.max_cell_chars) from None
+                raise IngestError(f"{where}, line {line + 1}: not readable as CSV ({exc})") from None
+            except UnicodeDecodeError as exc:  # the file changed since it was sniffed
+                raise IngestError(f"{where}, line {line + 1}: text is not {encoding} ({exc.reason})") from None
+    finally:
+        csv.field_size_limit(previous)
+    return rows, starts
+
+
+def read_csv(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
+             ) -> RawSheet:
+    """CSV in UTF-8-BOM / UTF-8 / GB18030; title lines above the header allowed; ragged rows kept.
+    source_row is the physical line a record starts on (quoted cells may span lines)."""
+    limits = limits or Limits.from_config()
+    where = label or str(path)
+    encoding = sniff_csv_encoding(path, where)
+    rows, starts = _csv_records(path, encoding, limits, where)
+    idx, header, body = _split_at_header(rows, find_header, where)
+    if len(body) > limits.max_rows:
+        raise _limit_error(where, f"{len(body)} data rows", "max_rows", limits.max_rows)
     return RawSheet(
         data=_frame(body, header),
-        source_row=list(range(idx + 2, idx + 2 + len(body))),
+        source_row=starts[idx + 1 :],
         sheet=None,
-        header_row=idx + 1,
+        header_row=starts[idx],
         encoding=encoding,
     )
 
 
-_REF = re.compile(r"([A-Z]+)(\d+)")
+# ---- xlsx: measured before it is opened ------------------------------------------------------------
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+_SIGNATURES = (
+    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 .xls or a password-protected workbook"),
+    (b"<", "HTML or XML text (a web page saved with an .xlsx name)"),
+    (b"\xef\xbb\xbf<", "HTML or XML text (a web page saved with an .xlsx name)"),
+)
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+def _not_a_workbook(path: Path, where: str, why: str) -> IngestError:
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    looks = next((what for sig, what in _SIGNATURES if head.lstrip(b" \t\r\n").startswith(sig)), None)
+    if looks is None and head.startswith(b"PK\x03\x04"):
+        looks = "a zip archive that ends early or is damaged (a truncated download or copy)"
+    if looks is None and head and b"," in head and b"\x00" not in head:
+        looks = "CSV text"
+    found = f"the file is {looks}" if looks else f"{why}"
+    return IngestError(f"{where}: not a readable xlsx workbook ({found}); expected an Excel .xlsx: "
+                       f"open it in Excel and save as 'Excel Workbook (*.xlsx)'")
 
 
-def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+def _inflate(path: Path, info: zipfile.ZipInfo, limit: int, where: str) -> Iterator[bytes]:
+    """The decompressed bytes of one zip member, counted as they come (the sizes the zip
+    directory declares are not trusted): an IngestError past `limit` bytes."""
+    part = f"{where}: part {info.filename}"
+    with open(path, "rb") as fp:
+        fp.seek(info.header_offset)
+        head = fp.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise IngestError(f"{part}: local header missing (a truncated or damaged file); expected an intact xlsx")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        fp.seek(info.header_offset + 30 + name_len + extra_len)
+        if info.flag_bits & 0x1:
+            raise IngestError(f"{part}: encrypted zip member; expected an unencrypted xlsx")
+        total = 0
+        if info.compress_type == zipfile.ZIP_STORED:
+            left = info.compress_size
+            if left > limit:
+                raise _limit_error(part, f"{left} bytes", "max_xlsx_part_mb", limit >> 20)
+            while left:
+                data = fp.read(min(CHUNK, left))
+                if not data:
+                    raise IngestError(f"{part}: ends early (a truncated file); expected an intact xlsx")
+                left -= len(data)
+                yield data
+            return
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            raise IngestError(f"{part}: compression method {info.compress_type} (expected deflate, as Excel writes)")
+        inflater = zlib.decompressobj(-15)
+        while not inflater.eof:
+            data = fp.read(1 << 16)
+            if not data:
+                raise IngestError(f"{part}: compressed data ends early (a truncated file); expected an intact xlsx")
+            while True:
+                try:
+                    out = inflater.decompress(data, CHUNK)
+                except zlib.error as exc:
+                    raise IngestError(f"{part}: compressed data is damaged ({exc}); expected an intact xlsx") from None
+                if out:
+                    total += len(out)
+                    if total > limit:
+                        raise _limit_error(part, f"decompresses to more than {limit >> 20} MB", "max_xlsx_part_mb",
+                                           limit >> 20)
+                    yield out
+                data = inflater.unconsumed_tail
+                if inflater.eof or (not data and len(out) < CHUNK):
+                    break
+
+
+# Cell and row references. Writers spell them r="AB12" / r="12" (a literal: fast to search); any
+# other spelling (r='12', r = "ab12", or none at all) sends the part to an exact, slower count.
+_REF_PLAIN = b' r="'
+_REF_ANY = re.compile(rb"""(?<=\s)r\s*=\s*["']\s*([A-Za-z]*)(\d*)""")
+_CELL_TAG = re.compile(rb"<c[\s>/]")
+_ROW_TAG = re.compile(rb"<row[\s>/]")
+_ROW_REF = re.compile(rb'<row r="(\d+)"')
+_MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*:\s*([A-Za-z]+)(\d+)""")
+# the first cell holding a value (calamine's sheet range starts at its row)
+_VALUE_CELL = re.compile(rb"""<c\b([^>]*?)(?<!/)>\s*(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?<(?:v|is)\b""")
+_ROW_OPEN = re.compile(rb"""<row\b[^>]*?(?<=\s)r\s*=\s*["']\s*(\d+)""")
+
+
+def _count(pattern: re.Pattern, buf: bytes, carry: bytes) -> int:
+    """Matches in buf not wholly inside carry (those were counted with the previous chunk)."""
+    return len(pattern.findall(buf)) - len(pattern.findall(carry))
+
+
+def _letters_above(letters: str) -> re.Pattern:
+    """Plain references whose column letters come after `letters` (any case): a sparse search."""
+    alts = [b"[A-Za-z]{%d,}" % (len(letters) + 1)]
+    for i, ch in enumerate(letters):
+        if ch < "Z":
+            nxt = chr(ord(ch) + 1)
+            prefix = "".join(f"[{c}{c.lower()}]" for c in letters[:i])
+            alts.append(f"{prefix}[{nxt}-Z{nxt.lower()}-z][A-Za-z]{{{len(letters) - i - 1}}}".encode())
+    return re.compile(re.escape(_REF_PLAIN) + b"(" + b"|".join(alts) + rb")(?![A-Za-z])")
+
+
+def _number_above(n: int) -> re.Pattern:
+    """Plain references (cell or row) whose row number is above n."""
+    digits = str(n)
+    alts = [rb"\d{%d,}" % (len(digits) + 1)]
+    for i, ch in enumerate(digits):
+        if ch < "9":
+            alts.append(f"{digits[:i]}[{int(ch) + 1}-9]\\d{{{len(digits) - i - 1}}}".encode())
+    return re.compile(re.escape(_REF_PLAIN) + rb"[A-Za-z]*(" + b"|".join(alts) + rb')"')
+
+
+@dataclass
+class _SheetScan:
+    """What a sheet part holds, measured while it streams: extent, merges, first value row.
+
+    Fast mode (plain references): the exact last column, and a search for any row beyond what
+    the limits allow at that width (rows_allowed); both searches match almost nothing in a normal
+    sheet. Exact mode (set when the tags and plain references do not add up): every reference."""
+
+    limits: Limits
+    exact: bool = False
+    max_row: int = 0
+    max_col: int = -1
+    beyond: bytes | None = None  # a reference past rows_allowed (fast mode)
+    refs: int = 0
+    cell_refs: int = 0
+    row_refs: int = 0
+    cell_tags: int = 0
+    row_tags: int = 0
+    first_value_row: int | None = None
+    merges: set = field(default_factory=set)
+    rows_checked_at: int | None = None  # the largest rows_allowed a chunk was checked against
+    _carry: bytes = b""
+    _rows_seen: int = 0  # rows opened before the first value cell (for rows without r)
+    _cols: re.Pattern | None = None
+    _rows: re.Pattern | None = None
+
+    @property
+    def rows_allowed(self) -> int:
+        width = max(1, self.max_col + 1)
+        return min(self.limits.max_rows + MAX_SCAN, self.limits.max_cells // width)
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._carry + chunk
+        carry = self._carry
+        self.cell_tags += _count(_CELL_TAG, buf, carry)
+        self.row_tags += _count(_ROW_TAG, buf, carry)
+        if self.exact:
+            self._feed_exact(buf, carry)
+        else:
+            self._feed_fast(buf, carry)
+        for m in _MERGE.findall(buf):
+            self.merges.add(m)
+        if self.first_value_row is None:
+            self._find_first_value(buf, carry)
+        self._carry = buf[-256:]
+
+    def _feed_fast(self, buf: bytes, carry: bytes) -> None:
+        self.refs += buf.count(_REF_PLAIN) - carry.count(_REF_PLAIN)
+        self.row_refs += _count(_ROW_REF, buf, carry)
+        rows = _ROW_REF.findall(buf)
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, set(rows))))
+        pos = 0
+        while True:  # a new last column: rare after the header row
+            self._cols = self._cols or _letters_above(column_letter(self.max_col) if self.max_col >= 0 else "")
+            m = self._cols.search(buf, pos)
+            if m is None:
+                break
+            self.max_col = _col_index(m.group(1).decode("ascii"))
+            self._cols, pos = None, m.end()
+            if self.max_col + 1 > self.limits.max_columns:
+                return
+        allowed = self.rows_allowed
+        if self._rows is None or self.rows_checked_at != allowed:
+            self._rows = _number_above(allowed)
+        self.rows_checked_at = max(self.rows_checked_at or 0, allowed)
+        m = self._rows.search(buf)
+        if m is not None and self.beyond is None:
+            self.beyond = m.group(0)[len(_REF_PLAIN):-1]
+
+    def _feed_exact(self, buf: bytes, carry: bytes) -> None:
+        refs = _REF_ANY.findall(buf)
+        old = _REF_ANY.findall(carry)
+        if not refs:
+            return
+        letters, digits = zip(*refs)
+        old_letters = [c for c, _ in old]
+        cells = len(letters) - letters.count(b"")
+        self.cell_refs += cells - (len(old_letters) - old_letters.count(b""))
+        self.row_refs += (len(refs) - cells) - (len(old) - (len(old_letters) - old_letters.count(b"")))
+        numbers = set(digits) - {b""}
+        if numbers:
+            self.max_row = max(self.max_row, max(map(int, numbers)))
+        names = set(letters) - {b""}
+        if names:
+            self.max_col = max(self.max_col, max(_col_index(c.decode("ascii")) for c in names))
+
+    @property
+    def plain(self) -> bool:
+        """Every cell and row tag carries a plain reference (fast mode's measures hold)."""
+        return self.cell_tags + self.row_tags == self.refs and self.row_tags == self.row_refs
+
+    @property
+    def rechecked(self) -> bool:
+        """False when the width grew after rows were checked against a larger allowance."""
+        return self.rows_checked_at is None or self.rows_checked_at <= self.rows_allowed
+
+    def _find_first_value(self, buf: bytes, carry: bytes) -> None:
+        m = _VALUE_CELL.search(buf)
+        if m is None:
+            self._rows_seen += _count(_ROW_TAG, buf, carry)
+            return
+        ref = _REF_ANY.search(m.group(1))
+        if ref and ref.group(2):
+            self.first_value_row = int(ref.group(2))
+            return
+        opened = list(_ROW_OPEN.finditer(buf, 0, m.start()))
+        if opened:
+            self.first_value_row = int(opened[-1].group(1))
+        else:
+            self.first_value_row = self._rows_seen + max(1, len(_ROW_TAG.findall(buf, 0, m.start())))
+
+
+def _bounded_xml(path: Path, zf: zipfile.ZipFile, name: str, limits: Limits, where: str) -> ElementTree.Element:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise IngestError(f"{where}: part {name} missing; expected an xlsx workbook") from None
+    data = b"".join(_inflate(path, info, limits.max_xlsx_part_bytes, where))
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise IngestError(f"{where}: part {name} is not well-formed XML ({exc}); expected an intact xlsx") from None
+
+
+def _sheet_parts(path: Path, zf: zipfile.ZipFile, limits: Limits, where: str) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the xlsx zip."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels}
+    wb = _bounded_xml(path, zf, "xl/workbook.xml", limits, where)
+    rels = _bounded_xml(path, zf, "xl/_rels/workbook.xml.rels", limits, where)
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels}
     out = {}
-    for s in wb.iter(f"{{{ns['m']}}}sheet"):
-        target = targets.get(s.get(f"{{{ns['r']}}}id"), "")
-        target = target.lstrip("/")
-        out[s.get("name")] = target if target.startswith("xl/") else f"xl/{target}"
+    for s in wb.iter(f"{{{_NS['m']}}}sheet"):
+        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "").lstrip("/")
+        out[s.get("name")] = posixpath.normpath(target if target.startswith("xl/") else f"xl/{target}")
     return out
 
 
-def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int, int]]]:
-    """Per sheet: merged ranges as (row1, col1, row2, col2, first_used_col), 0-based absolute.
+def _scan_part(path: Path, info: zipfile.ZipInfo, limits: Limits, where: str, exact: bool) -> _SheetScan:
+    scan = _SheetScan(limits, exact=exact)
+    for chunk in _inflate(path, info, limits.max_xlsx_part_bytes, where):
+        scan.feed(chunk)
+    return scan
 
-    Parsed from `<mergeCell ref=…>` in the sheet XML (cheap: regex over the tail of the part).
-    `first_used_col` is the sheet's first column with a value, which is column 0 for fastexcel.
-    """
-    out: dict[str, list[tuple[int, int, int, int, int]]] = {}
+
+def inspect_xlsx(path: Path, limits: Limits, where: str) -> dict[str, _SheetScan]:
+    """Measure an xlsx before any library opens it: declared and actual decompressed sizes of every
+    part, each sheet's extent (rows × columns, as the reader would allocate it), merges.
+    Per sheet name: its scan. Raises IngestError naming the file, sheet and limit."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise _not_a_workbook(path, where, f"not a zip archive: {exc}") from None
+    with zf:
+        infos = zf.infolist()
+        declared = 0
+        for info in infos:
+            if info.file_size > limits.max_xlsx_part_bytes:
+                raise _limit_error(f"{where}: part {info.filename}", f"declares {info.file_size >> 20} MB decompressed",
+                                   "max_xlsx_part_mb", limits.max_xlsx_part_bytes >> 20)
+            declared += info.file_size
+        if declared > limits.max_xlsx_total_bytes:
+            raise _limit_error(where, f"declares {declared >> 20} MB decompressed", "max_xlsx_total_mb",
+                               limits.max_xlsx_total_bytes >> 20)
+        parts = _sheet_parts(path, zf, limits, where)
+        by_part = {part: name for name, part in parts.items()}
+        scans: dict[str, _SheetScan] = {}
+        total = 0
+        for info in infos:
+            sheet = by_part.get(info.filename)
+            scan = _SheetScan(limits) if sheet is not None else None
+            size = 0
+            for chunk in _inflate(path, info, limits.max_xlsx_part_bytes, where):
+                size += len(chunk)
+                total += len(chunk)
+                if total > limits.max_xlsx_total_bytes:
+                    raise _limit_error(where, f"decompresses to more than {limits.max_xlsx_total_bytes >> 20} MB",
+                                       "max_xlsx_total_mb", limits.max_xlsx_total_bytes >> 20)
+                if scan is not None:
+                    scan.feed(chunk)
+                    if scan.max_col + 1 > limits.max_columns or scan.beyond is not None:
+                        _check_extent(scan, limits, f"{where}, sheet '{sheet}'")
+            if size != info.file_size:
+                raise IngestError(f"{where}: part {info.filename} decompresses to {size} bytes but the zip directory "
+                                  f"says {info.file_size} (a damaged or doctored file); expected an intact xlsx")
+            if scan is None:
+                continue
+            if not scan.plain:  # references spelled otherwise, or missing: count every one
+                scan = _scan_part(path, info, limits, where, exact=True)
+            elif not scan.rechecked:  # the last column came late: rows again at the final width
+                scan = _scan_part(path, info, limits, where, exact=False)
+            _check_extent(scan, limits, f"{where}, sheet '{sheet}'")
+            scans[sheet] = scan
+    return scans
+
+
+def _check_extent(scan: _SheetScan, limits: Limits, where: str) -> None:
+    """The rows × columns a reader allocates for the sheet within the limits: from the cell
+    references, plus cells written without one (each takes the next column) and, when there are
+    such cells, rows written without one (each takes the next row)."""
+    if scan.max_col + 1 > limits.max_columns:
+        raise _limit_error(where, f"cells out to column {column_letter(scan.max_col)}", "max_columns", limits.max_columns)
+    if scan.beyond is not None:
+        raise _limit_error(where, f"a cell or row at {scan.beyond.decode('ascii', 'replace')} with cells out to column "
+                                  f"{column_letter(max(scan.max_col, 0))} (more than {scan.rows_allowed} rows at that width)",
+                           "max_rows/max_cells", f"{limits.max_rows}/{limits.max_cells}")
+    cells_without_ref = max(0, scan.cell_tags - scan.cell_refs) if scan.exact else 0
+    rows_without_ref = max(0, scan.row_tags - scan.row_refs) if cells_without_ref else 0
+    rows = scan.max_row + rows_without_ref
+    cols = scan.max_col + 1 + cells_without_ref
+    if rows > limits.max_rows + MAX_SCAN:
+        raise _limit_error(where, f"{rows} rows", "max_rows", limits.max_rows)
+    if cols > limits.max_columns:
+        raise _limit_error(where, f"cells out to column {cols} (counting {cells_without_ref} cells written without "
+                                  f"a cell reference)", "max_columns", limits.max_columns)
+    if rows * cols > limits.max_cells:
+        raise _limit_error(where, f"{rows} rows × {cols} columns", "max_cells", limits.max_cells)
+    area = sum((int(r2) - int(r1) + 1) * (_col_index(c2.decode()) - _col_index(c1.decode()) + 1)
+               for c1, r1, c2, r2 in scan.merges)
+    if len(scan.merges) > limits.max_cells or area > limits.max_cells:
+        raise _limit_error(where, f"{len(scan.merges)} merged ranges over {area} cells", "max_cells", limits.max_cells)
+
+
+def _numeric_cells(path: Path, part: str, letters: dict[str, int], limits: Limits, where: str
+                   ) -> dict[int, list[int]]:
+    """Per column (letters -> position): Excel rows (1-based) whose cell is stored as a number
+    (no `t` attribute, or t="n"), read from the sheet XML; only the columns asked for."""
+    if not letters:
+        return {}
+    names = b"|".join(re.escape(k.encode()) for k in sorted(letters, key=len, reverse=True))
+    pattern = re.compile(rb"<c\b([^>]*?)(?<=\s)r\s*=\s*[\"']\s*(" + names + rb")(\d+)\s*[\"']([^>]*?)(/?)>")
+    type_attr = re.compile(rb"""(?<=\s)t\s*=\s*["']\s*(\w+)""")
+    found: dict[int, set[int]] = {}
+    carry = b""
     with zipfile.ZipFile(path) as zf:
-        for name, part in _sheet_xml_paths(zf).items():
-            try:
-                xml = zf.read(part).decode("utf-8")
-            except KeyError:
-                continue
-            refs = re.findall(r'<mergeCell[^>]*ref="([A-Z]+\d+):([A-Z]+\d+)"', xml)
-            if not refs:
-                continue
-            cols = [_col_index(m) for m in re.findall(r'<c r="([A-Z]+)\d+"[^>]*?>(?:<f[^<]*</f>)?<(?:v|is)\b', xml)]
-            first_col = min(cols) if cols else 0
-            ranges = []
-            for a, b in refs:
-                (ca, ra), (cb, rb) = _REF.match(a).groups(), _REF.match(b).groups()
-                ranges.append((int(ra) - 1, _col_index(ca), int(rb) - 1, _col_index(cb), first_col))
-            out[name] = ranges
-    return out
+        info = zf.getinfo(part)
+    for chunk in _inflate(path, info, limits.max_xlsx_part_bytes, where):
+        buf = carry + chunk
+        for before, col, row, after, empty in pattern.findall(buf):
+            if empty:
+                continue  # <c r="B4" s="1"/>: a styled blank
+            t = type_attr.search(before + after)
+            if t is None or t.group(1) in (b"n", b"d", b"b", b"e"):
+                found.setdefault(letters[col.decode()], set()).add(int(row))
+        carry = buf[-512:]
+    return {pos: sorted(rows) for pos, rows in found.items()}
 
 
 def _fill_merges(columns: list[list], header_idx: int, header: list[str | None], ranges
                  ) -> list[tuple[int, list[str]]]:
-    """Fill each merged range's top-left value over the range (data area only); return fills."""
+    """Fill each merged range's top-left value over the range (data area only); return fills.
+    Ranges are (row1, col1, row2, col2), 0-based in the loaded table's coordinates."""
     filled: dict[int, list[str]] = {}
     height = len(columns[0]) if columns else 0
-    for r1, c1, r2, c2, first_col in ranges:
-        c1, c2 = c1 - first_col, c2 - first_col
+    for r1, c1, r2, c2 in ranges:
         if r1 <= header_idx or r1 >= height or c1 < 0 or c1 >= len(columns):
             continue
         value = columns[c1][r1]
@@ -195,76 +683,195 @@ def _fill_merges(columns: list[list], header_idx: int, header: list[str | None],
     return sorted(filled.items())
 
 
-def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None) -> list[RawSheet]:
-    """Every sheet that has a header row; cells as text (fastexcel); merged cells filled."""
+def _load_sheet(reader, name: str, where: str):
     import fastexcel
 
-    reader = fastexcel.read_excel(str(path))
-    merges = merged_ranges(path)
+    try:
+        sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+        table = sheet.to_arrow()
+    except fastexcel.FastExcelError as exc:
+        raise IngestError(f"{where}: cannot read the sheet ({' '.join(str(exc).split())[:200]}); "
+                          f"expected an intact xlsx") from None
+    columns = sheet.available_columns()
+    first_col = columns[0].absolute_index if columns else 0
+    return table, first_col
+
+
+def _check_cell_length(table, limits: Limits, where: str, first_col: int, first_row: int) -> None:
+    import pyarrow.compute as pc
+
+    for i, col in enumerate(table.columns):
+        if col.null_count == len(col):
+            continue
+        lengths = pc.utf8_length(col)
+        if (pc.max(lengths).as_py() or 0) > limits.max_cell_chars:
+            row = pc.index(pc.greater(lengths, limits.max_cell_chars), True).as_py()
+            raise _limit_error(f"{where}, cell {column_letter(first_col + i)}{first_row + row}",
+                               f"a cell longer than {limits.max_cell_chars} characters", "max_cell_chars",
+                               limits.max_cell_chars)
+
+
+def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+              text_columns: TextColumns | None = None) -> list[RawSheet]:
+    """Every sheet that has a header row; cells as text (fastexcel); merged cells filled.
+    The file is measured first (inspect_xlsx); cells of `text_columns` stored as numbers are reported."""
+    import fastexcel
+
+    limits = limits or Limits.from_config()
+    where = label or str(path)
+    scans = inspect_xlsx(path, limits, where)
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        raise _not_a_workbook(path, where, " ".join(str(exc).split())[:200]) from None
+    with zipfile.ZipFile(path) as zf:
+        parts = _sheet_parts(path, zf, limits, where)
     sheets = []
     for name in reader.sheet_names:
-        table = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
-        columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i+1
+        sheet_where = f"{where}, sheet '{name}'"
+        scan = scans.get(name)
+        if scan is None:
+            raise IngestError(f"{sheet_where}: its part ({parts.get(name)}) is not in the file; expected an intact xlsx")
+        if scan.first_value_row is None:
+            continue  # no cell holds a value: no data rows
+        table, first_col = _load_sheet(reader, name, sheet_where)
+        if table.num_rows > limits.max_rows + MAX_SCAN or table.num_columns > limits.max_columns:
+            raise _limit_error(sheet_where, f"{table.num_rows} rows × {table.num_columns} columns", "max_rows/max_columns",
+                               f"{limits.max_rows}/{limits.max_columns}")
+        top = scan.first_value_row - 1  # Excel rows above the first row the reader returns
+        _check_cell_length(table, limits, sheet_where, first_col, top + 1)
+        columns = [col.to_pylist() for col in table.columns]  # row i = Excel row top + i + 1
         head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
         idx = find_header(head_rows)
         if idx is None:
             continue  # notes / empty sheet: no data rows in it
         header = head_rows[idx]
-        fills = _fill_merges(columns, idx, header, merges.get(name, []))
+        ranges = [(int(r1) - 1 - top, _col_index(c1.decode()) - first_col, int(r2) - 1 - top,
+                   _col_index(c2.decode()) - first_col) for c1, r1, c2, r2 in sorted(scan.merges)]
+        fills = _fill_merges(columns, idx, header, ranges)
+        fills = [(row + top, heads) for row, heads in fills]
+        numeric: dict[int, list[int] | None] = {}
+        wanted = text_columns(header) if text_columns else set()
+        if wanted:
+            letters = {column_letter(first_col + pos): pos for pos in wanted}
+            for pos, rows in _numeric_cells(path, parts[name], letters, limits, sheet_where).items():
+                data_rows = [r - 1 - top - (idx + 1) for r in rows]
+                numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
+        if table.num_rows - idx - 1 > limits.max_rows:
+            raise _limit_error(sheet_where, f"{table.num_rows - idx - 1} data rows", "max_rows", limits.max_rows)
         sheets.append(RawSheet(
             data=_columns_frame([c[idx + 1:] for c in columns], header),
-            source_row=list(range(idx + 2, table.num_rows + 1)),
+            source_row=list(range(top + idx + 2, top + table.num_rows + 1)),
             sheet=name,
-            header_row=idx + 1,
+            header_row=top + idx + 1,
             merged_fills=fills,
+            numeric_cells={p: r for p, r in numeric.items() if r},
+            first_column=first_col,
         ))
     if not sheets:
-        raise IngestError(f"{label or path}: no sheet has a header row (expected a row of known column headers)")
+        raise IngestError(f"{where}: no sheet has a header row (expected a row of known column headers)")
     return sheets
 
 
-def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str) -> RawSheet:
+# ---- Stata / SPSS --------------------------------------------------------------------------------
+
+def _check_stats_shape(rows: int | None, cols: int, limits: Limits, where: str) -> None:
+    if cols > limits.max_columns:
+        raise _limit_error(where, f"{cols} variables", "max_columns", limits.max_columns)
+    if rows is not None and rows > limits.max_rows:
+        raise _limit_error(where, f"{rows} observations", "max_rows", limits.max_rows)
+    if rows is not None and rows * cols > limits.max_cells:
+        raise _limit_error(where, f"{rows} observations × {cols} variables", "max_cells", limits.max_cells)
+
+
+def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: Limits) -> RawSheet:
     header = [str(c) for c in df.columns]
     if find_header([header]) is None:
         raise IngestError(f"{label}: variable names are not known column headers")
-    return RawSheet(data=_columns_frame([list(df[c]) for c in df.columns], header),
-                    source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1)
+    _check_stats_shape(len(df), len(df.columns), limits, label)
+    numeric: dict[int, list[int] | None] = {}
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            numeric[i] = None  # every non-empty value of the variable is a number
+        elif s.dtype == object and len(s):
+            longest = s.map(lambda v: len(v) if isinstance(v, str) else 0).max()
+            if longest > limits.max_cell_chars:
+                raise _limit_error(f"{label}, variable '{header[i]}'",
+                                   f"a value longer than {limits.max_cell_chars} characters", "max_cell_chars",
+                                   limits.max_cell_chars)
+    data = _as_text(df)
+    return RawSheet(data=_columns_frame([list(data.iloc[:, i]) for i in range(data.shape[1])], header),
+                    source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1, numeric_cells=numeric)
 
 
 def _labelled(df: pd.DataFrame, labels: dict[str, str | None]) -> pd.DataFrame:
     """Variable labels as headers where present: Stata and SPSS names cannot hold brackets or
     full-width punctuation, so exporters keep the original header (务工时间（月）) as the label."""
-    return df.rename(columns={c: labels[c].strip() for c in df.columns if labels.get(c) and labels[c].strip()})
+    out = df.copy(deep=False)
+    out.columns = [labels[c].strip() if labels.get(c) and labels[c].strip() else c for c in df.columns]
+    return out
 
 
-def read_dta(path: Path, find_header: FindHeader, label: str | None = None) -> RawSheet:
+def _stats_error(where: str, what: str, exc: BaseException) -> IngestError:
+    return IngestError(f"{where}: not readable as {what} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); "
+                       f"expected an intact file: export it again")
+
+
+def read_dta(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
+             ) -> RawSheet:
     """Stata .dta (format 118, Unicode names; variable labels win); values as text, value labels not applied."""
-    with pd.io.stata.StataReader(path) as reader:
-        df = reader.read(convert_categoricals=False, convert_dates=False, preserve_dtypes=True)
-        labels = reader.variable_labels()
-    return _stats_frame(_as_text(_labelled(df, labels)), find_header, label or str(path))
+    import pyreadstat
+
+    limits = limits or Limits.from_config()
+    where = label or str(path)
+    try:
+        _df, meta = pyreadstat.read_dta(str(path), metadataonly=True)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError) as exc:
+        raise _stats_error(where, "a Stata .dta file", exc) from None
+    _check_stats_shape(meta.number_rows, meta.number_columns, limits, where)
+    try:
+        with pd.io.stata.StataReader(path) as reader:
+            df = reader.read(convert_categoricals=False, convert_dates=False, preserve_dtypes=True)
+            labels = reader.variable_labels()
+    except (ValueError, struct.error, EOFError, UnicodeDecodeError, IndexError, KeyError, OverflowError) as exc:
+        raise _stats_error(where, "a Stata .dta file", exc) from None
+    return _stats_frame(_labelled(df, labels), find_header, where, limits)
 
 
-def read_sav(path: Path, find_header: FindHeader, label: str | None = None) -> RawSheet:
+def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
+             ) -> RawSheet:
     """SPSS .sav via pyreadstat (variable labels win over names); values as text."""
     import pyreadstat
 
-    df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False)
-    return _stats_frame(_as_text(_labelled(df, meta.column_names_to_labels)), find_header, label or str(path))
+    limits = limits or Limits.from_config()
+    where = label or str(path)
+    errors = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError)
+    try:
+        _df, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+    except errors as exc:
+        raise _stats_error(where, "an SPSS .sav file", exc) from None
+    rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
+    _check_stats_shape(rows, meta.number_columns, limits, where)
+    try:
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False)
+    except errors as exc:
+        raise _stats_error(where, "an SPSS .sav file", exc) from None
+    return _stats_frame(_labelled(df, meta.column_names_to_labels), find_header, where, limits)
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Numbers to text without a spurious '.0' (3.0 -> '3'); strings kept as they are."""
+    """Numbers to text without a spurious '.0' (3.0 -> '3'); strings kept as they are.
+    (A number in a column that must be text is reported in numeric_cells, never trusted.)"""
     out = {}
-    for col in df.columns:
-        s = df[col]
-        if not (pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s)):
-            out[col] = s.astype(object).where(s.notna(), None).tolist()
-            continue
+    for i, col in enumerate(df.columns):
+        s = df.iloc[:, i]
         if pd.api.types.is_float_dtype(s):
-            out[col] = [None if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v))) for v in s]
-        elif pd.api.types.is_integer_dtype(s):
-            out[col] = [str(v) for v in s]
+            out[i] = [None if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v))) for v in s]
+        elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+            out[i] = [None if v is None or v is pd.NA else str(v) for v in s.astype(object)]
         else:
-            out[col] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in s]
-    return pd.DataFrame(out, columns=df.columns, dtype=object)
+            out[i] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in s.astype(object)]
+    frame = pd.DataFrame(out, columns=range(len(df.columns)), dtype=object)
+    frame.columns = list(df.columns)
+    return frame

@@ -16,9 +16,18 @@ FIND = hdr.header_finder(REGISTRY, max_title_rows=10, min_matches=5)
 
 
 def test_aliases_normalise_full_width_and_spaces():
-    found = hdr.map_headers([*HEADERS, "务工时间 （月）", "户 码"], REGISTRY, "f.csv")
+    found = hdr.map_headers([*HEADERS, "务工时间 （月）", "自然 村"], REGISTRY, "f.csv")
     assert found["work_months"] == len(HEADERS)
-    assert found["household_id"] == HEADERS.index("户编号")  # first spelling wins over 户码
+    assert found["natural_village"] == len(HEADERS) + 1
+
+
+def test_two_spellings_of_one_column_are_an_error_naming_both():
+    # 户编号 (F) and 户 码 (AH, a spelling of the same column): which holds the 户编号 is not guessed
+    with pytest.raises(IngestError) as err:
+        hdr.map_headers([*HEADERS, "务工时间 （月）", "户 码"], REGISTRY, "registry/2020Q4/x.xlsx, sheet 'S'")
+    text = str(err.value)
+    assert "registry/2020Q4/x.xlsx, sheet 'S'" in text
+    assert "columns F '户编号' and AH '户 码' are both headers of 'household_id'" in text
 
 
 def test_missing_required_column_names_file_sheet_column_and_closest_header():

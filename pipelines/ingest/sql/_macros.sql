@@ -58,6 +58,31 @@ true
 {%- endif -%}
 {%- endmacro %}
 
+{#- GB 11643 check character of an 18-character ID (false for anything else) -#}
+{% macro gb11643_ok(x) -%}
+case
+    when length({{ x }}) = 18 and translate(substr({{ x }}, 1, 17), '0123456789', '') = ''
+        then substr('10X98765432', 1 + (
+            {%- for w in weights %}{{ w }} * try_cast(substr({{ x }}, {{ loop.index }}, 1) as integer){% if not loop.last %} + {% endif %}{% endfor -%}
+        ) % 11, 1) = upper(substr({{ x }}, 18, 1))
+    else false
+end
+{%- endmacro %}
+
+{#- how a text-only cell (ID, 户编号, phone) shows it went through a number, or NULL: stored as a
+    number by the file format (numeric_at lists the row's positions), scientific notation, or a
+    decimal part. Only the shape is described, never the digits (it is personal data). -#}
+{% macro number_shape(x, pos) -%}
+case
+    when {{ x }} is not null and position(',{{ pos }},' in coalesce(numeric_at, '')) > 0
+        then 'a number cell, not text (' || cast(length(regexp_replace({{ x }}, '[^0-9]', '', 'g')) as varchar) || ' digits shown)'
+    when regexp_full_match({{ x }}, '[0-9]+([.][0-9]*)?[eE][+]?[0-9]+')
+        then 'scientific notation (' || cast(length(regexp_replace(split_part(lower({{ x }}), 'e', 1), '[^0-9]', '', 'g')) as varchar) || ' significant digits)'
+    when regexp_full_match({{ x }}, '[0-9]+[.][0-9]+')
+        then 'a number with a decimal part'
+end
+{%- endmacro %}
+
 {#- typed kinds that tell a displaced row apart -#}
 {% macro is_typed(kind) -%}
 {{ kind in ('region_code', 'id_number', 'int', 'decimal', 'date', 'yes_no') or kind.startswith('code:') }}
@@ -145,6 +170,8 @@ group by file_id
         {{ r }}.is_blank_row,
         {{ r }}.is_shifted,
         {{ r }}.shift_fails,
+        {{ r }}.damaged_column,
+        {{ r }}.damaged_detail,
 {%- endmacro %}
 
 {% macro typed_columns(cols, r) -%}

@@ -15,10 +15,12 @@ row_checks as (
         case
             when is_blank_row then 'blank_row'
             when is_shifted then 'column_shift'
+            when damaged_column is not null then 'id_damaged_by_spreadsheet'
             when household_id is null or cadre_id is null then 'missing_key'
         end as row_reason,
         case
             when is_blank_row or is_shifted then null
+            when damaged_column is not null then damaged_column
             when household_id is null then 'household_id'
             else 'cadre_id'
         end as row_reason_column
@@ -41,7 +43,10 @@ final as (
         -- a repeated (household, cadre) pair: not in the contract's list, see docs (duplicate_pairing)
         coalesce(row_reason, case when pair_rank > 1 then 'duplicate_pairing' end) as reason,
         case when row_reason is not null then row_reason_column when pair_rank > 1 then 'cadre_id' end as reason_column,
-        case when pair_rank > 1 then 'same household and cadre as an earlier row of this period' end as reason_detail
+        case
+            when row_reason = 'id_damaged_by_spreadsheet' then damaged_detail
+            when pair_rank > 1 then 'same household and cadre as an earlier row of this period'
+        end as reason_detail
     from ranked
 )
 

@@ -21,9 +21,12 @@ row_checks as (
         r.id18,
         r.shift_fails,
         r.village_code,
+        r.damaged_detail,
         case
             when r.is_blank_row then 'blank_row'
             when r.is_shifted then 'column_shift'
+            -- before the key checks: a damaged ID is neither a person nor a duplicate of one
+            when r.damaged_column is not null then 'id_damaged_by_spreadsheet'
             when r.household_key_source is null then 'missing_key'
             when r.person_id_present is null then 'missing_key'
             when r.village_code is null then 'missing_village_code'
@@ -32,6 +35,7 @@ row_checks as (
         end as row_reason,
         case
             when r.is_blank_row or r.is_shifted then null
+            when r.damaged_column is not null then r.damaged_column
             when r.household_key_source is null then 'household_id'
             when r.person_id_present is null then 'person_id'
             else 'village_code'
@@ -67,6 +71,7 @@ final as (
              when id_rank > 1 then 'id_number' end as reason_column,
         case
             when row_reason = 'column_shift' then cast(shift_fails as varchar) || ' typed cells fail in place and parse one cell over'
+            when row_reason = 'id_damaged_by_spreadsheet' then damaged_detail
             -- the code itself only when it has a code's shape (12 digits): a misplaced phone or ID never
             when row_reason = 'bad_village_code' then 'village code '
                 || case when length(village_code) = 12 and translate(village_code, '0123456789', '') = '' then village_code

@@ -15,15 +15,19 @@ final as (
         case
             when is_blank_row then 'blank_row'
             when is_shifted then 'column_shift'
+            when damaged_column is not null then 'id_damaged_by_spreadsheet'
             when survey_household_id is null then 'missing_key'
             when village_code is null then 'missing_village_code'
             when length(village_code) <> 12 or translate(village_code, '0123456789', '') <> '' then 'bad_village_code'
         end as reason,
         case
+            when is_blank_row or is_shifted then null
+            when damaged_column is not null then damaged_column
             when survey_household_id is null then 'survey_household_id'
             else 'village_code'
         end as reason_column,
-        cast(null as varchar) as reason_detail,
+        case when damaged_column is not null and not is_blank_row and not is_shifted then damaged_detail end
+            as reason_detail,
         cast(null as varchar) as household_key
     from staged
 )

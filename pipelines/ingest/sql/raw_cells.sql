@@ -10,7 +10,8 @@ cells as (
 final as (
     select
         file_id,
-        source_row{% for i in range(ncols) %},
+        source_row,
+        numeric_at{% for i in range(ncols) %},
         {{ m.clean('c' ~ i) }} as c{{ i }}
         {%- endfor %}
     from cells

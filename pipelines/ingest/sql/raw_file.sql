@@ -2,6 +2,10 @@
 -- Input: src_file(c0 … c<n-1> cleaned text, source_row, file_id), cleaned by raw_cells.sql.
 -- Rendered per header layout: column positions (and so the neighbours used by the
 -- column-shift test) are per layout.
+-- Spreadsheet damage: a text-only column (IDs, 户编号, phones; header_aliases text_only) whose cell
+-- was stored as a number or is shaped like one has lost digits or leading zeros; so has an
+-- 18-digit ID ending in 000 that fails its check digit, or any such ID in a column of a file
+-- that shows the damage (another damaged cell, or more than id_zero_tail_share ending in 000).
 {% import '_macros.sql' as m with context %}
 with
 
@@ -17,6 +21,15 @@ checked as (
         {%- for c in mapped %}
         c{{ c.pos }} as {{ c.name }},
         {%- endfor %}
+        -- text-only columns: how a cell shows it went through a number
+        {%- for c in text_only %}
+        {{ m.number_shape('c' ~ c.pos, c.pos) }} as shape_{{ c.name }},
+        {%- if c.kind == 'id_number' %}
+        (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}) as id18_{{ c.name }},
+        (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000') as zero_tail_{{ c.name }},
+        {{ m.gb11643_ok('c' ~ c.pos) }} as check_ok_{{ c.name }},
+        {%- endif %}
+        {%- endfor %}
         -- blank row: every cell of the row empty
         ({% for i in range(ncols) %}{{ m.norm('c' ~ i) }} is null{% if not loop.last %} and {% endif %}{% endfor %}) as is_blank_row,
         -- column shift: typed cells that fail in place …
@@ -27,12 +40,58 @@ checked as (
     from cells
 ),
 
+damage_in_file as (
+    -- per file: does an ID column show spreadsheet damage anywhere?
+    select
+        *
+        {%- for c in text_only if c.kind == 'id_number' %},
+        (max(case when shape_{{ c.name }} is not null then 1 else 0 end) over (partition by file_id) = 1
+            or sum(case when zero_tail_{{ c.name }} then 1 else 0 end) over (partition by file_id)
+                > {{ zero_tail_share }} * sum(case when id18_{{ c.name }} then 1 else 0 end) over (partition by file_id)
+        ) as file_damaged_{{ c.name }}
+        {%- endfor %}
+    from checked
+),
+
 final as (
     select
-        *,
+        file_id,
+        source_row,
+        {%- for c in mapped %}
+        {{ c.name }},
+        {%- endfor %}
+        is_blank_row,
+        shift_fails,
+        shift_fixed_right,
+        shift_fixed_left,
         (shift_fails >= 2 and greatest(shift_fixed_right, shift_fixed_left) >= 2
-            and 2 * greatest(shift_fixed_right, shift_fixed_left) >= shift_fails) as is_shifted
-    from checked
+            and 2 * greatest(shift_fixed_right, shift_fixed_left) >= shift_fails) as is_shifted,
+        -- the first text-only column whose cell a spreadsheet damaged, and how (no digits)
+        {%- if not text_only %}
+        cast(null as varchar) as damaged_column,
+        cast(null as varchar) as damaged_detail
+        {%- else %}
+        case
+            {%- for c in text_only %}
+            when shape_{{ c.name }} is not null then '{{ c.name }}'
+            {%- if c.kind == 'id_number' %}
+            when zero_tail_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
+            {%- endif %}
+            {%- endfor %}
+        end as damaged_column,
+        case
+            {%- for c in text_only %}
+            when shape_{{ c.name }} is not null then shape_{{ c.name }}
+            {%- if c.kind == 'id_number' %}
+            when zero_tail_{{ c.name }} and not check_ok_{{ c.name }}
+                then '18 digits ending in 000 that fail the check digit (a spreadsheet keeps 15 significant digits)'
+            when zero_tail_{{ c.name }} and file_damaged_{{ c.name }}
+                then '18 digits ending in 000, in a column the spreadsheet damaged elsewhere in this file'
+            {%- endif %}
+            {%- endfor %}
+        end || '; re-export the column as text' as damaged_detail
+        {%- endif %}
+    from damage_in_file
 )
 
 select * from final
