@@ -369,8 +369,7 @@ class Ingest:
         con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
         con.execute(f"create or replace temp table src_file as {self.render('raw_cells', ncols=len(headers))}")
         text_only = [c for c in mapped if c["name"] in self.text_only[src]]
-        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers), text_only=text_only,
-                          zero_tail_share=float(self.thresholds["id_zero_tail_share"]))
+        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers), text_only=text_only)
         # the shift test is a long sum of CASE terms: common-subexpression search on it costs
         # seconds of planning and saves nothing at run time
         con.execute("set disabled_optimizers = 'common_subexpressions'")

@@ -197,7 +197,7 @@ def _first_undecodable(path: Path, encoding: str, where: str) -> _DecodeFailure 
             except UnicodeDecodeError as exc:
                 at = offset - len(pending) + exc.start
                 before = data[: exc.start]
-                return _DecodeFailure(at, lines + before.count(b"\n") + 1, data[exc.start : exc.start + 4],
+                return _DecodeFailure(at, lines + before.count(b"\n") + 1, data[exc.start : max(exc.end, exc.start + 1)],
                                       non_ascii or not before.isascii())
             if not chunk:
                 return None
@@ -383,9 +383,6 @@ _CELL_TAG = re.compile(rb"<c[\s>/]")
 _ROW_TAG = re.compile(rb"<row[\s>/]")
 _ROW_REF = re.compile(rb'<row r="(\d+)"')
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*:\s*([A-Za-z]+)(\d+)""")
-# the first cell holding a value (calamine's sheet range starts at its row)
-_VALUE_CELL = re.compile(rb"""<c\b([^>]*?)(?<!/)>\s*(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?<(?:v|is)\b""")
-_ROW_OPEN = re.compile(rb"""<row\b[^>]*?(?<=\s)r\s*=\s*["']\s*(\d+)""")
 
 
 def _count(pattern: re.Pattern, buf: bytes, carry: bytes) -> int:
@@ -416,7 +413,7 @@ def _number_above(n: int) -> re.Pattern:
 
 @dataclass
 class _SheetScan:
-    """What a sheet part holds, measured while it streams: extent, merges, first value row.
+    """What a sheet part holds, measured while it streams: its extent and merges.
 
     Fast mode (plain references): the exact last column, and a search for any row beyond what
     the limits allow at that width (rows_allowed); both searches match almost nothing in a normal
@@ -432,11 +429,9 @@ class _SheetScan:
     row_refs: int = 0
     cell_tags: int = 0
     row_tags: int = 0
-    first_value_row: int | None = None
     merges: set = field(default_factory=set)
     rows_checked_at: int | None = None  # the largest rows_allowed a chunk was checked against
     _carry: bytes = b""
-    _rows_seen: int = 0  # rows opened before the first value cell (for rows without r)
     _cols: re.Pattern | None = None
     _rows: re.Pattern | None = None
 
@@ -456,8 +451,6 @@ class _SheetScan:
             self._feed_fast(buf, carry)
         for m in _MERGE.findall(buf):
             self.merges.add(m)
-        if self.first_value_row is None:
-            self._find_first_value(buf, carry)
         self._carry = buf[-256:]
 
     def _feed_fast(self, buf: bytes, carry: bytes) -> None:
@@ -510,21 +503,6 @@ class _SheetScan:
     def rechecked(self) -> bool:
         """False when the width grew after rows were checked against a larger allowance."""
         return self.rows_checked_at is None or self.rows_checked_at <= self.rows_allowed
-
-    def _find_first_value(self, buf: bytes, carry: bytes) -> None:
-        m = _VALUE_CELL.search(buf)
-        if m is None:
-            self._rows_seen += _count(_ROW_TAG, buf, carry)
-            return
-        ref = _REF_ANY.search(m.group(1))
-        if ref and ref.group(2):
-            self.first_value_row = int(ref.group(2))
-            return
-        opened = list(_ROW_OPEN.finditer(buf, 0, m.start()))
-        if opened:
-            self.first_value_row = int(opened[-1].group(1))
-        else:
-            self.first_value_row = self._rows_seen + max(1, len(_ROW_TAG.findall(buf, 0, m.start())))
 
 
 def _bounded_xml(path: Path, zf: zipfile.ZipFile, name: str, limits: Limits, where: str) -> ElementTree.Element:
@@ -616,7 +594,9 @@ def _check_extent(scan: _SheetScan, limits: Limits, where: str) -> None:
     if scan.max_col + 1 > limits.max_columns:
         raise _limit_error(where, f"cells out to column {column_letter(scan.max_col)}", "max_columns", limits.max_columns)
     if scan.beyond is not None:
-        raise _limit_error(where, f"a cell or row at {scan.beyond.decode('ascii', 'replace')} with cells out to column "
+        ref = scan.beyond.decode("ascii", "replace")
+        at = f"a cell at {ref}" if ref[:1].isalpha() else f"row {ref}"
+        raise _limit_error(where, f"{at} with cells out to column "
                                   f"{column_letter(max(scan.max_col, 0))} (more than {scan.rows_allowed} rows at that width)",
                            "max_rows/max_cells", f"{limits.max_rows}/{limits.max_cells}")
     cells_without_ref = max(0, scan.cell_tags - scan.cell_refs) if scan.exact else 0
@@ -697,7 +677,7 @@ def _load_sheet(reader, name: str, where: str):
     return table, first_col
 
 
-def _check_cell_length(table, limits: Limits, where: str, first_col: int, first_row: int) -> None:
+def _check_cell_length(table, limits: Limits, where: str, first_col: int) -> None:
     import pyarrow.compute as pc
 
     for i, col in enumerate(table.columns):
@@ -706,7 +686,7 @@ def _check_cell_length(table, limits: Limits, where: str, first_col: int, first_
         lengths = pc.utf8_length(col)
         if (pc.max(lengths).as_py() or 0) > limits.max_cell_chars:
             row = pc.index(pc.greater(lengths, limits.max_cell_chars), True).as_py()
-            raise _limit_error(f"{where}, cell {column_letter(first_col + i)}{first_row + row}",
+            raise _limit_error(f"{where}, cell {column_letter(first_col + i)}{row + 1}",
                                f"a cell longer than {limits.max_cell_chars} characters", "max_cell_chars",
                                limits.max_cell_chars)
 
@@ -732,38 +712,34 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
         scan = scans.get(name)
         if scan is None:
             raise IngestError(f"{sheet_where}: its part ({parts.get(name)}) is not in the file; expected an intact xlsx")
-        if scan.first_value_row is None:
-            continue  # no cell holds a value: no data rows
         table, first_col = _load_sheet(reader, name, sheet_where)
         if table.num_rows > limits.max_rows + MAX_SCAN or table.num_columns > limits.max_columns:
             raise _limit_error(sheet_where, f"{table.num_rows} rows × {table.num_columns} columns", "max_rows/max_columns",
                                f"{limits.max_rows}/{limits.max_columns}")
-        top = scan.first_value_row - 1  # Excel rows above the first row the reader returns
-        _check_cell_length(table, limits, sheet_where, first_col, top + 1)
-        columns = [col.to_pylist() for col in table.columns]  # row i = Excel row top + i + 1
+        _check_cell_length(table, limits, sheet_where, first_col)
+        columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i + 1 (skip_rows=0)
         head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
         idx = find_header(head_rows)
         if idx is None:
             continue  # notes / empty sheet: no data rows in it
         header = head_rows[idx]
-        ranges = [(int(r1) - 1 - top, _col_index(c1.decode()) - first_col, int(r2) - 1 - top,
-                   _col_index(c2.decode()) - first_col) for c1, r1, c2, r2 in sorted(scan.merges)]
+        ranges = [(int(r1) - 1, _col_index(c1.decode()) - first_col, int(r2) - 1, _col_index(c2.decode()) - first_col)
+                  for c1, r1, c2, r2 in sorted(scan.merges)]
         fills = _fill_merges(columns, idx, header, ranges)
-        fills = [(row + top, heads) for row, heads in fills]
         numeric: dict[int, list[int] | None] = {}
         wanted = text_columns(header) if text_columns else set()
         if wanted:
             letters = {column_letter(first_col + pos): pos for pos in wanted}
             for pos, rows in _numeric_cells(path, parts[name], letters, limits, sheet_where).items():
-                data_rows = [r - 1 - top - (idx + 1) for r in rows]
+                data_rows = [r - 1 - (idx + 1) for r in rows]
                 numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
         if table.num_rows - idx - 1 > limits.max_rows:
             raise _limit_error(sheet_where, f"{table.num_rows - idx - 1} data rows", "max_rows", limits.max_rows)
         sheets.append(RawSheet(
             data=_columns_frame([c[idx + 1:] for c in columns], header),
-            source_row=list(range(top + idx + 2, top + table.num_rows + 1)),
+            source_row=list(range(idx + 2, table.num_rows + 1)),
             sheet=name,
-            header_row=top + idx + 1,
+            header_row=idx + 1,
             merged_fills=fills,
             numeric_cells={p: r for p, r in numeric.items() if r},
             first_column=first_col,
