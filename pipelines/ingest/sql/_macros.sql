@@ -181,8 +181,9 @@ group by file_id
     {%- elif c.kind == 'region_code' %}
     {{ norm(r ~ '.' ~ c.name) }} as {{ c.name }},
     {%- elif c.kind == 'int' %}
+    -- a whole number in range (try_cast: 13900003416 under 人数 is no household size, not a crash)
     case when {{ num(r ~ '.' ~ c.name) }} = floor({{ num(r ~ '.' ~ c.name) }})
-        then cast({{ num(r ~ '.' ~ c.name) }} as integer) end as {{ c.name }},
+        then try_cast({{ num(r ~ '.' ~ c.name) }} as integer) end as {{ c.name }},
     {{ r }}.{{ c.name }} as {{ c.name }}__raw,
     {%- elif c.kind == 'decimal' %}
     {{ num(r ~ '.' ~ c.name) }} as {{ c.name }},
