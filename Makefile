@@ -41,7 +41,7 @@ REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
 
 MANIFEST := $(PROCESSED)/ingest_manifest/data.parquet
 
-.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test bench lab clean
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test fuzz bench lab clean
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ audit-pii: $(STAMP) ## search processed/, reports/ and cards/ for names, IDs, ph
 
 test: $(STAMP) ## run the test suite (what CI runs)
 	$(VENV)/bin/pytest -q
+
+fuzz: $(STAMP) ## long property-based fuzz of ingest (1 000 random exports, ~30 min; make test runs 20)
+	POVMON_FUZZ_PROFILE=long $(VENV)/bin/pytest -q tests/fuzz
 
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
 	$(VENV)/bin/python -m benchmarks.run

@@ -11,6 +11,6 @@ from hypothesis import HealthCheck, Phase, settings
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                print_blob=True)
 settings.register_profile("short", max_examples=20, **_COMMON)
-settings.register_profile("long", max_examples=1500, **_COMMON)
+settings.register_profile("long", max_examples=1000, **_COMMON)
 settings.register_profile("debug", max_examples=300, phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
 settings.load_profile(os.environ.get("POVMON_FUZZ_PROFILE", "short"))
