@@ -93,6 +93,7 @@ class ColumnSpec(Strict):
     kind: str
     required: bool = False
     pii: bool = False
+    text_only: bool = False  # an identifier that must be stored as text (readers.py, raw_file.sql)
 
     @field_validator("kind")
     @classmethod
@@ -156,9 +157,22 @@ class Medical(Strict):
     newborn_exempt_below_age: int = Field(default=1, ge=0)
 
 
+class Limits(Strict):
+    """What one raw file may hold (pipelines/ingest/readers.py Limits)."""
+
+    max_file_mb: float = Field(gt=0)
+    max_xlsx_part_mb: float = Field(gt=0)
+    max_xlsx_total_mb: float = Field(gt=0)
+    max_rows: int = Field(ge=1)
+    max_columns: int = Field(ge=1)
+    max_cells: int = Field(ge=1)
+    max_cell_chars: int = Field(ge=1)
+
+
 class ThresholdsFile(Strict):
     periods: Periods
     ingest: IngestThresholds
+    limits: Limits
     education: Education
     water: Water
     medical: Medical = Medical()
