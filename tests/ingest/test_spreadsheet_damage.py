@@ -173,9 +173,9 @@ def test_ids_ending_in_000(tmp_path):
         ("registry/2020Q4/140581_b.csv", 3,
          "18 digits ending in 000 that fail the check digit (a spreadsheet keeps 15 significant digits)" + hint),
     ]
-    # the real ID ending in 000 is a person, with sex (17th digit 0: female) and birth date from it
-    assert _rows(con, "select sex, birth_date::varchar, id_valid from persons where person_key = ?",
-                 keys.person_key(real)) == [("female", "1980-01-01", True)]
+    # the real ID ending in 000 is a person, with sex (17th digit 0: female) and age (born 1980-01-01) from it
+    assert _rows(con, "select sex, age, id_valid from persons where person_key = ?",
+                 keys.person_key(real)) == [("female", 40, True)]
 
 
 def test_a_numeric_parquet_id_column_is_damaged(tmp_path):
