@@ -453,9 +453,14 @@ class Ingest:
         rows = self.con.execute(
             "select source_file, sheet, column_name, count(*), min(source_row), max(source_row) from quarantine "
             "where reason = 'id_damaged_by_spreadsheet' group by all order by all").fetchall()
-        return [f"{file}{f', sheet {sheet!r}' if sheet is not None else ''}, column {column}: {n} cells stored as or "
-                f"shaped like numbers (rows {first}–{last}) quarantined as id_damaged_by_spreadsheet; "
-                f"re-export the column as text" for file, sheet, column, n, first, last in rows]
+        out = []
+        for file, sheet, column, n, first, last in rows:
+            where = f"{file}, sheet {sheet!r}" if sheet is not None else file
+            cells = "1 cell" if n == 1 else f"{n} cells"
+            at = f"row {first}" if first == last else f"rows {first}–{last}"
+            out.append(f"{where}, column {column}: {cells} stored as or shaped like numbers ({at}) quarantined as "
+                       f"id_damaged_by_spreadsheet; re-export the column as text")
+        return out
 
 
 def _with_previous_rows(rows: str, previous_dir: Path, table: str, periods: list[str], columns: list[str]) -> str:
