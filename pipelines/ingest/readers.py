@@ -232,17 +232,6 @@ def sniff_csv_encoding(path: Path, where: str) -> str:
                       f"re-export the file as CSV UTF-8")
 
 
-def detect_encoding(raw: bytes) -> str:
-    """'utf-8-sig' (BOM), 'utf-8', else 'gb18030' (for bytes already in memory)."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        raw.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
 def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> tuple[list[list[str]], list[int]]:
     """Every CSV record and the physical line it starts on (a quoted cell may hold line breaks:
     the next record starts after them, as a text editor shows it). Bounded by `limits`."""
