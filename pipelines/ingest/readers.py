@@ -417,6 +417,9 @@ class _SheetScan:
     cell_refs: int = 0
     row_refs: int = 0
     cell_tags: int = 0
+    r_first: int = 0  # cell tags that start <c r="
+    typed: int = 0  # cells with a ' t="' attribute (a cell without one holds a number)
+    not_text: int = 0  # cells typed as number, date, boolean or error
     row_tags: int = 0
     merges: set = field(default_factory=set)
     rows_checked_at: int | None = None  # the largest rows_allowed a chunk was checked against
@@ -433,6 +436,9 @@ class _SheetScan:
         buf = self._carry + chunk
         carry = self._carry
         self.cell_tags += _count(_CELL_TAG, buf, carry)
+        self.r_first += buf.count(b'<c r="') - carry.count(b'<c r="')
+        self.typed += buf.count(b' t="') - carry.count(b' t="')
+        self.not_text += sum(buf.count(b' t="%s"' % t) - carry.count(b' t="%s"' % t) for t in _NOT_TEXT)
         self.row_tags += _count(_ROW_TAG, buf, carry)
         if self.exact:
             self._feed_exact(buf, carry)
@@ -487,6 +493,11 @@ class _SheetScan:
     def plain(self) -> bool:
         """Every cell and row tag carries a plain reference (fast mode's measures hold)."""
         return self.cell_tags + self.row_tags == self.refs and self.row_tags == self.row_refs
+
+    @property
+    def only_text(self) -> bool:
+        """Every cell is typed as text (inline or shared strings): no cell holds a number."""
+        return self.typed == self.cell_tags and self.not_text == 0 and self.r_first == self.cell_tags
 
     @property
     def rechecked(self) -> bool:
@@ -605,27 +616,38 @@ def _check_extent(scan: _SheetScan, limits: Limits, where: str) -> None:
         raise _limit_error(where, f"{len(scan.merges)} merged ranges over {area} cells", "max_cells", limits.max_cells)
 
 
-def _numeric_cells(path: Path, part: str, letters: dict[str, int], limits: Limits, where: str
+_T_ATTR = re.compile(rb"""(?<=\s)t\s*=\s*["']\s*(\w+)""")
+_NOT_TEXT = (b"n", b"d", b"b", b"e")  # number, date, boolean, error: every cell type but a string
+
+
+def _numeric_cells(path: Path, part: str, letters: dict[str, int], limits: Limits, where: str, r_first: bool
                    ) -> dict[int, list[int]]:
-    """Per column (letters -> position): Excel rows (1-based) whose cell is stored as a number
-    (no `t` attribute, or t="n"), read from the sheet XML; only the columns asked for."""
+    """Per column (letters -> position): Excel rows (1-based) whose cell is not stored as text
+    (no `t` attribute, or t="n" / "d" / "b" / "e"), read from the sheet XML; only the columns asked
+    for. r_first: every cell tag starts `<c r="` (as writers write it): a literal-led search."""
     if not letters:
         return {}
     names = b"|".join(re.escape(k.encode()) for k in sorted(letters, key=len, reverse=True))
-    pattern = re.compile(rb"<c\b([^>]*?)(?<=\s)r\s*=\s*[\"']\s*(" + names + rb")(\d+)\s*[\"']([^>]*?)(/?)>")
-    type_attr = re.compile(rb"""(?<=\s)t\s*=\s*["']\s*(\w+)""")
+    if r_first:
+        pattern = re.compile(rb'<c r="(' + names + rb')(\d+)"([^>]*)>')
+    else:
+        pattern = re.compile(rb"<c\b[^>]*?(?<=\s)r\s*=\s*[\"']\s*(" + names + rb")(\d+)\s*[\"']([^>]*)>", re.I)
     found: dict[int, set[int]] = {}
     carry = b""
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(part)
     for chunk in _inflate(path, info, limits.max_xlsx_part_bytes, where):
         buf = carry + chunk
-        for before, col, row, after, empty in pattern.findall(buf):
-            if empty:
+        for col, row, attrs in pattern.findall(buf):
+            if attrs.endswith(b"/"):
                 continue  # <c r="B4" s="1"/>: a styled blank
-            t = type_attr.search(before + after)
-            if t is None or t.group(1) in (b"n", b"d", b"b", b"e"):
-                found.setdefault(letters[col.decode()], set()).add(int(row))
+            if r_first and b' t="' in attrs:
+                kind = attrs.split(b' t="', 1)[1].split(b'"', 1)[0]
+            else:
+                t = _T_ATTR.search(attrs)
+                kind = t.group(1) if t else b"n"
+            if kind in _NOT_TEXT:
+                found.setdefault(letters[col.decode().upper()], set()).add(int(row))
         carry = buf[-512:]
     return {pos: sorted(rows) for pos, rows in found.items()}
 
@@ -717,9 +739,10 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
         fills = _fill_merges(columns, idx, header, ranges)
         numeric: dict[int, list[int] | None] = {}
         wanted = text_columns(header) if text_columns else set()
-        if wanted:
+        if wanted and not scan.only_text:
             letters = {column_letter(first_col + pos): pos for pos in wanted}
-            for pos, rows in _numeric_cells(path, parts[name], letters, limits, sheet_where).items():
+            r_first = scan.r_first == scan.cell_tags
+            for pos, rows in _numeric_cells(path, parts[name], letters, limits, sheet_where, r_first).items():
                 data_rows = [r - 1 - (idx + 1) for r in rows]
                 numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
         if table.num_rows - idx - 1 > limits.max_rows:
