@@ -1,5 +1,6 @@
 -- findings: loaded rows with issues (docs/data_contract.md §3). column_name is the header as
--- written in the file; raw_value is never given for a PII column.
+-- written in the file; raw_value is never given for a PII column, nor when it holds more digits than
+-- [ingest.quarantine] max_digits (an ID or phone a displaced row put under another column).
 {% import '_macros.sql' as m with context %}
 with
 
