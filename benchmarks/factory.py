@@ -27,7 +27,9 @@ Large tables, generated (benches):
   arguments give the same rows), clean by default (every data-quality rule and criterion holds),
   with SQL expressions overriding any column.
 
-Every table reaches processed_dir through pipelines.warehouse.write_table.
+Every table reaches processed_dir through pipelines.warehouse.write_table, as a folder dropped into
+it, then warehouse.recover imports what was written into a snapshot (so readers see it at once,
+also in a warehouse a stage has already written).
 """
 
 from __future__ import annotations
@@ -299,6 +301,7 @@ def write(processed_dir: Path | str, tables: Mapping[str, Iterable[Mapping[str, 
                     warehouse.write_table(con, f"select * from rows where {spec.partition} = {_sql(value)}",
                                           processed_dir, name, value, key=spec.partition, order_by=order)
             con.unregister("rows")
+    warehouse.recover(processed_dir)
     return processed_dir
 
 
@@ -313,6 +316,7 @@ def store_deprivations(processed_dir: Path | str, period: str, policy=None) -> N
         criteria.household_deprivations(con, policy)
         for model in criteria.MODELS:
             warehouse.write_table(con, model, processed_dir, model, period, order_by=criteria.GRAPH.models[model].key)
+    warehouse.recover(processed_dir)
 
 
 # ---- large tables: generated in DuckDB SQL -------------------------------------------------------
@@ -488,4 +492,5 @@ def write_generated(processed_dir: Path | str, n_persons: int, period: str, *,
             value = {"period": period, "year": Period.parse(period).year, None: None}[spec.partition]
             counts[name] = warehouse.write_table(con, name, processed_dir, name, value,
                                                  key=spec.partition or "period", order_by=list(spec.key))
+    warehouse.recover(processed_dir)
     return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -109,6 +110,12 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="how long to wait while another run writes the warehouse "
+                        "(default: config/warehouse.toml [lock] wait_seconds)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="povmon", description="povmon poverty-monitoring pipeline")
     parser.add_argument("--debug", action="store_true",
@@ -128,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", default=str(config.RAW_DIR))
     p.add_argument("--processed", default=str(config.PROCESSED_DIR))
     p.add_argument("--periods", help="comma-separated quarters (default: every period found)")
+    _wait_option(p)
     p.set_defaults(func=cmd_ingest)
 
     def stage(name: str, func, help_text: str) -> argparse.ArgumentParser:
@@ -139,8 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("validate", cmd_validate, "data-quality gate + 两不愁三保障 checks, Data Docs, problem ledger")
     p.add_argument("--reports", default=str(config.REPORTS_DIR), help="where Data Docs and ledger xlsx go")
-    stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures")
+    _wait_option(p)
+    _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
     p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")
+    _wait_option(p)
     p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")
     p.add_argument("--verbose", action="store_true", help="also print the run's JSON summary")
     p = stage("cards", cmd_cards, "print 明白卡 (household cards) for one village, outside data/processed")
@@ -180,12 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     an internal error (a bug: rerun with --debug and report it). validate's data-quality gate exits 1."""
     from pipelines.ingest.readers import IngestError
     from pipelines.policy import PolicyError, load_policy
+    from pipelines.warehouse import LOCK_WAIT_ENV, WarehouseError
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "wait", None) is not None:
+        os.environ[LOCK_WAIT_ENV] = str(args.wait)
     try:
         load_policy()  # a bad configuration stops every command before it reads any data
         return args.func(args)
-    except (IngestError, PolicyError, FileNotFoundError, ValueError) as exc:
+    except (IngestError, PolicyError, FileNotFoundError, ValueError, WarehouseError) as exc:
         if args.debug:
             raise
         line, code = f"error: {_os_error_line(exc) if isinstance(exc, OSError) else _one_line(exc)}", EXIT_BAD_INPUT

@@ -50,7 +50,7 @@ def staged_city(ingested_city, tmp_path_factory) -> Path:
     from pipelines.validate.pipeline import run as validate
 
     data_dir = tmp_path_factory.mktemp("staged")
-    shutil.copytree(ingested_city / "processed", data_dir / "processed")
+    shutil.copytree(ingested_city / "processed", data_dir / "processed", symlinks=True)
     for name in ("raw", "truth"):
         (data_dir / name).symlink_to(ingested_city / name, target_is_directory=True)
     processed = data_dir / "processed"

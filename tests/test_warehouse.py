@@ -119,7 +119,7 @@ def test_refresh_views_picks_up_new_tables_and_survives_an_open_reader(tmp_path,
         reader.close()
     with duckdb.connect(str(processed / "povmon.duckdb"), read_only=True) as fresh:
         assert fresh.execute("select level from regions").fetchall() == [("v",)]
-    assert sorted(p.name for p in processed.iterdir() if p.is_file()) == [".povmon.duckdb.lock", "povmon.duckdb"]
+    assert sorted(p.name for p in processed.iterdir() if p.is_file()) == [".writer.lock", "povmon.duckdb"]
 
 
 def test_views_hold_absolute_paths(tmp_path, con):

@@ -2,19 +2,18 @@
 
 discover raw files -> read each (readers.py, pandas only here, one file at a time; raw Parquet
 straight into DuckDB) -> map headers (headers.py) -> raw_<source> tables -> SQL files in sql/ in
-layer order -> Parquet per table and partition in a build directory beside processed_dir -> swap
-ingest's own table directories in -> views in povmon.duckdb (pipelines.warehouse.refresh_views).
+layer order -> Parquet per table and partition, staged in a warehouse transaction
+(pipelines.warehouse: one writer at a time, everything published at once by one pointer switch).
 
-Ingest owns the tables in OUTPUTS and nothing else under processed_dir: other stages' tables,
-povmon.duckdb's other views and data/processed/.gitkeep stay. A run replaces the partitions of the
-quarters it read (and the whole of regions, population and the `reference` partitions, which come
-from config and data/raw/reference, read every run); partitions of other quarters are kept.
+Ingest owns the tables in OUTPUTS and nothing else under processed_dir: other stages' tables and
+data/processed/.gitkeep stay. A run replaces the partitions of the quarters it read (and the whole
+of regions, population and the `reference` partitions, which come from config and
+data/raw/reference, read every run); partitions of other quarters are kept.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import time
 from dataclasses import dataclass
@@ -169,7 +168,7 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
 
 
 class Ingest:
-    """One ingest run: a DuckDB work database in a build directory beside processed_dir."""
+    """One ingest run: a DuckDB work database (in memory, spilling inside the warehouse transaction)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
@@ -408,12 +407,12 @@ class Ingest:
             except duckdb.Error as exc:
                 raise RuntimeError(f"ingest SQL model {model}.sql failed: {exc}") from exc
 
-    def write_outputs(self, out_dir: Path, periods: list[str], previous_dir: Path) -> list[str]:
-        """Every output table under out_dir (a processed_dir layout), one Parquet per partition
-        (stable bytes: one thread, full ORDER BY), every period read getting one (maybe empty).
-        What this run did not read is kept from previous_dir: partitions (hard links) or, in the
-        unpartitioned manifest, rows of the other quarters. Rows of reference files get period
-        `reference`."""
+    def write_outputs(self, tx: warehouse.Transaction, periods: list[str]) -> list[str]:
+        """Stage every output table in the transaction, one Parquet per partition (stable bytes:
+        one thread, full ORDER BY), every period read getting one (maybe empty). What this run did
+        not read is kept from the current snapshot: partitions (the transaction carries them over)
+        or, in the unpartitioned manifest, rows of the other quarters. Rows of reference files get
+        period `reference`."""
         for table, (part, keys) in OUTPUTS.items():
             columns = [r[0] for r in self.con.execute(f"describe {table}").fetchall()]
             order = [f"{c} nulls first" for c in [*keys, *(c for c in columns if c not in keys and c != part)]]
@@ -421,17 +420,16 @@ class Ingest:
                     if "period" in columns else f"select * from {table}")
             if part is None:
                 if "period" in columns:
-                    rows = _with_previous_rows(rows, previous_dir, table, periods, columns)
-                warehouse.write_table(self.con, rows, out_dir, table, order_by=order)
+                    rows = _with_previous_rows(rows, tx.base, table, periods, columns)
+                tx.write_table(self.con, rows, table, order_by=order)
                 continue
+            _drop_rebuilt(tx, table, part, {*periods, REFERENCE})
             values = {r[0] for r in self.con.execute(f"select distinct {part} from ({rows})").fetchall()}
             for value in sorted(values | (set(periods) if part == "period" else set()), key=str):
-                warehouse.write_table(self.con, f"select * from ({rows}) where {part} = {warehouse.sql_literal(value)}",
-                                      out_dir, table, value, key=part, order_by=order)
-            if part == "period":
-                _keep_partitions(previous_dir, out_dir, table, {*periods, REFERENCE})
-            if not warehouse.partitions(out_dir, table):  # no rows at all: one empty file keeps the columns
-                warehouse.write_table(self.con, f"select * from {table} where false", out_dir, table, order_by=order)
+                tx.write_table(self.con, f"select * from ({rows}) where {part} = {warehouse.sql_literal(value)}",
+                               table, value, key=part, order_by=order)
+            if not tx.partitions(table):  # no rows at all: one empty file keeps the columns
+                tx.write_table(self.con, f"select * from {table} where false", table, order_by=order)
         return list(OUTPUTS)
 
     def summary(self) -> dict:
@@ -463,57 +461,28 @@ class Ingest:
         return out
 
 
-def _with_previous_rows(rows: str, previous_dir: Path, table: str, periods: list[str], columns: list[str]) -> str:
-    """`rows` plus the previous rows of an unpartitioned table from quarters this run did not
-    read (in this run's columns: a column the old file lacks is NULL)."""
-    previous = warehouse.scan(previous_dir, table)
-    if previous is None:
+def _with_previous_rows(rows: str, previous: Path | None, table: str, periods: list[str], columns: list[str]) -> str:
+    """`rows` plus the previous snapshot's rows of an unpartitioned table from quarters this run
+    did not read (in this run's columns: a column the old file lacks is NULL)."""
+    source = warehouse.scan(previous, table) if previous is not None else None
+    if source is None:
         return rows
     read = ", ".join(warehouse.sql_literal(p) for p in [*periods, REFERENCE])
-    return (f"select {', '.join(columns)} from ({rows}\nunion all by name\nselect * from {previous} "
+    return (f"select {', '.join(columns)} from ({rows}\nunion all by name\nselect * from {source} "
             f"where regexp_full_match(period, '[0-9]{{4}}Q[1-4]') and period not in ({read}))")
 
 
-def _keep_partitions(previous_dir: Path, out_dir: Path, table: str, replaced: set[str]) -> None:
-    """Hard-link (copy across filesystems) into out_dir the previous partitions of `table` for
-    quarters not in `replaced`: a run with --periods, or a quarter no longer under data/raw, keeps them."""
-    for value, old in warehouse.partitions(previous_dir, table).items():
-        if not is_period(value) or value in replaced:
-            continue
-        for src in sorted(old.parent.iterdir()):
-            dst = out_dir / table / old.parent.name / src.name
-            if src.is_file() and not src.name.startswith(".") and not dst.exists():
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(src, dst)
-                except OSError:
-                    shutil.copy2(src, dst)
-
-
-def _swap_tables(out_dir: Path, processed_dir: Path, backup_dir: Path, names: list[str]) -> None:
-    """Move ingest's table directories from out_dir into processed_dir, one rename per table (the
-    previous directory goes to backup_dir), then rebuild the views; on failure the previous
-    directories come back. Nothing else under processed_dir is touched."""
-    processed_dir.mkdir(parents=True, exist_ok=True)
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    moved: list[tuple[str, bool]] = []
-    try:
-        for name in names:
-            target = processed_dir / name
-            had_old = target.exists()
-            if had_old:
-                os.replace(target, backup_dir / name)
-            moved.append((name, had_old))
-            os.replace(out_dir / name, target)
-        warehouse.refresh_views(processed_dir)
-    except BaseException:
-        for name, had_old in reversed(moved):
-            target = processed_dir / name
-            if target.exists() and not (out_dir / name).exists():
-                os.replace(target, out_dir / name)
-            if had_old:
-                os.replace(backup_dir / name, target)
-        raise
+def _drop_rebuilt(tx: warehouse.Transaction, table: str, part: str, read: set[str]) -> None:
+    """Leave out of the new snapshot the current partitions this run rebuilds: the quarters it
+    read, `reference`, anything that is not a quarter, and every partition of a table not
+    partitioned by quarter (population). A run with --periods, or a quarter no longer under
+    data/raw, keeps the other quarters."""
+    if part != "period" or tx.base is None:
+        tx.replace_table(table)
+        return
+    for value in warehouse.partitions(tx.base, table):
+        if not is_period(value) or value in read:
+            tx.delete(table, value)
 
 
 def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) -> dict:
@@ -521,19 +490,12 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
     started = time.perf_counter()
     periods = [str(Period.parse(p)) for p in periods] if periods else None
     raw_dir, processed_dir = Path(raw_dir).resolve(), Path(processed_dir).resolve()
-    processed_dir.parent.mkdir(parents=True, exist_ok=True)
-    build = processed_dir.parent / f".{processed_dir.name}.build-{os.getpid()}"
-    if build.exists():
-        shutil.rmtree(build)
-    out_dir = build / "out"
-    out_dir.mkdir(parents=True)
-    try:
-        files = discover(raw_dir, periods)
-        key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
+    files = discover(raw_dir, periods)  # a bad raw layout stops here: nothing locked or created
+    key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
+    with warehouse.transaction(processed_dir, stage="ingest") as tx:
         keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), key)
-        con = duckdb.connect()  # in memory; spills to temp_directory beyond memory_limit
+        con = tx.connect()  # in memory; spills inside the transaction's work folder beyond memory_limit
         try:
-            con.execute(f"set temp_directory = {warehouse.sql_literal(build / 'spill')}")
             con.execute(f"set memory_limit = '{os.environ.get(MEMORY_ENV, '4GB')}'")
             con.execute("set preserve_insertion_order = false")
             con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
@@ -548,15 +510,13 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
             ingest.run_models()
             timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
             read = sorted({f.period for f in files if f.period} | set(periods or ()))
-            written = ingest.write_outputs(out_dir, read, processed_dir)
+            ingest.write_outputs(tx, read)
             timings["write"] = round(time.perf_counter() - mark, 2)
             summary = ingest.summary()
             summary["timings"] = timings
         finally:
             con.close()
-        _swap_tables(out_dir, processed_dir, build / "previous", written)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["processed_dir"] = str(processed_dir)
+    summary["snapshot"] = tx.snapshot.name if tx.snapshot else None
     return summary

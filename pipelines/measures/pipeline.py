@@ -1,9 +1,9 @@
 """Measures stage: canonical tables of one period -> the long `measures` table.
 
     run(processed_dir, period) reads the period's canonical tables (pipelines.warehouse.scan),
-    computes every measure in DuckDB SQL (sql/*.sql, pipelines/criteria/sql/*.sql), writes
-    processed_dir/measures/period=<p>/data.parquet (+ measures.csv, tidy, UTF-8 with BOM)
-    atomically and refreshes the views in processed_dir/povmon.duckdb.
+    computes every measure in DuckDB SQL (sql/*.sql, pipelines/criteria/sql/*.sql) and publishes
+    the `measures` partition of the period (data.parquet + measures.csv, tidy, UTF-8 with BOM) in
+    one warehouse transaction (pipelines.warehouse: one writer at a time, all or nothing).
 
 Wiring only: each step is a function from nodes.py on an in-memory DuckDB connection.
 """
@@ -158,31 +158,34 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
 
 
 def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
-    """`povmon measures --period 2020Q2`: write processed_dir/measures/period=<p>/data.parquet."""
+    """`povmon measures --period 2020Q2`: the period's partition of `measures` (+ measures.csv)."""
     policy = policy or load_policy()
     processed_dir = Path(processed_dir)
     period = str(Period.parse(period))
     started = time.perf_counter()
-    con = duckdb.connect()
-    con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
-    found = load_canonical(con, processed_dir, period)
-    summary = build_measures(con, period, has_survey=found["survey_households"], policy=policy)
-    out = warehouse.partition_path(processed_dir, "measures", period)
-    warehouse.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", processed_dir,
-                          "measures", period, order_by=ORDER_BY)
-    write_csv_atomic(con, "measures_final", out.with_name("measures.csv"))
-    counts = dict(con.execute("select data_source, count(*) from measures_final group by 1 order by 1").fetchall())
-    city_inc = con.execute("select estimate from measures_final where measure = 'incidence_administrative' "
-                       "and region_level = 'city'").fetchall()
-    con.close()
+    with warehouse.transaction(processed_dir, stage="measures") as tx:
+        con = tx.connect()
+        try:
+            con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
+            found = load_canonical(con, processed_dir, period)
+            summary = build_measures(con, period, has_survey=found["survey_households"], policy=policy)
+            tx.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", "measures", period,
+                           order_by=ORDER_BY)
+            write_csv_atomic(con, "measures_final", tx.path("measures", period, name="measures.csv"))
+            counts = dict(con.execute("select data_source, count(*) from measures_final group by 1 order by 1")
+                          .fetchall())
+            city_inc = con.execute("select estimate from measures_final where measure = 'incidence_administrative' "
+                                   "and region_level = 'city'").fetchall()
+        finally:
+            con.close()
     threshold = policy.measures.incidence.below_one_in_ten_thousand
     return {
         "period": period,
-        "output": str(out),
+        "output": str(tx.stable_path("measures", period)),
         "rows": counts,
         "city_incidence_administrative": nodes.format_incidence(city_inc[0][0] if city_inc else None,
                                                                 threshold),
-        "view_registered": "measures" in warehouse.refresh_views(processed_dir),
+        "view_registered": "measures" in tx.views,
         "seconds": round(time.perf_counter() - started, 2),
         **summary,
     }

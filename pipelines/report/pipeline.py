@@ -23,6 +23,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from pipelines import warehouse
 from pipelines.config import CONFIG_DIR
 from pipelines.policy import load_policy
 from pipelines.measures.nodes import format_incidence
@@ -355,7 +356,7 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
     started = time.perf_counter()
     per = Period.parse(period)
     period = str(per)
-    processed_dir, out_dir = Path(processed_dir).resolve(), Path(out_dir)
+    processed_dir, out_dir = warehouse.snapshot(processed_dir), Path(out_dir)  # pinned: one state throughout
     stamp = fingerprint(processed_dir, period, config_dir)
     if not force and up_to_date(out_dir, stamp):
         return {"period": period, "out_dir": str(out_dir), "up_to_date": True,

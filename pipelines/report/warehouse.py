@@ -1,7 +1,8 @@
 """Read-only access to the warehouse (data/processed) for the report and the notebooks.
 
 `open_warehouse(processed_dir, upto=period)` returns an in-memory DuckDB connection with one view
-per table found under processed_dir — the same Parquet files the views in povmon.duckdb read
+per table of the warehouse's current snapshot, pinned when it opens (a stage committing meanwhile
+does not mix two states into one report) — the same Parquet files the views in povmon.duckdb read
 (pipelines.warehouse: hive partitions, so `period` / `year` are columns), without opening the
 DuckDB file, so a report or notebook never holds on to it. Quarter partitions after `upto` are
 left out: a report for 2020Q2 does not change when 2020Q3 lands.
@@ -24,6 +25,7 @@ from pipelines.policy import load_policy
 class Warehouse:
     con: duckdb.DuckDBPyConnection
     tables: dict[str, list[Path]] = field(default_factory=dict)
+    snapshot: Path | None = None  # the pinned snapshot folder every view reads
 
     def has(self, *names: str) -> bool:
         return all(n in self.tables for n in names)
@@ -37,21 +39,22 @@ class Warehouse:
 
 
 def table_files(processed_dir: Path, upto: str | None = None) -> dict[str, list[Path]]:
-    """{table: [parquet files]} for every table directory under processed_dir (partitions up to `upto`)."""
-    found = {name: warehouse.table_files(processed_dir, name, upto=upto) for name in warehouse.tables(processed_dir)}
+    """{table: [parquet files]} for every table of the current snapshot (partitions up to `upto`)."""
+    snap = warehouse.snapshot(processed_dir)
+    found = {name: warehouse.table_files(snap, name, upto=upto) for name in warehouse.tables(snap)}
     return {name: files for name, files in found.items() if files}
 
 
 def open_warehouse(processed_dir: Path, upto: str | None = None) -> Warehouse:
     """In-memory DuckDB with a view per warehouse table (partitions up to `upto`), plus the helper
     tables the report SQL joins: region_names, labels (see `register_helpers`)."""
-    processed_dir = Path(processed_dir).resolve()
+    snap = warehouse.snapshot(processed_dir)
     con = duckdb.connect()
     con.execute("set threads = 1")  # deterministic float sums -> rerun-identical outputs
-    tables = table_files(processed_dir, upto)
+    tables = table_files(snap, upto)
     for name, paths in tables.items():
         con.execute(f'create or replace view "{name}" as select * from {warehouse.read_files(paths)}')
-    wh = Warehouse(con, tables)
+    wh = Warehouse(con, tables, snap)
     register_helpers(wh)
     return wh
 

@@ -101,14 +101,15 @@ def card_rows(processed_dir: Path, period: str, village_code: str, policy: Polic
     """One dict per household to print (watched / flagged / monitored), cadres gathered in a list."""
     per = Period.parse(period)
     policy = policy or load_policy()
+    snap = warehouse.snapshot(processed_dir)  # one snapshot for every table read here
     con = duckdb.connect()
     try:
-        risk = warehouse.scan(processed_dir, "risk", period)
+        risk = warehouse.scan(snap, "risk", period)
         if risk is None:
-            raise FileNotFoundError(f"cards {period}: {warehouse.partition_path(processed_dir, 'risk', period)} "
+            raise FileNotFoundError(f"cards {period}: {warehouse.stable_path(processed_dir, 'risk', period)} "
                                     "not found (run the risk stage first)")
         con.execute(f"create view risk as select * from {risk}")
-        pairings = warehouse.scan(processed_dir, "pairings", period)
+        pairings = warehouse.scan(snap, "pairings", period)
         if pairings is not None:
             con.execute(f"create view pairings as select * from {pairings}")
         else:

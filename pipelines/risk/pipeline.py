@@ -2,8 +2,9 @@
 
 Python only wires: it binds the period's partitions and the parameter tables built from the
 Policy (pipelines/params.py), runs the models under pipelines/risk/sql/ through the model graph
-(pipelines/graph.py), and writes each output atomically as processed_dir/<table>/period=<p>/
-data.parquet (pipelines.warehouse), then refreshes the views in processed_dir/povmon.duckdb.
+(pipelines/graph.py), and publishes every output's partition <p> at once in one warehouse
+transaction (pipelines.warehouse: one writer at a time; make never sees some tables new and
+others stale).
 
   int_risk_income      (view) income position against the lines by role, band, history, members
   int_risk_signals     (view) the sig_<code> booleans
@@ -80,7 +81,7 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Per
     period. Returns notes (which history quarters were found; pairings missing)."""
     p, notes = str(period), {}
     for table in ("households", "persons"):
-        missing = warehouse.partition_path(processed_dir, table, p)
+        missing = warehouse.stable_path(processed_dir, table, p)
         _require(con, table, processed_dir, table, p, f"risk {p} (run ingest for {p} first): input {missing} not found")
     _require(con, "int_household_deprivations", processed_dir, "int_household_deprivations", p,
              f"risk {p}: input int_household_deprivations for {p} not found: run povmon validate --period {p} first")
@@ -94,7 +95,7 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Per
 
     if not _view(con, "pairings", warehouse.scan(processed_dir, "pairings", p)):
         con.execute(PAIRINGS_EMPTY)
-        notes["pairings"] = (f"no {warehouse.partition_path(processed_dir, 'pairings', p)}: "
+        notes["pairings"] = (f"no {warehouse.stable_path(processed_dir, 'pairings', p)}: "
                              "every household needing assistance has gap no_pairing")
     return notes
 
@@ -111,7 +112,7 @@ def _check_deprivations_cover(con, period: str) -> None:
 
 def _bind_previous(con, processed_dir: Path, previous: str) -> None:
     for table in ("households", "persons"):
-        missing = warehouse.partition_path(processed_dir, table, previous)
+        missing = warehouse.stable_path(processed_dir, table, previous)
         _require(con, f"{table}_prev", processed_dir, table, previous,
                  f"transitions: input {missing} not found")
 
@@ -140,18 +141,21 @@ def build(con, processed_dir: Path, period: str, previous: str | None, policy: P
 
 def run(processed_dir: Path, period: str, previous: str | None = None, policy: Policy | None = None) -> dict:
     """Risk stage for one quarter; transitions from `previous` (default: the preceding quarter when
-    its households partition exists; none otherwise). Writes Parquet + views; returns counts."""
+    its households partition exists; none otherwise, and the period's old transitions go).
+    Publishes every table's partition at once; returns counts."""
     processed_dir = Path(processed_dir)
     period = str(Period.parse(period))
     policy = policy or load_policy()
-    con = duckdb.connect()
-    try:
-        notes = build(con, processed_dir, period, previous, policy)
-        written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
-        tables = {t: warehouse.write_table(con, t, processed_dir, t, period, order_by=ORDER[t]) for t in written}
-    finally:
-        con.close()
-    warehouse.refresh_views(processed_dir)
+    with warehouse.transaction(processed_dir, stage="risk") as tx:
+        con = tx.connect()
+        try:
+            notes = build(con, processed_dir, period, previous, policy)
+            written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
+            tables = {t: tx.write_table(con, t, t, period, order_by=ORDER[t]) for t in written}
+            for table in set(TRANSITION_TABLES) - set(written):
+                tx.delete(table, period)
+        finally:
+            con.close()
     return {"period": period, "previous": notes["previous"], "tables": tables, "notes": notes}
 
 

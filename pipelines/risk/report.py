@@ -25,9 +25,10 @@ def _line_text(policy: Policy, year: int) -> tuple[str, str]:
 def summary_text(processed_dir: Path, period: str, policy: Policy) -> str:
     """Below-guideline 户/人, households by risk level and proposed category, by county."""
     per = Period.parse(period)
-    risk = warehouse.scan(processed_dir, "risk", period)
+    snap = warehouse.snapshot(processed_dir)  # one snapshot for every table read here
+    risk = warehouse.scan(snap, "risk", period)
     if risk is None:
-        return (f"risk {period}: no output yet ({warehouse.partition_path(processed_dir, 'risk', period)}); "
+        return (f"risk {period}: no output yet ({warehouse.stable_path(processed_dir, 'risk', period)}); "
                 "run the risk stage first")
     con = duckdb.connect()
     con.execute(f"create view risk as select * from {risk}")
@@ -52,11 +53,11 @@ def summary_text(processed_dir: Path, period: str, policy: Policy) -> str:
     if elim:
         out.append("  风险消除: " + "；".join(f"{policy.labels.label('elimination_status', s)} {n}户" for s, n in elim))
     out += _by_county(con, policy)
-    gaps = warehouse.scan(processed_dir, "assistance_gaps", period)
+    gaps = warehouse.scan(snap, "assistance_gaps", period)
     if gaps is not None:
         rows = con.execute(f"select gap_label, count(*) from {gaps} group by 1 order by 1").fetchall()
         out.append("  帮扶缺口: " + (", ".join(f"{g} {n}" for g, n in rows) or "无"))
-    trans = warehouse.scan(processed_dir, "transitions", period)
+    trans = warehouse.scan(snap, "transitions", period)
     if trans is not None:
         rows = con.execute(f"select any_value(previous_period), status_flow, count(*) from {trans} "
                            "group by status_flow order by status_flow").fetchall()

@@ -1,11 +1,11 @@
-"""The problem ledger (问题清单): computed in SQL (sql/problems.sql, sql/problem_summary.sql), written
-as Parquet (processed_dir/problems/period=<p>/data.parquet, view `problems` in povmon.duckdb) and as
-one Excel workbook per county (Chinese headers, a 汇总 sheet and one sheet per township)."""
+"""The problem ledger (问题清单): computed in SQL (sql/problems.sql, sql/problem_summary.sql), staged
+as Parquet (tables problems, problem_summary, partition period=<p>; view `problems` in
+povmon.duckdb) and as one Excel workbook per county (Chinese headers, a 汇总 sheet and one sheet per
+township), published together by the validate stage's warehouse transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
@@ -131,28 +131,23 @@ def _write_workbook(con: duckdb.DuckDBPyConnection, path: Path, county_code: str
     wb.close()
 
 
-def stage(con: duckdb.DuckDBPyConnection, work: Path) -> None:
-    """Write the criteria models and the ledger (ordered: deterministic bytes) as Parquet in `work`;
-    they are published only when the data-quality gate passed."""
+def stage(con: duckdb.DuckDBPyConnection, tx: warehouse.Transaction, period: str) -> None:
+    """Stage the criteria models and the ledger (ordered: deterministic bytes) as the period's
+    partitions in the warehouse transaction; they are published only if the data-quality gate passed."""
     for table in STAGED:
         query = f"select {', '.join(PROBLEM_COLUMNS)} from problems" if table == "problems" else table
-        warehouse.write_parquet(con, query, work / f"{table}.parquet", order_by=STAGED_ORDER[table])
+        tx.write_table(con, query, table, period, order_by=STAGED_ORDER[table])
 
 
-def publish(work: Path, processed_dir: Path, period: str, reports_dir: Path) -> dict:
-    """Move the staged Parquet into processed_dir (os.replace: atomic, `work` is on the same
-    filesystem), refresh the warehouse views, write the Excel workbooks."""
-    outputs = {}
-    for table in STAGED:
-        out = warehouse.partition_path(processed_dir, table, period)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(work / f"{table}.parquet", out)
-        outputs[table] = out
-    views = warehouse.refresh_views(processed_dir)
+def publish(tx: warehouse.Transaction, period: str, reports_dir: Path) -> dict:
+    """Build the Excel workbooks from the staged tables in a folder beside reports_dir/<p>/问题清单,
+    which the transaction's commit swaps in whole with the Parquet."""
+    target = reports_dir / period / "问题清单"
+    built = tx.folder(target)
     with duckdb.connect() as con:
-        for table in outputs:
-            con.execute(f"create view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
-        books = write_excel(con, period, reports_dir / period / "问题清单")
+        for table in ("problems", "problem_summary"):
+            con.execute(f"create view {table} as select * from {warehouse.read_files([tx.path(table, period)])}")
+        books = write_excel(con, period, built)
         counts = dict(con.execute("select status, count(*) from problems group by 1 order by 1").fetchall())
-    return {"output": str(outputs["problems"]), "rows": int(sum(counts.values())), "by_status": counts,
-            "excel": [str(p) for p in books], "view_registered": set(outputs) <= set(views)}
+    return {"output": str(tx.stable_path("problems", period)), "rows": int(sum(counts.values())),
+            "by_status": counts, "excel": [str(target / p.name) for p in books]}

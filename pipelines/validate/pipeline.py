@@ -2,16 +2,19 @@
 
     run(processed_dir, period, docs_dir=None) -> dict
 
-1. A validation database (DuckDB file in a temp dir beside processed_dir): views over the period's
-   Parquet (persons, households, pairings, findings, regions), the shared criteria models
+1. A validation database (DuckDB file in the warehouse transaction's work folder, inside
+   processed_dir: a killed run's is removed by the next run): views over the period's Parquet
+   (persons, households, pairings, findings, regions), the shared criteria models
    (pipelines/criteria: int_person_deprivations -> int_household_deprivations) and the problem
    ledger (`problems`, `problem_summary`, sql/*.sql), run by the model graph (pipelines/graph.py).
 2. GX validates inside DuckDB (SQL datasource through duckdb-engine, adapter in gx_duckdb.py):
    suites data_quality.* (blocking) and criteria.households (findings), Data Docs to docs_dir.
 3. Data-quality failure: DataQualityError (message names each expectation and its row count);
-   Data Docs are written, the ledger is not. Otherwise the ledger goes to
-   processed_dir/problems/period=<p>/data.parquet (atomic, deterministic), the views in
-   povmon.duckdb are refreshed, and one Excel workbook per county goes under reports_dir/<p>/问题清单/.
+   Data Docs are written, the ledger is not (the transaction commits nothing). Otherwise the
+   criteria models and the ledger (int_person_deprivations, int_household_deprivations, problems,
+   problem_summary: partition <p>, deterministic) and the folder
+   reports_dir/<p>/问题清单/ (one Excel workbook per county, built beside it) are published
+   together by the transaction's commit.
 
 Rows ingest already reported in `findings` do not fail the gate; they are counted under
 `known_findings` (see config/validate.toml [known_findings]).
@@ -19,8 +22,6 @@ Rows ingest already reported in `findings` do not fail the gate; they are counte
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -141,13 +142,12 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     docs_dir = Path(docs_dir) if docs_dir is not None else reports_dir / period / "data_docs"
     policy = policy or load_policy()
     suite_data = suites.load_suites()
-    work = Path(tempfile.mkdtemp(prefix=".validate-", dir=processed_dir.parent))
-    try:
-        db_path = work / "validate.duckdb"
+    with warehouse.transaction(processed_dir, stage="validate") as tx:
+        db_path = tx.work / "validate.duckdb"
         with duckdb.connect(str(db_path)) as con:
             con.execute("set threads = 1")  # deterministic sums and order -> deterministic bytes
             info = build_database(con, processed_dir, period, policy)
-            ledger.stage(con, work)
+            ledger.stage(con, tx, period)
         checked = validate_with_gx(db_path, suite_data, docs_dir)
         dq = nodes.summarise_results([r for r in checked if r["suite"].startswith(suites.DQ_PREFIX)])
         crit = {r["criterion"]: (nodes.failing_count(r) or 0) for r in checked if r["suite"] == suites.CRITERIA_SUITE}
@@ -156,9 +156,8 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         if not dq["success"]:
             summary["seconds"] = round(time.perf_counter() - started, 2)
             raise DataQualityError(nodes.gate_message(period, dq), summary)
-        summary["ledger"] = ledger.publish(work, processed_dir, period, reports_dir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        summary["ledger"] = ledger.publish(tx, period, reports_dir)
+    summary["ledger"]["view_registered"] = set(ledger.STAGED) <= set(tx.views)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
 

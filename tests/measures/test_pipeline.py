@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.measures.pipeline import MEASURES_COLUMNS, run
 from tiny_city import PERIOD, write_processed
 
@@ -12,7 +13,7 @@ def test_run_writes_deterministic_labelled_table(tmp_path):
     processed = write_processed(tmp_path / "processed")
     duckdb.connect(str(processed / "povmon.duckdb")).close()  # ingest owns creating it
     summary = run(processed, PERIOD)
-    out = processed / "measures" / f"period={PERIOD}" / "data.parquet"
+    out = warehouse.stable_path(processed, "measures", PERIOD)
     first = out.read_bytes()
     assert summary["view_registered"] and summary["survey"]
     assert summary["city_incidence_administrative"] == "0.29%"

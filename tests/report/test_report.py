@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from pipelines import warehouse
 from pipelines.report.pipeline import run
 from pipelines.report.publish import publish, suppression_mask
 
@@ -66,14 +67,14 @@ def test_xlsx_totals_match_measures(report_out, report_warehouse):
     con = duckdb.connect()
     expected = con.execute(
         "select estimate from read_parquet(?) where measure = 'poor_persons_administrative' and region_level = 'city'",
-        [str(report_warehouse / "measures" / f"period={PERIOD}" / "data.parquet")]).fetchone()[0]
+        [str(warehouse.stable_path(report_warehouse, "measures", PERIOD))]).fetchone()[0]
     assert total["未脱贫人数(人)"] == expected
     county_values = [r["未脱贫人数(人)"] for k, r in rows.items() if k != "合计"]
     numeric = [v for v in county_values if isinstance(v, (int, float))]
     if len(numeric) == len(county_values):
         assert sum(numeric) == expected
     hh = con.execute("select count(*) from read_parquet(?) where poverty_status in ('poor', 'returned')",
-                     [str(report_warehouse / "households" / f"period={PERIOD}" / "data.parquet")]).fetchone()[0]
+                     [str(warehouse.stable_path(report_warehouse, "households", PERIOD))]).fetchone()[0]
     assert total["未脱贫户数(户)"] == hh
 
 

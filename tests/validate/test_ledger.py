@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 
 import duckdb
 
 from conftest import write_city
+from pipelines import warehouse
 from pipelines.periods import Period
 from pipelines.policy import Calendar, load_policy
 from pipelines.validate import ledger
@@ -16,12 +16,12 @@ from pipelines.validate.pipeline import build_database
 
 
 def _ledger(processed: Path, period: str, reports: Path) -> dict:
-    with tempfile.TemporaryDirectory(dir=processed.parent) as work:
-        with duckdb.connect(str(Path(work) / "v.duckdb")) as con:
+    with warehouse.transaction(processed, stage="validate") as tx:
+        with duckdb.connect(str(tx.work / "v.duckdb")) as con:
             con.execute("set threads = 1")
             build_database(con, processed, period, load_policy())
-            ledger.stage(con, Path(work))
-        return ledger.publish(Path(work), processed, period, reports)
+            ledger.stage(con, tx, period)
+        return ledger.publish(tx, period, reports)
 
 
 def test_deadlines_and_previous_period():
@@ -57,7 +57,7 @@ def test_status_across_two_quarters(tmp_path, city):
     ]
     assert rows[1][4] == "h2-p3：12岁，未在校" and rows[1][5] == "干部1" and rows[1][6] == dt.date(2020, 6, 30)
     summary = duckdb.sql(f"select region_level, region_code, open_problems, cleared, cleared_to_zero from "
-                         f"read_parquet('{processed}/problem_summary/period=2020Q2/data.parquet') order by 1, 2").fetchall()
+                         f"read_parquet('{warehouse.stable_path(processed, 'problem_summary', '2020Q2')}') order by 1, 2").fetchall()
     assert ("county", "140524", 2, 1, False) in summary and ("township", "140524100", 2, 1, False) in summary
     assert len(second["excel"]) == 1 and Path(second["excel"][0]).exists()
 

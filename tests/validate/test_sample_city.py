@@ -9,6 +9,7 @@ import shutil
 import duckdb
 import pytest
 
+from pipelines import warehouse
 from pipelines.keys import household_key
 from pipelines.validate import pipeline
 
@@ -19,7 +20,7 @@ PERIODS = ("2020Q1", "2020Q2")
 def validated(ingested_city, tmp_path_factory):
     """Both quarters validated on a copy of the processed tables (the fixture stays untouched)."""
     root = tmp_path_factory.mktemp("validated")
-    processed = shutil.copytree(ingested_city / "processed", root / "processed")
+    processed = shutil.copytree(ingested_city / "processed", root / "processed", symlinks=True)
     summaries = {p: pipeline.run(processed, p, docs_dir=root / "docs" / p, reports_dir=root / "reports")
                  for p in PERIODS}
     return ingested_city, processed, root, summaries
@@ -43,18 +44,21 @@ def test_ledger_matches_planted_deprivations(validated):
     for period in PERIODS:
         expected = {(household_key(r["household_id"]), r["criterion"]) for r in truth
                     if r["period"] == period and r["deprived"] == "true"}
-        got = set(duckdb.sql(f"select household_key, criterion from read_parquet('{processed}/problems/"
-                             f"period={period}/data.parquet') where status <> '已整改'").fetchall())
+        part = warehouse.stable_path(processed, "problems", period)
+        got = set(duckdb.sql(f"select household_key, criterion from read_parquet('{part}') "
+                             f"where status <> '已整改'").fetchall())
         assert got - expected == set(), f"{period}: false positives"
         assert expected - got == set(), f"{period}: misses"
 
 
 def test_planted_defect_on_a_copy_fails_the_gate(validated, tmp_path):
     _city, processed, _root, _s = validated
-    copy = shutil.copytree(processed, tmp_path / "processed")
-    part = copy / "persons" / "period=2020Q2" / "data.parquet"
+    copy = shutil.copytree(processed, tmp_path / "processed", symlinks=True)
+    part = warehouse.partitions(copy, "persons")["2020Q2"]
     duckdb.execute(f"copy (select * from read_parquet('{part}') union all (select * from read_parquet('{part}') "
                    f"limit 1)) to '{tmp_path / 'p.parquet'}' (format parquet)")
-    shutil.move(tmp_path / "p.parquet", part)
+    dropped_in = copy / "persons" / "period=2020Q2" / "data.parquet"  # a partition dropped in by hand is imported
+    dropped_in.parent.mkdir(parents=True)
+    shutil.move(tmp_path / "p.parquet", dropped_in)
     with pytest.raises(pipeline.DataQualityError, match="人员键唯一.*: 2 rows"):
         pipeline.run(copy, "2020Q2", docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports")
