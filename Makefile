@@ -26,8 +26,10 @@ QUARTERS := 2019Q4 2020Q1 2020Q2 2020Q3 2020Q4
 # the quarter before Q (the ledger's status and the transitions compare with it)
 PREV = $(shell q=$(1); y=$${q%Q*}; n=$${q#*Q}; if [ "$$n" = 1 ]; then echo $$((y-1))Q4; else echo $${y}Q$$((n-1)); fi)
 EQ := =
-# a stage's file for a quarter: $(call part,table,quarter)
-part = $(PROCESSED)/$(1)/period$(EQ)$(2)/data.parquet
+# a stage's file for a quarter, through the warehouse's stable path (current -> snapshots/<id>):
+# $(call part,table,quarter). Snapshot files are immutable and hard-linked between snapshots, so
+# make must never delete or touch them: they are .PRECIOUS (exempt from .DELETE_ON_ERROR).
+part = $(PROCESSED)/current/$(1)/period$(EQ)$(2)/data.parquet
 
 src = $(shell find $(1) -type f \( -name '*.py' -o -name '*.sql' -o -name '*.j2' \) 2>/dev/null)
 COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py)
@@ -39,9 +41,10 @@ MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.t
 RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/lines.toml
 REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
 
-MANIFEST := $(PROCESSED)/ingest_manifest/data.parquet
+MANIFEST := $(PROCESSED)/current/ingest_manifest/data.parquet
+.PRECIOUS: $(MANIFEST) $(foreach t,problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
-.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test fuzz bench lab clean
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test fuzz crash-test bench lab clean
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -106,7 +109,7 @@ demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate 
 	@echo
 	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, $(firstword $(QUARTERS))–$(lastword $(QUARTERS)))."
 	@echo "  raw exports (synthetic, git-ignored):   $(RAW)/  (truth of planted defects: $(DATA)/truth/)"
-	@echo "  canonical and stage tables (Parquet):   $(PROCESSED)/<table>/period=<quarter>/data.parquet"
+	@echo "  canonical and stage tables (Parquet):   $(PROCESSED)/current/<table>/period=<quarter>/data.parquet"
 	@echo "  warehouse for notebooks and SQL:        $(PROCESSED)/povmon.duckdb"
 	@echo "  quarterly summaries:                    $(REPORTS)/<quarter>/summary.html, summary.xlsx, figures/"
 	@echo "  problem ledgers (问题清单) per county:   $(REPORTS)/<quarter>/问题清单/"
@@ -122,6 +125,9 @@ test: $(STAMP) ## run the test suite (what CI runs)
 
 fuzz: $(STAMP) ## long property-based fuzz of ingest (1 000 random exports, ~30 min; make test runs 20)
 	POVMON_FUZZ_PROFILE=long $(VENV)/bin/pytest -q tests/fuzz
+
+crash-test: $(STAMP) ## kill every stage at every fault point, then check the warehouse (slow: ~15 min)
+	$(VENV)/bin/pytest -q -m slow tests/test_crash_safety.py
 
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
 	$(VENV)/bin/python -m benchmarks.run

@@ -582,8 +582,12 @@ class Transaction:
             self._publish_folders()
             _switch_pointer(self.root, sid)
         except BaseException:
-            self._unpublish_folders()
-            shutil.rmtree(target, ignore_errors=True)
+            if _current_id(self.root) == sid:  # switched, then failed (syncing the folder): committed
+                self.committed, self.snapshot = True, target
+                self._finish_folders()
+            else:
+                self._unpublish_folders()
+                shutil.rmtree(target, ignore_errors=True)
             raise
         self.committed, self.snapshot = True, target
         self._finish_folders()
@@ -634,8 +638,9 @@ class Transaction:
             self._unpublish_folders()
         for f in self._folders:
             shutil.rmtree(f.built, ignore_errors=True)
-        faults.point("staging.remove")
-        shutil.rmtree(self.dir, ignore_errors=True)
+        with suppress(OSError):  # best effort: the next run removes what is left
+            faults.point("staging.remove")
+            shutil.rmtree(self.dir)
 
 
 @contextmanager
@@ -690,6 +695,14 @@ def _next_seq(root: Path) -> int:
     folder = root / SNAPSHOTS
     seqs = [_seq(d.name.removeprefix(".gc-")) for d in folder.iterdir()] if folder.is_dir() else []
     return max((s for s in seqs if s is not None), default=0) + 1
+
+
+def _current_id(root: Path) -> str | None:
+    """The snapshot id `current` names, read from the link itself."""
+    try:
+        return Path(os.readlink(_pointer(root))).name
+    except OSError:
+        return None
 
 
 def _switch_pointer(root: Path, sid: str) -> None:
