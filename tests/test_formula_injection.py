@@ -26,7 +26,7 @@ def _excel(value):
     return value.replace("_x000D_", "\r") if isinstance(value, str) else value
 
 
-def _rewrite(path, sql_for: str) -> None:
+def _rewrite(path, sql_for: str, out) -> None:
     """Rewrite one Parquet file through a select over `t`."""
     con = duckdb.connect()
     con.execute(f"create table t as select * from read_parquet('{path}')")
@@ -46,20 +46,24 @@ def injected(staged_city, tmp_path_factory):
 
     base = tmp_path_factory.mktemp("inject")
     processed = base / "processed"
-    shutil.copytree(staged_city / "processed", processed)
+    shutil.copytree(staged_city / "processed", processed, symlinks=True)
     payload = cycle(PAYLOADS)
     con = duckdb.connect()
-    codes = [r[0] for r in con.execute(f"select code from read_parquet('{processed / 'regions' / 'data.parquet'}') "
+    regions = warehouse.stable_path(processed, "regions")
+    codes = [r[0] for r in con.execute(f"select code from read_parquet('{regions}') "
                                        "order by level, code").fetchall()]
     names = {c: next(payload) + c for c in codes}  # every name starts like a formula, all distinct
     con.close()
     values = ", ".join(f"('{c}', '{warehouse.sql_escape(n)}')" for c, n in names.items())
-    _rewrite(processed / "regions" / "data.parquet",
-             f"select t.* replace (n.name as name) from t inner join (values {values}) as n(code, name) using (code)")
-    for path in warehouse.partitions(processed, "pairings").values():
+    (processed / "regions").mkdir()
+    _rewrite(regions, f"select t.* replace (n.name as name) from t inner join (values {values}) as n(code, name) "
+                      "using (code)", processed / "regions" / "data.parquet")
+    for period, path in warehouse.partitions(processed, "pairings").items():
+        (processed / "pairings" / f"period={period}").mkdir(parents=True)
         _rewrite(path, "select * replace ('=1+1' as cadre_name, '+8613900000000' as cadre_phone, "
-                       "'=HYPERLINK(\"http://x\",\"y\")' as cadre_unit) from t")
-    warehouse.refresh_views(processed)
+                       "'=HYPERLINK(\"http://x\",\"y\")' as cadre_unit) from t",
+                 processed / "pairings" / f"period={period}" / "data.parquet")
+    warehouse.recover(processed)  # imports the rewritten partitions into a snapshot
     reports = base / "reports"
     with duckdb.connect(str(base / "ledger.duckdb")) as con:
         build_database(con, processed, PERIOD, load_policy())
@@ -67,7 +71,7 @@ def injected(staged_city, tmp_path_factory):
     measures(processed, PERIOD)
     report(processed, PERIOD, reports / PERIOD)
     books.append(reports / PERIOD / "summary.xlsx")
-    return books, warehouse.partition_path(processed, "measures", PERIOD).with_name("measures.csv"), names
+    return books, warehouse.stable_path(processed, "measures", PERIOD).with_name("measures.csv"), names
 
 
 def test_the_payloads_reach_the_workbooks(injected):

@@ -10,7 +10,7 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines import config, keys
+from pipelines import config, keys, warehouse
 from pipelines.cli import main
 from pipelines.ingest.pipeline import Ingest, run
 from tests.ingest.conftest import household, write_csv
@@ -138,10 +138,12 @@ def test_a_warehouse_without_fingerprint_is_refused(hand_raw, tmp_path, capsys, 
     processed = tmp_path / "processed"
     monkeypatch.setenv(config.KEY_ENV, KEY_A)
     run(hand_raw, processed)
-    manifest = processed / "ingest_manifest" / "data.parquet"
+    manifest = warehouse.stable_path(processed, "ingest_manifest")
     con = duckdb.connect()
     con.execute(f"copy (select * exclude (key_fingerprint) from '{manifest}') to '{tmp_path / 'm.parquet'}'")
-    shutil.move(tmp_path / "m.parquet", manifest)
+    dropped_in = processed / "ingest_manifest" / "data.parquet"  # imported by the next run, as the old layout
+    dropped_in.parent.mkdir()
+    shutil.move(tmp_path / "m.parquet", dropped_in)
     code, err = _ingest(capsys, hand_raw, processed)
     assert code == 2 and "carries no key fingerprint" in err
 
@@ -150,7 +152,7 @@ def test_the_key_is_written_nowhere(hand_raw, tmp_path, monkeypatch):
     monkeypatch.setenv(config.KEY_ENV, KEY_B)
     run(hand_raw, tmp_path / "processed")
     con = duckdb.connect()
-    manifest = tmp_path / "processed" / "ingest_manifest" / "data.parquet"
+    manifest = warehouse.stable_path(tmp_path / "processed", "ingest_manifest")
     text = " ".join(str(v) for row in con.execute(f"select * from '{manifest}'").fetchall() for v in row)
     assert keys.fingerprint(KEY_B) in text and KEY_B not in text
     for pad in keys.pads(KEY_B):
