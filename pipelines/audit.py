@@ -28,7 +28,9 @@ import csv
 import functools
 import html
 import io
+import os
 import re
+import stat
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -521,10 +523,25 @@ class Auditor:
         if not root.is_dir():
             return
         folders = set(self.cfg["exceptions"]["head_name_folders"])
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in _distinct_files(root):
             rel = path.relative_to(root)
             head_ok = head_ok_all or bool(folders & set(rel.parts[:-1]))
             self.scan_file(path, f"{label}/{rel.as_posix()}", head_ok)
+
+
+def _distinct_files(root: Path) -> list[Path]:
+    """Every file under root once: symbolic links not followed (processed/current names a snapshot
+    folder that is scanned anyway) and a file hard-linked into several snapshots read once."""
+    seen, out = set(), []
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(dirpath) / name
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                out.append(path)
+    return out
 
 
 def _unescape(text: str) -> str:
