@@ -126,7 +126,7 @@ test: $(STAMP) ## run the test suite (what CI runs)
 fuzz: $(STAMP) ## long property-based fuzz of ingest (1 000 random exports, ~30 min; make test runs 20)
 	POVMON_FUZZ_PROFILE=long $(VENV)/bin/pytest -q tests/fuzz
 
-crash-test: $(STAMP) ## kill every stage at every fault point, then check the warehouse (slow: ~15 min)
+crash-test: $(STAMP) ## kill every stage at every fault point, then check the warehouse (slow: ~20 min)
 	$(VENV)/bin/pytest -q -m slow tests/test_crash_safety.py
 
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
