@@ -29,6 +29,7 @@ import xlsxwriter
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
+from pipelines import warehouse
 from pipelines.cli import main
 from pipelines.config import load_toml
 from pipelines.ingest import headers as hdr
@@ -274,11 +275,11 @@ def test_ingest_loads_or_refuses_in_one_line_and_accounts_for_every_row(export):
         con = duckdb.connect()
         (read, loaded, quarantined), = con.execute(
             "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from read_parquet(?)",
-            [str(processed / "ingest_manifest" / "data.parquet")]).fetchall()
+            [str(warehouse.stable_path(processed, "ingest_manifest"))]).fetchall()
         persons = con.execute("select source_row from read_parquet(?)",
-                              [str(processed / "persons" / "period=2020Q4" / "data.parquet")]).fetchall()
+                              [str(warehouse.stable_path(processed, "persons", "2020Q4"))]).fetchall()
         held = con.execute("select source_row from read_parquet(?)",
-                           [str(processed / "quarantine" / "period=2020Q4" / "data.parquet")]).fetchall()
+                           [str(warehouse.stable_path(processed, "quarantine", "2020Q4"))]).fetchall()
         assert (loaded, quarantined) == (len(persons), len(held))
         assert read == len(persons) + len(held)
         expected = expected_rows(export, starts, path.stat().st_size)

@@ -80,7 +80,7 @@ def test_a_link_to_a_file_is_read(raw, tmp_path, capsys):
     assert code == 0, err
     con = duckdb.connect()
     files = con.execute("select source_file, rows_loaded from read_parquet(?) order by 1",
-                        [str(tmp_path / "processed/ingest_manifest/data.parquet")]).fetchall()
+                        [str(tmp_path / "processed/current/ingest_manifest/data.parquet")]).fetchall()
     assert files == [(GOOD, 3), (f"{REG}/140525_泽州县_b.csv", 3)]
 
 
@@ -127,7 +127,7 @@ def test_hidden_and_office_lock_files_are_ignored(raw, tmp_path, capsys):
     (raw / REG / ".~lock.140524_陵川县_a.csv#").symlink_to(tmp_path / "gone")  # a stale LibreOffice lock
     code, err = ingest(tmp_path, capsys)
     assert code == 0, err
-    manifest = pd.read_parquet(tmp_path / "processed/ingest_manifest/data.parquet")
+    manifest = pd.read_parquet(tmp_path / "processed/current/ingest_manifest/data.parquet")
     assert manifest["source_file"].tolist() == [GOOD]
 
 
@@ -168,7 +168,7 @@ def test_a_repeated_header_that_maps_to_nothing_is_allowed_and_listed(tmp_path, 
     write_csv(tmp_path / "raw" / GOOD, [[r[h] for h in HEADERS] + ["a", "b"] for r in household()], headers=headers)
     code, err = ingest(tmp_path, capsys)
     assert code == 0, err
-    manifest = pd.read_parquet(tmp_path / "processed/ingest_manifest/data.parquet")
+    manifest = pd.read_parquet(tmp_path / "processed/current/ingest_manifest/data.parquet")
     assert manifest["unmapped_headers"].tolist() == ["备注, 备注"]
 
 
@@ -191,10 +191,10 @@ def test_source_row_is_the_line_a_record_starts_on_after_a_quoted_newline(tmp_pa
     assert code == 0, err
     con = duckdb.connect()
     persons = con.execute("select source_row, relation from read_parquet(?) order by 1",
-                          [str(tmp_path / "processed/persons/period=2020Q4/data.parquet")]).fetchall()
+                          [str(tmp_path / "processed/current/persons/period=2020Q4/data.parquet")]).fetchall()
     assert persons == [(2, "head"), (4, "spouse"), (5, "son")]
     blank = con.execute("select source_row, reason from read_parquet(?)",
-                        [str(tmp_path / "processed/quarantine/period=2020Q4/data.parquet")]).fetchall()
+                        [str(tmp_path / "processed/current/quarantine/period=2020Q4/data.parquet")]).fetchall()
     assert blank == [(6, "blank_row")]
 
 
