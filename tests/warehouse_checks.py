@@ -88,14 +88,13 @@ def copy_warehouse(src: Path, dst: Path) -> Path:
 
 
 def sample(points: list[str]) -> list[int]:
-    """1-based fault points worth a kill in the quick suite: the first of each kind (but the
-    staging folder's creation and a write's start, which leave what the first rename does, less a
-    temp file), every point from the snapshot rename to the pointer switch (the commit itself),
-    and the last."""
-    picked = {points.index(name) + 1 for name in dict.fromkeys(points) if name not in ("staging.create", "write")}
+    """1-based fault points worth a kill in the quick suite: the first hard link (the new snapshot
+    half built in staging) and every point from the snapshot rename to just after the pointer
+    switch (the commit itself). Staging writes leave what the first link does, less a temp file."""
+    picked = {points.index("link") + 1} if "link" in points else set()
     if "snapshot.rename" in points and "pointer.switched" in points:
         picked |= set(range(points.index("snapshot.rename") + 1, points.index("pointer.switched") + 2))
-    return sorted(picked | {len(points)})
+    return sorted(picked)
 
 
 def start_stopped(args: list[str], k: int, stderr: Path) -> subprocess.Popen:
