@@ -22,9 +22,10 @@ REPORTS ?= reports
 HOUSEHOLDS ?= 20000
 SEED ?= 20201231
 Q ?= 2020Q2
-QUARTERS := 2019Q4 2020Q1 2020Q2 2020Q3 2020Q4
-# the quarter before Q (the ledger's status and the transitions compare with it)
-PREV = $(shell q=$(1); y=$${q%Q*}; n=$${q#*Q}; if [ "$$n" = 1 ]; then echo $$((y-1))Q4; else echo $${y}Q$$((n-1)); fi)
+# A blocking data-quality failure stops measures, risk and the report of that quarter; set
+# ALLOW_FAILED_VALIDATION=1 to go on anyway (validate records the override; the report says so).
+ALLOW_FAILED_VALIDATION ?=
+VALIDATE_FLAGS := $(if $(ALLOW_FAILED_VALIDATION),--allow-failed-gate)
 EQ := =
 # a stage's file for a quarter, through the warehouse's stable path (current -> snapshots/<id>):
 # $(call part,table,quarter). Snapshot files are immutable and hard-linked between snapshots, so
@@ -42,9 +43,28 @@ RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/l
 REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
 
 MANIFEST := $(PROCESSED)/current/ingest_manifest/data.parquet
+
+# ---- what is in data/raw -----------------------------------------------------------------------
+# The quarters come from the data (folders data/raw/registry/<YYYYQn>/, any year), never from this
+# file: `povmon periods --make` writes QUARTERS and PREV_<quarter> (periods.py's arithmetic) into
+# $(PERIODS_MK), remade whenever data/raw's content changes. $(RAW_STATE) records data/raw by
+# content hash and is rewritten only when a file is added, removed or changed: it is ingest's input,
+# so a county re-sending a corrected file re-runs ingest and what depends on it.
+RAW_STATE := $(DATA)/.raw-state.json
+PERIODS_MK := $(DATA)/.periods.mk
+QUARTERS :=
+QUARTER_GOALS := quarters quarterly validate measures risk ingest known-q
+ifneq ($(filter $(QUARTER_GOALS),$(MAKECMDGOALS)),)
+-include $(PERIODS_MK)
+$(PERIODS_MK): $(RAW_STATE) | $(STAMP)
+	@$(POVMON) periods --raw $(RAW) --make > $@.tmp && mv $@.tmp $@
+$(RAW_STATE): FORCE | $(STAMP)
+	@$(POVMON) raw-state --raw $(RAW) --stamp $@
+endif
+FORCE:
 .PRECIOUS: $(MANIFEST) $(foreach t,problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
-.PHONY: help env system-deps demo synth ingest validate measures risk quarterly audit-pii test fuzz crash-test bench lab clean
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly quarters periods audit-pii test fuzz crash-test bench lab clean FORCE
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,20 +96,23 @@ $(RAW)/.synth-done: $(STAMP) $(SYNTH_SRC)
 
 synth: $(RAW)/.synth-done ## generate the synthetic sample city into data/raw (HOUSEHOLDS=20000 SEED=...)
 
-$(MANIFEST): $(RAW)/.synth-done $(INGEST_SRC)
+$(MANIFEST): $(RAW_STATE) $(INGEST_SRC)
 	$(POVMON) ingest --raw $(RAW) --processed $(PROCESSED)
 
-ingest: $(STAMP) ## raw exports in data/raw -> canonical tables in data/processed (every quarter found)
-	$(POVMON) ingest --raw $(RAW) --processed $(PROCESSED)
+ingest: $(MANIFEST) ## raw exports in data/raw -> canonical tables in data/processed (when data/raw changed)
+
+periods: $(STAMP) ## the quarters data/raw holds (what the per-quarter targets cover)
+	@$(POVMON) periods --raw $(RAW)
 
 # One explicit rule per quarter and stage (make will not chain a pattern rule into itself, and
-# validate / risk for Q read Q-1: the ledger's 新发现 / 持续 / 已整改 and the transitions; risk reads
-# the int_household_deprivations validate stores beside its problems).
-prev_part = $(if $(filter $(call PREV,$(2)),$(QUARTERS)),$(call part,$(1),$(call PREV,$(2))))
+# validate / risk for Q read Q-1: the ledger's 新发现 / 持续 / 已整改 and the transitions). The stage
+# gate: measures, risk and the report of Q need validate of Q to have passed (validate exits 1 on a
+# blocking failure and writes no problems partition), and read the deprivation models it stores.
+prev_part = $(if $(filter $(PREV_$(2)),$(QUARTERS)),$(call part,$(1),$(PREV_$(2))))
 define quarter_rules
 $$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call prev_part,problems,$(1))
-	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS)
-$$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC)
+	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS) $(VALIDATE_FLAGS)
+$$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC) $$(call part,problems,$(1))
 	$(POVMON) measures --period $(1) --processed $(PROCESSED)
 $$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call part,problems,$(1)) $$(call prev_part,risk,$(1))
 	$(POVMON) risk --period $(1) --processed $(PROCESSED)
@@ -98,16 +121,22 @@ $(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,
 endef
 $(foreach q,$(QUARTERS),$(eval $(call quarter_rules,$(q))))
 
-validate: $(call part,problems,$(Q)) ## data-quality gate + 两不愁三保障 checks for Q: Data Docs, problem ledger
-measures: $(call part,measures,$(Q)) ## incidence, FGT with survey SEs, multidimensional index for Q
-risk: $(call part,risk,$(Q)) ## risk levels, categories, transitions, assistance gaps for Q
-quarterly: $(REPORTS)/$(Q)/summary.html ## quarterly summary for Q (Q=2020Q2): reports/Q/summary.html, .xlsx, figures
+known-q: FORCE
+	@$(if $(filter $(Q),$(QUARTERS)),true,echo "make: Q=$(Q): data/raw/registry has no such quarter (found: $(or $(QUARTERS),none)); make synth writes a sample city" >&2; exit 2)
+
+validate: known-q $(call part,problems,$(Q)) ## data-quality gate + 两不愁三保障 checks for Q: Data Docs, problem ledger
+measures: known-q $(call part,measures,$(Q)) ## incidence, FGT with survey SEs, multidimensional index for Q
+risk: known-q $(call part,risk,$(Q)) ## risk levels, categories, transitions, assistance gaps for Q
+quarterly: known-q $(REPORTS)/$(Q)/summary.html ## quarterly summary for Q (Q=2020Q2): reports/Q/summary.html, .xlsx, figures
 	@echo "quarterly summary: $(REPORTS)/$(Q)/summary.html, $(REPORTS)/$(Q)/summary.xlsx, $(REPORTS)/$(Q)/figures/"
 
-demo: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## set up, generate the sample city, run every stage, say where results are
+quarters: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## every quarter found in data/raw: each stage where out of date
+
+demo: synth ## set up, generate the sample city, run every stage, say where results are
+	@$(MAKE) --no-print-directory quarters
 	$(POVMON) audit-pii --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --cards cards
 	@echo
-	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, $(firstword $(QUARTERS))–$(lastword $(QUARTERS)))."
+	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, quarters $$($(POVMON) periods --raw $(RAW)))."
 	@echo "  raw exports (synthetic, git-ignored):   $(RAW)/  (truth of planted defects: $(DATA)/truth/)"
 	@echo "  canonical and stage tables (Parquet):   $(PROCESSED)/current/<table>/period=<quarter>/data.parquet"
 	@echo "  warehouse for notebooks and SQL:        $(PROCESSED)/povmon.duckdb"
@@ -136,5 +165,5 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards
+	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK)
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

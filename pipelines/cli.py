@@ -43,6 +43,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_periods(args: argparse.Namespace) -> int:
+    from pipelines.periods import make_fragment, quarters_in
+
+    quarters = quarters_in(Path(args.raw))
+    if args.make:
+        print(make_fragment(quarters), end="")
+    else:
+        print(" ".join(str(q) for q in quarters))
+    return 0
+
+
+def cmd_raw_state(args: argparse.Namespace) -> int:
+    from pipelines.rawstate import update_stamp
+
+    changed = update_stamp(Path(args.raw), Path(args.stamp))
+    if changed:
+        print(f"povmon raw-state: {args.raw} changed; {args.stamp} rewritten", file=sys.stderr)
+    return 0
+
+
 def _print(summary: dict) -> None:
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
 
@@ -159,6 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = stage("report", cmd_report, "quarterly summary: summary.html, summary.xlsx, figures")
     p.add_argument("--out", help="output directory (default: reports/<period>)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+
+    p = sub.add_parser("periods", help="the quarters data/raw holds registry exports for (what make and the stages cover)")
+    p.add_argument("--raw", default=str(config.RAW_DIR))
+    p.add_argument("--make", action="store_true", help="print a Makefile fragment (QUARTERS, PREV_<quarter>)")
+    p.set_defaults(func=cmd_periods)
+
+    p = sub.add_parser("raw-state", help="record data/raw's files by content; the stamp changes only when content does")
+    p.add_argument("--raw", default=str(config.RAW_DIR))
+    p.add_argument("--stamp", default=str(config.DATA_DIR / ".raw-state.json"))
+    p.set_defaults(func=cmd_raw_state)
 
     p = sub.add_parser("audit-pii", help="search every output for names, IDs, phones and 户编号 from data/raw "
                                          "(exit 1 naming each place found)")
