@@ -33,14 +33,15 @@ EQ := =
 part = $(PROCESSED)/current/$(1)/period$(EQ)$(2)/data.parquet
 
 src = $(shell find $(1) -type f \( -name '*.py' -o -name '*.sql' -o -name '*.j2' \) 2>/dev/null)
-COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py)
+COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py \
+  pipelines/graph.py pipelines/params.py pipelines/policy/*.py config/policy.toml config/warehouse.toml)
 SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml config/regions/townships.csv
 INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) config/header_aliases.toml config/code_labels.toml config/thresholds.toml
-CRITERIA_SRC := $(call src,pipelines/criteria) config/thresholds.toml
+CRITERIA_SRC := $(call src,pipelines/criteria) $(COMMON_SRC) config/thresholds.toml
 VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expectations/*.json) config/validate.toml gx/great_expectations.yml
 MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.toml config/lines.toml
 RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/lines.toml
-REPORT_SRC := $(call src,pipelines/report) config/report.toml config/lines.toml
+REPORT_SRC := $(call src,pipelines/report) $(COMMON_SRC) config/report.toml config/lines.toml
 
 MANIFEST := $(PROCESSED)/current/ingest_manifest/data.parquet
 

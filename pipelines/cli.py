@@ -71,10 +71,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from pipelines.validate.pipeline import DataQualityError, run
 
     try:
-        _print(run(Path(args.processed), args.period, reports_dir=Path(args.reports)))
+        summary = run(Path(args.processed), args.period, reports_dir=Path(args.reports),
+                      allow_failed_gate=args.allow_failed_gate)
     except DataQualityError as exc:
         print(exc, file=sys.stderr)
         return 1
+    _print(summary)
+    if summary.get("gate") == "overridden":
+        failed = summary["data_quality"]["failed"]
+        print(f"povmon validate: warning: {summary['period']}: data-quality gate failed ({len(failed)} expectations) "
+              "and was overridden (--allow-failed-gate); every later stage and the report say so", file=sys.stderr)
     return 0
 
 
@@ -167,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stage("validate", cmd_validate, "data-quality gate + 两不愁三保障 checks, Data Docs, problem ledger")
     p.add_argument("--reports", default=str(config.REPORTS_DIR), help="where Data Docs and ledger xlsx go")
+    p.add_argument("--allow-failed-gate", action="store_true",
+                   help="publish the ledger and criteria models even when a blocking data-quality check fails "
+                        "(recorded in validation_status; the report states it on its first page)")
     _wait_option(p)
     _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
     p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")

@@ -508,8 +508,13 @@ class Transaction:
 
     def delete(self, table: str, period: object = None, *, key: str = "period") -> None:
         """Leave the current snapshot's partition (or, with None, the files directly in the table
-        folder) out of the new snapshot, unless this run stages it."""
-        leaf = None if period is None else partition_path(self.new, table, period, key=key).parent.name
+        folder) out of the new snapshot; what this run staged for it is dropped too."""
+        staged = partition_path(self.new, table, period, key=key)
+        if period is not None and staged.parent.is_dir():
+            shutil.rmtree(staged.parent)
+        elif period is None:
+            staged.unlink(missing_ok=True)
+        leaf = None if period is None else staged.parent.name
         self._deleted.add((table, leaf))
 
     def replace_table(self, table: str) -> None:

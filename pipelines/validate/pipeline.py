@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import criteria, params, warehouse
-from pipelines.graph import Graph
+from pipelines.graph import Graph, bind_rows
 from pipelines.policy import Policy, load_policy
 from pipelines.config import REPORTS_DIR
 from pipelines.periods import Period
@@ -132,9 +132,15 @@ def _exception(info) -> str | None:
 # ---- 3. outputs -------------------------------------------------------------------------------
 
 def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None,
-        policy: Policy | None = None) -> dict:
-    """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger. Raises DataQualityError
-    when a blocking data-quality expectation fails (after writing the Data Docs)."""
+        policy: Policy | None = None, allow_failed_gate: bool = False) -> dict:
+    """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger, and the period's
+    `validation_status` row (whether the gate passed, and whether a failure was overridden).
+
+    When a blocking data-quality expectation fails, the period's criteria models and ledger are
+    not published (those of an earlier run are removed: they describe data that has changed), the
+    status row is, and DataQualityError is raised after the Data Docs are written. With
+    `allow_failed_gate` the stage publishes as if it had passed, and the status row says the
+    failure was overridden, so every later stage and the report can say so."""
     started = time.perf_counter()
     period = str(Period.parse(period))
     processed_dir = Path(processed_dir).resolve()
@@ -153,13 +159,33 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         crit = {r["criterion"]: (nodes.failing_count(r) or 0) for r in checked if r["suite"] == suites.CRITERIA_SUITE}
         summary = {"period": period, "data_quality": dq, "criteria_failing_households": crit,
                    "known_findings": info["known_findings"], "data_docs": str(docs_dir / "index.html")}
-        if not dq["success"]:
-            summary["seconds"] = round(time.perf_counter() - started, 2)
-            raise DataQualityError(nodes.gate_message(period, dq), summary)
-        summary["ledger"] = ledger.publish(tx, period, reports_dir)
-    summary["ledger"]["view_registered"] = set(ledger.STAGED) <= set(tx.views)
+        publish = dq["success"] or allow_failed_gate
+        if not publish:  # neither this run's ledger nor an earlier run's for data that has changed
+            for table in ledger.STAGED:
+                tx.delete(table, period)
+        with duckdb.connect() as con:
+            write_status(con, tx, period, dq, overridden=not dq["success"] and allow_failed_gate)
+        if publish:
+            summary["ledger"] = ledger.publish(tx, period, reports_dir)
     summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["gate"] = "passed" if dq["success"] else ("overridden" if allow_failed_gate else "failed")
+    if not publish:
+        raise DataQualityError(nodes.gate_message(period, dq), summary)
+    summary["ledger"]["view_registered"] = set(ledger.STAGED) <= set(tx.views)
     return summary
+
+
+STATUS_COLUMNS = {"period": "varchar", "gate_passed": "boolean", "overridden": "boolean",
+                  "failed_expectations": "integer", "failed_titles": "varchar"}
+
+
+def write_status(con: duckdb.DuckDBPyConnection, tx, period: str, dq: dict, overridden: bool) -> None:
+    """The period's row of `validation_status`: did the gate pass, was a failure overridden, which
+    expectations failed (titles joined with '；')."""
+    titles = "；".join(f["expectation"] for f in dq["failed"]) or None
+    bind_rows(con, "validation_status_row", STATUS_COLUMNS,
+              [(period, bool(dq["success"]), bool(overridden), len(dq["failed"]), titles)])
+    tx.write_table(con, "select * from validation_status_row", "validation_status", period, order_by="period")
 
 
 if __name__ == "__main__":  # python -m pipelines.validate.pipeline <processed_dir> <period>

@@ -117,3 +117,38 @@ def test_known_findings_do_not_block_and_are_counted(tmp_path, city):
     assert summary["data_quality"]["success"]
     assert summary["known_findings"] == {"household_size_mismatch": 1, "id_checksum_invalid": 1,
                                          "income_identity_mismatch": 1, "multiple_heads": 3}
+
+
+def _status(processed: Path) -> list[tuple]:
+    from pipelines import warehouse
+
+    return duckdb.sql(f"select period, gate_passed, overridden, failed_expectations, failed_titles "
+                      f"from {warehouse.scan(processed, 'validation_status')}").fetchall()
+
+
+def test_the_gate_is_recorded_and_a_failure_removes_the_stale_ledger_unless_overridden(tmp_path, city, capsys):
+    from pipelines import cli, warehouse
+
+    processed = tmp_path / "processed"
+    clean = _run(tmp_path, city)
+    assert clean["gate"] == "passed"
+    assert _status(processed) == [(PERIOD, True, False, 0, None)]
+    assert PERIOD in warehouse.partitions(processed, "int_household_deprivations")
+
+    # the county re-sends the quarter with an impossible age: the gate fails, and the ledger and
+    # criteria models of the earlier data are no longer published for the quarter
+    next(p for p in city["persons"] if p["person_key"] == "h1-p1")["age"] = 130
+    write_city(processed, PERIOD, city)
+    args = ["validate", "--period", PERIOD, "--processed", str(processed), "--reports", str(tmp_path / "reports")]
+    assert cli.main(args) == 1
+    assert "年龄在合理范围" in capsys.readouterr().err
+    assert _status(processed) == [(PERIOD, False, False, 1, "年龄在合理范围")]
+    for table in ("problems", "int_household_deprivations", "int_person_deprivations", "problem_summary"):
+        assert PERIOD not in warehouse.partitions(processed, table), table
+
+    # an explicit override publishes them and says so, in the status table and on stderr
+    assert cli.main([*args, "--allow-failed-gate"]) == 0
+    err = capsys.readouterr().err
+    assert "data-quality gate failed (1 expectations) and was overridden" in err
+    assert _status(processed) == [(PERIOD, False, True, 1, "年龄在合理范围")]
+    assert PERIOD in warehouse.partitions(processed, "problems")
