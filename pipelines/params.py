@@ -307,3 +307,69 @@ def status_labels(con, policy: Policy, period: Period | None) -> None:
     rows = [*policy.labels.of("poverty_status").items(), ("not_registered", tr.not_registered_label),
             ("absent", tr.absent_label)]
     bind_rows(con, "param_status_labels", {"code": "varchar", "label": "varchar"}, rows)
+
+
+# ---- ingest -------------------------------------------------------------------------------------------
+
+@builds("param_ingest")
+def ingest(con, policy: Policy, period: Period | None) -> None:
+    """One row: the income-identity tolerance (yuan) and the most digits a quarantined or finding
+    cell may show (config/thresholds.toml [ingest])."""
+    t = policy.thresholds.ingest
+    bind_params(con, "param_ingest", {"income_identity_tolerance": float(t.income_identity_tolerance),
+                                      "quarantine_max_digits": int(t.quarantine.max_digits)})
+
+
+@builds("param_code_labels")
+def code_labels(con, policy: Policy, period: Period | None) -> None:
+    """(list_name, label, code): every label of every code list, normalised as cells are (NFKC,
+    no white space); cells map to codes by joining on (list_name, label)."""
+    from pipelines.ingest.nodes import code_label_rows
+
+    bind_rows(con, "param_code_labels", {"list_name": "varchar", "label": "varchar", "code": "varchar"},
+              code_label_rows(policy.code_labels))
+
+
+@builds("param_label_lists")
+def label_lists(con, policy: Policy, period: Period | None) -> None:
+    """One row, a list of labels per column: `<list>` every label of a code list that a header
+    alias's kind names, and `<list>__<code>` the labels of each code of a multi-valued (codes:)
+    list. Membership tests in SQL (list_contains) cross join this row."""
+    from pipelines.ingest.nodes import label_list_columns
+
+    columns = label_list_columns(policy)
+    bind_rows(con, "param_label_lists", {name: "varchar[]" for name in columns}, [tuple(columns.values())])
+
+
+@builds("param_place_suffixes")
+def place_suffixes(con, policy: Policy, period: Period | None) -> None:
+    """(suffix): a quarantined free-text cell ending in one of these (村委会 …) is a place name and kept."""
+    bind_rows(con, "param_place_suffixes", {"suffix": "varchar"},
+              [(s,) for s in policy.thresholds.ingest.quarantine.place_suffixes])
+
+
+@builds("param_regions")
+def regions(con, policy: Policy, period: Period | None) -> None:
+    """(level, code, name, parent_code): the counties and townships of config/regions."""
+    bind_rows(con, "param_regions", {"level": "varchar", "code": "varchar", "name": "varchar", "parent_code": "varchar"},
+              [(r.level, r.code, r.name, r.parent) for r in policy.regions])
+
+
+@builds("param_fullwidth")
+def fullwidth(con, policy: Policy, period: Period | None) -> None:
+    """One row: translate() strings mapping full-width ASCII and ideographic / control white space
+    to ASCII (the part of NFKC that matters in exports; pipelines/ingest/nodes.py)."""
+    from pipelines.ingest.nodes import fullwidth_map
+
+    source, target = fullwidth_map()
+    bind_params(con, "param_fullwidth", {"from_chars": source, "to_chars": target})
+
+
+@builds("param_gb11643")
+def gb11643(con, policy: Policy, period: Period | None) -> None:
+    """One row: the GB 11643 weights of the first 17 digits (weight_1 … weight_17) and the check
+    characters indexed by the weighted sum mod 11 (pipelines/idcard.py, the one definition)."""
+    from pipelines import idcard
+
+    bind_params(con, "param_gb11643", {**{f"weight_{i}": w for i, w in enumerate(idcard.WEIGHTS, start=1)},
+                                       "check_chars": idcard.CHECK_CHARS})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pipelines.ingest.readers import IngestError
+from pipelines.policy.schema import ColumnSpec
 
 
 def normalise(text: object) -> str:
@@ -27,22 +28,27 @@ class Column:
     text_only: bool = False  # an identifier that must be stored as text (numbers lose digits)
 
 
-def columns_of(aliases_section: dict) -> list[Column]:
-    """Canonical columns of one [section] of header_aliases.toml, in file order."""
-    return [
-        Column(name, spec["kind"], bool(spec.get("required", False)), bool(spec.get("pii", False)),
-               tuple(spec["aliases"]), bool(spec.get("text_only", False)))
-        for name, spec in aliases_section.items()
-    ]
+def columns_of(section: Mapping[str, ColumnSpec]) -> list[Column]:
+    """Canonical columns of one source of the header aliases (policy.aliases[source]), in file order."""
+    return [Column(name, spec.kind, spec.required, spec.pii, tuple(spec.aliases), spec.text_only)
+            for name, spec in section.items()]
+
+
+def source_columns(policy) -> dict[str, list[Column]]:
+    """{source: its canonical columns} for every [section] of config/header_aliases.toml."""
+    return {source: columns_of(section) for source, section in policy.aliases.items()}
+
+
+def policy_header_finder(policy, columns: Sequence[Column]):
+    """header_finder with the policy's [ingest] max_title_rows and min_header_matches."""
+    t = policy.thresholds.ingest
+    return header_finder(columns, t.max_title_rows, t.min_header_matches)
 
 
 def alias_lookup(columns: Sequence[Column]) -> dict[str, str]:
-    """Normalised header spelling -> canonical name (first column listing it wins)."""
-    out: dict[str, str] = {}
-    for col in columns:
-        for alias in col.aliases:
-            out.setdefault(normalise(alias), col.name)
-    return out
+    """Normalised header spelling -> canonical name. The policy refuses a spelling listed for two
+    columns of a source (pipelines/policy/checks.py check_aliases), so each maps to one."""
+    return {normalise(alias): col.name for col in columns for alias in col.aliases}
 
 
 def count_matches(row: Sequence[object], lookup: dict[str, str]) -> int:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from pipelines.ingest.headers import Column, normalise
-from pipelines.warehouse import sql_escape
 
 # registry columns that are not household fields although they sit in the household block
 HOUSEHOLD_SIZE_FIELDS = ("household_size", "household_size_annual")
@@ -29,16 +28,31 @@ def code_label_rows(code_labels: dict) -> list[tuple[str, str, str]]:
     return sorted(set(rows))
 
 
-def fullwidth_class() -> str:
-    """Regex character class body matching full-width ASCII and the ideographic space."""
-    return "\uff01-\uff5e\u3000"
+def label_list_columns(policy) -> dict[str, list[str]]:
+    """Columns of the one-row `param_label_lists` table: `<list>` -> every normalised label of each
+    code list a header alias's kind names (code:, codes:, yes_no), and `<list>__<code>` -> the
+    labels of one code of a multi-valued (codes:) list. Labels longest first, then by text."""
+    rows = code_label_rows(policy.code_labels)
+    kinds = {spec.kind for cols in policy.aliases.values() for spec in cols.values()}
+    used = sorted({k.split(":", 1)[1] for k in kinds if k.startswith(("code:", "codes:"))} | {"yes_no"})
+    multi = sorted({k.split(":", 1)[1] for k in kinds if k.startswith("codes:")})
+
+    def ordered(labels) -> list[str]:
+        return sorted(set(labels), key=lambda s: (-len(s), s))
+
+    columns = {name: ordered(label for lst, label, _code in rows if lst == name) for name in used}
+    for name in multi:
+        for code in policy.code_labels[name]:
+            columns[f"{name}__{code}"] = ordered(label for lst, label, c in rows if lst == name and c == code)
+    return columns
 
 
 def fullwidth_map() -> tuple[str, str]:
-    """(from, to) for translate(): full-width ASCII and ideographic/control white space -> ASCII."""
+    """(from, to) for translate(): full-width ASCII and ideographic/control white space -> ASCII.
+    _macros.sql clean() runs it only on cells its pattern finds one of these in (tests keep the two in step)."""
     src = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\t\n\r"
     dst = "".join(chr(c) for c in range(0x21, 0x7F)) + "    "
-    return sql_escape(src), sql_escape(dst)
+    return src, dst
 
 
 def household_fields(registry: Sequence[Column]) -> list[str]:
@@ -68,6 +82,23 @@ def quarantine_columns(columns: Sequence[Column]) -> list[dict]:
 def personal_columns(columns: Sequence[Column]) -> list[str]:
     """Columns whose cells never leave data/raw: PII-flagged ones and 户编号 / 人编号."""
     return [c.name for c in columns if c.pii or c.name in IDENTIFYING]
+
+
+TYPED_KINDS = ("region_code", "id_number", "int", "decimal", "date", "yes_no")
+
+
+def layout(columns: Sequence[Column], found: dict[str, int], ncols: int) -> dict:
+    """What raw_cells.sql / raw_file.sql are rendered with for one header layout: `mapped` canonical
+    columns (name, pos, kind) in position order, the `typed` ones (they tell a displaced row apart),
+    the `text_only` ones (IDs, 户编号, phones) and the layout's width `ncols`."""
+    by_name = {c.name: c for c in columns}
+    mapped = [dict(name=n, pos=p, kind=by_name[n].kind) for n, p in sorted(found.items(), key=lambda kv: kv[1])]
+    return dict(
+        mapped=mapped,
+        typed=[c for c in mapped if c["kind"] in TYPED_KINDS or c["kind"].startswith("code:")],
+        text_only=[c for c in mapped if by_name[c["name"]].text_only],
+        ncols=ncols,
+    )
 
 
 def numeric_marker(positions: Sequence[int]) -> str | None:

@@ -1,9 +1,10 @@
 """Ingest wiring: raw exports -> typed canonical tables (Parquet + DuckDB views) in processed_dir.
 
 discover raw files -> read each (readers.py, pandas only here, one file at a time; raw Parquet
-straight into DuckDB) -> map headers (headers.py) -> raw_<source> tables -> SQL files in sql/ in
-layer order -> Parquet per table and partition, staged in a warehouse transaction
-(pipelines.warehouse: one writer at a time, everything published at once by one pointer switch).
+straight into DuckDB) -> map headers (headers.py) -> raw_<source> tables -> the SQL models in sql/
+(pipelines/graph.py; values as parameter tables, pipelines/params.py) -> Parquet per table and
+partition, staged in a warehouse transaction (pipelines.warehouse: one writer at a time,
+everything published at once by one pointer switch).
 
 Ingest owns the tables in OUTPUTS and nothing else under processed_dir: other stages' tables and
 data/processed/.gitkeep stay. A run replaces the partitions of the quarters it read (and the whole
@@ -20,32 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import jinja2
 
-from pipelines import config, keys, warehouse
+from pipelines import idcard, keys, params, warehouse
+from pipelines.graph import Graph
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import nodes, readers
 from pipelines.ingest.readers import IngestError
 from pipelines.periods import Period, is_period
+from pipelines.policy import Policy, load_policy
 
 SQL_DIR = Path(__file__).parent / "sql"
+# every SQL model of the stage (pipelines/graph.py: inputs by ref(), key and materialization in
+# each file's header); the wide row-level intermediates are views (materialising ~180 text
+# columns per row is the dominant cost at 10M persons), the narrow decisions they join are tables
+GRAPH = Graph(SQL_DIR)  # raw_cells and raw_file: the loader's, rendered per batch of one header layout
 SOURCES = ("registry", "pairing", "survey", "population")  # alias sections; population = reference
 KIND_DIRS = {"registry": "registry", "pairing": "pairing", "survey": "survey", "reference": "population"}
-SUFFIXES = {".csv", ".xlsx", ".dta", ".sav", ".parquet"}
-
-# SQL models in execution order; each file is one table
-MODELS = (
-    "stg_registry", "int_registry_dispositions", "int_registry_rows", "int_persons_loaded",
-    "int_households_reconciled", "persons", "households", "int_registry_findings",
-    "stg_pairing", "int_pairing_rows",
-    "stg_survey", "int_survey_rows",
-    "stg_population", "int_population_rows",
-    "pairings", "survey_households", "population", "regions",
-    "quarantine", "findings", "ingest_manifest",
-)
-# wide row-level intermediates stay views: materialising ~180 text columns per row is the
-# dominant cost at 10M persons; the narrow decisions they join are tables
-VIEWS = {"int_registry_rows", "int_persons_loaded", "int_pairing_rows", "int_survey_rows", "int_population_rows"}
 # output tables: partition column and sort keys (the rest of the columns break ties)
 OUTPUTS = {
     "persons": ("period", ["person_key"]),
@@ -147,9 +138,10 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
             in_period = path.relative_to(base).parts[0]
             if kind != "reference" and periods and is_period(in_period) and in_period not in periods:
                 continue  # a quarter this run does not read
-            if path.suffix.lower() not in SUFFIXES and not path.is_dir():  # never skip a county's file silently
+            if path.suffix.lower() not in readers.FORMATS and not path.is_dir():  # never skip a county's file silently
                 raise IngestError(f"{rel}: unsupported file type {path.suffix or '(none)'!r}; expected one of "
-                                  f"{', '.join(sorted(SUFFIXES))} (save an .xls as .xlsx), or move it out of data/raw/{kind}")
+                                  f"{', '.join(sorted(readers.FORMATS))} (save an .xls as .xlsx), or move it out of "
+                                  f"data/raw/{kind}")
             if reason is not None:
                 raise IngestError(f"{rel}: {reason}")
             period = None
@@ -167,90 +159,56 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
     return sorted(found, key=lambda f: f.rel)
 
 
+def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None = None) -> dict:
+    """What the ingest models are rendered with: identifiers only (column names, code-list names
+    and codes the policy checked, the ID's digit count), never values, which come as parameter
+    tables (pipelines/params.py). The loader's layout (raw_cells, raw_file) defaults to the
+    registry's columns in config order; the loader renders each batch with its own (nodes.layout)."""
+    columns = columns or {src: hdr.columns_of(policy.aliases[src]) for src in SOURCES}
+    reg = columns["registry"]
+    t = policy.thresholds.ingest
+    multi = sorted({c.kind.split(":", 1)[1] for cols in columns.values() for c in cols if c.kind.startswith("codes:")})
+    return dict(
+        columns={src: [dict(name=c.name, kind=c.kind, pii=c.pii) for c in cols] for src, cols in columns.items()},
+        sources=[dict(name=src, all_columns=[c.name for c in columns[src]],
+                      kept_columns=nodes.quarantine_columns(columns[src]),
+                      personal_columns=nodes.personal_columns(columns[src]),
+                      household_key=src in ("registry", "pairing"))
+                 for src in SOURCES],
+        household_fields=nodes.household_fields(reg),
+        income_columns=nodes.income_columns(reg),
+        income_may_be_negative=list(t.income_may_be_negative),
+        income_denominator=t.income_denominator,
+        transfer_items=list(nodes.TRANSFER_ITEMS),
+        raw_kept=nodes.raw_kept([c for cols in columns.values() for c in cols]),
+        multi_codes={lst: list(policy.code_labels[lst]) for lst in multi},
+        gb11643_digits=len(idcard.WEIGHTS),
+        **nodes.layout(reg, {c.name: i for i, c in enumerate(reg)}, len(reg)),
+    )
+
+
 class Ingest:
     """One ingest run: a DuckDB work database (in memory, spilling inside the warehouse transaction)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None):
         self.con = con
-        aliases = config.load_toml("header_aliases")
-        self.thresholds = config.load_toml("thresholds")["ingest"]
-        self.code_labels = config.load_toml("code_labels")
-        self.columns = {src: hdr.columns_of(aliases[src]) for src in SOURCES}
-        self.limits = readers.Limits.from_config(config.load_toml("thresholds")["limits"])
+        self.policy = policy or load_policy()
+        self.columns = {src: hdr.columns_of(self.policy.aliases[src]) for src in SOURCES}
+        self.limits = readers.Limits.from_policy(self.policy)
         self.text_finders = {src: hdr.text_column_finder(cols) for src, cols in self.columns.items()}
-        self.text_only = {src: {c.name for c in cols if c.text_only} for src, cols in self.columns.items()}
-        self.finders = {
-            src: hdr.header_finder(cols, self.thresholds["max_title_rows"], self.thresholds["min_header_matches"])
-            for src, cols in self.columns.items()
-        }
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(SQL_DIR), undefined=jinja2.StrictUndefined,
-                                      keep_trailing_newline=True)
-        self.context = self._context()
+        self.finders = {src: hdr.policy_header_finder(self.policy, cols) for src, cols in self.columns.items()}
+        self.context = template_context(self.policy, self.columns)
         self.file_id = 0
         self.batches: dict[tuple, dict] = {}
 
-    # ---- configuration as SQL context -------------------------------------------------------
-    def _context(self) -> dict:
-        fw, hw = nodes.fullwidth_map()
-        label_rows = nodes.code_label_rows(self.code_labels)
-        labels: dict[str, list[str]] = {}
-        multi: dict[str, dict[str, list[str]]] = {}
-        for list_name, label, code in label_rows:
-            labels.setdefault(list_name, []).append(warehouse.sql_escape(label))
-            multi.setdefault(list_name, {}).setdefault(code, []).append(warehouse.sql_escape(label))
-        reg = self.columns["registry"]
-        items = list(nodes.TRANSFER_ITEMS)
-
-        def col_dicts(cols):
-            return [dict(name=c.name, kind=c.kind, pii=c.pii) for c in cols]
-
-        all_cols = [c for cols in self.columns.values() for c in cols]
-        return dict(
-            fw=fw, hw=hw, fw_class=nodes.fullwidth_class(), labels=labels,
-            multi_labels={k: dict(sorted(v.items())) for k, v in multi.items()},
-            all_multi_labels={k: sorted(sum(v.values(), []), key=lambda s: (-len(s), s)) for k, v in multi.items()},
-            weights=(7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2),
-            household_fields=nodes.household_fields(reg),
-            income_columns=nodes.income_columns(reg),
-            income_may_be_negative=list(self.thresholds["income_may_be_negative"]),
-            income_denominator=self.thresholds["income_denominator"],
-            tolerance=float(self.thresholds["income_identity_tolerance"]),
-            transfer_items=items,
-            transfer_items_sum=" + ".join(f"coalesce({i}, 0)" for i in items),
-            raw_kept=nodes.raw_kept(all_cols),
-            pairing_cols=col_dicts(self.columns["pairing"]),
-            survey_cols=col_dicts(self.columns["survey"]),
-            sources=[
-                dict(name=src, all_columns=[c.name for c in self.columns[src]],
-                     kept_columns=nodes.quarantine_columns(self.columns[src]),
-                     personal_columns=nodes.personal_columns(self.columns[src]),
-                     household_key=src in ("registry", "pairing"))
-                for src in SOURCES
-            ],
-            quarantine=self.thresholds["quarantine"],
-        )
-
-    def render(self, model: str, **extra) -> str:
-        ctx = dict(self.context, **extra)
-        src = model.removeprefix("stg_") if model.startswith("stg_") else None
-        if src in self.columns:
-            ctx["cols"] = [dict(name=c.name, kind=c.kind, pii=c.pii) for c in self.columns[src]]
-        elif "cols" not in ctx:
-            ctx["cols"] = [dict(name=c.name, kind=c.kind, pii=c.pii) for c in self.columns["registry"]]
-        return self.env.get_template(f"{model}.sql").render(**ctx)
-
     # ---- setup ---------------------------------------------------------------------------------
     def create_inputs(self, key: str) -> None:
+        """The parameter tables every model needs, the run's key, and the empty raw tables."""
         con = self.con
-        con.execute("create table code_labels (list_name varchar, label varchar, code varchar)")
-        con.executemany("insert into code_labels values (?, ?, ?)", nodes.code_label_rows(self.code_labels))
+        params.bind(con, self.policy, GRAPH.sources(GRAPH.models))
         ipad, opad = keys.pads(key)  # the key reaches SQL only as HMAC's padded keys (sql/_macros.sql)
         con.execute("create table ingest_params as select ?::blob as key_ipad, ?::blob as key_opad, "
                     "? as key_fingerprint", [ipad, opad, keys.fingerprint(key)])
-        regions = config.CONFIG_DIR / "regions"
-        for name in ("counties", "townships"):
-            con.execute(f"create table ref_{name} as select * from read_csv(?, all_varchar = true, header = true)",
-                        [str(regions / f"{name}.csv")])
         meta = ("period varchar, period_end date, source_kind varchar, source_file varchar, file_id integer, "
                 "file_order integer, sheet varchar, source_row bigint, is_blank_row boolean, shift_fails integer, "
                 "shift_fixed_right integer, shift_fixed_left integer, is_shifted boolean, damaged_column varchar, "
@@ -270,48 +228,46 @@ class Ingest:
     def load_file(self, f: RawFile, file_order: int) -> None:
         """Read one raw file; its sheets join the batch of their header layout."""
         src = KIND_DIRS[f.source_kind]
-        suffix = f.path.suffix.lower()
+        parquet = readers.format_of(f.path, f.rel) == "parquet"
         size = f.path.stat().st_size
-        if suffix != ".parquet" and size > self.limits.max_file_bytes:
+        if not parquet and size > self.limits.max_file_bytes:
             raise IngestError(f"{f.rel}: {size >> 20} MB, over the limit max_file_mb = {self.limits.max_file_bytes >> 20} "
                               f"({readers.LIMITS_HINT}); split the file or raise the limit if it is genuine")
         digest, size = readers.file_digest(f.path)
-        finder = self.finders[src]
-        if suffix == ".parquet":
-            headers, numeric = self._parquet_schema(f)
-            found = hdr.map_headers(headers, self.columns[src], f.rel)
-            text_at = self._text_positions(src, found)
-            file_id = self._register_file(f, file_order, digest, size, None, None, 1, found, headers)
-            numeric_at = nodes.numeric_marker(sorted(p for p in numeric if p in text_at))
-            self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
+        if parquet:  # DuckDB reads raw Parquet itself (no pandas): only its schema is read here
+            self._load_parquet(f, file_order, src, digest, size)
             return
-        read = dict(limits=self.limits)
-        if suffix == ".csv":
-            sheets = [readers.read_csv(f.path, finder, f.rel, **read)]
-        elif suffix == ".xlsx":
-            sheets = readers.read_xlsx(f.path, finder, f.rel, text_columns=self.text_finders[src], **read)
-        elif suffix == ".dta":
-            sheets = [readers.read_dta(f.path, finder, f.rel, **read)]
-        else:
-            sheets = [readers.read_sav(f.path, finder, f.rel, **read)]
-        for sheet in sheets:
-            where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
-            headers = [str(h) for h in sheet.data.columns]
-            found = hdr.map_headers(headers, self.columns[src], where, sheet.first_column)
-            file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
-                                          sheet.header_row, found, headers)
-            if sheet.merged_fills:
-                rows = nodes.merged_fill_rows(sheet.merged_fills)
-                self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
-                                 [file_id, *(list(col) for col in zip(*rows))])
-            text_at = self._text_positions(src, found)
-            numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
-            table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
-            self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
+        for sheet in readers.read_sheets(f.path, self.finders[src], f.rel, limits=self.limits,
+                                         text_columns=self.text_finders[src]):
+            self._load_sheet(f, file_order, src, digest, size, sheet)
+
+    def _load_parquet(self, f: RawFile, file_order: int, src: str, digest: str, size: int) -> None:
+        headers, numeric = self._parquet_schema(f)
+        found = hdr.map_headers(headers, self.columns[src], f.rel)
+        file_id = self._register_file(f, file_order, digest, size, None, None, 1, found, headers)
+        numeric_at = nodes.numeric_marker(sorted(p for p in numeric if p in self._text_positions(src, found)))
+        self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
+
+    def _load_sheet(self, f: RawFile, file_order: int, src: str, digest: str, size: int, sheet: readers.RawSheet
+                    ) -> None:
+        where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
+        headers = [str(h) for h in sheet.data.columns]
+        found = hdr.map_headers(headers, self.columns[src], where, sheet.first_column)
+        file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
+                                      sheet.header_row, found, headers)
+        if sheet.merged_fills:
+            rows = nodes.merged_fill_rows(sheet.merged_fills)
+            self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
+                             [file_id, *(list(col) for col in zip(*rows))])
+        text_at = self._text_positions(src, found)
+        numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
+        table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
+        self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
 
     def _text_positions(self, src: str, found: dict[str, int]) -> set[int]:
         """Positions of the file's columns that must be stored as text (header_aliases text_only)."""
-        return {pos for name, pos in found.items() if name in self.text_only[src]}
+        text_only = {c.name for c in self.columns[src] if c.text_only}
+        return {pos for name, pos in found.items() if name in text_only}
 
     def _parquet_schema(self, f: RawFile) -> tuple[list[str], set[int]]:
         """Leaf column names of a raw Parquet file and the positions of its numeric columns."""
@@ -339,11 +295,36 @@ class Ingest:
             self._flush(key)
 
     def _flush(self, key) -> None:
-        """One statement for every batched sheet of a layout: clean cells, then raw_file.sql."""
+        """One statement for every batched sheet of a layout: clean cells (raw_cells.sql), then
+        raw_file.sql into raw_<source>."""
         src, headers = key
         batch = self.batches.pop(key)
-        arrow = [t for kind, _fid, t, _num in batch["items"] if kind == "arrow"]
-        parquet = [(fid, path, num) for kind, fid, path, num in batch["items"] if kind == "parquet"]
+        con = self.con
+        arrow = self._bind_batch(batch["items"], headers)
+        context = dict(self.context, **nodes.layout(self.columns[src], batch["found"], len(headers)))
+        con.execute(f"create or replace temp table src_file as {GRAPH.render('raw_cells', context)}")
+        sql = GRAPH.render("raw_file", context)
+        # the shift test is a long sum of CASE terms: common-subexpression search on it costs
+        # seconds of planning and saves nothing at run time
+        con.execute("set disabled_optimizers = 'common_subexpressions'")
+        try:
+            con.execute(
+                f"insert into raw_{src} by name select f.period, f.period_end, f.source_kind, f.source_file, "
+                f"f.file_order, f.sheet, r.* from ({sql}) as r inner join raw_files as f on f.file_id = r.file_id")
+        finally:
+            con.execute("reset disabled_optimizers")
+            con.execute("drop table src_file")
+            con.execute("drop view src_union")
+            if arrow:
+                con.unregister("src_arrow")
+
+    def _bind_batch(self, items: list[tuple], headers: tuple[str, ...]) -> bool:
+        """View src_union over a batch's cells (c0 … c<n-1> as text, source_row, file_id,
+        numeric_at): the sheets read by pandas as one Arrow table, raw Parquet files read by
+        DuckDB directly (their paths and header names are the one text written into this SQL).
+        Returns whether an Arrow table was registered."""
+        arrow = [t for kind, _fid, t, _num in items if kind == "arrow"]
+        parquet = [(fid, path, num) for kind, fid, path, num in items if kind == "parquet"]
         selects = []
         if arrow:
             import pyarrow as pa
@@ -360,28 +341,8 @@ class Ingest:
             selects.append(f"select {cols}, r.file_row_number + 2 as source_row, p.file_id, p.numeric_at "
                            f"from read_parquet([{files}], file_row_number = true, filename = true) as r "
                            f"inner join src_paths as p on p.path = r.filename")
-        kinds = {c.name: c.kind for c in self.columns[src]}
-        mapped = [dict(name=n, pos=p, kind=kinds[n]) for n, p in sorted(batch["found"].items(), key=lambda kv: kv[1])]
-        typed = [c for c in mapped if c["kind"] in ("region_code", "id_number", "int", "decimal", "date", "yes_no")
-                 or c["kind"].startswith("code:")]
-        con = self.con
-        con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
-        con.execute(f"create or replace temp table src_file as {self.render('raw_cells', ncols=len(headers))}")
-        text_only = [c for c in mapped if c["name"] in self.text_only[src]]
-        sql = self.render("raw_file", mapped=mapped, typed=typed, ncols=len(headers), text_only=text_only)
-        # the shift test is a long sum of CASE terms: common-subexpression search on it costs
-        # seconds of planning and saves nothing at run time
-        con.execute("set disabled_optimizers = 'common_subexpressions'")
-        try:
-            con.execute(
-                f"insert into raw_{src} by name select f.period, f.period_end, f.source_kind, f.source_file, "
-                f"f.file_order, f.sheet, r.* from ({sql}) as r inner join raw_files as f on f.file_id = r.file_id")
-        finally:
-            con.execute("reset disabled_optimizers")
-            con.execute("drop table src_file")
-            con.execute("drop view src_union")
-            if arrow:
-                con.unregister("src_arrow")
+        self.con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
+        return bool(arrow)
 
     def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers) -> int:
         self.file_id += 1
@@ -400,12 +361,8 @@ class Ingest:
 
     # ---- models and outputs --------------------------------------------------------------------
     def run_models(self) -> None:
-        for model in MODELS:
-            try:
-                kind = "view" if model in VIEWS else "table"
-                self.con.execute(f"create or replace {kind} {model} as {self.render(model)}")
-            except duckdb.Error as exc:
-                raise RuntimeError(f"ingest SQL model {model}.sql failed: {exc}") from exc
+        """Every model the output tables need, in graph order (pipelines/graph.py)."""
+        GRAPH.run(self.con, list(OUTPUTS), context=self.context, temp=False)
 
     def write_outputs(self, tx: warehouse.Transaction, periods: list[str]) -> list[str]:
         """Stage every output table in the transaction, one Parquet per partition (stable bytes:
@@ -485,9 +442,10 @@ def _drop_rebuilt(tx: warehouse.Transaction, table: str, part: str, read: set[st
             tx.delete(table, value)
 
 
-def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) -> dict:
+def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, policy: Policy | None = None) -> dict:
     """Ingest every raw file under raw_dir into processed_dir; returns a JSON-able summary."""
     started = time.perf_counter()
+    policy = policy or load_policy()
     periods = [str(Period.parse(p)) for p in periods] if periods else None
     raw_dir, processed_dir = Path(raw_dir).resolve(), Path(processed_dir).resolve()
     files = discover(raw_dir, periods)  # a bad raw layout stops here: nothing locked or created
@@ -499,7 +457,7 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None) ->
             con.execute(f"set memory_limit = '{os.environ.get(MEMORY_ENV, '4GB')}'")
             con.execute("set preserve_insertion_order = false")
             con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
-            ingest = Ingest(con)
+            ingest = Ingest(con, policy)
             ingest.create_inputs(key)
             timings = {}
             mark = time.perf_counter()

@@ -7,7 +7,11 @@ header mapping can refuse it; blank headers and cells beyond the header get `_ex
 `find_header(rows) -> index | None` so readers know nothing about the alias table; likewise
 `text_columns(header) -> positions` names the columns whose cells must be stored as text (ID
 numbers, 户编号, phones), for which an xlsx reader reports the cells stored as numbers.
-Raw Parquet is not read here: DuckDB reads it directly (see pipeline.py).
+
+`read_sheets` is the one place a file's format is chosen (by suffix, `format_of`): ingest, the
+明白卡 head-name lookup (risk/cards.py) and the PII audit all read raw files through it. Raw Parquet
+is read in batches with its own column types (ingest itself hands Parquet to DuckDB instead,
+without pandas: see pipeline.py).
 
 Hostile files are bounded (`Limits`, config/thresholds.toml [limits]): sizes, rows, columns,
 cells and cell length are checked while reading, before a library is handed the file where it
@@ -71,20 +75,22 @@ class Limits:
     max_cell_chars: int
 
     @classmethod
-    def from_config(cls, section: dict | None = None) -> Limits:
-        if section is None:
-            from pipelines import config
+    def from_policy(cls, policy=None) -> Limits:
+        """The policy's config/thresholds.toml [limits] (load_policy() when none is given)."""
+        if policy is None:
+            from pipelines.policy import load_policy
 
-            section = config.load_toml("thresholds")["limits"]
+            policy = load_policy()
+        section = policy.thresholds.limits
         mb = 1 << 20
         return cls(
-            max_file_bytes=int(section["max_file_mb"] * mb),
-            max_xlsx_part_bytes=int(section["max_xlsx_part_mb"] * mb),
-            max_xlsx_total_bytes=int(section["max_xlsx_total_mb"] * mb),
-            max_rows=int(section["max_rows"]),
-            max_columns=int(section["max_columns"]),
-            max_cells=int(section["max_cells"]),
-            max_cell_chars=int(section["max_cell_chars"]),
+            max_file_bytes=int(section.max_file_mb * mb),
+            max_xlsx_part_bytes=int(section.max_xlsx_part_mb * mb),
+            max_xlsx_total_bytes=int(section.max_xlsx_total_mb * mb),
+            max_rows=int(section.max_rows),
+            max_columns=int(section.max_columns),
+            max_cells=int(section.max_cells),
+            max_cell_chars=int(section.max_cell_chars),
         )
 
 
@@ -276,7 +282,7 @@ def read_csv(path: Path, find_header: FindHeader, label: str | None = None, *, l
              ) -> RawSheet:
     """CSV in UTF-8-BOM / UTF-8 / GB18030; title lines above the header allowed; ragged rows kept.
     source_row is the physical line a record starts on (quoted cells may span lines)."""
-    limits = limits or Limits.from_config()
+    limits = limits or Limits.from_policy()
     where = label or str(path)
     encoding = sniff_csv_encoding(path, where)
     rows, starts = _csv_records(path, encoding, limits, where)
@@ -708,7 +714,7 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
     The file is measured first (inspect_xlsx); cells of `text_columns` stored as numbers are reported."""
     import fastexcel
 
-    limits = limits or Limits.from_config()
+    limits = limits or Limits.from_policy()
     where = label or str(path)
     scans = inspect_xlsx(path, limits, where)
     try:
@@ -811,7 +817,7 @@ def read_dta(path: Path, find_header: FindHeader, label: str | None = None, *, l
     """Stata .dta (format 118, Unicode names; variable labels win); values as text, value labels not applied."""
     import pyreadstat
 
-    limits = limits or Limits.from_config()
+    limits = limits or Limits.from_policy()
     where = label or str(path)
     try:
         _df, meta = pyreadstat.read_dta(str(path), metadataonly=True)
@@ -832,7 +838,7 @@ def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, l
     """SPSS .sav via pyreadstat (variable labels win over names); values as text."""
     import pyreadstat
 
-    limits = limits or Limits.from_config()
+    limits = limits or Limits.from_policy()
     where = label or str(path)
     errors = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError)
     try:
@@ -863,3 +869,58 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(out, columns=range(len(df.columns)), dtype=object)
     frame.columns = list(df.columns)
     return frame
+
+
+# ---- one dispatch by format ----------------------------------------------------------------------
+
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".dta": "dta", ".sav": "sav", ".parquet": "parquet"}
+PARQUET_BATCH_ROWS = 200_000
+
+
+def format_of(path: Path, label: str | None = None) -> str:
+    """csv | xlsx | dta | sav | parquet, from the file's suffix; IngestError for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise IngestError(f"{label or path}: unsupported file type {suffix or '(none)'!r}; expected one of "
+                          f"{', '.join(sorted(FORMATS))} (save an .xls as .xlsx)")
+    return FORMATS[suffix]
+
+
+def read_sheets(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+                text_columns: TextColumns | None = None,
+                parquet_columns: Callable[[list[str]], Sequence[int]] | None = None) -> Iterator[RawSheet]:
+    """The sheets of one raw file, whichever its format: one per xlsx sheet with a header row, one
+    for a CSV / .dta / .sav file, one per batch of PARQUET_BATCH_ROWS rows of a Parquet file (its
+    first row is the header: source_row counts from 2; cells keep their Parquet types, and
+    `parquet_columns(names)` may pick the positions to read). `text_columns` is passed to the xlsx
+    reader (numbers stored in text-only columns)."""
+    fmt = format_of(path, label)
+    if fmt == "csv":
+        yield read_csv(path, find_header, label, limits=limits)
+    elif fmt == "xlsx":
+        yield from read_xlsx(path, find_header, label, limits=limits, text_columns=text_columns)
+    elif fmt == "dta":
+        yield read_dta(path, find_header, label, limits=limits)
+    elif fmt == "sav":
+        yield read_sav(path, find_header, label, limits=limits)
+    else:
+        yield from read_parquet(path, label, columns=parquet_columns)
+
+
+def read_parquet(path: Path, label: str | None = None, *,
+                 columns: Callable[[list[str]], Sequence[int]] | None = None) -> Iterator[RawSheet]:
+    """A raw Parquet export in batches (a national file is never held whole in pandas)."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise IngestError(f"{label or path}: not readable as Parquet ({' '.join(str(exc).split())[:200]}); "
+                          f"expected an intact Parquet file") from None
+    names = pf.schema_arrow.names
+    wanted = [names[i] for i in sorted(columns(names))] if columns is not None else None
+    first = 2
+    for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
+        frame = batch.to_pandas().astype(object)
+        yield RawSheet(data=frame, source_row=list(range(first, first + len(frame))), sheet=None, header_row=1)
+        first += len(frame)

@@ -37,6 +37,7 @@ FILES = {  # file stem -> model
     "risk": schema.RiskFile,
     "report": schema.ReportFile,
     "synth": schema.SynthFile,
+    "audit": schema.AuditFile,
 }
 
 
@@ -70,6 +71,7 @@ class Policy:
     risk: schema.RiskFile
     report: schema.ReportFile
     synth: schema.SynthFile
+    audit: schema.AuditFile
     line_specs: dict[str, schema.LineSpec]
     aliases: dict[str, dict[str, schema.ColumnSpec]]  # source -> canonical column -> spec
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)

@@ -5,6 +5,7 @@ Each check raises PolicyError with one line: file, key, what was named, what exi
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -74,6 +75,13 @@ def check_aliases(p) -> None:
             if kind.startswith(("code:", "codes:")):
                 _missing([kind.split(":", 1)[1]], p.code_labels, f"config/header_aliases.toml [{source}].{col}.kind",
                          "code list")
+            if kind.startswith("codes:"):  # each code names a column <col>_<code> (ingest stg_*.sql)
+                lst = kind.split(":", 1)[1]
+                odd = [c for c in p.code_labels[lst] if not re.fullmatch(r"[a-z0-9_]+", c)]
+                if odd:
+                    raise PolicyError(f"config/code_labels.toml [{lst}]: code(s) {', '.join(map(repr, odd))} of a "
+                                      f"multi-valued list (used by [{source}].{col}) must be plain lower-case codes "
+                                      "(letters, digits, _): each names a column")
             for alias in spec.aliases:
                 key = normalise_header(alias)
                 if key in owner and owner[key] != col:

@@ -417,6 +417,29 @@ class ReportFile(Strict):
     tables: dict[Code, TableSpec]
 
 
+# ---- config/audit.toml: what `povmon audit-pii` counts as personal data (pipelines/audit.py) ---------
+
+class AuditExceptions(Strict):
+    cadre_contacts: bool
+    head_name_folders: list[str]
+
+
+class AuditFile(Strict):
+    min_identifier_chars: int = Field(ge=1)
+    min_phone_digits: int = Field(ge=1)
+    name_chars: tuple[int, int]
+    text_suffixes: list[Annotated[str, StringConstraints(pattern=r"^\.[a-z0-9]+$")]]
+    workbook_suffixes: list[Annotated[str, StringConstraints(pattern=r"^\.[a-z0-9]+$")]]
+    exceptions: AuditExceptions
+
+    @field_validator("name_chars")
+    @classmethod
+    def _name_chars(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= value[0] <= value[1]:
+            raise ValueError(f"expected [min, max] with 1 <= min <= max, got {list(value)}")
+        return value
+
+
 # ---- config/synth.toml: the generator's tunables (its own code checks them) --------------------------
 
 class SynthFile(Loose):

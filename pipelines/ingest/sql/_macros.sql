@@ -1,13 +1,24 @@
 {#- Shared expressions for the ingest SQL (jinja macros, rendered before execution).
     Cell normalisation mirrors headers.normalise: full-width ASCII -> ASCII (the part of NFKC that
-    matters in exports), all spaces removed. Portable: translate, replace, substr, try_cast, case. -#}
+    matters in exports), all spaces removed. Portable: translate, replace, substr, try_cast, case.
 
-{#- clean(x): run once per cell when a raw file is loaded (raw_file.sql); translate with a long
-    map is costly, so it only runs on cells holding a full-width character or white space
-    (regexp_matches is DuckDB's spelling of Spark's rlike). -#}
+    Values reach these expressions only as columns of parameter tables (pipelines/params.py), under
+    the aliases the calling model gives them:
+      fw        param_fullwidth      translate() strings (clean)
+      ll        param_label_lists    label lists, one column per code list (in_list, parses, codes)
+      gb        param_gb11643        weight_1 … weight_17, check_chars (gb11643_ok)
+      settings  param_ingest         a CTE: income_identity_tolerance, quarantine_max_digits
+      pseudonym_key  ingest_params   a CTE: the run's HMAC padded keys (pseudonym)
+    Jinja only writes identifiers here: column names and code-list names the policy checked. -#}
+
+{#- clean(x): run once per cell when a raw file is loaded (raw_cells.sql); translate with a long
+    map is costly, so it only runs on cells holding a full-width character (U+FF01-U+FF5E, the
+    translated range of param_fullwidth) or white space. The pattern is written here, not read from
+    a table: a constant pattern is compiled once, one from a column once per cell (regexp_matches
+    is DuckDB's spelling of Spark's rlike; tests check it finds every character of the map). -#}
 {% macro clean(x) -%}
-nullif(case when regexp_matches({{ x }}, '[{{ fw_class }}\s]')
-    then replace(translate({{ x }}, '{{ fw }}', '{{ hw }}'), ' ', '') else {{ x }} end, '')
+nullif(case when regexp_matches({{ x }}, '[\x{FF01}-\x{FF5E}\x{3000}\s]')
+    then replace(translate({{ x }}, fw.from_chars, fw.to_chars), ' ', '') else {{ x }} end, '')
 {%- endmacro %}
 
 {#- cells are cleaned at load (empty = NULL), so later layers use them as they are -#}
@@ -34,9 +45,19 @@ case
 end
 {%- endmacro %}
 
-{#- membership as one string search ('|a|b|c|'): tiny to plan even for long code lists -#}
+{#- is n a label of the code list? (the list is a column of the cross-joined param_label_lists row) -#}
 {% macro in_list(n, list_name) -%}
-position('|' || {{ n }} || '|' in '|{{ labels[list_name] | join('|') }}|') > 0
+list_contains(ll.{{ list_name }}, {{ n }})
+{%- endmacro %}
+
+{#- the tokens of a multi-valued cell ("残疾,长期慢性病"; separators , 、 ; after clean) -#}
+{% macro tokens(x) -%}
+string_split(translate({{ x }}, '、;', ',,'), ',')
+{%- endmacro %}
+
+{#- the tokens of a multi-valued cell that are not labels of the list (empty tokens aside) -#}
+{% macro unknown_tokens(x, list_name) -%}
+list_filter({{ tokens(x) }}, lambda t: t <> '' and not list_contains(ll.{{ list_name }}, t))
 {%- endmacro %}
 
 {#- does cell x parse as a column of this kind? (NULL cells are handled by the caller) -#}
@@ -58,14 +79,37 @@ true
 {%- endif -%}
 {%- endmacro %}
 
-{#- GB 11643 check character of an 18-character ID (false for anything else) -#}
+{#- GB 11643 (domain.md §8): S = sum(d_i * w_i) over the first 17 digits, check = check_chars[S mod 11];
+    true when an 18-character ID's last character (x accepted for X) is its check character, false
+    for anything else. Weights and check characters come from param_gb11643 (alias gb), built from
+    pipelines/idcard.py WEIGHTS / CHECK_CHARS: the one definition, which Python also uses. -#}
 {% macro gb11643_ok(x) -%}
 case
     when length({{ x }}) = 18 and translate(substr({{ x }}, 1, 17), '0123456789', '') = ''
-        then substr('10X98765432', 1 + (
-            {%- for w in weights %}{{ w }} * try_cast(substr({{ x }}, {{ loop.index }}, 1) as integer){% if not loop.last %} + {% endif %}{% endfor -%}
+        then substr(gb.check_chars, 1 + (
+            {%- for i in range(1, gb11643_digits + 1) %}gb.weight_{{ i }} * try_cast(substr({{ x }}, {{ i }}, 1) as integer){% if not loop.last %} + {% endif %}{% endfor -%}
         ) % 11, 1) = upper(substr({{ x }}, 18, 1))
     else false
+end
+{%- endmacro %}
+
+{#- birth date an ID encodes: YYYYMMDD at 7-14 of 18 characters, YYMMDD (19YY) at 7-12 of 15 -#}
+{% macro id_birth_date(x) -%}
+case
+    when length({{ x }}) = 18
+        then try_cast(substr({{ x }}, 7, 4) || '-' || substr({{ x }}, 11, 2) || '-' || substr({{ x }}, 13, 2) as date)
+    when length({{ x }}) = 15
+        then try_cast('19' || substr({{ x }}, 7, 2) || '-' || substr({{ x }}, 9, 2) || '-' || substr({{ x }}, 11, 2) as date)
+end
+{%- endmacro %}
+
+{#- sex an ID encodes: the sequence's last digit (17th of 18, 15th of 15), odd = male -#}
+{% macro id_sex(x) -%}
+case
+    when length({{ x }}) = 18 and substr({{ x }}, 17, 1) in ('1', '3', '5', '7', '9') then 'male'
+    when length({{ x }}) = 18 and substr({{ x }}, 17, 1) in ('0', '2', '4', '6', '8') then 'female'
+    when length({{ x }}) = 15 and substr({{ x }}, 15, 1) in ('1', '3', '5', '7', '9') then 'male'
+    when length({{ x }}) = 15 and substr({{ x }}, 15, 1) in ('0', '2', '4', '6', '8') then 'female'
 end
 {%- endmacro %}
 
@@ -93,21 +137,21 @@ end
     the message is the UTF-8 bytes of the text (Spark: sha2(concat(opad, unhex(sha2(concat(ipad,
     encode(m, 'UTF-8')), 256))), 256)). -#}
 {% macro pseudonym(prefix, value) -%}
-substr(sha256((select key_opad from ingest_params) || unhex(sha256((select key_ipad from ingest_params) || encode('{{ prefix }}' || {{ value }})))), 1, 20)
+substr(sha256((select key_opad from pseudonym_key) || unhex(sha256((select key_ipad from pseudonym_key) || encode('{{ prefix }}' || {{ value }})))), 1, 20)
 {%- endmacro %}
 
 {#- quarantine_cell(name, kind, x): the text a quarantined row keeps of cell x of column `name`,
     NULL when its content does not have the column's shape or could be personal data. Codes and
     yes/no: a label of the code list; numbers: parse, at most quarantine.max_digits digits; dates:
-    the year only; region codes: 12 digits; free text: a county (county_name) or township
-    (township_name) of config/regions, elsewhere a place name with a configured suffix (村委会);
-    anything else (and ID numbers) never. -#}
+    the year only; region codes: 12 digits; free text: `is_place` (quarantine.sql: a county
+    (county_name) or township (township_name) of config/regions, elsewhere a place name with a
+    configured suffix, 村委会); anything else (and ID numbers) never. -#}
 {% macro quarantine_cell(name, kind, x) -%}
 {%- if kind == 'region_code' -%}
 case when length({{ x }}) = 12 and {{ digits_only(x) }} then {{ x }} end
 {%- elif kind in ('int', 'decimal') -%}
 case when {{ num(x) }} is not null
-    and length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= {{ quarantine.max_digits }} then {{ x }} end
+    and length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= (select quarantine_max_digits from settings) then {{ x }} end
 {%- elif kind == 'date' -%}
 case when length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= 8
     then cast(extract(year from {{ to_date(x) }}) as varchar) end
@@ -116,18 +160,9 @@ case when {{ in_list(x, 'yes_no') }} then {{ x }} end
 {%- elif kind.startswith('code:') -%}
 case when {{ in_list(x, kind[5:]) }} then {{ x }} end
 {%- elif kind.startswith('codes:') -%}
-{%- set list_name = kind.split(':')[1] %}
-{%- set tokens = "',' || translate(" ~ x ~ ", '、;', ',,') || ','" %}
-case when translate({% for label in all_multi_labels[list_name] %}replace({% endfor %}{{ tokens }}{% for label in all_multi_labels[list_name] %}, ',{{ label }},', ','){% endfor %}, ',', '') = '' then {{ x }} end
-{%- elif kind == 'text' and name == 'county_name' -%}
-case when {{ x }} in (select name from ref_counties) then {{ x }} end
-{%- elif kind == 'text' and name == 'township_name' -%}
-case when {{ x }} in (select name from ref_townships) then {{ x }} end
+case when array_length({{ unknown_tokens(x, kind.split(':')[1]) }}) = 0 then {{ x }} end
 {%- elif kind == 'text' -%}
-case when false
-    {%- for suffix in quarantine.place_suffixes %}
-    or ({{ x }} like '%{{ suffix }}' and length({{ x }}) > {{ suffix | length }})
-    {%- endfor %} then {{ x }} end
+case when is_place then {{ x }} end
 {%- else -%}
 cast(null as varchar)
 {%- endif -%}
@@ -202,12 +237,11 @@ group by file_id
     {{ r }}.{{ c.name }} as {{ c.name }}__raw,
     {%- elif c.kind.startswith('codes:') %}
     {%- set list_name = c.kind.split(':')[1] %}
-    {%- set tokens = "',' || translate(" ~ norm(r ~ '.' ~ c.name) ~ ", '、;', ',,') || ','" %}
-    {%- for code, code_labels in multi_labels[list_name].items() %}
-    ({% for label in code_labels %}position(',{{ label }},' in {{ tokens }}) > 0{% if not loop.last %} or {% endif %}{% endfor %}) as {{ c.name }}_{{ code }},
+    {%- for code in multi_codes[list_name] %}
+    array_length(list_filter({{ tokens(norm(r ~ '.' ~ c.name)) }}, lambda t: list_contains(ll.{{ list_name }}__{{ code }}, t))) > 0 as {{ c.name }}_{{ code }},
     {%- endfor %}
-    -- what is left after removing every known label: non-empty means an unknown label
-    nullif(translate({% for label in all_multi_labels[list_name] %}replace({% endfor %}{{ tokens }}{% for label in all_multi_labels[list_name] %}, ',{{ label }},', ','){% endfor %}, ',', ''), '') as {{ c.name }}__unknown,
+    -- the tokens that are no label of the list, run together: non-empty means an unknown label
+    nullif(array_to_string({{ unknown_tokens(norm(r ~ '.' ~ c.name), list_name) }}, ''), '') as {{ c.name }}__unknown,
     {{ r }}.{{ c.name }} as {{ c.name }}__raw,
     {%- endif %}
 {%- endfor %}
@@ -232,7 +266,7 @@ where {{ where }}
 {#- x, or NULL when it holds more than quarantine.max_digits digits: a finding never shows an ID,
     phone, 户编号 or 人编号 that a displaced cell put under another column (found by tests/fuzz) -#}
 {% macro not_a_number_of_a_person(x) -%}
-case when length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= {{ quarantine.max_digits }} then {{ x }} end
+case when length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= (select quarantine_max_digits from settings) then {{ x }} end
 {%- endmacro %}
 
 {#- unknown_code_label for every code / yes-no / multi-code column of a source -#}

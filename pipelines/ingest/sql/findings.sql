@@ -1,19 +1,24 @@
 -- findings: loaded rows with issues (docs/data_contract.md §3). column_name is the header as
 -- written in the file; raw_value is never given for a PII column, nor when it holds more digits than
 -- [ingest.quarantine] max_digits (an ID or phone a displaced row put under another column).
+-- key: source_file, sheet?, source_row, reason, column_name
 {% import '_macros.sql' as m with context %}
 with
 
+settings as (
+    select * from {{ ref('param_ingest') }}
+),
+
 registry as (
-    select * from int_registry_findings
+    select * from {{ ref('int_registry_findings') }}
 ),
 
 pairing_loaded as (
-    select * from int_pairing_rows where reason is null
+    select * from {{ ref('int_pairing_rows') }} where reason is null
 ),
 
 pairing as (
-    {{ m.unknown_label_findings(pairing_cols, 'pairing_loaded', 'cast(null as varchar)') }}
+    {{ m.unknown_label_findings(columns.pairing, 'pairing_loaded', 'cast(null as varchar)') }}
 ),
 
 pairing_merged as (
@@ -25,18 +30,18 @@ pairing_merged as (
         cast(null as varchar) as raw_value,
         p.household_key,
         cast(null as varchar) as person_key
-    from int_pairing_rows as p
-    inner join raw_merged_fills as f
+    from {{ ref('int_pairing_rows') }} as p
+    inner join {{ ref('raw_merged_fills') }} as f
         on f.file_id = p.file_id and f.source_row = p.source_row
     where p.reason is null
 ),
 
 survey_loaded as (
-    select * from int_survey_rows where reason is null
+    select * from {{ ref('int_survey_rows') }} where reason is null
 ),
 
 survey as (
-    {{ m.unknown_label_findings(survey_cols, 'survey_loaded', 'cast(null as varchar)') }}
+    {{ m.unknown_label_findings(columns.survey, 'survey_loaded', 'cast(null as varchar)') }}
 ),
 
 unioned as (
@@ -63,7 +68,7 @@ final as (
         u.household_key,
         u.person_key
     from unioned as u
-    left join raw_headers as h
+    left join {{ ref('raw_headers') }} as h
         on h.file_id = u.file_id and h.column_key = u.column_key
 )
 

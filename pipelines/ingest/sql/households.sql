@@ -1,12 +1,14 @@
--- households (period, household_key): household fields from the 户主's row (first row when none).
+-- households: one row per household and period: household fields from the 户主's row (the first
+-- row when there is none).
+-- key: period, household_key
 with
 
 picked as (
     select
         p.*,
         h.member_count
-    from int_households_reconciled as h
-    inner join int_persons_loaded as p
+    from {{ ref('int_households_reconciled') }} as h
+    inner join {{ ref('int_persons_loaded') }} as p
         on p.file_id = h.file_id and p.source_row = h.source_row
 ),
 

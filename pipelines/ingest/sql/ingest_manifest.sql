@@ -1,14 +1,19 @@
 -- ingest_manifest: one row per raw file (and sheet); rows_read = rows_loaded + rows_quarantined,
 -- and the fingerprint of the key the file's rows were keyed with.
+-- key: source_file, sheet?
+{%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
+                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows')} %}
+{%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
+                  'population': ref('raw_population')} %}
 with
 
 files as (
-    select * from raw_files
+    select * from {{ ref('raw_files') }}
 ),
 
 quarantined as (
     {%- for src in sources %}
-    select file_id, count(*) as n from int_{{ src.name }}_rows where reason is not null group by file_id
+    select file_id, count(*) as n from {{ rows_of[src.name] }} where reason is not null group by file_id
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -17,7 +22,7 @@ quarantined as (
 
 rows_read_by_file as (
     {%- for src in sources %}
-    select file_id, count(*) as n from raw_{{ src.name }} group by file_id
+    select file_id, count(*) as n from {{ raw_of[src.name] }} group by file_id
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -40,10 +45,11 @@ final as (
         f.missing_columns,
         f.unmapped_headers,
         -- fingerprint of the pseudonymisation key (never the key): a run with another key is refused
-        (select key_fingerprint from ingest_params) as key_fingerprint
+        k.key_fingerprint
     from files as f
     left join rows_read_by_file as r on r.file_id = f.file_id
     left join quarantined as q on q.file_id = f.file_id
+    cross join {{ ref('ingest_params') }} as k
 )
 
 select * from final

@@ -1,9 +1,11 @@
--- One row per household and period: the row household fields are taken from (the 户主's; the
--- first row by file and source_row when there is none), member and head counts. Narrow: keys only.
+-- int_households_reconciled: one row per household and period: the row household fields are
+-- taken from (the 户主's; the first row by file and source_row when there is none), member and
+-- head counts. Narrow: keys only.
+-- key: period, household_key
 with
 
 members as (
-    select * from int_persons_loaded
+    select * from {{ ref('int_persons_loaded') }}
 ),
 
 ranked as (

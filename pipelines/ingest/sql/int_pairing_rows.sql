@@ -1,12 +1,17 @@
--- One row per pairing raw row with its quarantine reason (NULL = loaded).
+-- int_pairing_rows: one row per pairing raw row with its quarantine reason (NULL = loaded).
+-- materialized: view
 {% import '_macros.sql' as m with context %}
 with
+
+pseudonym_key as (
+    select * from {{ ref('ingest_params') }}
+),
 
 staged as (
     select
         *,
         {{ m.pseudonym('household:', 'household_id') }} as household_key
-    from stg_pairing
+    from {{ ref('stg_pairing') }}
 ),
 
 row_checks as (

@@ -1,8 +1,10 @@
--- Registry rows that are loaded (no quarantine reason), with the age at the period's end.
+-- int_persons_loaded: registry rows that are loaded (no quarantine reason), with the age at the
+-- period's end.
+-- materialized: view
 with
 
 loaded as (
-    select * from int_registry_rows
+    select * from {{ ref('int_registry_rows') }}
     where reason is null
 ),
 

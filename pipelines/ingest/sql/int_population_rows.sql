@@ -1,14 +1,14 @@
--- One row per population-reference raw row with its quarantine reason (NULL = loaded).
+-- int_population_rows: one row per population-reference raw row with its quarantine reason
+-- (NULL = loaded).
+-- materialized: view
 with
 
 staged as (
-    select * from stg_population
+    select * from {{ ref('stg_population') }}
 ),
 
 regions_known as (
-    select code from ref_counties
-    union all
-    select code from ref_townships
+    select code from {{ ref('param_regions') }}
 ),
 
 row_checks as (

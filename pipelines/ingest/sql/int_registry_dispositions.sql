@@ -1,15 +1,15 @@
--- One row per registry raw row: its quarantine reason (NULL = loaded), in the contract's order.
--- Narrow on purpose (keys and reasons only): int_registry_rows joins it back to stg_registry.
+-- int_registry_dispositions: one row per registry raw row with its quarantine reason (NULL =
+-- loaded), in the contract's order. Narrow on purpose (keys and reasons only): int_registry_rows
+-- joins it back to stg_registry.
+-- key: file_id, source_row
 with
 
 staged as (
-    select * from stg_registry
+    select * from {{ ref('stg_registry') }}
 ),
 
 regions_known as (
-    select code from ref_counties
-    union all
-    select code from ref_townships
+    select code from {{ ref('param_regions') }}
 ),
 
 row_checks as (

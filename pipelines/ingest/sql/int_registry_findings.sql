@@ -1,10 +1,14 @@
--- Findings on loaded registry rows (docs/data_contract.md §3), one row per row and issue.
--- Household-level findings are repeated on every member row of the household.
+-- int_registry_findings: findings on loaded registry rows (docs/data_contract.md §3), one row per
+-- row and issue. Household-level findings are repeated on every member row of the household.
 {% import '_macros.sql' as m with context %}
 with
 
 members as (
-    select * from int_persons_loaded
+    select * from {{ ref('int_persons_loaded') }}
+),
+
+settings as (
+    select * from {{ ref('param_ingest') }}
 ),
 
 with_household as (
@@ -17,9 +21,9 @@ with_household as (
         h.{{ name }} as hh_{{ name }}
         {%- endfor %}
     from members as p
-    inner join int_households_reconciled as c
+    inner join {{ ref('int_households_reconciled') }} as c
         on c.period = p.period and c.household_key = p.household_key
-    inner join households as h
+    inner join {{ ref('households') }} as h
         on h.period = p.period and h.household_key = p.household_key
 ),
 
@@ -36,10 +40,12 @@ id_findings as (
 ),
 
 label_findings as (
-    {{ m.unknown_label_findings(cols, 'members') }}
+    {{ m.unknown_label_findings(columns.registry, 'members') }}
 ),
 
 income_findings as (
+    {%- set tolerance = '(select income_identity_tolerance from settings)' %}
+    {%- set transfer_items_sum = 'coalesce(' ~ transfer_items | join(', 0) + coalesce(') ~ ', 0)' %}
     {%- for name in income_columns %}
     {{ m.finding('income_not_numeric', name, "'income cell is not a number'", name ~ '__raw', 'members', m.norm(name ~ '__raw') ~ ' is not null and ' ~ name ~ ' is null') }}
     union all
@@ -85,7 +91,7 @@ merged_findings as (
         p.household_key,
         p.person_key
     from members as p
-    inner join raw_merged_fills as f
+    inner join {{ ref('raw_merged_fills') }} as f
         on f.file_id = p.file_id and f.source_row = p.source_row
 ),
 

@@ -1,12 +1,17 @@
--- One row per survey raw row with its quarantine reason (NULL = loaded).
+-- int_survey_rows: one row per survey raw row with its quarantine reason (NULL = loaded).
+-- materialized: view
 {% import '_macros.sql' as m with context %}
 with
+
+pseudonym_key as (
+    select * from {{ ref('ingest_params') }}
+),
 
 staged as (
     select
         *,
         {{ m.pseudonym('survey_household:', 'survey_household_id') }} as survey_household_key
-    from stg_survey
+    from {{ ref('stg_survey') }}
 ),
 
 final as (

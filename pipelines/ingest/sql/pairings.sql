@@ -1,9 +1,10 @@
--- pairings (period, household_key, cadre_id): 帮扶责任人 per household. Cadre contact details are
--- public-duty data and kept; the household head's name and ID are not.
+-- pairings: 帮扶责任人 per household and period. Cadre contact details are public-duty data and
+-- kept; the household head's name and ID are not.
+-- key: period, household_key, cadre_id
 with
 
 loaded as (
-    select * from int_pairing_rows
+    select * from {{ ref('int_pairing_rows') }}
     where reason is null
 ),
 

@@ -1,8 +1,9 @@
--- persons (period, person_key): one row per loaded registry member row. No name, ID, phone or 人编号.
+-- persons: one row per loaded registry member row. No name, ID, phone or 人编号.
+-- key: period, person_key
 with
 
 members as (
-    select * from int_persons_loaded
+    select * from {{ ref('int_persons_loaded') }}
 ),
 
 final as (

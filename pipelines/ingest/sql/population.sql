@@ -1,8 +1,9 @@
--- population (year, village_code): 农村户籍人口 by village and year (incidence denominators).
+-- population: 农村户籍人口 by village and year (incidence denominators).
+-- key: year, village_code
 with
 
 loaded as (
-    select * from int_population_rows
+    select * from {{ ref('int_population_rows') }}
     where reason is null
 ),
 

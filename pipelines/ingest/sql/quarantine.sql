@@ -6,8 +6,32 @@
 -- 户编号, 人编号, …) is never read; (2) a cell is kept only when its content has its column's shape
 -- (_macros.sql quarantine_cell: code labels, short numbers, years, 12-digit region codes, known
 -- place names). Everything else stays in data/raw, found by source_file, sheet and source_row.
+-- key: source_file, sheet?, source_row
 {% import '_macros.sql' as m with context %}
+{%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
+                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows')} %}
+{%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
+                  'population': ref('raw_population')} %}
 with
+
+settings as (
+    select * from {{ ref('param_ingest') }}
+),
+
+headers as (
+    select * from {{ ref('raw_headers') }}
+),
+
+known_places as (
+    -- free-text cells a quarantined row may keep: county and township names of config/regions
+    select 'county_name' as column_key, name from {{ ref('param_regions') }} where level = 'county'
+    union all
+    select 'township_name' as column_key, name from {{ ref('param_regions') }} where level = 'township'
+),
+
+place_suffixes as (
+    select * from {{ ref('param_place_suffixes') }}
+),
 
 {% for src in sources %}
 {{ src.name }}_quarantined as (
@@ -22,7 +46,7 @@ with
         reason_column,
         reason_detail as detail{% if src.household_key %},
         household_key{% endif %}
-    from int_{{ src.name }}_rows
+    from {{ rows_of[src.name] }}
     where reason is not null
 ),
 
@@ -36,14 +60,14 @@ with
         h.pos,
         u.cell.value as value
     from {{ src.name }}_quarantined as q
-    inner join raw_{{ src.name }} as r
+    inner join {{ raw_of[src.name] }} as r
         on r.file_id = q.file_id and r.source_row = q.source_row
     cross join unnest([
         {%- for c in src.all_columns %}
         {'column_key': '{{ c }}', 'value': r.{{ c }}}{% if not loop.last %},{% endif %}
         {%- endfor %}
     ]) as u(cell)
-    inner join raw_headers as h
+    inner join headers as h
         on h.file_id = q.file_id and h.column_key = u.cell.column_key
 ),
 
@@ -73,6 +97,7 @@ with
         source_row,
         min(pos) as start_pos
     from {{ src.name }}_paired
+    cross join {{ ref('param_label_lists') }} as ll
     where shift <> 0
       and case column_key
           {%- for c in src.kept_columns if m.is_typed(c.kind) == 'True' %}
@@ -95,6 +120,32 @@ with
         on st.file_id = p.file_id and st.source_row = p.source_row
 ),
 
+{{ src.name }}_places as (
+    -- free-text cells naming a place: a county / township of config/regions (county_name,
+    -- township_name), elsewhere a name ending in a configured suffix (村委会 …)
+    select r.file_id, r.source_row, r.column_key
+    from {{ src.name }}_read as r
+    inner join known_places as k
+        on k.column_key = r.column_key and k.name = r.value
+    union
+    select r.file_id, r.source_row, r.column_key
+    from {{ src.name }}_read as r
+    inner join place_suffixes as s
+        on r.value like '%' || s.suffix and length(r.value) > length(s.suffix)
+    {%- set place_columns = src.kept_columns | selectattr('kind', 'equalto', 'text') | map(attribute='name')
+                            | reject('in', ['county_name', 'township_name']) | list %}
+    where {% if place_columns %}r.column_key in ('{{ place_columns | join("', '") }}'){% else %}false{% endif %}
+),
+
+{{ src.name }}_marked as (
+    select
+        r.*,
+        pl.file_id is not null as is_place
+    from {{ src.name }}_read as r
+    left join {{ src.name }}_places as pl
+        on pl.file_id = r.file_id and pl.source_row = r.source_row and pl.column_key = r.column_key
+),
+
 {{ src.name }}_kept as (
     -- a cell is kept only when its content has its column's shape (_macros.sql quarantine_cell)
     select
@@ -111,7 +162,8 @@ with
             when '{{ c.name }}' then {{ m.quarantine_cell(c.name, c.kind, 'value') }}
             {%- endfor %}
         end as value
-    from {{ src.name }}_read
+    from {{ src.name }}_marked
+    cross join {{ ref('param_label_lists') }} as ll
     where value is not null
 ),
 
@@ -174,7 +226,7 @@ final as (
         u.detail,
         cast(u.fields as varchar) as fields
     from unioned as u
-    left join raw_headers as h
+    left join headers as h
         on h.file_id = u.file_id and h.column_key = u.reason_column
 )
 

@@ -1,7 +1,8 @@
--- One raw file (or sheet) -> rows of raw_<source>: cells renamed to canonical columns, still text.
--- Input: src_file(c0 … c<n-1> cleaned text, source_row, file_id), cleaned by raw_cells.sql.
--- Rendered per header layout: column positions (and so the neighbours used by the
--- column-shift test) are per layout.
+-- raw_file: rows of raw files (or sheets) of one header layout -> rows of raw_<source>: cells
+-- renamed to canonical columns, still text. Input: src_file(c0 … c<n-1> cleaned text, source_row,
+-- file_id), cleaned by raw_cells.sql. Rendered per header layout by the loader (mapped, typed,
+-- text_only, ncols): column positions (and so the neighbours used by the column-shift test) are
+-- per layout.
 -- Spreadsheet damage: a text-only column (IDs, 户编号, phones; header_aliases text_only) whose cell
 -- was stored as a number or is shaped like one has lost digits or leading zeros; so has an
 -- 18-digit ID ending in 000 (Excel keeps 15 significant digits) that fails its check digit, or
@@ -11,7 +12,7 @@
 with
 
 cells as (
-    select * from src_file
+    select * from {{ ref('src_file') }}
 ),
 
 checked as (
@@ -38,6 +39,8 @@ checked as (
         (0{% for c in typed if c.pos + 1 < ncols %} + case when {{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }} and {{ m.norm('c' ~ (c.pos + 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos + 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_right,
         (0{% for c in typed if c.pos > 0 %} + case when {{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }} and {{ m.norm('c' ~ (c.pos - 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos - 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_left
     from cells
+    cross join {{ ref('param_label_lists') }} as ll
+    cross join {{ ref('param_gb11643') }} as gb
 ),
 
 damage_in_file as (

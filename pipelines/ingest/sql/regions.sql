@@ -1,12 +1,13 @@
 -- regions: counties and townships from config/regions, villages from the population reference.
+-- key: level, code
 with
 
 counties as (
-    select 'county' as level, code, name, city_code as parent_code from ref_counties
+    select level, code, name, parent_code from {{ ref('param_regions') }} where level = 'county'
 ),
 
 townships as (
-    select 'township' as level, code, name, county_code as parent_code from ref_townships
+    select level, code, name, parent_code from {{ ref('param_regions') }} where level = 'township'
 ),
 
 villages_ranked as (
@@ -16,7 +17,7 @@ villages_ranked as (
         village_name,
         township_code,
         row_number() over (partition by village_code order by year desc, source_file, source_row) as pick
-    from population
+    from {{ ref('population') }}
 ),
 
 villages as (

@@ -1,10 +1,19 @@
--- Registry member rows, typed: labels mapped to codes, yes/no resolved, ID number checked.
--- Every raw row stays here (quarantine decisions come in int_registry_dispositions).
+-- stg_registry: registry member rows, typed: labels mapped to codes, yes/no resolved, ID number
+-- checked. Every raw row stays here (quarantine decisions come in int_registry_dispositions).
 {% import '_macros.sql' as m with context %}
+{%- set cols = columns.registry %}
 with
 
 raw as (
-    select * from raw_registry
+    select * from {{ ref('raw_registry') }}
+),
+
+code_labels as (
+    select * from {{ ref('param_code_labels') }}
+),
+
+pseudonym_key as (
+    select * from {{ ref('ingest_params') }}
 ),
 
 tick_columns as (
@@ -23,37 +32,20 @@ typed as (
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
     from raw as r
+    cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 ),
 
 id_checked as (
-    -- GB 11643: S = sum(d_i * w_i) over the first 17 digits, check = '10X98765432'[S mod 11]
     select
-        *,
+        t.*,
         substr(id_norm, 1, 18) as id18,
         coalesce(length(id_norm), 0) as id_length,
-        case
-            when length(id_norm) = 18 and translate(substr(id_norm, 1, 17), '0123456789', '') = ''
-                then substr('10X98765432', 1 + (
-                    {%- for w in weights %}
-                    {{ w }} * cast(substr(id_norm, {{ loop.index }}, 1) as integer){% if not loop.last %} +{% endif %}
-                    {%- endfor %}
-                ) % 11, 1) = substr(id_norm, 18, 1)
-            else false
-        end as id_check_ok,
-        case
-            when length(id_norm) = 18
-                then try_cast(substr(id_norm, 7, 4) || '-' || substr(id_norm, 11, 2) || '-' || substr(id_norm, 13, 2) as date)
-            when length(id_norm) = 15
-                then try_cast('19' || substr(id_norm, 7, 2) || '-' || substr(id_norm, 9, 2) || '-' || substr(id_norm, 11, 2) as date)
-        end as id_birth_date,
-        case
-            when length(id_norm) = 18 and substr(id_norm, 17, 1) in ('1', '3', '5', '7', '9') then 'male'
-            when length(id_norm) = 18 and substr(id_norm, 17, 1) in ('0', '2', '4', '6', '8') then 'female'
-            when length(id_norm) = 15 and substr(id_norm, 15, 1) in ('1', '3', '5', '7', '9') then 'male'
-            when length(id_norm) = 15 and substr(id_norm, 15, 1) in ('0', '2', '4', '6', '8') then 'female'
-        end as id_sex
-    from typed
+        {{ m.gb11643_ok('id_norm') }} as id_check_ok,
+        {{ m.id_birth_date('id_norm') }} as id_birth_date,
+        {{ m.id_sex('id_norm') }} as id_sex
+    from typed as t
+    cross join {{ ref('param_gb11643') }} as gb
 ),
 
 final as (

@@ -1,9 +1,14 @@
--- survey rows, typed: labels mapped to codes, yes/no resolved. Every raw row stays here.
+-- stg_survey: survey rows, typed: labels mapped to codes, yes/no resolved. Every raw row stays here.
 {% import '_macros.sql' as m with context %}
+{%- set cols = columns.survey %}
 with
 
 raw as (
-    select * from raw_survey
+    select * from {{ ref('raw_survey') }}
+),
+
+code_labels as (
+    select * from {{ ref('param_code_labels') }}
 ),
 
 tick_columns as (
@@ -18,6 +23,7 @@ final as (
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
     from raw as r
+    cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 )
 

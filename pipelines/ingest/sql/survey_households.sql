@@ -1,8 +1,9 @@
--- survey_households (period, survey_household_key): 住户抽样调查 sample with design weights.
+-- survey_households: the 住户抽样调查 sample with design weights, one row per household and period.
+-- key: period, survey_household_key
 with
 
 loaded as (
-    select * from int_survey_rows
+    select * from {{ ref('int_survey_rows') }}
     where reason is null
 ),
 
