@@ -25,7 +25,6 @@ at print time.
 from __future__ import annotations
 
 import csv
-import functools
 import html
 import io
 import os
@@ -42,7 +41,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines import warehouse
-from pipelines.config import CONFIG_DIR, load_toml
+from pipelines.policy import Policy, load_policy
 
 CJK = "\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0002a6df\u00b7"  # CJK unified (+ ext A, B) and ·
 PERSONAL = ("name", "id", "phone", "household_id", "person_id")
@@ -55,7 +54,7 @@ PAIRING = {"head_name": "head", "head_id_number": "id", "household_id": "househo
            "cadre_name": "cadre", "cadre_phone": "cadre"}
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TOKEN = re.compile(f"[0-9]+(?:[ -][0-9]+)+|[0-9A-Za-z]+|[{CJK}]+")  # what MATCH_SQL cuts values into
-BATCH = 200_000
+BATCH = 200_000  # cells gathered before a DuckDB insert
 
 
 class AuditError(ValueError):
@@ -108,54 +107,43 @@ class Shapes:
         return s[s.str.len() >= self.min_ident]
 
 
-def _frames(path: Path, source: str, rel: str) -> Iterator[pd.DataFrame]:
-    """A raw file's sheets as text frames with headers as written (the ingest readers)."""
+def settings(policy: Policy) -> dict:
+    """config/audit.toml as the policy checked it (a plain dict: what Shapes and Auditor read)."""
+    return policy.audit.model_dump()
+
+
+def _frames(path: Path, source: str, rel: str, policy: Policy) -> Iterator[pd.DataFrame]:
+    """A raw file's sheets as frames with headers as written (ingest's one reader, read_sheets);
+    a raw Parquet export (national size) in batches of the columns the audit reads."""
     from pipelines.ingest import headers as hdr
     from pipelines.ingest import readers
 
-    aliases = load_toml("header_aliases")[source]
-    ingest_cfg = load_toml("thresholds")["ingest"]
-    finder = hdr.header_finder(hdr.columns_of(aliases), ingest_cfg["max_title_rows"], ingest_cfg["min_header_matches"])
-    suffix = path.suffix.lower()
+    finder = hdr.policy_header_finder(policy, hdr.columns_of(policy.aliases[source]))
     try:
-        if suffix == ".parquet":
-            yield from _parquet_batches(path, source)
-        elif suffix == ".csv":
-            yield readers.read_csv(path, finder, rel).data
-        elif suffix == ".xlsx":
-            yield from (s.data for s in readers.read_xlsx(path, finder, rel))
-        elif suffix == ".dta":
-            yield readers.read_dta(path, finder, rel).data
-        elif suffix == ".sav":
-            yield readers.read_sav(path, finder, rel).data
-        else:
-            raise AuditError(f"{rel}: not a raw export this audit can read ({suffix or 'no suffix'})")
+        for sheet in readers.read_sheets(path, finder, rel, limits=readers.Limits.from_policy(policy),
+                                         parquet_columns=lambda names: _parquet_columns(names, source, policy)):
+            yield sheet.data
     except readers.IngestError as exc:
         raise AuditError(str(exc)) from exc
 
 
-def _parquet_batches(path: Path, source: str) -> Iterator[pd.DataFrame]:
-    """A raw Parquet export (national size) in batches of the columns the audit reads: the personal
-    ones, their neighbours (kept adjacent, for displaced rows) and 与户主关系."""
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
-    names = pf.schema_arrow.names
-    pos = _positions(names, source)
+def _parquet_columns(names: list[str], source: str, policy: Policy) -> set[int]:
+    """Positions of a raw Parquet export the audit reads: the personal columns, their neighbours
+    (kept adjacent, for displaced rows) and 与户主关系."""
+    pos = _positions(names, source, policy)
     kinds = REGISTRY if source == "registry" else PAIRING
     keep = {pos["relation"]} if "relation" in pos else set()
     for column in kinds:
         if column in pos:
             keep |= {p for p in (pos[column] - 1, pos[column], pos[column] + 1) if 0 <= p < len(names)}
-    for batch in pf.iter_batches(batch_size=BATCH, columns=[names[i] for i in sorted(keep)]):
-        yield batch.to_pandas().astype(object)
+    return keep
 
 
-def _positions(columns: list[str], source: str) -> dict[str, int]:
+def _positions(columns: list[str], source: str, policy: Policy) -> dict[str, int]:
     """Canonical column -> position of its header (first wins, as in ingest)."""
     from pipelines.ingest import headers as hdr
 
-    lookup = hdr.alias_lookup(hdr.columns_of(load_toml("header_aliases")[source]))
+    lookup = hdr.alias_lookup(hdr.columns_of(policy.aliases[source]))
     found: dict[str, int] = {}
     for pos, header in enumerate(columns):
         name = lookup.get(hdr.normalise(header))
@@ -182,11 +170,12 @@ def _neighbours(frame: pd.DataFrame, pos: int, rows: pd.Series, fits) -> pd.Seri
 
 
 def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefixes: tuple[str, ...] = (),
-                 scan_ids: bool = True) -> list[pd.DataFrame]:
+                 scan_ids: bool = True, policy: Policy | None = None) -> list[pd.DataFrame]:
     """(value, kind) frames of one raw sheet: personal cells by header and, in a displaced row (its
     name or ID cell of the wrong shape), the neighbouring cells that have the shape of one."""
+    policy = policy or load_policy()
     frame = frame.reset_index(drop=True)
-    pos = _positions([str(c) for c in frame.columns], source)
+    pos = _positions([str(c) for c in frame.columns], source, policy)
     kinds = REGISTRY if source == "registry" else PAIRING
     out = []
 
@@ -194,7 +183,7 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
         if len(values):
             out.append(pd.DataFrame({"value": values.astype(str).to_numpy(), "kind": kind}))
 
-    labels = _code_labels()
+    labels = _code_labels(policy)
 
     def names(s: pd.Series) -> pd.Series:  # a code label (居民身份证, 户主) next to 姓名 is no name
         found = shapes.names(s)
@@ -232,7 +221,7 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
     if source == "registry" and "relation" in pos and "name" in pos:
         from pipelines.ingest.headers import normalise
 
-        heads = {normalise(v) for v in load_toml("code_labels")["relation"]["head"]}
+        heads = {normalise(v) for v in policy.code_labels["relation"]["head"]}
         is_head = frame.iloc[:, pos["relation"]].map(lambda v: v is not None and v == v and normalise(v) in heads)
         add(shapes.names(frame.iloc[:, pos["name"]][is_head.astype(bool) & ~displaced]), "head")
     if scan_ids:  # an ID number wherever it stands (displaced row, wrong column)
@@ -240,13 +229,11 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
     return out
 
 
-@functools.cache
-def _code_labels() -> frozenset[str]:
+def _code_labels(policy: Policy) -> frozenset[str]:
     """Every label of every code list (config/code_labels.toml), normalised."""
-    from pipelines.ingest.headers import normalise
+    from pipelines.ingest.nodes import code_label_rows
 
-    lists = load_toml("code_labels").values()
-    return frozenset(normalise(label) for codes in lists for labels in codes.values() for label in labels)
+    return frozenset(label for _list, label, _code in code_label_rows(policy.code_labels))
 
 
 def _id_shaped_cells(frame: pd.DataFrame, shapes: Shapes) -> pd.Series:
@@ -268,13 +255,14 @@ def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> p
     return pd.Series([r[0] for r in rows], dtype=object)
 
 
-def read_raw_values(raw_dir: Path, cfg: dict | None = None) -> RawValues:
+def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | None = None) -> RawValues:
     """Every registry and pairing export under raw_dir -> RawValues (distinct value, kind);
     gathered file by file into DuckDB (a national export is never held whole in pandas)."""
-    cfg = cfg or load_toml("audit")
+    policy = policy or load_policy()
+    cfg = cfg or settings(policy)
     shapes = Shapes(cfg)
     raw_dir = Path(raw_dir)
-    prefixes = tuple(pd.read_csv(CONFIG_DIR / "regions" / "counties.csv", dtype=str)["code"])
+    prefixes = tuple(r.code for r in policy.regions if r.level == "county")
     files = 0
     with duckdb.connect() as con:
         con.execute("create table raw_all (value varchar, kind varchar)")
@@ -292,8 +280,8 @@ def read_raw_values(raw_dir: Path, cfg: dict | None = None) -> RawValues:
             for path in paths:
                 files += 1
                 parquet = path.suffix.lower() == ".parquet"
-                for frame in _frames(path, source, path.relative_to(raw_dir).as_posix()):
-                    insert(frame_values(frame, source, shapes, prefixes, scan_ids=not parquet))
+                for frame in _frames(path, source, path.relative_to(raw_dir).as_posix(), policy):
+                    insert(frame_values(frame, source, shapes, prefixes, scan_ids=not parquet, policy=policy))
                 if parquet:  # IDs anywhere in the file, straight from Parquet
                     ids = shapes.ids(_id_shaped(con, f"read_parquet({warehouse.sql_literal(path)})", shapes))
                     insert([pd.DataFrame({"value": ids.to_numpy(), "kind": "id"})])
@@ -594,10 +582,11 @@ def workbook_cells(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def audit(raw_dir: Path, processed_dir: Path, reports_dir: Path | None = None, cards_dir: Path | None = None,
-          cfg: dict | None = None) -> Report:
+          cfg: dict | None = None, policy: Policy | None = None) -> Report:
     """Scan processed_dir, reports_dir and cards_dir against the personal values of raw_dir."""
-    cfg = cfg or load_toml("audit")
-    auditor = Auditor(read_raw_values(raw_dir, cfg), cfg)
+    policy = policy or load_policy()
+    cfg = cfg or settings(policy)
+    auditor = Auditor(read_raw_values(raw_dir, cfg, policy), cfg)
     try:
         auditor.scan_dir(Path(processed_dir), "processed")
         if reports_dir is not None:

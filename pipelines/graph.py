@@ -193,12 +193,14 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     """{stage: (its graph, the jinja context its models are rendered with)} for every stage that
     runs SQL models: what the portability test transpiles and the key test checks."""
     from pipelines import criteria
+    from pipelines.ingest import pipeline as ingest
     from pipelines.measures import nodes as measures
     from pipelines.risk import pipeline as risk, rules as risk_rules
     from pipelines.validate import pipeline as validate
 
     indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
     return {
+        "ingest": (ingest.GRAPH, ingest.template_context(policy)),
         "criteria": (criteria.GRAPH, {}),
         "validate": (validate.GRAPH, {}),
         "measures": (measures.GRAPH, {"indicators": indicators}),

@@ -351,7 +351,8 @@ def place_suffixes(con, policy: Policy, period: Period | None) -> None:
 @builds("param_regions")
 def regions(con, policy: Policy, period: Period | None) -> None:
     """(level, code, name, parent_code): the counties and townships of config/regions."""
-    bind_rows(con, "param_regions", {"level": "varchar", "code": "varchar", "name": "varchar", "parent_code": "varchar"},
+    bind_rows(con, "param_regions",
+              {"level": "varchar", "code": "varchar", "name": "varchar", "parent_code": "varchar"},
               [(r.level, r.code, r.name, r.parent) for r in policy.regions])
 
 

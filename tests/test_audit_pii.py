@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from pipelines import audit as pii
 from pipelines.cli import main
-from pipelines.config import load_toml
+from pipelines.policy import load_policy
 from tests.ingest.conftest import HEADERS, household, make_id, write_csv
 
 PERIOD = "2020Q2"
@@ -141,7 +141,7 @@ def test_the_heads_name_is_allowed_only_on_cards_and_in_the_ledger(planted):
 
 def _auditor(rows: list[tuple[str, str]]) -> pii.Auditor:
     table = pa.table({"value": [v for v, _k in rows], "kind": [k for _v, k in rows]})
-    return pii.Auditor(pii.RawValues(table), load_toml("audit"))
+    return pii.Auditor(pii.RawValues(table), pii.settings(load_policy()))
 
 
 @pytest.mark.parametrize("text, found", [

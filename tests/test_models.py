@@ -38,6 +38,8 @@ def test_every_model_has_a_header_line_and_stored_models_declare_a_key():
 
 
 STORED = {  # models a stage writes to the warehouse, per period
+    "persons", "households", "pairings", "survey_households", "population", "regions", "quarantine", "findings",
+    "ingest_manifest",
     "int_person_deprivations", "int_household_deprivations", "problems", "problem_summary", "measures",
     "risk", "watch_group_counts", "assistance_gaps", "assistance_coverage", "transitions", "transition_matrix",
 }

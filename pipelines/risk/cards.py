@@ -18,7 +18,7 @@ import jinja2
 import pandas as pd
 
 from pipelines import keys, warehouse
-from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, hash_key, load_toml
+from pipelines.config import CONFIG_DIR, PROJECT_ROOT, RAW_DIR, hash_key
 from pipelines.keys import household_key
 from pipelines.periods import Period
 from pipelines.policy import Policy, load_policy
@@ -30,29 +30,19 @@ HeadNames = Callable[[Iterable[str]], dict[str, str]]
 
 # ---- the head's name, from data/raw ------------------------------------------------------------------
 
-def _registry_rows(path: Path) -> Iterable[pd.DataFrame]:
-    """Raw registry cells of one file as text frames with canonical column names (ingest readers)."""
+def _registry_rows(path: Path, policy: Policy) -> Iterable[pd.DataFrame]:
+    """Raw registry cells of one file as frames with canonical column names (ingest's one reader,
+    read_sheets); a file of no export format is skipped."""
     from pipelines.ingest import readers
-    from pipelines.ingest.headers import alias_lookup, columns_of, header_finder, normalise
+    from pipelines.ingest.headers import alias_lookup, columns_of, normalise, policy_header_finder
 
-    columns = columns_of(load_toml("header_aliases")["registry"])
-    ingest_cfg = load_toml("thresholds")["ingest"]
-    find_header = header_finder(columns, ingest_cfg["max_title_rows"], ingest_cfg["min_header_matches"])
-    lookup = alias_lookup(columns)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frames = [pd.read_parquet(path)]
-    elif suffix == ".csv":
-        frames = [readers.read_csv(path, find_header).data]
-    elif suffix == ".xlsx":
-        frames = [s.data for s in readers.read_xlsx(path, find_header)]
-    elif suffix == ".dta":
-        frames = [readers.read_dta(path, find_header).data]
-    elif suffix == ".sav":
-        frames = [readers.read_sav(path, find_header).data]
-    else:
+    if path.suffix.lower() not in readers.FORMATS:
         return
-    for frame in frames:
+    columns = columns_of(policy.aliases["registry"])
+    lookup = alias_lookup(columns)
+    find_header = policy_header_finder(policy, columns)
+    for sheet in readers.read_sheets(path, find_header, limits=readers.Limits.from_policy(policy)):
+        frame = sheet.data
         renamed = {}
         for col in frame.columns:  # first header of a canonical column wins, as in ingest
             name = lookup.get(normalise(col))
@@ -62,16 +52,17 @@ def _registry_rows(path: Path) -> Iterable[pd.DataFrame]:
             yield frame[list(renamed)].rename(columns=renamed)
 
 
-def raw_head_names(period: str, raw_dir: Path = RAW_DIR) -> HeadNames:
+def raw_head_names(period: str, raw_dir: Path = RAW_DIR, policy: Policy | None = None) -> HeadNames:
     """A lookup reading data/raw/registry/<period>/ for the 户主 rows of the requested households."""
+    policy = policy or load_policy()
 
     def lookup(keys: Iterable[str]) -> dict[str, str]:
         from pipelines.ingest.headers import normalise
 
         wanted, found = set(keys), {}
-        head_labels = {normalise(v) for v in load_toml("code_labels")["relation"]["head"]}
+        head_labels = {normalise(v) for v in policy.code_labels["relation"]["head"]}
         for path in sorted((Path(raw_dir) / "registry" / period).glob("*")):
-            for frame in _registry_rows(path):
+            for frame in _registry_rows(path, policy):
                 for hid, name, relation in frame.itertuples(index=False, name=None):
                     if hid is None or name is None or relation is None or normalise(relation) not in head_labels:
                         continue
@@ -137,7 +128,7 @@ def write_village_cards(processed_dir: Path, period: str, village_code: str, *,
         keys.check_warehouse_key(keys.recorded_fingerprints(Path(processed_dir)), hash_key())
     policy = load_policy(config_dir)
     rows = card_rows(Path(processed_dir), period, village_code, policy)
-    lookup = head_names or raw_head_names(period, raw_dir)
+    lookup = head_names or raw_head_names(period, raw_dir, policy)
     names = lookup([r["household_key"] for r in rows]) if rows else {}
     risk_cfg = policy.raw("risk")
     labels = {**policy.labels.of("poverty_status"), "not_registered": policy.risk.transitions.not_registered_label}

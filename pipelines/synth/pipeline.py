@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config, keys
+from pipelines.policy import Policy, load_policy
 from pipelines.synth import defects, dynamics, exports, population, writers
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
@@ -37,12 +38,14 @@ EVENT_COLUMNS = ["period", "household_id", "event", "cause"]
 # ---------------------------------------------------------------- small steps
 
 
-def load_settings() -> dict:
-    """All configuration the generator reads."""
-    return {"synth": config.load_toml("synth"), "thresholds": config.load_toml("thresholds"),
-            "lines": config.load_toml("lines"), "aliases": config.load_toml("header_aliases"),
-            "counties": pd.read_csv(config.CONFIG_DIR / "regions" / "counties.csv", dtype=str),
-            "townships": pd.read_csv(config.CONFIG_DIR / "regions" / "townships.csv", dtype=str)}
+def load_settings(policy: Policy | None = None) -> dict:
+    """All configuration the generator reads (through the policy layer: its files as plain data)."""
+    policy = policy or load_policy()
+    regions = policy.config_dir / "regions"
+    return {"synth": policy.raw("synth"), "thresholds": policy.raw("thresholds"),
+            "lines": policy.raw("lines"), "aliases": policy.raw("header_aliases"),
+            "counties": pd.read_csv(regions / "counties.csv", dtype=str),
+            "townships": pd.read_csv(regions / "townships.csv", dtype=str)}
 
 
 def resolve_format(fmt: str, households: int, cfg: dict) -> str:

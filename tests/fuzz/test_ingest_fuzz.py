@@ -31,13 +31,13 @@ from hypothesis import strategies as st
 
 from pipelines import warehouse
 from pipelines.cli import main
-from pipelines.config import load_toml
 from pipelines.ingest import headers as hdr
+from pipelines.policy import load_policy
 from pipelines.synth.writers import stat_name
 from tests.ingest.conftest import VILLAGE, make_id
 
-ALIASES = {c.name: c.aliases for c in hdr.columns_of(load_toml("header_aliases")["registry"])}
-REQUIRED = [c.name for c in hdr.columns_of(load_toml("header_aliases")["registry"]) if c.required]
+ALIASES = {c.name: c.aliases for c in hdr.columns_of(load_policy().aliases["registry"])}
+REQUIRED = [c.name for c in hdr.columns_of(load_policy().aliases["registry"]) if c.required]
 OPTIONAL = ["row_no", "natural_village", "sex", "birth_date", "phone", "education", "school_status", "labour_skill",
             "dibao", "poverty_status", "wage_income", "per_capita_net_income", "work_months", "head_id_number"]
 NAME_CHARS = "䶮㛃䲟鑫淼犇骉羴龘靐齉爩"  # personal names: characters no code label or junk uses

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import xlsxwriter
 
-from pipelines.config import load_toml
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import readers
 from pipelines.ingest.readers import IngestError
+from pipelines.policy import load_policy
 from tests.ingest.conftest import HEADERS, household, write_csv
 
-REGISTRY = hdr.columns_of(load_toml("header_aliases")["registry"])
+REGISTRY = hdr.columns_of(load_policy().aliases["registry"])
 FIND = hdr.header_finder(REGISTRY, max_title_rows=10, min_matches=5)
 
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from pipelines import config
 from pipelines.cli import main
+from pipelines.ingest import pipeline as ingest_pipeline
 from pipelines.ingest import readers
+from pipelines.policy import load_policy
 from pipelines.synth import writers
 from tests.ingest.conftest import HEADERS, household, write_csv
 
@@ -47,16 +48,10 @@ def raw(tmp_path):
 
 
 def small_limits(monkeypatch, **limits):
-    """config/thresholds.toml with some [limits] replaced (for files small enough to build in a test)."""
-    real = config.load_toml
-
-    def load(name, *args):
-        cfg = real(name, *args)
-        if name == "thresholds":
-            cfg = {**cfg, "limits": {**cfg["limits"], **limits}}
-        return cfg
-
-    monkeypatch.setattr(config, "load_toml", load)
+    """The policy ingest runs with, some config/thresholds.toml [limits] replaced (for files small
+    enough to build in a test)."""
+    policy = load_policy(overrides={"thresholds": {"limits": limits}})
+    monkeypatch.setattr(ingest_pipeline, "load_policy", lambda: policy)
 
 
 # ---- every file accounted for ------------------------------------------------------------------

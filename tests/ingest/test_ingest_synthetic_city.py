@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.config import load_toml
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import readers
+from pipelines.policy import load_policy
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,8 @@ def test_keys_unique(warehouse):
 
 def _pii_values(raw: Path) -> set[str]:
     """Names, ID numbers, phones and 人编号 of household members in the CSV exports."""
-    aliases = load_toml("header_aliases")
+    policy = load_policy()
+    aliases = policy.aliases
     values: set[str] = set()
     for section in ("registry", "pairing"):
         cols = hdr.columns_of(aliases[section])
@@ -79,7 +80,7 @@ def _pii_values(raw: Path) -> set[str]:
                 if lookup.get(hdr.normalise(header)) in secret:
                     values |= {v.strip() for v in sheet.data[header].dropna() if len(v.strip()) >= 2}
     # a column-shifted row puts other cells (code labels) under a PII header: those are not PII
-    labels = {hdr.normalise(label) for codes in load_toml("code_labels").values()
+    labels = {hdr.normalise(label) for codes in policy.code_labels.values()
               for lst in codes.values() for label in lst}
     return {v for v in values if hdr.normalise(v) not in labels}
 

@@ -120,9 +120,9 @@ end
 case
     when {{ x }} is not null and position(',{{ pos }},' in coalesce(numeric_at, '')) > 0
         then 'a number cell, not text (' || cast(length(regexp_replace({{ x }}, '[^0-9]', '', 'g')) as varchar) || ' digits shown)'
-    when regexp_full_match({{ x }}, '[0-9]+([.][0-9]*)?[eE][+]?[0-9]+')
+    when regexp_matches({{ x }}, '^[0-9]+([.][0-9]*)?[eE][+]?[0-9]+$')
         then 'scientific notation (' || cast(length(regexp_replace(split_part(lower({{ x }}), 'e', 1), '[^0-9]', '', 'g')) as varchar) || ' significant digits)'
-    when regexp_full_match({{ x }}, '[0-9]+[.][0-9]+')
+    when regexp_matches({{ x }}, '^[0-9]+[.][0-9]+$')
         then 'a number with a decimal part'
 end
 {%- endmacro %}
