@@ -729,42 +729,51 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
         scan = scans.get(name)
         if scan is None:
             raise IngestError(f"{sheet_where}: its part ({parts.get(name)}) is not in the file; expected an intact xlsx")
-        table, first_col = _load_sheet(reader, name, sheet_where)
-        if table.num_rows > limits.max_rows + MAX_SCAN or table.num_columns > limits.max_columns:
-            raise _limit_error(sheet_where, f"{table.num_rows} rows × {table.num_columns} columns", "max_rows/max_columns",
-                               f"{limits.max_rows}/{limits.max_columns}")
-        _check_cell_length(table, limits, sheet_where, first_col)
-        columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i + 1 (skip_rows=0)
-        head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
-        idx = find_header(head_rows)
-        if idx is None:
-            continue  # notes / empty sheet: no data rows in it
-        header = head_rows[idx]
-        ranges = [(int(r1) - 1, _col_index(c1.decode()) - first_col, int(r2) - 1, _col_index(c2.decode()) - first_col)
-                  for c1, r1, c2, r2 in sorted(scan.merges)]
-        fills = _fill_merges(columns, idx, header, ranges)
-        numeric: dict[int, list[int] | None] = {}
-        wanted = text_columns(header) if text_columns else set()
-        if wanted and not scan.only_text:
-            letters = {column_letter(first_col + pos): pos for pos in wanted}
-            r_first = scan.r_first == scan.cell_tags
-            for pos, rows in _numeric_cells(path, parts[name], letters, limits, sheet_where, r_first).items():
-                data_rows = [r - 1 - (idx + 1) for r in rows]
-                numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
-        if table.num_rows - idx - 1 > limits.max_rows:
-            raise _limit_error(sheet_where, f"{table.num_rows - idx - 1} data rows", "max_rows", limits.max_rows)
-        sheets.append(RawSheet(
-            data=_columns_frame([c[idx + 1:] for c in columns], header),
-            source_row=list(range(idx + 2, table.num_rows + 1)),
-            sheet=name,
-            header_row=idx + 1,
-            merged_fills=fills,
-            numeric_cells={p: r for p, r in numeric.items() if r},
-            first_column=first_col,
-        ))
+        sheet = _xlsx_sheet(path, reader, name, scan, parts.get(name), find_header, text_columns, limits, sheet_where)
+        if sheet is not None:  # None: notes / an empty sheet, no header row, no data rows in it
+            sheets.append(sheet)
     if not sheets:
         raise IngestError(f"{where}: no sheet has a header row (expected a row of known column headers)")
     return sheets
+
+
+def _xlsx_sheet(path: Path, reader, name: str, scan: _SheetScan, part: str | None, find_header: FindHeader,
+                text_columns: TextColumns | None, limits: Limits, where: str) -> RawSheet | None:
+    """One measured sheet below its header row (None when it has none): merged cells filled, the
+    cells of `text_columns` stored as numbers listed."""
+    table, first_col = _load_sheet(reader, name, where)
+    if table.num_rows > limits.max_rows + MAX_SCAN or table.num_columns > limits.max_columns:
+        raise _limit_error(where, f"{table.num_rows} rows × {table.num_columns} columns", "max_rows/max_columns",
+                           f"{limits.max_rows}/{limits.max_columns}")
+    _check_cell_length(table, limits, where, first_col)
+    columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i + 1 (skip_rows=0)
+    head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
+    idx = find_header(head_rows)
+    if idx is None:
+        return None
+    header = head_rows[idx]
+    ranges = [(int(r1) - 1, _col_index(c1.decode()) - first_col, int(r2) - 1, _col_index(c2.decode()) - first_col)
+              for c1, r1, c2, r2 in sorted(scan.merges)]
+    fills = _fill_merges(columns, idx, header, ranges)
+    numeric: dict[int, list[int] | None] = {}
+    wanted = text_columns(header) if text_columns else set()
+    if wanted and not scan.only_text:
+        letters = {column_letter(first_col + pos): pos for pos in wanted}
+        r_first = scan.r_first == scan.cell_tags
+        for pos, rows in _numeric_cells(path, part, letters, limits, where, r_first).items():
+            data_rows = [r - 1 - (idx + 1) for r in rows]
+            numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
+    if table.num_rows - idx - 1 > limits.max_rows:
+        raise _limit_error(where, f"{table.num_rows - idx - 1} data rows", "max_rows", limits.max_rows)
+    return RawSheet(
+        data=_columns_frame([c[idx + 1:] for c in columns], header),
+        source_row=list(range(idx + 2, table.num_rows + 1)),
+        sheet=name,
+        header_row=idx + 1,
+        merged_fills=fills,
+        numeric_cells={p: r for p, r in numeric.items() if r},
+        first_column=first_col,
+    )
 
 
 # ---- Stata / SPSS --------------------------------------------------------------------------------
