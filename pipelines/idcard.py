@@ -1,8 +1,10 @@
 """GB 11643 citizen ID numbers: check character, validation and parts (domain.md §8).
 
 18 characters = 6 address + 8 birth date (YYYYMMDD) + 3 sequence (odd = male) + check character.
-S = sum(d_i * w_i) over the first 17 digits; check = "10X98765432"[S mod 11]. The same rule is
-written in SQL in pipelines/ingest/sql/ for the warehouse; tests keep the two in agreement.
+S = sum(d_i * w_i) over the first 17 digits; check = "10X98765432"[S mod 11]. WEIGHTS and
+CHECK_CHARS are the one definition: the warehouse's SQL check (pipelines/ingest/sql/_macros.sql
+gb11643_ok) reads them from the param_gb11643 table (pipelines/params.py), and
+tests/ingest/test_sql_rules.py keeps SQL and Python in agreement on hand-picked IDs.
 """
 
 from __future__ import annotations

@@ -34,11 +34,6 @@ def columns_of(section: Mapping[str, ColumnSpec]) -> list[Column]:
             for name, spec in section.items()]
 
 
-def source_columns(policy) -> dict[str, list[Column]]:
-    """{source: its canonical columns} for every [section] of config/header_aliases.toml."""
-    return {source: columns_of(section) for source, section in policy.aliases.items()}
-
-
 def policy_header_finder(policy, columns: Sequence[Column]):
     """header_finder with the policy's [ingest] max_title_rows and min_header_matches."""
     t = policy.thresholds.ingest
