@@ -36,7 +36,8 @@ src = $(shell find $(1) -type f \( -name '*.py' -o -name '*.sql' -o -name '*.j2'
 COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py \
   pipelines/graph.py pipelines/params.py pipelines/policy/*.py config/policy.toml config/warehouse.toml)
 SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml config/regions/townships.csv
-INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) config/header_aliases.toml config/code_labels.toml config/thresholds.toml
+INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) pipelines/idcard.py config/header_aliases.toml config/code_labels.toml \
+  config/thresholds.toml $(wildcard config/regions/*.csv)
 CRITERIA_SRC := $(call src,pipelines/criteria) $(COMMON_SRC) config/thresholds.toml
 VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expectations/*.json) config/validate.toml gx/great_expectations.yml
 MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.toml config/lines.toml
