@@ -195,6 +195,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     from pipelines import criteria
     from pipelines.ingest import pipeline as ingest
     from pipelines.measures import nodes as measures
+    from pipelines.report import queries as report
     from pipelines.risk import pipeline as risk, rules as risk_rules
     from pipelines.validate import pipeline as validate
 
@@ -206,4 +207,5 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
         "measures": (measures.GRAPH, {"indicators": indicators}),
         "risk": (risk.GRAPH, risk_rules.template_context(policy)),
         "risk_cards": (risk.CARDS_GRAPH, {}),
+        "report": (report.GRAPH, {}),
     }

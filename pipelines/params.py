@@ -374,3 +374,19 @@ def gb11643(con, policy: Policy, period: Period | None) -> None:
 
     bind_params(con, "param_gb11643", {**{f"weight_{i}": w for i, w in enumerate(idcard.WEIGHTS, start=1)},
                                        "check_chars": idcard.CHECK_CHARS})
+
+
+# ---- report -------------------------------------------------------------------------------------------
+
+@builds("param_report")
+def report(con, policy: Policy, period: Period | None) -> None:
+    """One row: the label of a table's totals row and the status group counted as still poor."""
+    bind_params(con, "param_report", {"total_label": policy.report.total_label,
+                                      "poor_group": policy.measures.incidence.poor_group})
+
+
+@builds("param_report_lines")
+def report_lines(con, policy: Policy, period: Period | None) -> None:
+    """(line_name, sort_order): the lines the report shows survey incidence at (config/report.toml)."""
+    bind_rows(con, "param_report_lines", {"line_name": "varchar", "sort_order": "integer"},
+              [(n, i) for i, n in enumerate(policy.report.incidence.lines)])

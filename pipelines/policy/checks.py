@@ -218,6 +218,18 @@ def check_report(p) -> None:
     _missing(rep.incidence.lines, p.line_specs, "config/report.toml [incidence].lines", "line")
     if "dimension" in rep.labels:
         _missing(rep.labels["dimension"], p.validate.criteria, "config/report.toml [labels.dimension]", "criterion")
+    for section in rep.sections:
+        where = f"config/report.toml [[sections]] {section.key}"
+        _missing(section.tables, rep.tables, f"{where}.tables", "table")
+        _missing(section.definitions, rep.definitions, f"{where}.definitions", "definition")
+        _missing([c.table for c in section.cards], rep.tables, f"{where}.cards", "table")
+        _missing([f.table for f in section.figures], rep.tables, f"{where}.figures", "table")
+    keys = [s.key for s in rep.sections]
+    _unique(keys, "config/report.toml [[sections]].key")
+    _unique([f.key for s in rep.sections for f in s.figures], "config/report.toml [[sections.figures]].key")
+    from pipelines.report.spec import render_definitions  # every rule a definition names must exist
+
+    render_definitions(p)
     for name, spec in rep.tables.items():
         where = f"config/report.toml [tables.{name}]"
         for key in ("counts", "shares", "money", "months"):

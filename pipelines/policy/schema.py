@@ -399,6 +399,7 @@ class Figures(Strict):
 class TableSpec(Strict):
     sheet: str
     title: str
+    source: str = ""  # where the numbers come from: a template over [sources] ({registry}, ...)
     columns: dict[str, str]
     counts: list[str] = []
     shares: list[str] = []
@@ -408,12 +409,61 @@ class TableSpec(Strict):
     linked: dict[str, str] = {}
 
 
+CellValue = str | int | float | bool
+
+
+class CardSpec(Strict):
+    """A headline card: the row(s) of a table it reads and the text templates it fills."""
+    table: Code
+    where: dict[str, CellValue] = {}  # column = value ("{period}" is the report's quarter)
+    each: bool = False  # one card per matching row (else: the first row; {sum.col} sums them all)
+    default: dict[str, CellValue] | None = None  # the row to use when none matches (else: no card)
+    requires: list[str] = []  # columns that must be non-null for the card to show
+    value: str
+    label: str
+    note: str = ""
+
+
+Chart = Literal["incidence_trend", "county_bars", "stacked_by_county", "gap_progress", "transition_sankey",
+                "horizontal_bars"]
+
+
+class FigureSpec(Strict):
+    """A figure drawn from a table's published (suppressed) frame by one function of charts.py."""
+    key: Code
+    chart: Chart
+    table: Code
+    title: str = ""
+    y_title: str = ""
+    series: dict[str, str] = {}  # county_bars: {column: legend label}
+    category: str = ""  # stacked_by_county / horizontal_bars: the category column
+    value: str = ""  # stacked_by_county / horizontal_bars: the value column
+
+
+class LinkSpec(Strict):
+    href: str
+    text: str
+
+
+class SectionSpec(Strict):
+    key: Code
+    title: str
+    cards: list[CardSpec] = []
+    definitions: list[Code] = []
+    figures: list[FigureSpec] = []
+    tables: list[Code] = []
+    links: list[LinkSpec] = []
+
+
 class ReportFile(Strict):
+    total_label: str
     small_cells: SmallCells
     incidence: ReportIncidence
     figures: Figures
     sources: dict[str, str]
     labels: dict[Code, dict[str, str]]
+    definitions: dict[Code, str]
+    sections: list[SectionSpec]
     tables: dict[Code, TableSpec]
 
 

@@ -96,3 +96,22 @@ def horizontal_bars(df: pd.DataFrame, label: str, value: str, title: str, x_titl
                            text=[_label(v) for v in d[value]],
                            textposition="outside"))
     return _layout(fig, title, xaxis={"title": x_title}, yaxis={"title": ""})
+
+
+def from_spec(chart: str, df: pd.DataFrame, *, title: str = "", y_title: str = "", series: dict | None = None,
+              category: str = "", value: str = "") -> go.Figure:
+    """The figure a config/report.toml [[sections.figures]] entry names, on its table's frame."""
+    if chart == "incidence_trend":
+        return incidence_trend(df)
+    if chart == "county_bars":
+        return county_bars(df, series or {}, title, y_title)
+    if chart == "stacked_by_county":
+        return stacked_by_county(df, category, value, title, y_title)
+    if chart == "gap_progress":
+        deadlines = df["next_deadline"].dropna()
+        return gap_progress(df, str(pd.Timestamp(deadlines.iloc[0]).date()) if len(deadlines) else None)
+    if chart == "transition_sankey":
+        return transition_sankey(df)
+    if chart == "horizontal_bars":
+        return horizontal_bars(df, category, value, title, y_title)
+    raise ValueError(f"unknown chart {chart!r}")

@@ -1,65 +1,54 @@
-"""Run the report SQL files (pipelines/report/sql/<name>.sql) on a warehouse connection.
+"""The report's SQL models (pipelines/report/sql/<name>.sql) on a warehouse connection.
 
-Each file is one query with named CTEs ending in `select * from final`; its header line
-`-- requires: a, b` names the warehouse tables it reads. Parameters are one-row / list temp
-tables (report_params, poor_statuses, report_lines, deadlines) set by `bind_params`, so the SQL
-stays portable (no templating)."""
+Each file is one model of the model graph (pipelines/graph.py): named CTEs ending in `select *
+from final`, inputs written `{{ ref('risk') }}`. Its inputs are warehouse tables (views of the
+Warehouse), the helper `region_names` (pipelines/report/warehouse.py) and parameter tables built
+from the policy (pipelines/params.py: param_run, param_labels, param_report, ...), bound by
+`bind_params`. Every by-region table uses the one `by_region` macro of sql/_macros.sql."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines import params
 from pipelines.config import CONFIG_DIR
-from pipelines.policy import load_policy
-from pipelines.periods import Period
+from pipelines.graph import Graph
+from pipelines.policy import Policy, load_policy
 from pipelines.report.warehouse import Warehouse
 
 SQL_DIR = Path(__file__).parent / "sql"
+GRAPH = Graph(SQL_DIR)
+HELPERS = frozenset({"region_names"})  # bound by pipelines/report/warehouse.py register_helpers
 
 
 class Missing(Exception):
     """A query's input table is not in the warehouse (the stage has not run): section 未运行."""
 
 
-def sql_text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def requires(name: str) -> list[str]:
-    match = re.search(r"^-- requires:\s*(.+)$", sql_text(name), flags=re.M)
-    return [t.strip() for t in match.group(1).split(",")] if match else []
+    """The warehouse tables model `name` reads (its inputs that are neither parameters nor helpers)."""
+    return sorted(s for s in GRAPH.sources([name]) if s not in HELPERS and s not in params.names())
 
 
-def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR) -> None:
-    """report_params(period, previous_period, year, period_end), poor_statuses(code),
-    report_lines(line_name, sort_order), deadlines(deadline)."""
-    con = wh.con
-    per = Period.parse(period)
-    con.execute("create or replace temp table report_params as select ? as period, ? as previous_period, "
-                "cast(? as integer) as year, cast(? as date) as period_end",
-                [str(per), str(per.previous), per.year, per.end_date])
-    policy = load_policy(config_dir)
-    statuses = policy.groups[policy.measures.incidence.poor_group]
-    con.execute("create or replace temp table poor_statuses (code varchar)")
-    con.executemany("insert into poor_statuses values (?)", [[s] for s in statuses])
-    lines = policy.report.incidence.lines
-    con.execute("create or replace temp table report_lines (line_name varchar, sort_order integer)")
-    con.executemany("insert into report_lines values (?, ?)", [[n, i] for i, n in enumerate(lines)])
-    # the 清零 calendar (config/policy.toml), every year up to the one after the period's
-    con.execute("create or replace temp table deadlines (deadline date)")
-    con.executemany("insert into deadlines values (?)",
-                    [[d] for _y, d in policy.calendar.rows(per.year - 5, per.year + 1)])
+def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR, policy: Policy | None = None) -> None:
+    """The parameter tables every report model may refer to, for `period`; plus, for the notebooks'
+    own SQL, poor_statuses(code) and report_lines(line_name, sort_order) as views over them."""
+    policy = policy or load_policy(config_dir)
+    names = {s for m in GRAPH.models for s in GRAPH.sources([m])} & set(params.names())
+    params.bind(wh.con, policy, names, period=period)
+    wh.con.execute("create or replace temp view poor_statuses as select g.code from param_status_groups as g "
+                   "inner join param_report as r on g.group_name = r.poor_group")
+    wh.con.execute("create or replace temp view report_lines as select * from param_report_lines")
 
 
-def query(wh: Warehouse, name: str) -> pd.DataFrame:
-    """Result of sql/<name>.sql as a (small) DataFrame; Missing when an input table is absent."""
+def query(wh: Warehouse, name: str, context: dict | None = None) -> pd.DataFrame:
+    """Result of model sql/<name>.sql as a (small) DataFrame; Missing when an input table is absent."""
     absent = [t for t in requires(name) if not wh.has(t)]
     if absent:
         raise Missing(f"{name}: 缺少数据表 {', '.join(absent)}")
-    return wh.con.execute(sql_text(name)).df()
+    return wh.con.execute(GRAPH.render(name, context)).df()
 
 
 def periods(wh: Warehouse, table: str = "households") -> list[str]:

@@ -1,16 +1,17 @@
 -- gaps_by_county: households (and their persons) with an open 两不愁三保障 or 饮水 gap, by
 -- dimension and county, with the city total. Source: `risk` gap signals (the shared criteria model,
 -- pipelines/criteria/sql/int_household_deprivations.sql; null = not determinable, not counted).
--- requires: risk
+-- key: is_total, county_code?, dimension
+{% import '_macros.sql' as m %}
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 current_risk as (
     select r.*
-    from risk as r
+    from {{ ref('risk') }} as r
     cross join params as p
     where r.period = p.period
 ),
@@ -24,45 +25,42 @@ long as (
     union all select county_code, persons, 'water' from current_risk where sig_gap_water
 ),
 
+dimensions as (
+    select code, sort_order from {{ ref('param_labels') }} where domain = 'dimension'
+),
+
+-- every county x dimension, zero where no household has the gap
 grid as (
-    select c.county_code, d.code as dimension, d.sort_order
+    select
+        c.county_code,
+        d.code as dimension,
+        d.sort_order,
+        count(l.county_code) as households,
+        coalesce(sum(l.persons), 0) as persons
     from (select distinct county_code from current_risk) as c
-    cross join (select code, sort_order from labels where domain = 'dimension') as d
+    cross join dimensions as d
+    left join long as l on l.county_code = c.county_code and l.dimension = d.code
+    group by c.county_code, d.code, d.sort_order
 ),
 
 counted as (
-    select
-        0 as is_total,
-        g.county_code,
-        g.dimension,
-        g.sort_order,
-        count(l.county_code) as households,
-        coalesce(sum(l.persons), 0) as persons
-    from grid as g
-    left join long as l on l.county_code = g.county_code and l.dimension = g.dimension
-    group by g.county_code, g.dimension, g.sort_order
-),
-
-totals as (
-    select 1 as is_total, null as county_code, dimension, sort_order,
-           sum(households) as households, sum(persons) as persons
-    from counted
-    group by dimension, sort_order
+    {{ m.by_region('grid', ref('region_names'), ref('param_report'), group=['dimension', 'sort_order'], aggregates={
+        'households': 'sum(s.households)',
+        'persons': 'sum(s.persons)'}) }}
 ),
 
 final as (
     select
-        u.is_total,
-        u.county_code,
-        case when u.is_total = 1 then '合计' else coalesce(rn.name, u.county_code) end as county_name,
-        u.dimension,
+        c.is_total,
+        c.county_code,
+        c.county_name,
+        c.dimension,
         lb.label as dimension_label,
-        u.sort_order,
-        u.households,
-        u.persons
-    from (select * from counted union all select * from totals) as u
-    left join region_names as rn on rn.level = 'county' and rn.code = u.county_code
-    left join labels as lb on lb.domain = 'dimension' and lb.code = u.dimension
+        c.sort_order,
+        c.households,
+        c.persons
+    from counted as c
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'dimension' and lb.code = c.dimension
 )
 
 select * from final

@@ -1,12 +1,13 @@
--- income_by_county (收入账): registered households, person-weighted mean per-capita net income and
+-- income_by_county: (收入账) registered households, person-weighted mean per-capita net income and
 -- the shares of the four income components in gross income, by county with the city total.
 -- Per-capita income = per_capita_net_income_derived, else as recorded (as the measures stage).
 -- Source: `households` (registry, yuan per person per year).
--- requires: households
+-- key: is_total, county_code?
+{% import '_macros.sql' as m %}
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 incomes as (
@@ -19,47 +20,26 @@ incomes as (
         h.property_income,
         h.transfer_income,
         h.gross_income
-    from households as h
+    from {{ ref('households') }} as h
     cross join params as p
     where h.period = p.period
 ),
 
-counted as (
-    select
-        0 as is_total,
-        county_code,
-        count(*) as households,
-        sum(persons) as persons,
-        sum(income_pc * persons) / nullif(sum(case when income_pc is not null then persons end), 0) as mean_income_pc,
-        sum(wage_income) as wage_income,
-        sum(operating_income) as operating_income,
-        sum(property_income) as property_income,
-        sum(transfer_income) as transfer_income,
-        sum(gross_income) as gross_income
-    from incomes
-    group by county_code
-    union all
-    select
-        1, null, count(*), sum(persons),
-        sum(income_pc * persons) / nullif(sum(case when income_pc is not null then persons end), 0),
-        sum(wage_income), sum(operating_income), sum(property_income), sum(transfer_income), sum(gross_income)
-    from incomes
-),
-
 final as (
-    select
-        c.is_total,
-        c.county_code,
-        case when c.is_total = 1 then '合计' else coalesce(rn.name, c.county_code) end as county_name,
-        c.households,
-        c.persons,
-        c.mean_income_pc,
-        c.wage_income / nullif(c.gross_income, 0) as wage_share,
-        c.operating_income / nullif(c.gross_income, 0) as operating_share,
-        c.property_income / nullif(c.gross_income, 0) as property_share,
-        c.transfer_income / nullif(c.gross_income, 0) as transfer_share
-    from counted as c
-    left join region_names as rn on rn.level = 'county' and rn.code = c.county_code
+    {{ m.by_region('incomes', ref('region_names'), ref('param_report'), aggregates={
+        'households': 'count(*)',
+        'persons': 'sum(s.persons)',
+        'mean_income_pc': 'sum(s.income_pc * s.persons) / nullif(sum(case when s.income_pc is not null then s.persons end), 0)',
+        'wage_income': 'sum(s.wage_income)',
+        'operating_income': 'sum(s.operating_income)',
+        'property_income': 'sum(s.property_income)',
+        'transfer_income': 'sum(s.transfer_income)',
+        'gross_income': 'sum(s.gross_income)'},
+      derived={
+        'wage_share': 't.wage_income / nullif(t.gross_income, 0)',
+        'operating_share': 't.operating_income / nullif(t.gross_income, 0)',
+        'property_share': 't.property_income / nullif(t.gross_income, 0)',
+        'transfer_share': 't.transfer_income / nullif(t.gross_income, 0)'}) }}
 )
 
 select * from final

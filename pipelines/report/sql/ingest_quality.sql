@@ -1,10 +1,10 @@
 -- ingest_quality: rows read, loaded and quarantined per source kind for the period, and the number
 -- of findings on loaded rows. Sources: `ingest_manifest`, `findings`.
--- requires: ingest_manifest, findings
+-- key: source_kind
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 manifest as (
@@ -14,7 +14,7 @@ manifest as (
         sum(m.rows_read) as rows_read,
         sum(m.rows_loaded) as rows_loaded,
         sum(m.rows_quarantined) as rows_quarantined
-    from ingest_manifest as m
+    from {{ ref('ingest_manifest') }} as m
     cross join params as p
     where m.period = p.period
     group by m.source_kind
@@ -22,7 +22,7 @@ manifest as (
 
 found as (
     select f.source_kind, count(*) as findings
-    from findings as f
+    from {{ ref('findings') }} as f
     cross join params as p
     where f.period = p.period
     group by f.source_kind

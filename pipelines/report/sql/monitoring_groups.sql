@@ -1,16 +1,16 @@
 -- monitoring_groups: households and persons per monitoring category (recorded in the registry and
 -- proposed by the risk rules), per watch group (五类人, config/risk.toml [[watch_groups]]) and per
 -- 风险消除 status, city level. Sources: `risk`, `watch_group_counts`.
--- requires: risk, watch_group_counts
+-- key: grouping, group_label
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 current_risk as (
     select r.*
-    from risk as r
+    from {{ ref('risk') }} as r
     cross join params as p
     where r.period = p.period
 ),
@@ -24,7 +24,7 @@ recorded as (
         count(*) as households,
         coalesce(sum(r.persons), 0) as persons
     from current_risk as r
-    left join labels as lb on lb.domain = 'monitoring_category' and lb.code = r.monitoring_category
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'monitoring_category' and lb.code = r.monitoring_category
     where r.monitoring_category is not null
     group by 1, 2
 ),
@@ -38,7 +38,7 @@ proposed as (
         count(*) as households,
         coalesce(sum(r.persons), 0) as persons
     from current_risk as r
-    left join labels as lb on lb.domain = 'monitoring_category' and lb.code = r.proposed_category
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'monitoring_category' and lb.code = r.proposed_category
     where r.proposed_category is not null
     group by 1, 2
 ),
@@ -51,7 +51,7 @@ watch as (
         w.watch_group_order as sort_order,
         w.households,
         w.persons
-    from watch_group_counts as w
+    from {{ ref('watch_group_counts') }} as w
     cross join params as p
     where w.period = p.period
       and w.region_level = 'city'
@@ -66,7 +66,7 @@ elimination as (
         count(*) as households,
         coalesce(sum(r.persons), 0) as persons
     from current_risk as r
-    left join labels as lb on lb.domain = 'elimination_status' and lb.code = r.elimination_status
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'elimination_status' and lb.code = r.elimination_status
     where r.elimination_status is not null
     group by 1, 2
 ),

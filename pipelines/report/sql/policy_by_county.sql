@@ -1,73 +1,57 @@
--- policy_by_county (政策账): registered persons covered by basic medical insurance (resident or
+-- policy_by_county: (政策账) registered persons covered by basic medical insurance (resident or
 -- employee), 大病保险, 城乡居民养老保险 (aged 16+), 低保 and 特困供养; relocated households and those
 -- moved in, by county with the city total. Sources: `persons`, `households` (registry).
--- requires: persons, households
+-- key: is_total, county_code?
+{% import '_macros.sql' as m %}
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
-person_counts as (
+-- one row per person and one per household, each counting what it carries
+units as (
     select
         pe.county_code,
-        count(*) as persons,
-        count(*) filter (where pe.resident_med_ins or pe.employee_med_ins) as basic_medical,
-        count(*) filter (where pe.critical_illness_ins) as critical_illness,
-        count(*) filter (where pe.age >= 16) as adults,
-        count(*) filter (where pe.age >= 16 and pe.pension_ins) as pension,
-        count(*) filter (where pe.dibao) as dibao,
-        count(*) filter (where pe.tekun) as tekun
-    from persons as pe
+        1 as person,
+        case when pe.resident_med_ins or pe.employee_med_ins then 1 else 0 end as basic_medical,
+        case when pe.critical_illness_ins then 1 else 0 end as critical_illness,
+        case when pe.age >= 16 then 1 else 0 end as adult,
+        case when pe.age >= 16 and pe.pension_ins then 1 else 0 end as pension,
+        case when pe.dibao then 1 else 0 end as dibao,
+        case when pe.tekun then 1 else 0 end as tekun,
+        0 as relocated,
+        0 as relocated_settled
+    from {{ ref('persons') }} as pe
     cross join params as p
     where pe.period = p.period
-    group by pe.county_code
-),
-
-household_counts as (
+    union all
     select
-        h.county_code,
-        count(*) filter (where h.relocated) as relocated,
-        count(*) filter (where h.relocated and h.relocation_settled) as relocated_settled
-    from households as h
+        h.county_code, 0, 0, 0, 0, 0, 0, 0,
+        case when h.relocated then 1 else 0 end,
+        case when h.relocated and h.relocation_settled then 1 else 0 end
+    from {{ ref('households') }} as h
     cross join params as p
     where h.period = p.period
-    group by h.county_code
-),
-
-counted as (
-    select
-        0 as is_total, pc.county_code, pc.persons, pc.basic_medical, pc.critical_illness, pc.adults,
-        pc.pension, pc.dibao, pc.tekun, coalesce(hc.relocated, 0) as relocated,
-        coalesce(hc.relocated_settled, 0) as relocated_settled
-    from person_counts as pc
-    left join household_counts as hc on hc.county_code = pc.county_code
-),
-
-totals as (
-    select 1, null, sum(persons), sum(basic_medical), sum(critical_illness), sum(adults), sum(pension),
-           sum(dibao), sum(tekun), sum(relocated), sum(relocated_settled)
-    from counted
+      and h.county_code in (select pe.county_code from {{ ref('persons') }} as pe
+                            cross join params as p2 where pe.period = p2.period)
 ),
 
 final as (
-    select
-        u.is_total,
-        u.county_code,
-        case when u.is_total = 1 then '合计' else coalesce(rn.name, u.county_code) end as county_name,
-        u.persons,
-        u.basic_medical,
-        u.basic_medical * 1.0 / nullif(u.persons, 0) as basic_medical_rate,
-        u.critical_illness,
-        u.critical_illness * 1.0 / nullif(u.persons, 0) as critical_illness_rate,
-        u.pension,
-        u.pension * 1.0 / nullif(u.adults, 0) as pension_rate,
-        u.dibao,
-        u.tekun,
-        u.relocated,
-        u.relocated_settled
-    from (select * from counted union all select * from totals) as u
-    left join region_names as rn on rn.level = 'county' and rn.code = u.county_code
+    {{ m.by_region('units', ref('region_names'), ref('param_report'), aggregates={
+        'persons': 'sum(s.person)',
+        'basic_medical': 'sum(s.basic_medical)',
+        'critical_illness': 'sum(s.critical_illness)',
+        'adults': 'sum(s.adult)',
+        'pension': 'sum(s.pension)',
+        'dibao': 'sum(s.dibao)',
+        'tekun': 'sum(s.tekun)',
+        'relocated': 'sum(s.relocated)',
+        'relocated_settled': 'sum(s.relocated_settled)'},
+      derived={
+        'basic_medical_rate': 't.basic_medical * 1.0 / nullif(t.persons, 0)',
+        'critical_illness_rate': 't.critical_illness * 1.0 / nullif(t.persons, 0)',
+        'pension_rate': 't.pension * 1.0 / nullif(t.adults, 0)'}) }}
 )
 
 select * from final

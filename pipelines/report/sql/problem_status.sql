@@ -1,11 +1,11 @@
 -- problem_status: the validation stage's problem ledger (两不愁三保障 and other problems per
 -- household) by criterion and status, with how many are past their deadline at the period end.
 -- Source: `problems` (pipelines/validate).
--- requires: problems
+-- key: criterion_label, status
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 final as (
@@ -15,7 +15,7 @@ final as (
         pr.status,
         count(*) as households,
         count(*) filter (where cast(pr.deadline as date) < p.period_end) as past_deadline
-    from problems as pr
+    from {{ ref('problems') }} as pr
     cross join params as p
     where pr.period = p.period
     group by 1, pr.status

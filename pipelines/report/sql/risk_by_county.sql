@@ -1,42 +1,38 @@
 -- risk_by_county: households and persons by risk level (config/risk.toml [[levels]]) and county,
 -- with the city total. Source: `risk`.
--- requires: risk
+-- key: is_total, county_code?, risk_level
+{% import '_macros.sql' as m %}
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 current_risk as (
     select r.county_code, r.risk_level, r.persons
-    from risk as r
+    from {{ ref('risk') }} as r
     cross join params as p
     where r.period = p.period
 ),
 
 counted as (
-    select 0 as is_total, county_code, risk_level, count(*) as households, coalesce(sum(persons), 0) as persons
-    from current_risk
-    group by county_code, risk_level
-    union all
-    select 1, null, risk_level, count(*), coalesce(sum(persons), 0)
-    from current_risk
-    group by risk_level
+    {{ m.by_region('current_risk', ref('region_names'), ref('param_report'), group=['risk_level'], aggregates={
+        'households': 'count(*)',
+        'persons': 'coalesce(sum(s.persons), 0)'}) }}
 ),
 
 final as (
     select
         c.is_total,
         c.county_code,
-        case when c.is_total = 1 then '合计' else coalesce(rn.name, c.county_code) end as county_name,
+        c.county_name,
         c.risk_level,
         coalesce(lb.label, c.risk_level) as risk_level_label,
         coalesce(lb.sort_order, 99) as sort_order,
         c.households,
         c.persons
     from counted as c
-    left join region_names as rn on rn.level = 'county' and rn.code = c.county_code
-    left join labels as lb on lb.domain = 'risk_level' and lb.code = c.risk_level
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'risk_level' and lb.code = c.risk_level
 )
 
 select * from final

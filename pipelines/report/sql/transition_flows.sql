@@ -2,16 +2,16 @@
 -- report period: status flows (返贫, 新致贫, 脱贫, ...) and monitoring flows (风险消除, 新纳入监测, ...).
 -- Persons are counted in the later snapshot (earlier one for households no longer on the register).
 -- Source: `transitions` (risk stage).
--- requires: transitions
+-- key: flow_kind, flow
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 current_transitions as (
     select t.*
-    from transitions as t
+    from {{ ref('transitions') }} as t
     cross join params as p
     where t.period = p.period
 ),
@@ -53,8 +53,8 @@ final as (
         f.households,
         f.persons
     from (select * from status_flows union all select * from monitoring_flows) as f
-    left join labels as ls on ls.domain = 'status_flow' and ls.code = f.flow and f.kind_order = 1
-    left join labels as lm on lm.domain = 'monitoring_flow' and lm.code = f.flow and f.kind_order = 2
+    left join {{ ref('param_labels') }} as ls on ls.domain = 'status_flow' and ls.code = f.flow and f.kind_order = 1
+    left join {{ ref('param_labels') }} as lm on lm.domain = 'monitoring_flow' and lm.code = f.flow and f.kind_order = 2
 )
 
 select * from final

@@ -1,10 +1,10 @@
 -- transition_sankey: households moving between poverty statuses from the previous quarter to the
 -- report period (links of the Sankey diagram). Source: `transition_matrix` (risk stage).
--- requires: transition_matrix
+-- key: from_status, to_status
 with
 
 params as (
-    select * from report_params
+    select * from {{ ref('param_run') }}
 ),
 
 final as (
@@ -16,7 +16,7 @@ final as (
         m.to_status_label,
         m.households,
         m.persons
-    from transition_matrix as m
+    from {{ ref('transition_matrix') }} as m
     cross join params as p
     where m.period = p.period
       and m.households > 0
