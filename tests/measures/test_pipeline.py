@@ -25,6 +25,17 @@ def test_run_writes_deterministic_labelled_table(tmp_path):
                        "and std_error is not null").fetchall()[0][0] == 0
     assert con.execute("select count(*) from measures where data_source = 'survey' and measure = 'fgt0' "
                        "and std_error is null").fetchall()[0][0] == 0
+    # ... and so no interval: before, greatest(0, NULL) / least(1, NULL) made every registry CI [0, 1]
+    registry = con.execute("select count(*), count(ci_low), count(ci_high) from measures "
+                           "where data_source = 'registry'").fetchone()
+    assert registry[0] > 0 and registry[1:] == (0, 0)
+    assert con.execute("select count(*) from measures where std_error is not null and "
+                       "(ci_low is null or ci_high is null)").fetchone()[0] == 0
+    csv_rows = (out.parent / "measures.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = csv_rows[0].split(",")
+    lo, hi, src = header.index("ci_low"), header.index("ci_high"), header.index("data_source")
+    registry_csv = [r.split(",") for r in csv_rows[1:] if r.split(",")[src] == "registry"]
+    assert registry_csv and all(r[lo] == "" and r[hi] == "" for r in registry_csv)
     assert {r[0] for r in con.execute("select distinct data_source from measures").fetchall()} == {"registry", "survey"}
     # CIs are estimate ± z·SE, truncated to the measure's range: shares stay within [0, 1]
     rows = con.execute("select measure, estimate, std_error, ci_low, ci_high from measures "

@@ -34,9 +34,13 @@ final as (
         cast(n.estimate as double) as estimate,
         cast(n.std_error as double) as std_error,
         -- normal-approximation CI, truncated to the measure's range: every measure is >= 0, and
-        -- every one but mean income is a share or index <= 1 (a CI of "-0.5 %" helps nobody)
-        cast(greatest(0, n.estimate - params.ci_z * n.std_error) as double) as ci_low,
-        cast(case when n.measure = 'mean_income' then n.estimate + params.ci_z * n.std_error
+        -- every one but mean income is a share or index <= 1 (a CI of "-0.5 %" helps nobody).
+        -- No standard error (registry figures: no sampling error), no interval: greatest / least
+        -- skip a NULL argument, so the case keeps them from turning NULL into [0, 1].
+        cast(case when n.std_error is not null
+                  then greatest(0, n.estimate - params.ci_z * n.std_error) end as double) as ci_low,
+        cast(case when n.std_error is null then null
+                  when n.measure = 'mean_income' then n.estimate + params.ci_z * n.std_error
                   else least(1, n.estimate + params.ci_z * n.std_error) end as double) as ci_high,
         cast(n.n_unweighted as bigint) as n_unweighted,
         cast(n.n_weighted as double) as n_weighted,
