@@ -112,8 +112,9 @@ def cmd_cards(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.report.pipeline import run
 
-    out = Path(args.out) if args.out else config.REPORTS_DIR / args.period
-    _print(run(Path(args.processed), args.period, out, force=args.force))
+    default = config.REPORTS_DIR / args.period
+    out = Path(args.out) if args.out else (default if args.audience == "internal" else default / args.audience)
+    _print(run(Path(args.processed), args.period, out, force=args.force, audience=args.audience))
     return 0
 
 
@@ -186,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--village", required=True, help="12-digit village code")
     p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (the head's name is read from here)")
     p = stage("report", cmd_report, "quarterly summary: summary.html, summary.xlsx, figures")
-    p.add_argument("--out", help="output directory (default: reports/<period>)")
+    p.add_argument("--audience", default="internal", choices=["internal", "public"],
+                   help="internal: exact counts (the office); public: small counts withheld (default: internal)")
+    p.add_argument("--out", help="output directory (default: reports/<period>, public: reports/<period>/public)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
 
     p = sub.add_parser("periods", help="the quarters data/raw holds registry exports for (what make and the stages cover)")

@@ -380,9 +380,18 @@ def gb11643(con, policy: Policy, period: Period | None) -> None:
 
 @builds("param_report")
 def report(con, policy: Policy, period: Period | None) -> None:
-    """One row: the label of a table's totals row and the status group counted as still poor."""
+    """One row: the label of a table's totals row, the status group counted as still poor and the
+    incidence the office calls "below one in ten thousand"."""
     bind_params(con, "param_report", {"total_label": policy.report.total_label,
-                                      "poor_group": policy.measures.incidence.poor_group})
+                                      "poor_group": policy.measures.incidence.poor_group,
+                                      "below_one_in_ten_thousand": policy.measures.incidence.below_one_in_ten_thousand})
+
+
+@builds("param_report_codes")
+def report_codes(con, policy: Policy, period: Period | None) -> None:
+    """(list_name, code): the report's code lists (safety_net: 贫困户属性 counted as 兜底)."""
+    bind_rows(con, "param_report_codes", {"list_name": "varchar", "code": "varchar"},
+              [("safety_net", c) for c in policy.report.page_one.safety_net])
 
 
 @builds("param_report_lines")

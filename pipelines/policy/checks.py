@@ -224,6 +224,21 @@ def check_report(p) -> None:
         _missing(section.definitions, rep.definitions, f"{where}.definitions", "definition")
         _missing([c.table for c in section.cards], rep.tables, f"{where}.cards", "table")
         _missing([f.table for f in section.figures], rep.tables, f"{where}.figures", "table")
+    roles = list(p.lines.roles)
+    for name, spec in rep.tables.items():
+        _missing(spec.lines, roles, f"config/report.toml [tables.{name}].lines", "line role")
+    for section in rep.sections:
+        for item in [*section.cards, *section.figures]:
+            _missing(item.lines, roles, f"config/report.toml [[sections]] {section.key}: lines", "line role")
+    _missing(rep.page_one.safety_net, p.codes("household_attribute"), "config/report.toml [page_one].safety_net",
+             "贫困户属性 code")
+    if not {"internal", "public"} <= set(rep.audiences):
+        raise PolicyError("config/report.toml [audiences]: expected audiences 'internal' and 'public'")
+    for domain in ("headline", "headline_yes", "headline_no"):
+        items = rep.labels.get(domain, {})
+        gaps = [f"gap_{d}" for d in rep.labels.get("dimension", {})]
+        _missing(gaps, items, f"config/report.toml [labels.{domain}]", "item (one gap_<dimension> per dimension)")
+    _missing(rep.inputs.nonempty, rep.inputs.required, "config/report.toml [inputs].nonempty", "required table")
     keys = [s.key for s in rep.sections]
     _unique(keys, "config/report.toml [[sections]].key")
     _unique([f.key for s in rep.sections for f in s.figures], "config/report.toml [[sections.figures]].key")

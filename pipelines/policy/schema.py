@@ -380,9 +380,16 @@ class RiskFile(Strict):
 # ---- config/report.toml -----------------------------------------------------------------------------
 
 class SmallCells(Strict):
-    threshold: int = Field(ge=1)
-    label: str
-    secondary: bool = True
+    threshold: int = Field(ge=2)
+    label: str  # a count 1..threshold-1 withheld (primary), e.g. "<{threshold}"
+    hidden_label: str  # a count withheld so that no other can be worked out (complementary)
+    complementary: bool = True
+
+
+class Audience(Strict):
+    label: str  # said on the page and in the workbook
+    note: str
+    suppress: bool  # small-cell protection applied
 
 
 class ReportIncidence(Strict):
@@ -401,12 +408,21 @@ class TableSpec(Strict):
     title: str
     source: str = ""  # where the numbers come from: a template over [sources] ({registry}, ...)
     columns: dict[str, str]
-    counts: list[str] = []
+    counts: list[str] = []  # counts of households or persons: withheld when small (public)
+    integers: list[str] = []  # other whole numbers (populations, rows, changes): shown without decimals
     shares: list[str] = []
     money: list[str] = []
     months: list[str] = []
-    group: list[str] = []
-    linked: dict[str, str] = {}
+    dates: list[str] = []
+    group: list[str] = []  # the totals row sums the rows within each group
+    together: list[list[str]] = []  # counts of the same units (households, their persons): withheld together
+    sums: dict[str, list[str]] = {}  # a count that is the sum of others in its row
+    linked: dict[str, str | list[str]] = {}  # a rate or difference withheld with the counts it comes from
+    changes: dict[str, str] = {}  # a change from the previous quarter's row (by period within group)
+    lines: list[str] = []  # line roles the table's figures depend on (a placeholder value gets a ⚠)
+    page_rows: int | None = None  # rows shown on the page (all in the workbook)
+    on_page: bool = True  # false: in the workbook only (its numbers are on the page as cards)
+    status: str = ""  # column holding ok | open | late: the row's colour on the page
 
 
 CellValue = str | int | float | bool
@@ -415,16 +431,20 @@ CellValue = str | int | float | bool
 class CardSpec(Strict):
     """A headline card: the row(s) of a table it reads and the text templates it fills."""
     table: Code
-    where: dict[str, CellValue] = {}  # column = value ("{period}" is the report's quarter)
+    style: Literal["card", "answer", "note"] = "card"
+    answer: str = ""  # style answer: the yes/no in large type
+    status: str = ""  # template giving ok | open | late (the card's colour)
+    lines: list[str] = []  # line roles the card's numbers depend on (a placeholder value gets a ⚠)
+    where: dict[str, CellValue | list[CellValue]] = {}  # column = value, or one of a list ("{period}": the quarter)
     each: bool = False  # one card per matching row (else: the first row; {sum.col} sums them all)
     default: dict[str, CellValue] | None = None  # the row to use when none matches (else: no card)
     requires: list[str] = []  # columns that must be non-null for the card to show
     value: str
-    label: str
+    label: str = ""
     note: str = ""
 
 
-Chart = Literal["incidence_trend", "county_bars", "stacked_by_county", "gap_progress", "transition_sankey",
+Chart = Literal["incidence_trend", "county_bars", "grouped_by_county", "gap_progress", "transition_sankey",
                 "horizontal_bars"]
 
 
@@ -436,6 +456,8 @@ class FigureSpec(Strict):
     title: str = ""
     y_title: str = ""
     series: dict[str, str] = {}  # county_bars: {column: legend label}
+    fold: bool = False  # transition_sankey: households whose status did not change named, not drawn
+    lines: list[str] = []
     category: str = ""  # stacked_by_county / horizontal_bars: the category column
     value: str = ""  # stacked_by_county / horizontal_bars: the value column
 
@@ -455,9 +477,26 @@ class SectionSpec(Strict):
     links: list[LinkSpec] = []
 
 
+class PageOne(Strict):
+    safety_net: CodeList  # 贫困户属性 codes counted as 兜底 households
+    validation_not_run: str
+    validation_passed: str
+    validation_overridden: str
+    validation_failed: str
+    line_warning: str
+
+
+class Inputs(Strict):
+    required: dict[Code, str]  # table -> the command that writes it (its quarter must be there)
+    nonempty: list[Code]  # of those, tables that must also hold rows for the quarter
+
+
 class ReportFile(Strict):
     total_label: str
+    inputs: Inputs
     small_cells: SmallCells
+    audiences: dict[Code, Audience]
+    page_one: PageOne
     incidence: ReportIncidence
     figures: Figures
     sources: dict[str, str]

@@ -1,6 +1,6 @@
 """The quarterly summary as a spec (config/report.toml [[sections]]) and the loop that renders it.
 
-    sections = render_sections(Report(wh, "2020Q2", policy))
+    sections = render_sections(Report(wh, "2020Q2", policy=policy, audience="public"))
 
 A section lists headline cards, definitions, figures and tables; each card reads rows of a
 report table and fills text templates ({column:kind}); each figure is one chart function of
@@ -20,10 +20,10 @@ import pandas as pd
 
 from pipelines.measures.nodes import format_incidence
 from pipelines.periods import Period
-from pipelines.policy import Policy, PolicyError, load_policy
+from pipelines.policy import LineValue, Policy, PolicyError, load_policy
 from pipelines.policy.schema import CardSpec, FigureSpec, SectionSpec
-from pipelines.report import charts, queries
-from pipelines.report.publish import publish, suppression_mask
+from pipelines.report import charts, formats, queries
+from pipelines.report.publish import HIDDEN, SHOWN, SMALL, bounds, protect
 
 
 # ---- the rules, as the policy states them --------------------------------------------------------
@@ -98,107 +98,192 @@ def render_definitions(policy: Policy) -> dict[str, str]:
 
 # ---- templates ------------------------------------------------------------------------------------
 
+class Withheld:
+    """A count (or a value computed from one) not published to this audience."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"Withheld({self.label!r})"
+
+
 class Template(string.Formatter):
     """str.format over a flat namespace ("source.registry" is one name) with the report's kinds:
-    {x:count} a published count (small ones suppressed), {x:int}, {x:pct1}, {x:incidence},
-    {x:date}; {sum.x:kind} the sum of column x over the card's rows."""
+    {x:count} / {x:int} a whole number, {x:signed} a change (+3, −2), {x:pct1} / {x:pct2} a
+    share, {x:pp} a change of a share in percentage points, {x:incidence}, {x:date},
+    {x:choice:yes|no}; {sum.x:kind} the sum of column x over the card's rows. A withheld value
+    reads as its label ("<5", "x") whatever the kind."""
 
-    def __init__(self, count=None, incidence_threshold: float = 0.0001, rows: pd.DataFrame | None = None):
-        self.count, self.threshold, self.rows = count, incidence_threshold, rows
+    def __init__(self, incidence_threshold: float = 0.0001, rows: pd.DataFrame | None = None, hidden: str = "x"):
+        self.threshold, self.rows, self.hidden = incidence_threshold, rows, hidden
 
     def get_field(self, field_name, args, kwargs):
         if field_name.startswith("sum.") and self.rows is not None:
-            return self.rows[field_name[4:]].sum(min_count=1), field_name
+            values = self.rows[field_name[4:]]
+            if any(isinstance(v, Withheld) for v in values):
+                return Withheld(self.hidden), field_name
+            return pd.to_numeric(values).sum(min_count=1), field_name
         if field_name not in kwargs:
             raise KeyError(field_name)
         return kwargs[field_name], field_name
 
     def format_field(self, value, spec: str) -> str:
-        missing = value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
-        if spec == "count":
-            return self.count(value) if self.count else _int(value)
-        if spec in ("int", "pct1", "incidence", "date") and missing:
-            return "—"
-        if spec == "int":
-            return _int(value)
-        if spec == "pct1":
-            return f"{value * 100:.1f}%"
-        if spec == "incidence":
-            return format_incidence(value, self.threshold)
-        if spec == "date":
-            return str(pd.Timestamp(value).date())
+        if isinstance(value, Withheld):
+            return value.label
+        if spec.startswith("choice:"):
+            yes, _, no = spec[7:].partition("|")
+            return yes if value else no
+        kinds = {"count": formats.whole, "int": formats.whole, "signed": formats.signed, "pp": formats.points,
+                 "pct1": lambda v: formats.share(v, 1), "pct2": formats.share, "date": formats.a_date,
+                 "incidence": lambda v: "—" if formats.missing(v) else format_incidence(v, self.threshold)}
+        if spec in kinds:
+            return kinds[spec](value)
         return super().format_field(value, spec)
-
-
-def _int(v) -> str:
-    return "—" if v is None or v != v else f"{int(round(v)):,}"
 
 
 # ---- one period's report --------------------------------------------------------------------------
 
 class Report:
-    """Collects the published tables, figures and cards of one period."""
+    """Collects the published tables, figures and cards of one period for one audience."""
 
-    def __init__(self, wh, period: str, config_dir: Path | None = None, policy: Policy | None = None):
+    def __init__(self, wh, period: str, config_dir: Path | None = None, policy: Policy | None = None,
+                 audience: str = "internal"):
         self.wh, self.period = wh, period
         self.policy = policy or load_policy(config_dir)
+        if audience not in self.policy.report.audiences:
+            raise ValueError(f"audience {audience!r}: expected one of {', '.join(self.policy.report.audiences)}")
+        self.audience_name, self.audience = audience, self.policy.report.audiences[audience]
         self.cfg = self.policy.raw("report")
         sc = self.policy.report.small_cells
-        self.threshold, self.small = int(sc.threshold), sc.label.format(threshold=sc.threshold)
-        self.secondary = bool(sc.secondary)
+        self.threshold = int(sc.threshold)
+        self.small, self.hidden = sc.label.format(threshold=sc.threshold), sc.hidden_label
+        self.complementary = bool(sc.complementary)
         self.sheets: list[dict] = []
         self.figures: dict[str, object] = {}
         self.missing: dict[str, str] = {}
         self.frames: dict[str, pd.DataFrame] = {}
+        self._codes: dict[str, pd.DataFrame] = {}
         self.context = base_context(self.policy, period)
         self.definitions = render_definitions(self.policy)
+        year = Period.parse(period).year
+        self.lines = {role: v for role, name in self.policy.lines.roles.items()
+                      if (v := self.policy.lines.value(name, year)) is not None}
 
+    # ---- data -------------------------------------------------------------------------------
     def data(self, name: str) -> pd.DataFrame | None:
-        """Raw query result (for cards and charts), None when its stage has not run."""
+        """Query result (row index 0..n-1), None when its stage has not run."""
         if name in self.frames:
             return self.frames[name]
         try:
-            df = queries.query(self.wh, name)
+            df = queries.query(self.wh, name).reset_index(drop=True)
         except queries.Missing as exc:
             self.missing[name] = str(exc)
             return None
         self.frames[name] = df
         return df
 
-    def masked(self, name: str) -> pd.DataFrame | None:
-        """Query result with the counts its published table suppresses set to NaN (the same mask:
-        every chart takes its values from here, so no chart shows what its table hides)."""
+    def codes(self, name: str) -> pd.DataFrame:
+        """Per cell SHOWN / SMALL / HIDDEN (publish.protect) — all SHOWN for an audience that sees
+        exact counts."""
+        if name not in self._codes:
+            df = self.data(name)
+            spec = self.cfg["tables"][name]
+            if df is None or not self.audience.suppress:
+                self._codes[name] = pd.DataFrame(index=(df.index if df is not None else []), dtype="int64")
+            else:
+                self._codes[name] = protect(df, spec, self.threshold, complementary=self.complementary)
+        return self._codes[name]
+
+    def label_of(self, code: int) -> str:
+        return self.small if code == SMALL else self.hidden
+
+    def published(self, name: str, i: int, column: str):
+        """One cell as this audience sees it: the value, or Withheld."""
+        df, codes = self.data(name), self.codes(name)
+        if column in codes.columns and codes.at[i, column] != SHOWN:
+            return Withheld(self.label_of(int(codes.at[i, column])))
+        return df.at[i, column]
+
+    def chart_frame(self, name: str) -> pd.DataFrame | None:
+        """The table for its chart: withheld counts NaN, with `<col>__lo`, `<col>__hi` (the
+        interval a reader can work out anyway; hi NaN = open) and `<col>__mark` ("<5", "x") so the
+        chart draws a marked band there instead of a gap."""
         df = self.data(name)
         if df is None:
             return None
-        spec = self.cfg["tables"][name]
-        mask = suppression_mask(df, spec.get("counts", []), self.threshold, spec.get("group"), self.secondary)
+        codes, spec = self.codes(name), self.cfg["tables"][name]
         out = df.copy()
-        for col in mask.columns:
-            out[col] = out[col].astype(float).where(~mask[col])
+        if codes.columns.empty:
+            return out
+        lower, upper = bounds(df, codes, spec, self.threshold)
+        for col in lower.columns:
+            hidden = codes[col] != SHOWN
+            out[col] = out[col].astype(float).where(~hidden)
+            out[f"{col}__lo"], out[f"{col}__hi"] = lower[col], upper[col]
+            out[f"{col}__mark"] = codes[col].map({SMALL: self.small, HIDDEN: self.hidden, SHOWN: None})
         return out
 
-    def count_text(self, v) -> str:
-        """A published count: suppressed when small."""
-        if v is None or v != v:
-            return "—"
-        return self.small if 0 < v < self.threshold else f"{int(round(v)):,}"
+    # ---- warnings ---------------------------------------------------------------------------
+    def unconfirmed(self, roles) -> list[LineValue]:
+        """The lines among `roles` whose value this year is a placeholder or unverified."""
+        seen, out = set(), []
+        for role in roles:
+            v = self.lines.get(role)
+            if v is not None and not v.confirmed and v.name not in seen:
+                seen.add(v.name)
+                out.append(v)
+        return out
 
+    def line_warnings(self, roles=None) -> list[str]:
+        template = self.policy.report.page_one.line_warning
+        return [template.format(label=v.label, year=v.year, value=f"{v.value:,.0f}",
+                                status=self.policy.labels.label("line_status", v.status))
+                for v in self.unconfirmed(roles if roles is not None else self.lines)]
+
+    def validation_banner(self) -> tuple[str, str]:
+        """(status, text) of the quarter's data-quality gate: passed | overridden | failed | not_run."""
+        p1 = self.policy.report.page_one
+        df = self.data("validation")
+        if df is None or not len(df):
+            return "not_run", p1.validation_not_run
+        row = df.iloc[0]
+        titles = str(row["failed_titles"] or "—")
+        if bool(row["gate_passed"]):
+            return "passed", p1.validation_passed
+        template = p1.validation_overridden if bool(row["overridden"]) else p1.validation_failed
+        status = "overridden" if bool(row["overridden"]) else "failed"
+        return status, template.format(failed=formats.whole(row["failed_expectations"]), titles=titles)
+
+    def banners(self) -> list[dict]:
+        """Page one's first lines: the audience, the data-quality gate, placeholder lines."""
+        small = self.threshold - 1
+        out = [{"kind": "audience", "text": self.audience.note.format(small=small, label=self.small,
+                                                                     hidden=self.hidden)}]
+        status, text = self.validation_banner()
+        out.append({"kind": f"validation {status}", "text": text})
+        out += [{"kind": "warning", "text": w} for w in self.line_warnings()]
+        return out
+
+    # ---- text and tables -----------------------------------------------------------------------
     def text(self, template: str, row: Mapping | None = None, rows: pd.DataFrame | None = None) -> str:
-        fmt = Template(self.count_text, self.policy.measures.incidence.below_one_in_ten_thousand, rows)
+        fmt = Template(self.policy.measures.incidence.below_one_in_ten_thousand, rows, self.hidden)
         return fmt.format(template, **{**self.context, **dict(row or {})})
 
     def table(self, name: str) -> dict:
         spec = self.cfg["tables"][name]
         source = spec.get("source", "").format(**self.cfg["sources"])
+        warnings = self.line_warnings(spec.get("lines", []))
         df = self.data(name)
         if df is None:
-            self.sheets.append({"spec": spec, "frame": pd.DataFrame(columns=list(spec["columns"].values())),
-                                "source": source, "empty_note": "未运行：" + self.missing[name]})
+            self.sheets.append({"name": name, "spec": spec, "frame": None, "codes": None, "source": source,
+                                "warnings": warnings, "empty_note": "未运行：" + self.missing[name]})
             return {"sheet": spec["sheet"], "title": spec["title"], "missing": self.missing[name]}
-        frame = publish(df, spec, self.threshold, self.small, self.secondary)
-        self.sheets.append({"spec": spec, "frame": frame, "source": source, "totals": "is_total" in df.columns})
-        return {"title": spec["title"], "source": source, "html": html_table(frame, spec, df)}
+        codes = self.codes(name)
+        self.sheets.append({"name": name, "spec": spec, "frame": df, "codes": codes, "source": source,
+                            "warnings": warnings})
+        return {"key": name, "title": spec["title"], "source": source, "warnings": warnings,
+                "hidden": not spec.get("on_page", True), "html": html_table(df, codes, spec, self)}
 
     def figure(self, key: str, fig) -> str:
         self.figures[key] = fig
@@ -206,31 +291,40 @@ class Report:
                            config={"displaylogo": False, "responsive": True})
 
 
-def html_table(frame: pd.DataFrame, spec: dict, raw: pd.DataFrame) -> str:
-    shares, money, months = set(spec.get("shares", [])), set(spec.get("money", [])), set(spec.get("months", []))
-    keys = [k for k in spec["columns"] if spec["columns"][k] in frame.columns]
-    rows = ["<table><thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns) + "</tr></thead><tbody>"]
-    totals = raw["is_total"].tolist() if "is_total" in raw.columns else [0] * len(frame)
-    for total, row in zip(totals, frame.itertuples(index=False)):
+def html_table(df: pd.DataFrame, codes: pd.DataFrame, spec: dict, r: Report) -> str:
+    """The table as published: Chinese headers, one text per kind, withheld cells as their label
+    (class "sup"), totals rows bold, rows coloured by their status column, at most page_rows rows
+    besides the totals (the workbook has them all)."""
+    kinds = formats.column_kinds(spec)
+    columns = [c for c in spec["columns"] if c in df.columns]
+    head = "".join(f"<th>{html.escape(spec['columns'][c])}</th>" for c in columns)
+    rows = [f'<table class="t-{html.escape(spec.get("sheet", ""))}"><thead><tr>{head}</tr></thead><tbody>']
+    limit = spec.get("page_rows")
+    shown = 0
+    for i in df.index:
+        total = "is_total" in df.columns and df.at[i, "is_total"] == 1
+        if limit is not None and not total:
+            if shown >= limit:
+                continue
+            shown += 1
         cells = []
-        for key, v in zip(keys, row):
-            if v is None or (isinstance(v, float) and v != v):
-                text, num = "—", True
-            elif isinstance(v, str):
-                text, num = v, v.startswith("<")
-            elif key in shares:
-                text, num = (format_incidence(v) if key == "incidence" else f"{v * 100:.2f}%"), True
-            elif key in money:
-                text, num = f"{v:,.0f}", True
-            elif key in months:
-                text, num = f"{v:.1f}", True
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                text, num = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}", True
-            else:
-                text, num = str(v), False
-            cells.append(f'<td class="n">{html.escape(text)}</td>' if num else f"<td>{html.escape(text)}</td>")
-        rows.append(('<tr class="total">' if total == 1 else "<tr>") + "".join(cells) + "</tr>")
-    return "\n".join(rows) + "</tbody></table>"
+        for c in columns:
+            kind = kinds.get(c, "text")
+            numeric = kind != "text" or isinstance(df.at[i, c], (int, float)) and not isinstance(df.at[i, c], bool)
+            if c in codes.columns and codes.at[i, c] != SHOWN:
+                label = r.label_of(int(codes.at[i, c]))
+                cells.append(f'<td class="n sup" title="不公开">{html.escape(label)}</td>')
+                continue
+            text = formats.cell_text(df.at[i, c], kind, c)
+            cells.append(f'<td class="n">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>")
+        classes = (["total"] if total else []) + ([f"st-{df.at[i, spec['status']]}"] if spec.get("status") else [])
+        attr = f' class="{" ".join(classes)}"' if classes else ""
+        rows.append(f"<tr{attr}>" + "".join(cells) + "</tr>")
+    body = "\n".join(rows) + "</tbody></table>"
+    body_rows = int((df["is_total"] == 0).sum()) if "is_total" in df.columns else len(df)
+    if limit is not None and body_rows > limit:
+        body += f'<p class="def">页面列出前{limit}行(共{body_rows}行)，全部见 summary.xlsx。</p>'
+    return body
 
 
 # ---- the loop -------------------------------------------------------------------------------------
@@ -238,51 +332,73 @@ def html_table(frame: pd.DataFrame, spec: dict, raw: pd.DataFrame) -> str:
 def _selected(r: Report, df: pd.DataFrame, where: Mapping[str, object]) -> pd.DataFrame:
     keep = pd.Series(True, index=df.index)
     for col, value in where.items():
-        value = r.text(value) if isinstance(value, str) else value
-        keep &= df[col] == value
-    return df[keep]
+        values = value if isinstance(value, list) else [value]
+        values = [r.text(v) if isinstance(v, str) else v for v in values]
+        keep &= df[col].isin(values)
+    rows = df[keep]
+    if any(isinstance(v, list) for v in where.values()):  # keep the order the spec lists
+        col = next(c for c, v in where.items() if isinstance(v, list))
+        order = {v: k for k, v in enumerate(where[col])}
+        rows = rows.iloc[sorted(range(len(rows)), key=lambda k: order.get(rows[col].iloc[k], len(order)))]
+    return rows
 
 
 def render_cards(r: Report, card: CardSpec) -> list[dict]:
     """The card(s) of one spec: none when its table is missing or empty, or no row matches (and
-    no default is given), or a required column is null."""
+    no default is given), or a required column is null. Values are read as the audience sees
+    them (a withheld count reads "<5" or "x")."""
     df = r.data(card.table)
     if df is None or not len(df):
         return []
     rows = _selected(r, df, card.where)
-    if not len(rows) and card.default is not None:
-        rows = pd.DataFrame([card.default])
     extra = {}
     if "previous_period" in df.columns and df["previous_period"].notna().any():
         extra["previous_period"] = df["previous_period"].dropna().iloc[0]
+    if len(rows):
+        published = pd.DataFrame({c: [r.published(card.table, i, c) for i in rows.index] for c in df.columns},
+                                 index=rows.index)
+    elif card.default is not None:
+        published = pd.DataFrame([card.default])
+    else:
+        return []
+    warn = "⚠ " if r.unconfirmed(card.lines) else ""
     out = []
-    for _, row in (rows.iterrows() if card.each else list(rows.iterrows())[:1]):
-        if any(pd.isna(row.get(c)) for c in card.requires):
+    for _, row in (published.iterrows() if card.each else list(published.iterrows())[:1]):
+        if any(formats.missing(row.get(c)) for c in card.requires):
             continue
         values = {**extra, **row.to_dict()}
-        out.append({"value": r.text(card.value, values, rows), "label": r.text(card.label, values, rows),
-                    "definition": r.text(card.note, values, rows)})
+
+        def fill(template: str) -> str:
+            return r.text(template, values, published)
+
+        out.append({"style": card.style, "value": warn + fill(card.value), "label": fill(card.label),
+                    "answer": fill(card.answer), "status": fill(card.status), "definition": fill(card.note),
+                    "warning": bool(warn)})
     return out
 
 
-def render_figure(r: Report, fig: FigureSpec) -> list[str]:
-    """The figure of one spec, drawn from its table's published frame; none when the table is
-    missing or empty."""
+def render_figure(r: Report, fig: FigureSpec) -> list[dict]:
+    """The figure of one spec, drawn from its table's published frame (withheld counts as marked
+    bands); none when the table is missing or empty."""
     df = r.data(fig.table)
     if df is None or not len(df):
         return []
-    frame = r.masked(fig.table)
+    frame = r.chart_frame(fig.table)
     drawn = charts.from_spec(fig.chart, frame, title=r.text(fig.title), y_title=fig.y_title,
                              series={c: r.text(s) for c, s in fig.series.items()},
-                             category=fig.category, value=fig.value)
-    return [r.figure(fig.key, drawn)]
+                             category=fig.category, value=fig.value, fold=fig.fold,
+                             config=r.cfg["figures"])
+    return [{"html": r.figure(fig.key, drawn), "warnings": r.line_warnings(fig.lines)}]
 
 
 def render_section(r: Report, spec: SectionSpec) -> dict:
+    cards = [c for card in spec.cards for c in render_cards(r, card)]
     section = {
         "key": spec.key,
         "title": r.text(spec.title),
-        "kpis": [c for card in spec.cards for c in render_cards(r, card)],
+        "kpis": [c for c in cards if c["style"] == "card"],
+        "answers": [c for c in cards if c["style"] == "answer"],
+        "notes": [c for c in cards if c["style"] == "note"],
         "definitions": [r.definitions[d] for d in spec.definitions],
         "figures": [f for fig in spec.figures for f in render_figure(r, fig)],
         "tables": [r.table(t) for t in spec.tables],

@@ -25,6 +25,15 @@ def report_out(report_warehouse, tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="session")
+def public_out(report_warehouse, tmp_path_factory) -> tuple[Path, dict]:
+    """The same quarter for the public audience (small counts withheld)."""
+    from pipelines.report.pipeline import run
+
+    out = tmp_path_factory.mktemp("reports") / PERIOD / "public"
+    return out, run(report_warehouse, PERIOD, out, audience="public")
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if path is None:

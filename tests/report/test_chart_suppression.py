@@ -1,5 +1,7 @@
-"""Every chart of summary.html shows the values its table publishes: a count the table suppresses
-("<5", primary or secondary) is absent from the chart (figure JSON read out of the page)."""
+"""Public audience: every chart of summary.html shows what its table publishes. A shown count is
+drawn at its value; a withheld count ("<5" primary, "x" complementary) is never drawn at its value
+and never left blank: a hatched band marks it, over the interval the published table allows.
+(Figure JSON read out of the page.)"""
 
 from __future__ import annotations
 
@@ -9,13 +11,11 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from pipelines.config import CONFIG_DIR
 from pipelines.report import queries
-from pipelines.report.pipeline import Report
-from pipelines.report.publish import suppression_mask
+from pipelines.report.publish import SHOWN
+from pipelines.report.spec import Report
 from pipelines.report.warehouse import open_warehouse
 
 from .conftest import PERIOD
@@ -30,7 +30,8 @@ BAR_CHARTS = {
     "employment": ("employment_by_county", "county_name", ("destination_label", "persons")),
     "gap_progress": ("gap_progress", "period", ("dimension_label", "households")),
 }
-NO_COUNTS = {"incidence_trend", "quality"}  # rates, and row counts by reason (its table suppresses none)
+NO_COUNTS = {"incidence_trend", "quality"}  # rates, and row counts by reason (its table withholds none)
+BAND = "不公开(区间)"
 
 
 def _array(value):
@@ -51,60 +52,107 @@ def figures(page: str) -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def tables(report_warehouse):
-    """{table: (raw query result, suppression mask)} exactly as the report publishes them."""
+    """{table: (query result, protection codes, chart frame)} exactly as the public report has them."""
     wh = open_warehouse(report_warehouse, upto=PERIOD)
     try:
-        queries.bind_params(wh, PERIOD, CONFIG_DIR)
-        r = Report(wh, PERIOD, CONFIG_DIR)
-        out = {}
-        for name in {t for t, _x, _m in BAR_CHARTS.values()} | {"transition_sankey"}:
-            df = r.data(name)
-            spec = r.cfg["tables"][name]
-            out[name] = (df, suppression_mask(df, spec["counts"], r.threshold, spec.get("group"), r.secondary))
-        return out
+        queries.bind_params(wh, PERIOD)
+        r = Report(wh, PERIOD, audience="public")
+        return {name: (r.data(name), r.codes(name), r.chart_frame(name))
+                for name in {t for t, _x, _m in BAR_CHARTS.values()} | {"transition_sankey"}}
     finally:
         wh.close()
 
 
-def _expected(df: pd.DataFrame, mask: pd.DataFrame, x_col: str, mapping) -> dict[tuple[str, str], float | None]:
-    """(trace name, x) -> the value the table publishes (None when suppressed), non-total rows."""
+def _cells(df, codes, x_col, mapping):
+    """(trace name, x) -> (value, withheld?) for the non-total rows."""
     body = df[df["is_total"] == 0] if "is_total" in df.columns else df
     out = {}
     for i, row in body.iterrows():
         pairs = mapping.items() if isinstance(mapping, dict) else [(str(row[mapping[0]]), mapping[1])]
         for trace, col in pairs:
-            out[(trace, str(row[x_col]))] = None if mask.loc[i, col] else float(row[col])
+            out[(trace, str(row[x_col]))] = (float(row[col]), bool(codes.at[i, col] != SHOWN))
     return out
 
 
-def test_no_chart_shows_a_suppressed_count(report_out, tables):
-    out, _summary = report_out
+def test_no_chart_shows_a_withheld_count_and_none_leaves_it_blank(public_out, tables):
+    out, _summary = public_out
     figs = figures((out / "summary.html").read_text(encoding="utf-8"))
     assert set(figs) == set(BAR_CHARTS) | NO_COUNTS | {"transition_sankey"}
-    suppressed = 0
+    withheld_total = 0
     for key, (table, x_col, mapping) in BAR_CHARTS.items():
-        df, mask = tables[table]
-        expected = _expected(df, mask, x_col, mapping)
-        shown = {}
+        df, codes, _frame = tables[table]
+        cells = _cells(df, codes, x_col, mapping)
+        shown, bands = {}, {}
+        legend_of = {}
         for trace in figs[key]:
+            if trace["name"] == BAND:
+                continue
+            legend_of[trace.get("offsetgroup")] = trace["name"]
             for x, y in zip(_array(trace["x"]), _array(trace["y"])):
-                shown[(trace["name"], str(x))] = None if y is None or (isinstance(y, float) and math.isnan(y)) else y
+                if not (y is None or (isinstance(y, float) and math.isnan(y))):
+                    shown[(trace["name"], str(x))] = y
             for text in trace.get("text") or []:
                 assert not (text and 0 < float(text.replace(",", "")) < 5), (key, text)
-        assert shown == expected, key
-        suppressed += sum(v is None for v in expected.values())
-    assert suppressed >= 3  # the small city has small cells in its charts: the check bites
+        for trace in figs[key]:
+            if trace["name"] != BAND:
+                continue
+            name = legend_of.get(trace.get("offsetgroup"))
+            xs = _array(trace["x"])
+            if trace.get("type") == "scatter":  # gap_progress: a marked interval per withheld point
+                name = None
+            for x, text in zip(xs, trace["text"]):
+                bands.setdefault(str(x), []).append((name, text))
+        for (trace, x), (value, withheld) in cells.items():
+            if withheld:
+                withheld_total += 1
+                assert (trace, x) not in shown, (key, trace, x)  # never at its value
+                marks = bands.get(x, [])
+                assert any(n in (trace, None) and t.startswith(("<5", "x")) for n, t in marks), (key, trace, x)
+            else:
+                assert shown.get((trace, x)) == value, (key, trace, x)
+    assert withheld_total >= 3  # the small city has small cells in its charts: the check bites
 
 
-def test_the_sankey_leaves_out_suppressed_flows(report_out, tables):
-    out, _summary = report_out
+def test_a_band_covers_the_withheld_value_and_only_what_the_table_allows(tables):
+    """The interval drawn is what a reader can work out anyway, and it holds the true value."""
+    for table, (df, codes, frame) in tables.items():
+        for col in [c for c in codes.columns if f"{c}__lo" in frame.columns]:
+            for i in frame.index[frame[f"{col}__mark"].notna()]:
+                lo, hi, true = frame.at[i, f"{col}__lo"], frame.at[i, f"{col}__hi"], float(df.at[i, col])
+                assert lo <= true, (table, col, i)
+                assert math.isnan(hi) or true <= hi, (table, col, i)
+                if frame.at[i, f"{col}__mark"] == "<5":
+                    assert (lo, hi) == (1.0, 4.0)
+
+
+def test_the_sankey_folds_stable_flows_and_marks_withheld_ones(public_out, tables):
+    out, _summary = public_out
     (trace,) = figures((out / "summary.html").read_text(encoding="utf-8"))["transition_sankey"]
+    df, codes, frame = tables["transition_sankey"]
     labels = trace["node"]["label"]
-    shown = {(labels[s].split(" ", 1)[1], labels[t].split(" ", 1)[1]): v
-             for s, t, v in zip(_array(trace["link"]["source"]), _array(trace["link"]["target"]),
-                                _array(trace["link"]["value"]))}
-    df, mask = tables["transition_sankey"]
-    expected = {(f, t): float(v) for f, t, v, hidden in zip(df["from_status_label"], df["to_status_label"],
-                                                            df["households"], mask["households"]) if not hidden}
-    assert shown == expected
-    assert mask["households"].any()  # some flow is small enough to be suppressed
+    drawn = {(labels[s].split(" ", 1)[1], labels[t].split(" ", 1)[1]): (v, c)
+             for s, t, v, c in zip(_array(trace["link"]["source"]), _array(trace["link"]["target"]),
+                                   _array(trace["link"]["value"]), trace["link"]["customdata"])}
+    for i, row in df.iterrows():
+        key = (row["from_status_label"], row["to_status_label"])
+        if row["from_status"] == row["to_status"]:
+            assert key not in drawn  # stable households are named in the title, not drawn
+            continue
+        value, label = drawn[key]
+        if codes.at[i, "households"] != SHOWN:
+            lo, hi = frame.at[i, "households__lo"], frame.at[i, "households__hi"]
+            assert "不公开" in label and value == ((lo + hi) / 2 if hi == hi else lo)  # the band, not the count
+        else:
+            assert value == row["households"]
+    assert (codes["households"] != SHOWN).any()  # some flow is small enough to be withheld
+
+
+def test_internal_charts_show_exact_counts(report_out, tables):
+    out, _summary = report_out
+    figs = figures((out / "summary.html").read_text(encoding="utf-8"))
+    assert not any(t.get("name") == BAND for traces in figs.values() for t in traces)
+    df, _codes, _frame = tables["poor_by_county"]
+    body = df[df["is_total"] == 0]
+    (households, _persons) = figs["poor_by_county"]
+    assert _array(households["y"]) == body["poor_households"].astype(float).tolist()
+    assert any(0 < v < 5 for v in _array(households["y"]))  # small counts drawn exactly for the office

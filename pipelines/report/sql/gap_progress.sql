@@ -1,5 +1,6 @@
 -- gap_progress: progress toward 清零 — open gaps per dimension in every quarter up to the report
--- period, the change from the previous quarter and the next 清零 deadline on or after the period end.
+-- period, the change from the previous quarter and each quarter's own 清零 deadline (the first on
+-- or after that quarter's end) with the days from the quarter's end to it.
 -- Source: `risk` of each quarter (a quarter without a risk partition is absent, not zero).
 -- key: period, dimension
 with
@@ -35,11 +36,13 @@ counted as (
     group by g.period, g.dimension, g.dimension_label, g.sort_order
 ),
 
-next_deadline as (
-    select min(dl.deadline) as next_deadline
-    from {{ ref('param_deadlines') }} as dl
-    cross join params as p
-    where dl.deadline >= p.period_end
+-- each quarter's next 清零 deadline on or after its end
+quarter_deadlines as (
+    select q.period, q.period_end, min(dl.deadline) as next_deadline
+    from {{ ref('param_quarters') }} as q
+    inner join {{ ref('param_deadlines') }} as dl on dl.deadline >= q.period_end
+    where q.period in (select distinct period from counted)
+    group by q.period, q.period_end
 ),
 
 final as (
@@ -51,10 +54,9 @@ final as (
         c.households,
         c.households - lag(c.households) over (partition by c.dimension order by c.period) as change,
         d.next_deadline,
-        date_diff('day', p.period_end, d.next_deadline) as days_to_deadline
+        date_diff('day', d.period_end, d.next_deadline) as days_to_deadline
     from counted as c
-    cross join params as p
-    cross join next_deadline as d
+    inner join quarter_deadlines as d on d.period = c.period
 )
 
 select * from final

@@ -31,6 +31,7 @@ found as (
 final as (
     select
         m.source_kind,
+        coalesce(lb.label, m.source_kind) as source_label,
         m.files,
         m.rows_read,
         m.rows_loaded,
@@ -38,6 +39,7 @@ final as (
         coalesce(f.findings, 0) as findings
     from manifest as m
     left join found as f on f.source_kind = m.source_kind
+    left join {{ ref('param_labels') }} as lb on lb.domain = 'source_kind' and lb.code = m.source_kind
 )
 
 select * from final

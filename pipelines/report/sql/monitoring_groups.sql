@@ -1,7 +1,9 @@
 -- monitoring_groups: households and persons per monitoring category (recorded in the registry and
 -- proposed by the risk rules), per watch group (五类人, config/risk.toml [[watch_groups]]) and per
--- 风险消除 status, city level. Sources: `risk`, `watch_group_counts`.
--- key: grouping, group_label
+-- 风险消除 status, city level. Every configured category, group and status has a row (0 when no
+-- household is in it); a code the data holds but no label names keeps its code.
+-- Sources: `risk`, `watch_group_counts`.
+-- key: grouping, group_code
 with
 
 params as (
@@ -15,67 +17,75 @@ current_risk as (
     where r.period = p.period
 ),
 
-recorded as (
-    select
-        '已登记监测类别' as grouping,
-        coalesce(lb.label, r.monitoring_category) as group_label,
-        1 as grouping_order,
-        min(coalesce(lb.sort_order, 50)) as sort_order,
-        count(*) as households,
-        coalesce(sum(r.persons), 0) as persons
-    from current_risk as r
-    left join {{ ref('param_labels') }} as lb on lb.domain = 'monitoring_category' and lb.code = r.monitoring_category
-    where r.monitoring_category is not null
-    group by 1, 2
+-- (grouping, code) of the household: recorded and proposed category, 风险消除 status
+tagged as (
+    select 'recorded' as grouping, monitoring_category as code, persons from current_risk
+    where monitoring_category is not null
+    union all
+    select 'proposed', proposed_category, persons from current_risk where proposed_category is not null
+    union all
+    select 'elimination', elimination_status, persons from current_risk where elimination_status is not null
 ),
 
-proposed as (
+domains as (
+    select 'recorded' as grouping, 'monitoring_category' as domain, 1 as grouping_order
+    union all select 'proposed', 'proposed_category', 2
+    union all select 'elimination', 'elimination_status', 4
+),
+
+codes as (
+    select d.grouping, d.grouping_order, lb.code, lb.label, lb.sort_order
+    from domains as d
+    inner join {{ ref('param_labels') }} as lb on lb.domain = d.domain
+    union all
+    select distinct d.grouping, d.grouping_order, t.code, t.code, 50
+    from tagged as t
+    inner join domains as d on d.grouping = t.grouping
+    where not exists (select 1 from {{ ref('param_labels') }} as lb2
+                      where lb2.domain = d.domain and lb2.code = t.code)
+),
+
+counted as (
     select
-        '规则建议监测类别' as grouping,
-        r.proposed_category_label as group_label,
-        2 as grouping_order,
-        min(coalesce(lb.sort_order, 50)) as sort_order,
-        count(*) as households,
-        coalesce(sum(r.persons), 0) as persons
-    from current_risk as r
-    left join {{ ref('param_labels') }} as lb on lb.domain = 'monitoring_category' and lb.code = r.proposed_category
-    where r.proposed_category is not null
-    group by 1, 2
+        c.grouping,
+        c.grouping_order,
+        c.code as group_code,
+        c.label as group_label,
+        c.sort_order,
+        count(t.code) as households,
+        coalesce(sum(t.persons), 0) as persons
+    from codes as c
+    left join tagged as t on t.grouping = c.grouping and t.code = c.code
+    group by c.grouping, c.grouping_order, c.code, c.label, c.sort_order
 ),
 
 watch as (
     select
-        '重点人群(五类人)' as grouping,
-        w.watch_group_label as group_label,
+        'watch' as grouping,
         3 as grouping_order,
-        w.watch_group_order as sort_order,
-        w.households,
-        w.persons
-    from {{ ref('watch_group_counts') }} as w
+        g.code as group_code,
+        g.label as group_label,
+        g.watch_group_order as sort_order,
+        coalesce(w.households, 0) as households,
+        coalesce(w.persons, 0) as persons
+    from {{ ref('param_watch_groups') }} as g
     cross join params as p
-    where w.period = p.period
-      and w.region_level = 'city'
-),
-
-elimination as (
-    select
-        '风险消除核查(已登记监测户)' as grouping,
-        coalesce(lb.label, r.elimination_status) as group_label,
-        4 as grouping_order,
-        min(coalesce(lb.sort_order, 50)) as sort_order,
-        count(*) as households,
-        coalesce(sum(r.persons), 0) as persons
-    from current_risk as r
-    left join {{ ref('param_labels') }} as lb on lb.domain = 'elimination_status' and lb.code = r.elimination_status
-    where r.elimination_status is not null
-    group by 1, 2
+    left join {{ ref('watch_group_counts') }} as w
+        on w.period = p.period and w.region_level = 'city' and w.watch_group = g.code
 ),
 
 final as (
-    select * from recorded
-    union all select * from proposed
-    union all select * from watch
-    union all select * from elimination
+    select
+        u.grouping,
+        coalesce(lg.label, u.grouping) as grouping_label,
+        u.grouping_order,
+        u.group_code,
+        u.group_label,
+        u.sort_order,
+        u.households,
+        u.persons
+    from (select * from counted union all select * from watch) as u
+    left join {{ ref('param_labels') }} as lg on lg.domain = 'monitoring_grouping' and lg.code = u.grouping
 )
 
 select * from final

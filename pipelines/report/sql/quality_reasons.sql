@@ -8,7 +8,7 @@ params as (
 ),
 
 quarantined as (
-    select '隔离(未入库)' as disposition, q.reason, count(*) as row_count
+    select 'quarantine' as disposition, q.reason, count(*) as row_count
     from {{ ref('quarantine') }} as q
     cross join params as p
     where q.period = p.period
@@ -16,7 +16,7 @@ quarantined as (
 ),
 
 found as (
-    select '入库并标记问题' as disposition, f.reason, count(*) as row_count
+    select 'finding' as disposition, f.reason, count(*) as row_count
     from {{ ref('findings') }} as f
     cross join params as p
     where f.period = p.period
@@ -24,8 +24,16 @@ found as (
 ),
 
 final as (
-    select u.disposition, u.reason, u.row_count, u.disposition || '·' || u.reason as label
+    select
+        u.disposition,
+        coalesce(ld.label, u.disposition) as disposition_label,
+        u.reason,
+        coalesce(lr.label, u.reason) as reason_label,
+        u.row_count,
+        coalesce(ld.label, u.disposition) || '·' || coalesce(lr.label, u.reason) as label
     from (select * from quarantined union all select * from found) as u
+    left join {{ ref('param_labels') }} as ld on ld.domain = 'disposition' and ld.code = u.disposition
+    left join {{ ref('param_labels') }} as lr on lr.domain = 'reason' and lr.code = u.reason
 )
 
 select * from final

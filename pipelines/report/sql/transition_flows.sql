@@ -18,7 +18,7 @@ current_transitions as (
 
 status_flows as (
     select
-        '脱贫状态变动' as flow_kind,
+        'status' as flow_kind,
         1 as kind_order,
         status_flow as flow,
         any_value(previous_period) as previous_period,
@@ -31,7 +31,7 @@ status_flows as (
 
 monitoring_flows as (
     select
-        '监测状态变动',
+        'monitoring',
         2,
         monitoring_flow,
         any_value(previous_period),
@@ -45,6 +45,7 @@ monitoring_flows as (
 final as (
     select
         f.flow_kind,
+        coalesce(lk.label, f.flow_kind) as flow_kind_label,
         f.kind_order,
         f.flow,
         coalesce(ls.label, lm.label, f.flow) as flow_label,
@@ -55,6 +56,7 @@ final as (
     from (select * from status_flows union all select * from monitoring_flows) as f
     left join {{ ref('param_labels') }} as ls on ls.domain = 'status_flow' and ls.code = f.flow and f.kind_order = 1
     left join {{ ref('param_labels') }} as lm on lm.domain = 'monitoring_flow' and lm.code = f.flow and f.kind_order = 2
+    left join {{ ref('param_labels') }} as lk on lk.domain = 'flow_kind' and lk.code = f.flow_kind
 )
 
 select * from final
