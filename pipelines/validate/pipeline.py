@@ -32,7 +32,7 @@ from pipelines.graph import Graph, bind_rows
 from pipelines.policy import Policy, load_policy
 from pipelines.config import REPORTS_DIR
 from pipelines.periods import Period
-from pipelines.validate import ledger, nodes, suites
+from pipelines.validate import ledger, nodes, offline_docs, suites
 
 TABLES = ("persons", "households", "pairings", "findings")
 # empty stand-ins when an optional table has no partition for the period
@@ -104,6 +104,8 @@ def validate_with_gx(db_path: Path, suite_data: dict[str, dict], docs_dir: Path 
         result = checkpoint.run()
     finally:
         ds.get_engine().dispose()
+    if docs_dir is not None:  # GX's pages load their scripts from CDNs: point them at vendored copies
+        offline_docs.make_offline(docs_dir)
     flat = []
     for run in result.run_results.values():
         for r in run.results:
