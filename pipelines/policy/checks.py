@@ -239,6 +239,8 @@ def check_report(p) -> None:
         gaps = [f"gap_{d}" for d in rep.labels.get("dimension", {})]
         _missing(gaps, items, f"config/report.toml [labels.{domain}]", "item (one gap_<dimension> per dimension)")
     _missing(rep.inputs.nonempty, rep.inputs.required, "config/report.toml [inputs].nonempty", "required table")
+    _missing(rep.inputs.needs_previous, rep.inputs.required, "config/report.toml [inputs].needs_previous",
+             "required table")
     keys = [s.key for s in rep.sections]
     _unique(keys, "config/report.toml [[sections]].key")
     _unique([f.key for s in rep.sections for f in s.figures], "config/report.toml [[sections.figures]].key")

@@ -489,6 +489,7 @@ class PageOne(Strict):
 class Inputs(Strict):
     required: dict[Code, str]  # table -> the command that writes it (its quarter must be there)
     nonempty: list[Code]  # of those, tables that must also hold rows for the quarter
+    needs_previous: list[Code] = []  # required only when the previous quarter has data
 
 
 class ReportFile(Strict):

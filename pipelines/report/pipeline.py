@@ -105,11 +105,15 @@ def check_processed(processed_dir: Path, period: str) -> Path:
     return Path(processed_dir).resolve()
 
 
-def check_inputs(wh: Warehouse, processed_dir: Path, period: str, policy: Policy) -> None:
+def check_inputs(wh: Warehouse, processed_dir: Path, period: str, policy: Policy) -> list[str]:
     """Every required table has the quarter's partition (and rows, for `nonempty`), or ReportError
-    naming the first that does not and the command that writes it."""
+    naming the first that does not and the command that writes it. Returns the `needs_previous`
+    tables excused because the previous quarter has no data (the first quarter of a run)."""
     inputs = policy.report.inputs
-    for table in inputs.required:  # in the order the stages run
+    previous = str(Period.parse(period).previous)
+    first_quarter = not any(f.parent.name == f"period={previous}" for f in wh.tables.get("households", []))
+    excused = [t for t in inputs.needs_previous if first_quarter and not wh.has(t)]
+    for table in (t for t in inputs.required if t not in excused):  # in the order the stages run
         command = inputs.required[table].format(period=period)
         files = [f for f in wh.tables.get(table, []) if f.parent.name == f"period={period}"]
         if not files and table == "households":
@@ -125,6 +129,7 @@ def check_inputs(wh: Warehouse, processed_dir: Path, period: str, policy: Policy
             if rows == 0:
                 raise ReportError(f"report {period}: table {table} has 0 rows for {period} in {processed_dir}; "
                                   f"expected at least one (rerun `{command}`)")
+    return excused
 
 
 # ---- outputs ------------------------------------------------------------------------------------------
@@ -216,7 +221,7 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
                 "seconds": round(time.perf_counter() - started, 2)}
     wh = open_warehouse(processed_dir, upto=period)
     try:
-        check_inputs(wh, processed_dir, period, policy)
+        queries.bind_standins(wh, check_inputs(wh, processed_dir, period, policy))
         queries.bind_params(wh, period, config_dir, policy)
         report = Report(wh, period, policy=policy, audience=audience)
         sections = render_sections(report)

@@ -23,6 +23,27 @@ GRAPH = Graph(SQL_DIR)
 HELPERS = frozenset({"region_names"})  # bound by pipelines/report/warehouse.py register_helpers
 
 
+# empty stand-ins for the tables of a comparison with the previous quarter, in the first quarter
+# of a run (nothing to compare with: the page shows no flow rather than a section 未运行)
+STANDINS = {
+    "transitions": "select cast(null as varchar) as period, cast(null as varchar) as previous_period, "
+                   "cast(null as varchar) as household_key, cast(null as varchar) as status_flow, "
+                   "cast(null as varchar) as monitoring_flow, cast(null as bigint) as persons_from, "
+                   "cast(null as bigint) as persons_to where false",
+    "transition_matrix": "select cast(null as varchar) as period, cast(null as varchar) as previous_period, "
+                         "cast(null as varchar) as from_status, cast(null as varchar) as to_status, "
+                         "cast(null as varchar) as from_status_label, cast(null as varchar) as to_status_label, "
+                         "cast(null as bigint) as households, cast(null as bigint) as persons where false",
+}
+
+
+def bind_standins(wh: Warehouse, tables) -> None:
+    """Empty views for `tables` (absent because there is no previous quarter)."""
+    for table in tables:
+        wh.con.execute(f'create or replace view "{table}" as {STANDINS[table]}')
+        wh.tables[table] = []
+
+
 class Missing(Exception):
     """A query's input table is not in the warehouse (the stage has not run): section 未运行."""
 

@@ -261,3 +261,22 @@ def test_the_exchange_is_atomic_on_this_system(tmp_path):
     if not outputs.exchange(a, b):
         pytest.skip("renameat2(RENAME_EXCHANGE) not available: the two-rename path is used")
     assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+def test_the_first_quarter_has_nothing_to_compare_with_and_says_so(report_warehouse, tmp_path):
+    """No previous quarter: no transitions to require; 返贫 / 新致贫 read 无上季度可比, not 0."""
+    processed = tmp_path / "processed"
+    shutil.copytree(report_warehouse, processed)
+    for table in ("households", "persons", "risk", "measures", "problems"):
+        shutil.rmtree(processed / table / "period=2019Q4", ignore_errors=True)
+    for table in ("transitions", "transition_matrix"):
+        shutil.rmtree(processed / table / "period=2020Q1", ignore_errors=True)
+    out = tmp_path / "2020Q1"
+    run(processed, "2020Q1", out)
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert page.count('<div class="a">无上季度可比</div>') == 2
+    assert "较上季度 —户" in page  # no change where there is no previous quarter
+    # with a previous quarter, the comparison is required again
+    shutil.rmtree(processed / "transitions" / f"period={PERIOD}")
+    with pytest.raises(ReportError, match=r"table transitions has no 2020Q2 partition"):
+        run(processed, PERIOD, tmp_path / PERIOD)

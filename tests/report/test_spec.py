@@ -164,3 +164,15 @@ def test_compare_reports_finds_a_changed_number_and_passes_a_copy(report_out, tm
     wb.save(b / "summary.xlsx")
     diffs = cr.compare(tmp_path / "a", tmp_path / "b", pages=False)
     assert len(diffs) == 1 and "[未脱贫人口] row 5 column 4" in diffs[0] and "999999" in diffs[0]
+
+
+def test_every_reason_code_of_the_data_contract_has_a_chinese_label():
+    from pipelines.config import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "data_contract.md").read_text(encoding="utf-8")
+    section = text[text.index("## 3. Ingest dispositions"):text.index("**What a quarantined row keeps**")]
+    codes = {c.strip() for row in section.splitlines() if row.startswith("| ") and not row.startswith("| reason")
+             for c in row.split("|")[1].split("/")}
+    codes.discard("---")
+    labels = load_policy().report.labels["reason"]
+    assert len(codes) >= 15 and codes <= set(labels), sorted(codes - set(labels))

@@ -4,7 +4,7 @@
 -- below the guideline, persons), `problems` (open 两不愁三保障 / 饮水 problems and those past their
 -- 清零 deadline), `transitions` (返贫, 新致贫), `assistance_coverage` (帮扶责任人 coverage).
 -- `ok` = the answer the office hopes for; status: ok | open (not yet, deadline not passed) | late
--- (a deadline passed with problems open, or the answer is no).
+-- (a deadline passed with problems open, or the answer is no) | na (nothing to compare with).
 -- key: item
 with
 
@@ -16,7 +16,7 @@ ledger as (
     select status_cleared from {{ ref('param_ledger') }}
 ),
 
--- the two quarters compared: the report's (is_current) and the one before
+-- the two quarters compared: the report's (is_current) and the one before, when it has data
 quarters as (
     select period, period_end, true as is_current from params
     union all
@@ -24,6 +24,7 @@ quarters as (
     from {{ ref('param_quarters') }} as q
     cross join params as p
     where q.period = p.previous_period
+      and exists (select 1 from {{ ref('risk') }} as r where r.period = q.period)
 ),
 
 poor_statuses as (
@@ -137,18 +138,25 @@ overdue as (
     group by o.period, o.criterion
 ),
 
+-- quarters compared with the one before (every household of the later snapshot has a row)
+compared as (
+    select period, count(*) as households from {{ ref('transitions') }} group by period
+),
+
 flows as (
     select
         q.period,
         f.item,
-        count(t.household_key) as households,
-        coalesce(sum(coalesce(t.persons_to, t.persons_from)), 0) as persons,
+        case when max(c.households) is not null then count(t.household_key) end as households,
+        case when max(c.households) is not null
+             then coalesce(sum(coalesce(t.persons_to, t.persons_from)), 0) end as persons,
         cast(null as double) as rate,
-        count(t.household_key) = 0 as ok,
+        case when max(c.households) is not null then count(t.household_key) = 0 end as ok,
         count(t.household_key) > 0 as late_now
     from quarters as q
     cross join (select 'returned' as item, 'returned_to_poverty' as flow
                 union all select 'newly_poor', 'newly_poor') as f
+    left join compared as c on c.period = q.period
     left join {{ ref('transitions') }} as t on t.period = q.period and t.status_flow = f.flow
     group by q.period, f.item
 ),
@@ -189,9 +197,10 @@ final as (
         c.item,
         lq.sort_order as item_order,
         lq.label as question,
-        case when c.ok then ly.label else ln.label end as answer,
+        case when c.ok is null then lna.label when c.ok then ly.label else ln.label end as answer,
         c.ok,
-        case when c.ok then 'ok' when c.late_now or c.item not like 'gap_%' then 'late' else 'open' end as status,
+        case when c.ok is null then 'na' when c.ok then 'ok'
+             when c.late_now or c.item not like 'gap_%' then 'late' else 'open' end as status,
         p.period as period,
         p.previous_period,
         c.households,
@@ -219,6 +228,7 @@ final as (
     left join {{ ref('param_labels') }} as lq on lq.domain = 'headline' and lq.code = c.item
     left join {{ ref('param_labels') }} as ly on ly.domain = 'headline_yes' and ly.code = c.item
     left join {{ ref('param_labels') }} as ln on ln.domain = 'headline_no' and ln.code = c.item
+    left join {{ ref('param_labels') }} as lna on lna.domain = 'report_text' and lna.code = 'no_previous'
     cross join (
         select min(dl.deadline) as next_deadline
         from {{ ref('param_deadlines') }} as dl
