@@ -169,10 +169,11 @@ class Page:
         fonts = self.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
         return {f["familyName"]: f["glyphCount"] for f in fonts}
 
-    def screenshot(self, out: Path, width: int = A4_LANDSCAPE[0], height: int = A4_LANDSCAPE[1]) -> Path:
+    def screenshot(self, out: Path, width: int = A4_LANDSCAPE[0], height: int = A4_LANDSCAPE[1],
+                   scale: float = 1.0) -> Path:
         """The first screen of the page (page one at A4 landscape proportions) as a PNG."""
         data = self.send("Page.captureScreenshot", {
-            "format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})["data"]
+            "format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": scale}})["data"]
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(data))
@@ -218,11 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     shot = sub.add_parser("shot")
     shot.add_argument("page", type=Path)
     shot.add_argument("out", type=Path)
+    shot.add_argument("--scale", type=float, default=0.8, help="image size relative to the page (default 0.8)")
     args = ap.parse_args(argv)
     with Page.open(args.page) as page:
         if page.console_errors:
             raise SystemExit(f"{args.page}: console errors: {page.console_errors}")
-        page.screenshot(args.out)
+        page.screenshot(args.out, scale=args.scale)
     print(f"{args.out} ({args.out.stat().st_size // 1024} KB)")
     return 0
 
