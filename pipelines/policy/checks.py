@@ -224,6 +224,14 @@ def check_report(p) -> None:
         _missing(section.definitions, rep.definitions, f"{where}.definitions", "definition")
         _missing([c.table for c in section.cards], rep.tables, f"{where}.cards", "table")
         _missing([f.table for f in section.figures], rep.tables, f"{where}.figures", "table")
+    for name, spec in rep.tables.items():
+        for column, source in spec.same_as.items():
+            table, _, source_column = source.partition(".")
+            where = f"config/report.toml [tables.{name}].same_as.{column}"
+            _missing([table], rep.tables, where, "table")
+            _missing([source_column], rep.tables[table].counts, where, f"count column of {table}")
+            if not spec.same_key:
+                raise PolicyError(f"{where}: expected same_key, the column matching its rows with {table}'s")
     roles = list(p.lines.roles)
     for name, spec in rep.tables.items():
         _missing(spec.lines, roles, f"config/report.toml [tables.{name}].lines", "line role")

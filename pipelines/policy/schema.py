@@ -419,6 +419,8 @@ class TableSpec(Strict):
     sums: dict[str, list[str]] = {}  # a count that is the sum of others in its row
     linked: dict[str, str | list[str]] = {}  # a rate or difference withheld with the counts it comes from
     changes: dict[str, str] = {}  # a change from the previous quarter's row (by period within group)
+    same_as: dict[str, str] = {}  # a column showing another table's figures: withheld as "table.column" is
+    same_key: str = ""  # ... matching rows on this column (and the totals row)
     lines: list[str] = []  # line roles the table's figures depend on (a placeholder value gets a ⚠)
     page_rows: int | None = None  # rows shown on the page (all in the workbook)
     on_page: bool = True  # false: in the workbook only (its numbers are on the page as cards)

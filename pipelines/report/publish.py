@@ -69,9 +69,15 @@ def _complete_line(df, codes, line: list[tuple[int, str]]) -> bool:
         candidates = [total]
     if not candidates:
         return False
-    cell = min(candidates, key=lambda c: (_num(df.at[c]), c[0], c[1]))
+    cell = min(candidates, key=lambda c: (_num(df.at[c]), _row_key(df, c[0]), c[1]))
     codes.at[cell] = HIDDEN
     return True
+
+
+def _row_key(df: pd.DataFrame, i: int) -> tuple:
+    """Ties are broken by the row's region (or other) codes, not its position: two tables listing
+    the same counties in another order withhold the same cells."""
+    return tuple(str(df.at[i, k]) for k in df.columns if k.endswith("_code")) + (i,)
 
 
 def _together(df, codes, groups: Iterable[list[str]]) -> bool:
@@ -115,6 +121,22 @@ def protect(df: pd.DataFrame, spec, threshold: int, *, complementary: bool = Tru
             hide = (codes[value].reindex(ordered.index) != SHOWN) | (prev != SHOWN)
             codes[change] = hide.reindex(df.index).map({True: HIDDEN, False: SHOWN})
     return codes.astype("int64")
+
+
+def adopt(codes: pd.DataFrame, df: pd.DataFrame, column: str, source_df: pd.DataFrame, source_codes: pd.DataFrame,
+          source_column: str, key: str) -> None:
+    """Withhold `column` exactly as another table withholds the same numbers (matched on `key` and
+    the totals row): two tables showing one figure never withhold it differently, so neither gives
+    away what the other hides."""
+    pattern = {}
+    for i in source_df.index:
+        total = "is_total" in source_df.columns and source_df.at[i, "is_total"] == 1
+        pattern[("total",) if total else (str(source_df.at[i, key]),)] = int(source_codes.at[i, source_column])
+    mapped = []
+    for i in df.index:
+        total = "is_total" in df.columns and df.at[i, "is_total"] == 1
+        mapped.append(pattern.get(("total",) if total else (str(df.at[i, key]),), SHOWN))
+    codes[column] = pd.Series(mapped, index=df.index, dtype="int64")
 
 
 def nothing_withheld(df: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from pipelines.periods import Period
 from pipelines.policy import LineValue, Policy, PolicyError, load_policy
 from pipelines.policy.schema import CardSpec, FigureSpec, SectionSpec
 from pipelines.report import charts, formats, queries
-from pipelines.report.publish import HIDDEN, SHOWN, SMALL, bounds, protect
+from pipelines.report.publish import HIDDEN, SHOWN, SMALL, adopt, bounds, protect
 
 
 # ---- the rules, as the policy states them --------------------------------------------------------
@@ -192,7 +192,16 @@ class Report:
             if df is None or not self.audience.suppress:
                 self._codes[name] = pd.DataFrame(index=(df.index if df is not None else []), dtype="int64")
             else:
-                self._codes[name] = protect(df, spec, self.threshold, complementary=self.complementary)
+                codes = protect(df, spec, self.threshold, complementary=self.complementary)
+                for column, source in spec.get("same_as", {}).items():
+                    table, source_column = source.split(".")
+                    if self.data(table) is not None:
+                        adopt(codes, df, column, self.data(table), self.codes(table), source_column, spec["same_key"])
+                for rate, sources in spec.get("linked", {}).items():  # again: an adopted count may withhold more
+                    sources = [sources] if isinstance(sources, str) else sources
+                    if rate in codes.columns and all(s in codes.columns for s in sources):
+                        codes[rate] = (codes[sources] != SHOWN).any(axis=1).map({True: HIDDEN, False: SHOWN})
+                self._codes[name] = codes
         return self._codes[name]
 
     def label_of(self, code: int) -> str:

@@ -275,3 +275,33 @@ def test_public_cards_withhold_households_and_persons_together(public_out):
     for households, persons in pairs:
         if households in ("&lt;5", "x"):
             assert persons in ("&lt;5", "x"), (households, persons)
+
+
+def test_a_figure_shown_in_two_tables_is_withheld_the_same_way_in_both(report_warehouse):
+    """The county ranking repeats the county tables' poor households and persons, households
+    below the guideline and uncovered households: each withheld exactly as its own table withholds
+    it (otherwise one table would show what the other hides); ties are broken by county code."""
+    from pipelines.report import queries
+    from pipelines.report.spec import Report
+    from pipelines.report.warehouse import open_warehouse
+
+    wh = open_warehouse(report_warehouse, upto=PERIOD)
+    try:
+        queries.bind_params(wh, PERIOD)
+        r = Report(wh, PERIOD, audience="public")
+        ranking, codes = r.data("county_ranking"), r.codes("county_ranking")
+        compared = 0
+        for column, source in r.cfg["tables"]["county_ranking"]["same_as"].items():
+            table, source_column = source.split(".")
+            src, src_codes = r.data(table), r.codes(table)
+            by_county = {(c if t == 0 else "total"): int(k) for c, t, k in
+                         zip(src["county_code"], src["is_total"], src_codes[source_column])}
+            for i in ranking.index:
+                key = ranking.at[i, "county_code"] if ranking.at[i, "is_total"] == 0 else "total"
+                if key in by_county:
+                    assert int(codes.at[i, column]) == by_county[key], (column, key)
+                    compared += 1
+        assert compared >= 20
+        assert (codes != 0).any().any()  # something is withheld in the small city's ranking
+    finally:
+        wh.close()
