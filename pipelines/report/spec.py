@@ -11,7 +11,6 @@ rule is filled in from the policy objects (`facts`), so no rule is retyped in th
 from __future__ import annotations
 
 import html
-import math
 import string
 from collections.abc import Mapping
 from pathlib import Path

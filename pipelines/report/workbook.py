@@ -18,7 +18,7 @@ import xlsxwriter
 
 from pipelines import inert
 from pipelines.report import formats
-from pipelines.report.publish import SHOWN, SMALL
+from pipelines.report.publish import SHOWN
 
 FIXED_TIME = datetime(2020, 1, 1)  # workbook metadata: fixed so reruns give identical bytes
 FLAG_HEADER = "不公开"
@@ -165,5 +165,3 @@ def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]],
         write_sheet(wb.add_worksheet(sheet["spec"]["sheet"][:31]), fmts, sheet, labels)
     wb.close()
 
-
-__all__ = ["write_workbook", "display_width", "FLAG_HEADER", "SMALL"]
