@@ -14,40 +14,17 @@ in; a run killed between the two renames leaves the old folder aside, and the ne
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import errno
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+from pipelines import warehouse
 
-
-def _libc():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two existing paths (Linux renameat2); False when the system cannot."""
-    libc = _libc()
-    fn = getattr(libc, "renameat2", None) if libc is not None else None
-    if fn is None:
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(a))
+# the one renameat2(RENAME_EXCHANGE) wrapper (the warehouse swaps its folders with it too):
+# exchange(a, b) -> True when swapped, False where the system cannot
+exchange = warehouse._exchange
 
 
 def _alive(pid: int) -> bool:

@@ -23,7 +23,9 @@ PREVIOUS = "2020Q1"
 
 
 def _scan(processed, table, period=PERIOD) -> str:
-    return f"read_parquet('{processed / table / f'period={period}' / 'data.parquet'}')"
+    from pipelines import warehouse
+
+    return warehouse.scan(processed, table, period)
 
 
 def source_numbers(processed, period=PERIOD) -> dict[str, dict]:
@@ -132,8 +134,10 @@ def test_every_headline_number_equals_its_source_row(report_out, report_warehous
 def test_an_overdue_dimension_is_red(report_warehouse, tmp_path):
     """A problem still open after its 清零 deadline: the dimension's card is late (red)."""
     processed = tmp_path / "processed"
-    shutil.copytree(report_warehouse, processed)
-    part = processed / "problems" / f"period={PERIOD}" / "data.parquet"
+    shutil.copytree(report_warehouse, processed, symlinks=True)  # its `current` pointer too
+    from pipelines import warehouse
+
+    part = warehouse.stable_path(processed, "problems", PERIOD)
     with duckdb.connect() as con:  # one open water problem was due 2020-04-30, before the quarter's end
         con.execute(f"copy (select * replace (case when criterion = 'water' then date '2020-04-30' else deadline end "
                     f"as deadline, case when criterion = 'water' then '持续' else status end as status) "
@@ -208,12 +212,13 @@ def _with_validation_status(report_warehouse, tmp_path, gate_passed: bool, overr
     from pipelines import warehouse
 
     processed = tmp_path / "processed"
-    shutil.copytree(report_warehouse, processed)
-    with duckdb.connect() as con:  # the table `povmon validate` records, as its contract says
-        warehouse.write_table(con, f"select '{PERIOD}' as period, {str(gate_passed).lower()} as gate_passed, "
-                                   f"{str(overridden).lower()} as overridden, 2 as failed_expectations, "
-                                   "'户主唯一; 证件号码校验位' as failed_titles",
-                              processed, "validation_status", PERIOD, order_by="period")
+    shutil.copytree(report_warehouse, processed, symlinks=True)
+    # the table `povmon validate` records, as its contract says, committed as a stage commits
+    with warehouse.transaction(processed, stage="validate") as tx, duckdb.connect() as con:
+        tx.write_table(con, f"select '{PERIOD}' as period, {str(gate_passed).lower()} as gate_passed, "
+                            f"{str(overridden).lower()} as overridden, 2 as failed_expectations, "
+                            "'户主唯一; 证件号码校验位' as failed_titles",
+                       "validation_status", PERIOD, order_by="period")
     return processed
 
 

@@ -184,8 +184,8 @@ def test_a_stage_that_has_not_run_stops_the_report(good_report, tmp_path):
 def test_an_empty_required_table_stops_the_report(report_warehouse, good_report, tmp_path):
     out, before = good_report
     processed = tmp_path / "processed"
-    shutil.copytree(report_warehouse, processed)
-    part = processed / "risk" / f"period={PERIOD}" / "data.parquet"
+    shutil.copytree(report_warehouse, processed, symlinks=True)  # its `current` pointer too
+    part = warehouse.stable_path(processed, "risk", PERIOD)
     with duckdb.connect() as con:
         con.execute(f"copy (select * from read_parquet('{part}') where false) to '{part}.tmp' (format parquet)")
     os.replace(f"{part}.tmp", part)
@@ -266,17 +266,17 @@ def test_the_exchange_is_atomic_on_this_system(tmp_path):
 def test_the_first_quarter_has_nothing_to_compare_with_and_says_so(report_warehouse, tmp_path):
     """No previous quarter: no transitions to require; 返贫 / 新致贫 read 无上季度可比, not 0."""
     processed = tmp_path / "processed"
-    shutil.copytree(report_warehouse, processed)
+    shutil.copytree(report_warehouse, processed, symlinks=True)
     for table in ("households", "persons", "risk", "measures", "problems"):
-        shutil.rmtree(processed / table / "period=2019Q4", ignore_errors=True)
+        shutil.rmtree(warehouse.stable_path(processed, table, "2019Q4").parent, ignore_errors=True)
     for table in ("transitions", "transition_matrix"):
-        shutil.rmtree(processed / table / "period=2020Q1", ignore_errors=True)
+        shutil.rmtree(warehouse.stable_path(processed, table, "2020Q1").parent, ignore_errors=True)
     out = tmp_path / "2020Q1"
     run(processed, "2020Q1", out)
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert page.count('<div class="a">无上季度可比</div>') == 2
     assert "较上季度 —户" in page  # no change where there is no previous quarter
     # with a previous quarter, the comparison is required again
-    shutil.rmtree(processed / "transitions" / f"period={PERIOD}")
+    shutil.rmtree(warehouse.stable_path(processed, "transitions", PERIOD).parent)
     with pytest.raises(ReportError, match=r"table transitions has no 2020Q2 partition"):
         run(processed, PERIOD, tmp_path / PERIOD)
