@@ -148,6 +148,8 @@ class Page:
     @property
     def console_errors(self) -> list[str]:
         out = []
+        urls = {e["params"]["requestId"]: e["params"]["request"]["url"]
+                for e in self.events if e["method"] == "Network.requestWillBeSent"}
         for e in self.events:
             p = e.get("params", {})
             if e["method"] == "Runtime.exceptionThrown":
@@ -157,7 +159,7 @@ class Page:
             elif e["method"] == "Log.entryAdded" and p["entry"].get("level") == "error":
                 out.append(p["entry"].get("text", ""))
             elif e["method"] == "Network.loadingFailed":
-                out.append(f"load failed: {p.get('errorText')}")
+                out.append(f"load failed: {p.get('errorText')} {urls.get(p.get('requestId'), '')}".rstrip())
         return out
 
     def fonts(self, selector: str) -> dict[str, int]:

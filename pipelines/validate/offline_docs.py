@@ -39,6 +39,7 @@ LOCAL = [
 LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-long\.png[^\"']*")
 TAG = re.compile(r"<(script|link)\b[^>]*?(?:src|href)=[\"']([^\"']+)[\"'][^>]*>(?:\s*</script>)?", re.S)
 EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=[\"'](https?://[^\"']+)[\"']", re.S)
+SITE_STATIC = re.compile(r"((?:src|href)=[\"'])(?:\.\./)*static/")
 SRI = re.compile(r"\s+(?:integrity|crossorigin)=[\"'][^\"']*[\"']")
 
 
@@ -56,7 +57,9 @@ def _rewrite_tag(match: re.Match, prefix: str) -> str:
 def rewrite_page(text: str, prefix: str) -> str:
     """A page's CDN links pointed at prefix + static/vendor/…, the S3 logo at the site's own copy."""
     text = TAG.sub(lambda m: _rewrite_tag(m, prefix), text)
-    return LOGO.sub(prefix + "static/images/logo-long.png", text)
+    text = LOGO.sub(prefix + "static/images/logo-long.png", text)
+    # GX writes some of its own static links one level short on nested validation pages (favicon)
+    return SITE_STATIC.sub(lambda m: m.group(1) + prefix + "static/", text)
 
 
 def external_assets(text: str) -> list[str]:

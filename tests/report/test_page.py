@@ -234,12 +234,20 @@ def test_page_one_says_when_the_gate_was_overridden(report_warehouse, tmp_path):
 
 
 def test_page_one_says_when_the_gate_passed_or_never_ran(report_out, report_warehouse, tmp_path):
+    # the staged city ran `povmon validate`, which records a passed gate
     page = (report_out[0] / "summary.html").read_text(encoding="utf-8")
-    assert "数据质量检查未运行" in page[:page.index('<section id="headline"')]
-    processed = _with_validation_status(report_warehouse, tmp_path, gate_passed=True, overridden=False)
-    run(processed, PERIOD, tmp_path / "out")
+    first = page[:page.index('<section id="headline"')]
+    assert "数据质量检查已通过" in first and "未运行" not in first
+    # the same warehouse with validate's record removed: the page says the numbers are unchecked
+    from pipelines import warehouse
+
+    processed = tmp_path / "processed"
+    shutil.copytree(report_warehouse, processed, symlinks=True)
+    with warehouse.transaction(processed, stage="validate") as tx:
+        tx.delete("validation_status", PERIOD)
+    summary = run(processed, PERIOD, tmp_path / "out")
     page = (tmp_path / "out" / "summary.html").read_text(encoding="utf-8")
-    assert "数据质量检查已通过" in page and "未运行" not in page[:page.index('<section id="headline"')]
+    assert "数据质量检查未运行" in page[:page.index('<section id="headline"')]
 
 
 def test_public_workbook_keeps_numbers_numeric_and_flags_what_it_withholds(public_out):

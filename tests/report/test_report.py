@@ -32,11 +32,11 @@ def test_report_writes_its_outputs(report_out):
     assert (out / "summary.html").stat().st_size > 100_000  # plotly.js embedded
     assert (out / "summary.xlsx").exists() and (out / "数据质量摘要.html").exists()
     assert summary["figures"] >= 8
-    # every stage ran on the staged city; only validate's gate record is absent (it says so)
-    assert set(summary["missing"]) <= {"validation"}
+    # every stage, validate's gate record included, ran on the staged city
+    assert not summary["missing"], summary["missing"]
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "贫困发生率" in page and "户、" in page and "Noto Sans CJK SC" in page
-    assert "内部版" in page and "数据质量检查未运行" in page
+    assert "内部版" in page and "数据质量检查已通过" in page
     assert not list(out.parent.glob(f".{out.name}.*"))  # no build folder left beside it
 
 

@@ -16,6 +16,7 @@ CDN_PAGE = """<html><head>
 <script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js" integrity="sha384-x" crossorigin="anonymous"></script>
 <script src="https://cdn.jsdelivr.net/npm/vega@5"></script>
 <img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1"/>
+<link rel="shortcut icon" href="../static/images/favicon.ico">
 <a href="https://greatexpectations.io">GX</a>
 </head></html>"""
 
@@ -27,6 +28,7 @@ def test_rewrite_points_cdn_links_at_local_copies_relative_to_the_page():
     assert '<script src="../../static/vendor/bootstrap.min.js"></script>' in out  # no SRI on a local file
     assert "vega" not in out
     assert 'src="../../static/images/logo-long.png"' in out
+    assert 'href="../../static/images/favicon.ico"' in out  # GX's own link one level short, corrected
     assert external_assets(out) == []
     assert 'href="https://greatexpectations.io"' in out  # a link the reader may follow is kept
     assert external_assets(CDN_PAGE)  # the check sees what the unrewritten page loads
@@ -54,7 +56,7 @@ def test_data_docs_render_offline_in_chromium(data_docs, tmp_path):
         pytest.skip("no Chromium on this machine (make system-deps)")
     docs = tmp_path / "data_docs"
     shutil.copytree(data_docs, docs)
-    for page_path in [docs / "index.html", next((docs / "validations").rglob("*.html"))]:
+    for page_path in [docs / "index.html", *sorted((docs / "validations").rglob("*.html"))]:
         with Page.open(page_path) as page:
             assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == [], page_path
             assert page.console_errors == [], page_path
