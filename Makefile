@@ -54,6 +54,7 @@ MANIFEST := $(PROCESSED)/current/ingest_manifest/data.parquet
 # so a county re-sending a corrected file re-runs ingest and what depends on it.
 RAW_STATE := $(DATA)/.raw-state.json
 PERIODS_MK := $(DATA)/.periods.mk
+FIGURES_STATE := $(DATA)/.figures-state
 QUARTERS :=
 QUARTER_GOALS := quarters quarterly validate measures risk ingest known-q
 ifneq ($(filter $(QUARTER_GOALS),$(MAKECMDGOALS)),)
@@ -63,6 +64,12 @@ $(PERIODS_MK): $(RAW_STATE) | $(STAMP)
 $(RAW_STATE): FORCE | $(STAMP)
 	@$(POVMON) raw-state --raw $(RAW) --stamp $@
 endif
+# Whether PNG figures can be made (the browser report/pipeline.py's browser_path finds) is an input
+# of every report: the state is rewritten only when it changes, so installing chromium remakes the
+# reports once and their PNGs appear on the next normal run.
+$(FIGURES_STATE): FORCE
+	@mkdir -p $(@D); s="$$({ command -v $(BROWSER_PATH) chromium chromium-browser google-chrome google-chrome-stable chrome 2>/dev/null || true; } | head -n 1)"; \
+	  [ -f $@ ] && [ "$$(cat $@)" = "$$s" ] || printf '%s\n' "$$s" > $@
 FORCE:
 .PRECIOUS: $(MANIFEST) $(foreach t,problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
@@ -118,7 +125,7 @@ $$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC) $$(call part,problems,$
 	$(POVMON) measures --period $(1) --processed $(PROCESSED)
 $$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call part,problems,$(1)) $$(call prev_part,risk,$(1))
 	$(POVMON) risk --period $(1) --processed $(PROCESSED)
-$(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,$(1)) $$(call part,risk,$(1)) $(REPORT_SRC)
+$(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,$(1)) $$(call part,risk,$(1)) $(REPORT_SRC) $(FIGURES_STATE)
 	$(POVMON) report --period $(1) --processed $(PROCESSED) --out $(REPORTS)/$(1)
 endef
 $(foreach q,$(QUARTERS),$(eval $(call quarter_rules,$(q))))

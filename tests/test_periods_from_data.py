@@ -64,3 +64,33 @@ def test_makefile_covers_the_quarters_found_in_data_raw(tmp_path):
                              capture_output=True, text=True)
     assert missing.returncode != 0 and "Q=2019Q1: data/raw/registry has no such quarter (found: 2020Q4 2021Q1)" in missing.stderr
     assert str(Period.parse("2021Q1").previous) == "2020Q4"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_installing_chromium_remakes_the_reports_once(tmp_path):
+    """Whether PNGs can be made is an input of every report: the state file changes (and so the
+    reports are remade) when a browser appears, and only then."""
+    raw = _raw(tmp_path, ["2020Q4"])
+    state = raw.parent / ".figures-state"
+    bare = tmp_path / "bin"  # a PATH with the shell's tools and no browser
+    bare.mkdir()
+    for tool in ("bash", "mkdir", "cat", "head"):
+        (bare / tool).symlink_to(shutil.which(tool))
+
+    def remake() -> None:
+        subprocess.run([shutil.which("make"), str(state), f"DATA={raw.parent}", "BROWSER_PATH="], cwd=ROOT,
+                       check=True, capture_output=True, env={**os.environ, "PATH": str(bare)})
+
+    remake()
+    assert state.read_text() == "\n"  # no browser: no PNGs
+    state_then = state.stat().st_mtime_ns
+    remake()
+    assert state.stat().st_mtime_ns == state_then  # nothing changed: the reports stay up to date
+    (bare / "chromium").write_text("#!/bin/sh\n")
+    (bare / "chromium").chmod(0o755)
+    remake()
+    assert state.read_text() == f"{bare / 'chromium'}\n"
+    out = subprocess.run(["make", "-n", "-p", "quarters", f"DATA={raw.parent}", f"REPORTS={tmp_path / 'reports'}"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    rule = next(line for line in out.splitlines() if line.startswith(f"{tmp_path / 'reports'}/2020Q4/summary.html:"))
+    assert str(state) in rule  # the report of every quarter depends on it
