@@ -380,11 +380,18 @@ def gb11643(con, policy: Policy, period: Period | None) -> None:
 
 @builds("param_report")
 def report(con, policy: Policy, period: Period | None) -> None:
-    """One row: the label of a table's totals row, the status group counted as still poor and the
-    incidence the office calls "below one in ten thousand"."""
+    """One row: the label of a table's totals row and the incidence the office calls "below one in
+    ten thousand" (the statuses counted as still poor: param_poor_statuses)."""
     bind_params(con, "param_report", {"total_label": policy.report.total_label,
-                                      "poor_group": policy.measures.incidence.poor_group,
                                       "below_one_in_ten_thousand": policy.measures.incidence.below_one_in_ten_thousand})
+
+
+@builds("param_poor_statuses")
+def poor_statuses(con, policy: Policy, period: Period | None) -> None:
+    """(code): the 脱贫状态 codes the report counts as still poor (the status group measures'
+    incidence counts: config/measures.toml [incidence] poor_group, defined in config/policy.toml)."""
+    bind_rows(con, "param_poor_statuses", {"code": "varchar"},
+              [(c,) for c in policy.groups[policy.measures.incidence.poor_group]])
 
 
 @builds("param_report_codes")

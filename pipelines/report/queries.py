@@ -59,8 +59,7 @@ def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR, polic
     policy = policy or load_policy(config_dir)
     names = {s for m in GRAPH.models for s in GRAPH.sources([m])} & set(params.names())
     params.bind(wh.con, policy, names, period=period)
-    wh.con.execute("create or replace temp view poor_statuses as select g.code from param_status_groups as g "
-                   "inner join param_report as r on g.group_name = r.poor_group")
+    wh.con.execute("create or replace temp view poor_statuses as select code from param_poor_statuses")
     wh.con.execute("create or replace temp view report_lines as select * from param_report_lines")
 
 

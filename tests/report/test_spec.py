@@ -126,9 +126,15 @@ def test_a_section_naming_an_unknown_table_is_refused():
 def test_param_tables_of_the_report_come_from_the_policy():
     c = duckdb.connect()
     policy = load_policy()
-    params.bind(c, policy, ["param_report", "param_report_lines"])
-    assert c.execute("select total_label, poor_group from param_report").fetchone() == (
-        policy.report.total_label, policy.measures.incidence.poor_group)
+    params.bind(c, policy, ["param_report", "param_report_lines", "param_poor_statuses"])
+    assert c.execute("select total_label from param_report").fetchone() == (policy.report.total_label,)
+    poor = policy.groups[policy.measures.incidence.poor_group]
+    assert sorted(r[0] for r in c.execute("select code from param_poor_statuses").fetchall()) == sorted(poor)
+    # another status group named as poor in config reaches every report model through this one table
+    other = load_policy(overrides={"measures": {"incidence": {"poor_group": "exited"}}})
+    params.bind(c, other, ["param_poor_statuses"])
+    assert sorted(r[0] for r in c.execute("select code from param_poor_statuses").fetchall()) == \
+        sorted(other.groups["exited"])
     assert [r[0] for r in c.execute("select line_name from param_report_lines order by sort_order").fetchall()] == \
         list(policy.report.incidence.lines)
 

@@ -59,9 +59,7 @@ cross join {{ settings }} as st
 {% macro ranking(level, params, risk, problems, ledger, coverage, measures, report, names) -%}
 {%- set code = level ~ '_code' -%}
 poor_statuses as (
-    select g.code
-    from {{ report.status_groups }} as g
-    inner join {{ report.settings }} as r on g.group_name = r.poor_group
+    select code from {{ report.poor_statuses }}
 ),
 
 problem_households as (

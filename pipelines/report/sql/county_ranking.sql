@@ -6,7 +6,7 @@
 with
 
 {{ m.ranking('county', ref('param_run'), ref('risk'), ref('problems'), ref('param_ledger'), ref('assistance_coverage'),
-             ref('measures'), {'status_groups': ref('param_status_groups'), 'settings': ref('param_report')},
+             ref('measures'), {'poor_statuses': ref('param_poor_statuses'), 'settings': ref('param_report')},
              ref('region_names')) }}
 
 select * from final

@@ -9,9 +9,7 @@ params as (
 ),
 
 poor_statuses as (
-    select g.code
-    from {{ ref('param_status_groups') }} as g
-    inner join {{ ref('param_report') }} as r on g.group_name = r.poor_group
+    select code from {{ ref('param_poor_statuses') }}
 ),
 
 safety_net as (
