@@ -91,6 +91,13 @@ def cmd_measures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey(args: argparse.Namespace) -> int:
+    from pipelines.measures.survey import run
+
+    _print(run(Path(args.raw), Path(args.processed), args.design, args.period))
+    return 0
+
+
 def cmd_risk(args: argparse.Namespace) -> int:
     from pipelines.risk.pipeline import run, summary
 
@@ -179,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(recorded in validation_status; the report states it on its first page)")
     _wait_option(p)
     _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
+    p = stage("survey", cmd_survey, "one survey on its own (config/surveys/<design>.toml) -> measures, "
+              "data_source survey:<design>")
+    p.add_argument("--design", required=True, help="survey design name: config/surveys/<design>.toml")
+    p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (the design's file pattern is under it)")
+    _wait_option(p)
     p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")
     _wait_option(p)
     p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")

@@ -77,8 +77,8 @@ def text_column_finder(columns: Sequence[Column]):
     return text_columns
 
 
-def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0
-                ) -> dict[str, int]:
+def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0,
+                config_file: str = "config/header_aliases.toml") -> dict[str, int]:
     """Canonical name -> position of its header; raises naming file/sheet/column when a required
     one is missing, or when two headers map to the same canonical column (the same header twice,
     or two spellings of it): which of the two holds the data is not guessed.
@@ -95,9 +95,11 @@ def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, f
     for name, found_at in positions.items():
         if len(found_at) > 1:
             raise IngestError(duplicate_column_message(where, name, [(p, headers[p]) for p in found_at], first_column))
+    mapped = {p for found_at in positions.values() for p in found_at}
+    unmapped = [h for p, h in enumerate(headers) if p not in mapped]  # a mapped header is no "closest" one
     for col in columns:
         if col.required and col.name not in positions:
-            raise IngestError(missing_column_message(where, col, headers))
+            raise IngestError(missing_column_message(where, col, unmapped, config_file))
     return {name: found_at[0] for name, found_at in positions.items()}
 
 
@@ -124,10 +126,11 @@ def closest_header(col: Column, headers: Sequence[str]) -> str | None:
     return best
 
 
-def missing_column_message(where: str, col: Column, headers: Sequence[str]) -> str:
+def missing_column_message(where: str, col: Column, headers: Sequence[str],
+                           config_file: str = "config/header_aliases.toml") -> str:
     """'<file>, sheet <s>: required column … not found …; closest header present: …'."""
     suggestion = closest_header(col, headers)
     hint = f"; closest header present: '{suggestion}'" if suggestion else ""
     spellings = " / ".join(col.aliases)
     return (f"{where}: required column '{col.name}' not found (expected a header among: {spellings})"
-            f"{hint}. Add the county's spelling to config/header_aliases.toml if it is the same column.")
+            f"{hint}. Add the county's spelling to {config_file} if it is the same column.")

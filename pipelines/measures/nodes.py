@@ -164,6 +164,20 @@ def cutoff(k: Any, ints: Mapping[str, int], total_weight: int) -> tuple[str, Fra
     return f"k={frac}", frac
 
 
+def bind_cutoffs(con: duckdb.DuckDBPyConnection, cutoffs: Iterable[Any], ints: Mapping[str, int],
+                 total_weight: int) -> None:
+    """af_cutoffs(k_name, k_num, k_den). Two cutoffs that are the same k ("1" and "4/4") are
+    refused: they would be one group counted twice."""
+    rows: dict[str, tuple] = {}
+    for k in cutoffs:
+        name, frac = cutoff(k, ints, total_weight)
+        if name in rows:
+            raise ValueError(f"cutoffs {rows[name][0]!r} and {k!r} are the same ({name}); list each k once")
+        rows[name] = (k, frac)
+    bind_rows(con, "af_cutoffs", {"k_name": "varchar", "k_num": "bigint", "k_den": "bigint"},
+              [(name, f.numerator, f.denominator) for name, (_, f) in rows.items()])
+
+
 def deprivation_scores(con: duckdb.DuckDBPyConnection, data: Data, weights: Mapping[str, Any], *,
                        indicators: Mapping[str, str] | None = None, weight: str | None = None,
                        by: str | None = None) -> duckdb.DuckDBPyRelation:
@@ -197,9 +211,7 @@ def alkire_foster(con: duckdb.DuckDBPyConnection, data: Data, weights: Mapping[s
     view.update({f"ind_{name}": expr for name, expr in cols.items()})
     _bind(con, "af_input", data, view)
     _af_weights(con, ints, total_weight)
-    ks = [cutoff(k, ints, total_weight) for k in cutoffs]
-    bind_rows(con, "af_cutoffs", {"k_name": "varchar", "k_num": "bigint", "k_den": "bigint"},
-              [(name, f.numerator, f.denominator) for name, f in ks])
+    bind_cutoffs(con, cutoffs, ints, total_weight)
     _domains(con, total, (by_level or by) if by else None)
     spec = [{"name": n, "column": f"ind_{n}"} for n in ints]
     return _materialise(con, "alkire_foster", "af", {"indicators": spec})

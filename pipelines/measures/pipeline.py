@@ -25,7 +25,7 @@ ORDER_BY = ("data_source, region_level, region_code, population_group, measure, 
             "line_name nulls first, line_value nulls first")
 MEASURES_COLUMNS = ("period", "region_level", "region_code", "region_name", "population_group",
                     "measure", "line_name", "line_value", "estimate", "std_error", "ci_low", "ci_high",
-                    "n_unweighted", "n_weighted", "data_source")
+                    "n_unweighted", "n_weighted", "data_source", "design_df")
 
 
 # ---- configuration ---------------------------------------------------------------------------
@@ -88,6 +88,25 @@ def _as_part(con, rel, name: str, source: str, *, group: str = "'all'", region: 
     return name
 
 
+def survey_design(policy: Policy):
+    """(Design, by column, by level) of the survey ingest loads ([survey].design); the sample
+    city's design has one domain level (its counties)."""
+    from pipelines.measures import design as svy
+
+    name = policy.measures.survey.design
+    if name is None:
+        return (svy.Design(weight="design_weight * household_size", income="per_capita_net_income",
+                           stratum="county_code", psu="village_code", lonely_psu=policy.measures.survey.lonely_psu,
+                           total=("city", policy.city.code)), "county_code", "county")
+    design = svy.from_policy(name, policy)
+    domains = list((design.domains or {}).items())
+    if len(domains) > 1:
+        raise ValueError(f"config/surveys/{name}.toml [domains]: the measures stage estimates one domain level "
+                         f"for the survey it ingests, got {len(domains)} (povmon survey estimates any number)")
+    by_level, by = domains[0] if domains else (None, None)
+    return design, by, by_level
+
+
 def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool,
                    policy: Policy | None = None) -> dict:
     """Compute every measure from the canonical views on `con` (households, persons, population,
@@ -134,27 +153,49 @@ def build_measures(con: duckdb.DuckDBPyConnection, period: str, has_survey: bool
                                by_level="county", total=city)
     parts.append(_as_part(con, water, "part_water", "registry"))
 
-    # survey: design-based FGT / mean with SEs, city and counties as domains; Gini point estimate
+    # survey: design-based FGT / mean with SEs, the design's total and domains; Gini point estimate.
+    # The design (config/surveys/<name>.toml, [survey].design) names the columns of survey_households.
     if has_survey:
-        svy = nodes.survey_fgt(con, "survey_households", all_lines, stratum="county_code", psu="village_code",
-                               weight="design_weight * household_size", income="per_capita_net_income",
-                               by="county_code", by_level="county", lonely_psu=cfg.survey.lonely_psu,
-                               total=city)
+        design, by, by_level = survey_design(policy)
+        svy = nodes.survey_fgt(con, "survey_households", all_lines, stratum=design.stratum or "'1'",
+                               psu=design.psu or "survey_household_key", weight=design.weight,
+                               income=design.income, by=by, by_level=by_level, lonely_psu=design.lonely_psu,
+                               total=design.total)
         parts.append(_as_part(con, svy, "part_fgt_survey", "survey"))
         named = ", ".join(warehouse.sql_literal(n) for n in lines)
         parts.append(_as_part(con, svy.filter(f"measure = 'fgt0' and line_name in ({named})"),
                               "part_incidence_survey", "survey", measure="'incidence_survey'"))
-        parts.append(_as_part(con, nodes.gini(con, "survey_households", income="per_capita_net_income",
-                                              weight="design_weight * household_size", by="county_code",
-                                              by_level="county", total=city).filter("measure = 'gini'"),
+        parts.append(_as_part(con, nodes.gini(con, "survey_households", income=design.income,
+                                              weight=design.weight, by=by, by_level=by_level,
+                                              total=design.total).filter("measure = 'gini'"),
                               "part_gini_survey", "survey"))
 
     con.execute("create or replace temp table measure_parts as "
                 + " union all ".join(f"select * from {p}" for p in parts))
     params.bind(con, policy, ["param_measures"], period=period)
     nodes.GRAPH.run(con, ["measures"])
-    con.execute("alter table measures rename to measures_final")
+    df = None
+    if has_survey:  # the design's degrees of freedom (PSUs - strata), reported with each survey CI
+        design, _, _ = survey_design(policy)
+        stratum, psu = design.stratum or "'1'", design.psu or "survey_household_key"
+        df = con.execute(f"select count(distinct ({stratum}, {psu})) - count(distinct {stratum}) "
+                         "from survey_households").fetchone()[0]
+    con.execute("create or replace temp table measures_final as select *, cast(case when data_source = 'survey' "
+                f"then {'null' if df is None else int(df)} end as bigint) as design_df from measures")
+    con.execute("drop table measures")
     return {"lines": lines, "sensitivity_lines": len(all_lines) - len(lines), "survey": has_survey}
+
+
+def keep_surveys(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str) -> None:
+    """Carry the rows `povmon survey` wrote (data_source 'survey:<name>') over into measures_final."""
+    source = warehouse.scan(processed_dir, "measures", period)
+    if source is None:
+        return
+    have = {r[0] for r in con.execute(f"describe select * from {source}").fetchall()}
+    if "design_df" not in have:
+        return  # written before survey-only runs existed: no survey:<name> row
+    con.execute(f"insert into measures_final by name select {', '.join(MEASURES_COLUMNS)} from {source} "
+                "where data_source like 'survey:%'")
 
 
 def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
@@ -169,6 +210,7 @@ def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
             con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
             found = load_canonical(con, processed_dir, period)
             summary = build_measures(con, period, has_survey=found["survey_households"], policy=policy)
+            keep_surveys(con, processed_dir, period)
             tx.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", "measures", period,
                            order_by=ORDER_BY)
             write_csv_atomic(con, "measures_final", tx.path("measures", period, name="measures.csv"))

@@ -76,6 +76,7 @@ class Policy:
     aliases: dict[str, dict[str, schema.ColumnSpec]]  # source -> canonical column -> spec
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)
     regions: tuple[Region, ...]
+    surveys: dict[str, schema.SurveyDesignFile] = field(default_factory=dict)  # config/surveys/<name>.toml
     lines: Lines = field(init=False)
     calendar: Calendar = field(init=False)
     labels: Labels = field(init=False)
@@ -161,6 +162,19 @@ def _read_regions(config_dir: Path) -> tuple[Region, ...]:
     return tuple(rows)
 
 
+def _read_surveys(config_dir: Path, overrides: dict | None) -> dict[str, schema.SurveyDesignFile]:
+    """config/surveys/<name>.toml: one survey design each (overrides: {"surveys": {name: {...}}})."""
+    folder = config_dir / "surveys"
+    names = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    extra = (overrides or {}).get("surveys", {})
+    designs = {}
+    for name in sorted(set(names) | set(extra)):
+        data = _read_toml(config_dir, f"surveys/{name}") if name in names else {}
+        data = _merge(data, extra[name]) if name in extra else data
+        designs[name] = _parse(f"surveys/{name}", data, schema.SurveyDesignFile)
+    return designs
+
+
 def _signature(config_dir: Path) -> tuple:
     files = sorted(p for p in config_dir.rglob("*") if p.suffix in (".toml", ".csv"))
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
@@ -206,7 +220,7 @@ def _build(config_dir: Path, overrides: dict[str, dict] | None) -> Policy:
     code_labels = {lst: {code: _labels_of(lst, code, labels) for code, labels in codes.items()}
                    for lst, codes in codes_raw.items()}
     policy = Policy(config_dir=config_dir, line_specs=line_specs, aliases=aliases, code_labels=code_labels,
-                    regions=_read_regions(config_dir), **{("shared" if k == "policy" else k): v
+                    regions=_read_regions(config_dir), surveys=_read_surveys(config_dir, overrides), **{("shared" if k == "policy" else k): v
                                                            for k, v in parsed.items()})
     checks.check(policy)
     return policy

@@ -33,7 +33,7 @@ def normalise_header(text: object) -> str:
 
 def check(policy) -> None:
     for fn in (check_shared, check_lines, check_aliases, check_code_labels, check_measures, check_risk,
-               check_validate, check_report):
+               check_validate, check_report, check_surveys):
         fn(policy)
 
 
@@ -115,6 +115,9 @@ def check_measures(p) -> None:
     if set(md.weights) != set(md.indicators):
         raise PolicyError("config/measures.toml [multidimensional.weights]: expected one weight per indicator "
                           f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
+    if m.survey.design is not None:
+        _missing([m.survey.design], p.surveys, "config/measures.toml [survey].design", "survey design (config/surveys/)")
+    _distinct_cutoffs(md.cutoffs, md.weights, "config/measures.toml [multidimensional].cutoffs")
     if m.sensitivity.start_pct > m.sensitivity.stop_pct:
         raise PolicyError("config/measures.toml [sensitivity]: start_pct is above stop_pct")
     covered: set[int] = set()
@@ -259,3 +262,52 @@ def check_report(p) -> None:
         where = f"config/report.toml [tables.{name}]"
         for key in ("counts", "shares", "money", "months"):
             _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")
+
+
+def _distinct_cutoffs(cutoffs, weights, where: str) -> None:
+    """Two cutoffs that are the same k ("1" and "4/4") would be one group counted twice."""
+    from pipelines.measures.nodes import cutoff, integer_weights
+
+    try:
+        ints, total = integer_weights(weights)
+        seen: dict[str, object] = {}
+        for k in cutoffs:
+            name = cutoff(k, ints, total)[0]
+            if name in seen:
+                raise PolicyError(f"{where}: cutoffs {seen[name]!r} and {k!r} are the same ({name}); list each k once")
+            seen[name] = k
+    except ValueError as exc:
+        raise PolicyError(f"{where}: {exc}") from None
+
+
+def check_surveys(p) -> None:
+    """Every role, domain and household-size column of a survey design is one of its columns."""
+    for name, s in p.surveys.items():
+        where = f"config/surveys/{name}.toml"
+        d = s.design
+        roles = {"weight": d.weight, "income": d.income, "household_size": d.household_size, "stratum": d.stratum,
+                 "psu": d.psu, "psu2": d.psu2, "fpc": d.fpc, "household_id": d.household_id}
+        for role, column in roles.items():
+            if column is not None:
+                _missing([column], s.columns, f"{where} [design].{role}", "column (a key of [columns])")
+        for key, dom in s.domains.items():
+            _missing([dom.column], s.columns, f"{where} [domains.{key}].column", "column (a key of [columns])")
+            if key == s.total.level:
+                raise PolicyError(f"{where} [domains.{key}]: the domain has the name of the total's level "
+                                  f"({s.total.level!r}); name it differently")
+        if s.unit == "household" and d.household_size is None:
+            raise PolicyError(f"{where} [design].household_size: household rows need the household size "
+                              "(person weight = weight x household size)")
+        numeric = [c for c in (d.weight, d.income, d.household_size, d.fpc) if c is not None]
+        text_cols = [c for c in numeric if s.columns[c].kind == "text"]
+        if text_cols:
+            raise PolicyError(f"{where} [columns].{text_cols[0]}.kind: a weight, income, size or fpc column must be "
+                              "decimal or int, got text")
+        owner: dict[str, str] = {}
+        for col, spec in s.columns.items():
+            for alias in spec.aliases:
+                key = normalise_header(alias)
+                if key in owner and owner[key] != col:
+                    raise PolicyError(f"{where} [columns]: header spelling {alias!r} is listed for both {owner[key]} "
+                                      f"and {col}; give one column and let several roles name it")
+                owner[key] = col

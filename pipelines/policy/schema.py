@@ -235,6 +235,8 @@ class Sensitivity(Strict):
 class SurveySettings(Strict):
     lonely_psu: Literal["adjust", "certainty"]
     confidence_level: float = Field(gt=0, lt=1)
+    # the design (config/surveys/<name>.toml) of the survey ingest loads into survey_households
+    design: str | None = None
 
 
 class Profile(Strict):
@@ -255,6 +257,65 @@ class MeasuresFile(Strict):
     survey: SurveySettings
     profile: Profile
     multidimensional: Multidimensional
+
+
+# ---- config/surveys/<name>.toml: one survey design each ------------------------------------------
+
+class SurveyColumn(Strict):
+    """A column of the survey file: its header spellings and how its cells are read."""
+
+    aliases: list[str] = Field(min_length=1)
+    kind: Literal["text", "decimal", "int"] = "text"
+    required: bool = True
+
+
+class SurveyTotal(Strict):
+    """The whole-sample domain: its level, code and name (a foreign survey is not the city)."""
+
+    level: str = "all"
+    code: str = "all"
+    name: str
+
+
+class SurveyDomain(Strict):
+    """A column whose values are domains (codes or words); labels optional (value -> name)."""
+
+    column: str
+    labels: dict[str, str] = {}
+
+
+class SurveyRelativeLine(Strict):
+    """A line at a share of the weighted median income, estimated from the same sample."""
+
+    share: float = Field(gt=0, le=2)
+    bandwidth_factor: float = Field(default=0.79, gt=0)  # h = factor x IQR x n^(-1/5), Gaussian kernel
+
+
+class SurveyDesign(Strict):
+    """Which columns play which role. A column may play several (household id = PSU)."""
+
+    weight: str
+    weight_kind: Literal["person", "household"]
+    household_size: str | None = None
+    stratum: str | None = None  # none: one stratum
+    psu: str | None = None  # none: each row is its own PSU
+    psu2: str | None = None  # second stage (recorded; variance uses the first stage, as R without stage-2 fpc)
+    fpc: str | None = None  # population PSU count of the stratum (>= 1) or sampling fraction (< 1); none: with replacement
+    lonely_psu: Literal["adjust", "certainty"] = "adjust"
+    income: str
+    income_concept: Literal["per_capita", "equivalised", "household_total"]
+    household_id: str | None = None
+
+
+class SurveyDesignFile(Strict):
+    label: str
+    files: str = Field(min_length=1)  # glob under data/raw, {period} replaced by the quarter
+    unit: Literal["person", "household"]
+    total: SurveyTotal
+    columns: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], SurveyColumn] = Field(min_length=1)
+    design: SurveyDesign
+    domains: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], SurveyDomain] = {}
+    relative_lines: list[SurveyRelativeLine] = []
 
 
 # ---- config/risk.toml -------------------------------------------------------------------------------
