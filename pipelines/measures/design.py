@@ -8,6 +8,7 @@
     svy.survey_arpr(con, df, d, share=0.6)                              # relative line
     svy.survey_alkire_foster(con, df, d, weights, ["1/3"], indicators=...)
     svy.survey_difference(con, df, d, lines, group="period", a="2020Q2", b="2020Q1")
+    svy.survey_ratio(con, df, d, numerator="api00", denominator="enroll")
 
 Every function returns a relation with domain_level, domain_code, measure, line_name, line_value,
 estimate, std_error, design_df, n_unweighted, n_weighted. The arithmetic is SQL (sql/svy_*.sql):
@@ -125,6 +126,21 @@ def survey_fgt(con: duckdb.DuckDBPyConnection, data: nodes.Data, lines: Mapping[
     return _ratio(con, d)
 
 
+def survey_ratio(con: duckdb.DuckDBPyConnection, data: nodes.Data, design: str | Design, *, numerator: str,
+                 denominator: str = "1.0", measure: str = "ratio", by: str | None = None,
+                 by_level: str | None = None, policy=None) -> duckdb.DuckDBPyRelation:
+    """sum(w numerator) / sum(w denominator) (a mean when the denominator is 1), linearised SE
+    (R survey::svyratio / svymean)."""
+    d = resolve(design, policy)
+    _bind_input(con, data, d, by, extra={"y": f"cast({numerator} as double)", "x": f"cast({denominator} as double)",
+                                           "income": "cast(null as double)"})
+    nodes._domains(con, d.total, _by_level(by, by_level))
+    con.execute(f"create or replace temp view svy_ratio_values as select stratum, psu, weight, domain_code, "
+                f"{_lit(measure)} as measure, cast(null as varchar) as line_name, cast(null as double) as line_value, "
+                "y, x from svy_input")
+    return _ratio(con, d)
+
+
 def survey_gini(con: duckdb.DuckDBPyConnection, data: nodes.Data, design: str | Design, *,
                 by: str | None = None, by_level: str | None = None, policy=None) -> duckdb.DuckDBPyRelation:
     """Gini coefficient with its linearised SE (Langel & Tillé 2013)."""
@@ -160,7 +176,8 @@ def survey_alkire_foster(con: duckdb.DuckDBPyConnection, data: nodes.Data, desig
     d = resolve(design, policy)
     ints, total_weight = nodes.integer_weights(weights)
     cols = indicators or {n: f"{n}_deprived" for n in ints}
-    _bind_input(con, data, d, by, extra={f"ind_{n}": expr for n, expr in cols.items()}, name="svy_af_input")
+    _bind_input(con, data, d, by, extra={"income": "cast(null as double)", **{f"ind_{n}": expr for n, expr in cols.items()}},
+                name="svy_af_input")
     nodes._af_weights(con, ints, total_weight)
     nodes.bind_cutoffs(con, cutoffs, ints, total_weight)
     nodes._domains(con, d.total, _by_level(by, by_level))

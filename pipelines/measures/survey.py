@@ -63,7 +63,8 @@ def read_survey(raw_dir: Path, spec, name: str, period: str, policy: Policy) -> 
         raise SurveyError(f"survey {name} {period}: no file matches {Path(raw_dir) / spec.files.format(period=period)} "
                           f"(config/surveys/{name}.toml files)")
     columns = design_columns(spec)
-    finder = hdr.policy_header_finder(policy, columns)
+    t = policy.thresholds.ingest  # a design may have few columns: one may be misspelt and still be found
+    finder = hdr.header_finder(columns, t.max_title_rows, min(t.min_header_matches, max(1, len(columns) - 1)))
     limits = Limits.from_policy(policy)
     frames = []
     for path in files:

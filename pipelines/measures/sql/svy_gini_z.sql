@@ -30,6 +30,7 @@ final as (
         cast(null as varchar) as line_name,
         c.stratum,
         c.psu,
+        c.income,
         c.weight * (2.0 * (c.n_le * c.income - c.y_le) + g.wy_total - g.w_total * c.income
                     - g.gini * (g.wy_total + g.w_total * c.income)) / (g.w_total * g.wy_total) as z
     from cumulated as c

@@ -1,0 +1,168 @@
+"""`povmon survey --design NAME --period Q`: a survey on its own, no registry, any design.
+
+The fixture is written by hand after the issue's description of another survey's export: one row
+per person with person weights, households as PSUs (one header, two roles), regions named in
+words (with spaces) as strata, equivalised income, urban/rural as codes with labels.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import warehouse
+from pipelines.cli import main
+from pipelines.config import CONFIG_DIR
+from pipelines.ingest.readers import IngestError
+from pipelines.measures import nodes
+from pipelines.measures import survey
+from pipelines.policy import PolicyError, load_policy
+
+DESIGN = Path(__file__).parent / "data" / "foreign_person.toml"
+PERIOD = "2020Q2"
+HEADER = "Household ID,Region,Urban/Rural,Person weight,Equivalised income,Note\n"
+ROWS = [  # hhid, region, area, weight, income
+    ("h01", "North Coast", "1", "120", "3500"), ("h01", "North Coast", "1", "120", "3500"),
+    ("h02", "North Coast", "2", "80", "5200"), ("h02", "North Coast", "2", "80", "5200"),
+    ("h02", "North Coast", "2", "80", "5200"), ("h03", "North Coast", "2", "150", "2800"),
+    ("h04", "Inland Valley", "1", "60", "7100"), ("h04", "Inland Valley", "1", "60", "7100"),
+    ("h05", "Inland Valley", "2", "90", "3900"), ("h06", "Inland Valley", "2", "110", "4300"),
+    ("h06", "Inland Valley", "2", "110", ""),  # a missing income is loaded, outside every estimate
+    ("h07", "Inland Valley", "1", "1,000", "12000"),  # thousands separator
+]
+BAD = [
+    ",,,,,",  # blank row
+    "h08,Inland Valley,1,abc,3000,",  # weight not a number
+    "h09,North Coast,2,,3000,",  # weight missing
+    "h10,North Coast,2,0,3000,",  # weight zero
+]
+
+
+def _design() -> dict:
+    return tomllib.loads(DESIGN.read_text(encoding="utf-8"))
+
+
+def _policy():
+    return load_policy(overrides={"surveys": {"foreign": _design()}})
+
+
+def _write(raw: Path, rows=ROWS, bad=BAD, header=HEADER) -> Path:
+    path = raw / "foreign" / PERIOD / "hbs.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(f'"{c}"' if "," in c else c for c in r) + ",\n" for r in rows] + [b + "\n" for b in bad]
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _measures(processed: Path):
+    con = duckdb.connect()
+    return con, con.sql(f"select * from {warehouse.scan(processed, 'measures', PERIOD)}")
+
+
+def test_survey_alone_estimates_with_its_own_design(tmp_path):
+    _write(tmp_path / "raw")
+    out = survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
+    assert (out["rows_read"], out["rows_loaded"], out["rows_quarantined"]) == (16, 12, 4)
+    con, m = _measures(tmp_path / "processed")
+    assert {r[0] for r in con.sql("select distinct data_source from m").fetchall()} == {"survey:foreign"}
+    names = dict(con.sql("select region_level || ':' || region_code, region_name from m").fetchall())
+    # the total is the design's, not the city's; words keep their spaces; codes get their labels
+    assert names["country:XX"] == "Whole sample"
+    assert names["region:North Coast"] == "North Coast" and names["region:Inland Valley"] == "Inland Valley"
+    assert names["area:1"] == "urban" and names["area:2"] == "rural"
+    # P0 at the national line (4000 in 2020) by hand: person weights, income strictly below the line
+    w = {"3500": 240, "5200": 240, "2800": 150, "7100": 120, "3900": 90, "4300": 110, "12000": 1000}
+    poor = 240 + 150 + 90
+    p0 = con.sql("select estimate, n_unweighted, n_weighted, design_df from m where measure = 'fgt0' "
+                 "and region_level = 'country' and line_name = 'national'").fetchall()[0]
+    assert p0[0] == pytest.approx(poor / sum(w.values()))
+    assert p0[1] == 11 and p0[2] == pytest.approx(sum(w.values()))
+    assert p0[3] == 7 - 2  # design df: 7 households (the PSUs) in 2 regions (the strata)
+    con.close()
+
+
+def test_survey_se_agrees_with_the_registry_stage_engine(tmp_path):
+    """The new estimator engine against the one the sample city's stage uses (checked against an
+    independent design-based reference to 1e-14): same design, same SEs."""
+    _write(tmp_path / "raw")
+    survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
+    con, m = _measures(tmp_path / "processed")
+    rows = con.sql("select region_code, measure, line_name, estimate, std_error from m where region_level = "
+                   "'region' and measure in ('fgt0', 'fgt1', 'mean_income')").fetchall()
+    loaded = con.sql("select * from (values " + ", ".join(
+        f"('{r[0]}', '{r[1]}', {float(r[3].replace(',', ''))}, {r[4] or 'null'})" for r in ROWS)
+        + ") t(hhid, region, w, inc)")
+    ref = nodes.survey_fgt(con, loaded, {"national": 4000.0, "provincial_guideline": 4500.0, "monitoring": 6000.0},
+                           stratum="region", psu="hhid", weight="w", income="inc", by="region", total=None).df()
+    for code, measure, line, est, se in rows:
+        r = ref[(ref.domain_code == code) & (ref.measure == measure)
+                & ((ref.line_name == line) if line else ref.line_name.isna())].iloc[0]
+        assert est == pytest.approx(r.estimate, abs=1e-12) and se == pytest.approx(r.std_error, abs=1e-12)
+    con.close()
+
+
+def test_quarantine_reasons_reconcile_with_the_file(tmp_path):
+    _write(tmp_path / "raw")
+    survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
+    con = duckdb.connect()
+    q = con.sql(f"select source_row, reason, reason_column from {warehouse.scan(tmp_path / 'processed', 'survey_quarantine', PERIOD)} "
+                "order by source_row").fetchall()
+    assert q == [(14, "blank_row", None), (15, "not_a_number", "pweight"), (16, "missing_weight", "pweight"),
+                 (17, "nonpositive_weight", "pweight")]
+
+
+def test_all_rows_quarantined_is_exit_2_naming_the_reason(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    shutil.copy(DESIGN, config / "surveys" / "foreign.toml")
+    monkeypatch.setenv("POVMON_CONFIG", str(config))
+    _write(tmp_path / "raw", rows=[], bad=["h1,North Coast,1,abc,3000,", "h2,North Coast,1,x,3000,"])
+    code = main(["survey", "--design", "foreign", "--period", PERIOD, "--raw", str(tmp_path / "raw"),
+                 "--processed", str(tmp_path / "processed")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "survey foreign 2020Q2: all 2 rows quarantined (not_a_number (pweight) 2)" in err
+    assert "Traceback" not in err and warehouse.scan(tmp_path / "processed", "measures", PERIOD) is None
+
+
+def test_missing_design_column_names_it_and_a_header_that_is_not_mapped(tmp_path):
+    _write(tmp_path / "raw", header="hh_id,Region,Urban/Rural,Weight of person,Equivalised income,Note\n")
+    with pytest.raises(IngestError) as exc:
+        survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
+    msg = str(exc.value)
+    assert "foreign/2020Q2/hbs.csv: required column 'pweight' not found" in msg
+    assert "closest header present: 'Weight of person'" in msg and "config/surveys/foreign.toml" in msg
+
+
+def test_no_file_is_an_error_not_an_empty_success(tmp_path):
+    (tmp_path / "raw").mkdir()
+    with pytest.raises(survey.SurveyError, match="no file matches"):
+        survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
+
+
+def test_a_design_naming_an_unknown_column_is_refused():
+    bad = _design()
+    bad["design"]["stratum"] = "province"
+    with pytest.raises(PolicyError, match=r"config/surveys/foreign.toml \[design\].stratum: unknown column .* 'province'"):
+        load_policy(overrides={"surveys": {"foreign": bad}})
+    bad = _design()
+    bad["unit"] = "household"
+    with pytest.raises(PolicyError, match="household rows need the household size"):
+        load_policy(overrides={"surveys": {"foreign": bad}})
+
+
+def test_rerunning_one_design_keeps_the_other_sources(tmp_path):
+    _write(tmp_path / "raw")
+    policy = _policy()
+    survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=policy)
+    con, m = _measures(tmp_path / "processed")
+    first = con.sql("select count(*) from m").fetchall()[0][0]
+    con.close()
+    survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=policy)
+    con, m = _measures(tmp_path / "processed")
+    assert con.sql("select count(*) from m").fetchall()[0][0] == first
+    con.close()
