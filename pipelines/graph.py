@@ -194,7 +194,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     runs SQL models: what the portability test transpiles and the key test checks."""
     from pipelines import criteria
     from pipelines.ingest import pipeline as ingest
-    from pipelines.measures import nodes as measures
+    from pipelines.measures import nodes as measures, survey
     from pipelines.report import queries as report
     from pipelines.risk import pipeline as risk, rules as risk_rules
     from pipelines.validate import pipeline as validate
@@ -204,7 +204,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
         "ingest": (ingest.GRAPH, ingest.template_context(policy)),
         "criteria": (criteria.GRAPH, {}),
         "validate": (validate.GRAPH, {}),
-        "measures": (measures.GRAPH, {"indicators": indicators}),
+        "measures": (measures.GRAPH, {"indicators": indicators, **survey.template_context(policy)}),
         "risk": (risk.GRAPH, risk_rules.template_context(policy)),
         "risk_cards": (risk.CARDS_GRAPH, {}),
         "report": (report.GRAPH, {}),

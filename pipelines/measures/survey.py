@@ -83,19 +83,33 @@ def read_survey(raw_dir: Path, spec, name: str, period: str, policy: Policy) -> 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def stage_context(spec) -> dict:
+    """The jinja context of sql/svy_stage.sql for one design (column names the policy checked)."""
+    d = spec.design
+    roles = [("weight", d.weight), ("stratum", d.stratum), ("psu", d.psu), ("fpc", d.fpc)]
+    if spec.unit == "household":
+        roles.append(("household_size", d.household_size))
+    return {"columns": [{"name": n, "kind": c.kind} for n, c in spec.columns.items()],
+            "required": [{"role": r, "column": c} for r, c in roles if c is not None],
+            "weight": d.weight, "household_size": d.household_size if spec.unit == "household" else None}
+
+
+def template_context(policy: Policy) -> dict:
+    """svy_stage's context for the design measures.toml names (else the first): what the
+    portability test renders (pipelines.graph.stage_graphs)."""
+    name = policy.measures.survey.design or next(iter(sorted(policy.surveys)), None)
+    if name is None:
+        return {"columns": [{"name": "weight", "kind": "decimal"}], "required": [], "weight": "weight",
+                "household_size": None}
+    return stage_context(policy.surveys[name])
+
+
 def stage_rows(con: duckdb.DuckDBPyConnection, raw: pd.DataFrame, spec) -> None:
     """Temp table svy_staged: typed rows with their quarantine reason (sql/svy_stage.sql)."""
     con.register("svy_raw_frame", raw)
     con.execute("create or replace temp table svy_raw as select * from svy_raw_frame")
     con.unregister("svy_raw_frame")
-    d = spec.design
-    roles = [("weight", d.weight), ("stratum", d.stratum), ("psu", d.psu), ("fpc", d.fpc)]
-    if spec.unit == "household":
-        roles.append(("household_size", d.household_size))
-    context = {"columns": [{"name": n, "kind": c.kind} for n, c in spec.columns.items()],
-               "required": [{"role": r, "column": c} for r, c in roles if c is not None],
-               "weight": d.weight, "household_size": d.household_size if spec.unit == "household" else None}
-    nodes.GRAPH.run(con, ["svy_stage"], context=context)
+    nodes.GRAPH.run(con, ["svy_stage"], context=stage_context(spec))
     con.execute("create or replace temp table svy_staged as select * from svy_stage")
 
 
