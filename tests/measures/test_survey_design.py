@@ -75,6 +75,25 @@ def test_ratio_matches_r_svyratio_apistrat(con):
     assert row.std_error == pytest.approx(0.0413595064404803, rel=1e-6)
 
 
+# R survey's data(fpc) (8 rows, from Stata's fpc.dta), as printed in ?fpc
+FPC_ROWS = [(1, 1, 3, 15, 2.8), (1, 2, 3, 15, 4.1), (1, 3, 3, 15, 6.8), (1, 4, 3, 15, 6.8), (1, 5, 3, 15, 9.2),
+            (2, 1, 4, 12, 3.7), (2, 2, 4, 12, 6.6), (2, 3, 4, 12, 4.2)]
+
+
+def test_mean_matches_r_survey_fpc_example():
+    # svymean(~x, withoutfpc) -> 5.4481 (SE 0.7413); with fpc = ~Nh -> 5.4481 (SE 0.616)
+    con = duckdb.connect()
+    con.register("fpc", pd.DataFrame(FPC_ROWS, columns=["stratid", "psuid", "weight", "Nh", "x"]))
+    base = dict(weight="weight", income="x", stratum="stratid", psu="stratid || '-' || psuid")  # nest = TRUE
+    without = _row(svy.survey_fgt(con, "fpc", 5, svy.Design(**base)), measure="mean_income")
+    with_fpc = _row(svy.survey_fgt(con, "fpc", 5, svy.Design(**base, fpc="Nh")), measure="mean_income")
+    assert round(without.estimate, 4) == 5.4481 and round(with_fpc.estimate, 4) == 5.4481
+    assert round(without.std_error, 4) == 0.7413
+    assert round(with_fpc.std_error, 3) == 0.616
+    assert with_fpc.design_df == 8 - 2
+    con.close()
+
+
 # ---- independent implementation: the plain-Python linearisation of test_survey.py -------------
 
 @pytest.mark.parametrize("lonely", ["adjust", "certainty"])
