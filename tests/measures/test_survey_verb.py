@@ -166,3 +166,33 @@ def test_rerunning_one_design_keeps_the_other_sources(tmp_path):
     con, m = _measures(tmp_path / "processed")
     assert con.sql("select count(*) from m").fetchall()[0][0] == first
     con.close()
+
+
+def test_sample_city_design_reproduces_the_measures_stage_and_survives_its_rerun(staged_city, tmp_path):
+    """The sample city's survey as a configured design, estimated on its own from the raw files,
+    gives the figures the measures stage gives from survey_households (checked against an
+    independent reference to 1e-14); a later `povmon measures` keeps the survey:<name> rows."""
+    from pipelines.measures.pipeline import run as measures
+
+    processed = tmp_path / "processed"
+    shutil.copytree(staged_city / "processed", processed, symlinks=True)
+    period = "2020Q2"
+    out = survey.run(staged_city / "raw", processed, "sample_city", period)
+    assert out["rows_loaded"] > 0 and out["data_source"] == "survey:sample_city"
+    con = duckdb.connect()
+    m = con.sql(f"select * from {warehouse.scan(processed, 'measures', period)}")
+    pairs = con.sql("""select a.estimate, b.estimate, a.std_error, b.std_error, a.region_name, b.region_name
+                       from m a join m b using (region_level, region_code, population_group, measure, line_name)
+                       where a.data_source = 'survey' and b.data_source = 'survey:sample_city'""").fetchall()
+    assert len(pairs) >= 7 * 3 * 4  # city + 6 counties, fgt0-2 at the lines, mean, gini, incidence
+    for est_a, est_b, se_a, se_b, name_a, name_b in pairs:
+        assert est_b == pytest.approx(est_a, abs=1e-12) and name_a == name_b
+        if se_a is not None:
+            assert se_b == pytest.approx(se_a, abs=1e-12)
+    n = con.sql("select count(*) from m where data_source = 'survey:sample_city'").fetchall()[0][0]
+    con.close()
+    measures(processed, period)
+    con = duckdb.connect()
+    assert con.sql(f"select count(*) from {warehouse.scan(processed, 'measures', period)} "
+                   "where data_source = 'survey:sample_city'").fetchall()[0][0] == n
+    con.close()
