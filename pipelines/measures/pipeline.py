@@ -209,7 +209,9 @@ def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
         try:
             con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
             found = load_canonical(con, processed_dir, period)
-            summary = build_measures(con, period, has_survey=found["survey_households"], policy=policy)
+            survey_rows = (con.execute("select count(*) from survey_households").fetchone()[0]
+                           if found["survey_households"] else 0)
+            summary = build_measures(con, period, has_survey=survey_rows > 0, policy=policy)
             keep_surveys(con, processed_dir, period)
             tx.write_table(con, f"select {', '.join(MEASURES_COLUMNS)} from measures_final", "measures", period,
                            order_by=ORDER_BY)
@@ -230,4 +232,8 @@ def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
         "view_registered": "measures" in tx.views,
         "seconds": round(time.perf_counter() - started, 2),
         **summary,
+        "survey_rows": survey_rows,
+        **({"survey_warning": f"survey_households {period} holds no row (every survey row quarantined: see the "
+                              "quarantine table); no survey estimate"} if found["survey_households"] and not survey_rows
+           else {}),
     }

@@ -58,3 +58,19 @@ def test_run_writes_deterministic_labelled_table(tmp_path):
     assert out.read_bytes() == first
     assert (out.parent / "measures.csv").exists()
     assert not list(out.parent.glob(".*tmp"))
+
+
+def test_an_empty_survey_partition_is_no_survey_and_says_so(tmp_path):
+    """Every survey row quarantined leaves an empty partition: no "survey": true with nothing behind it."""
+    processed = write_processed(tmp_path / "processed")
+    path = warehouse.stable_path(processed, "survey_households", PERIOD)
+    con = duckdb.connect()
+    con.execute(f"copy (select * from read_parquet('{path}') where false) to '{tmp_path / 'empty.parquet'}' "
+                "(format parquet)")
+    con.close()
+    path.unlink()
+    (tmp_path / "empty.parquet").rename(path)
+    summary = run(processed, PERIOD)
+    assert summary["survey"] is False and summary["survey_rows"] == 0
+    assert "every survey row quarantined" in summary["survey_warning"]
+    assert "survey" not in summary["rows"] and summary["rows"]["registry"] > 0
