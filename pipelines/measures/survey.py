@@ -3,8 +3,8 @@
     run(raw_dir, processed_dir, name, period) reads the files config/surveys/<name>.toml names
     (pipelines.ingest.readers.read_sheets: any export format, the project's limits), maps headers
     through the design's columns (one column may play several roles), types and quarantines rows
-    in SQL (sql/svy_stage.sql), estimates FGT and mean income at the lines of lines.toml, the Gini
-    and the relative lines of the design, each with linearised SEs and the design's df
+    in SQL (sql/svy_stage.sql), estimates FGT and mean income at the lines of lines.toml, the Gini,
+    the relative lines and the Alkire–Foster H, A, M0 of the design, each with linearised SEs and the design's df
     (pipelines/measures/design.py), for the whole sample and each domain, and publishes them in
     the period's `measures` partition as data_source 'survey:<name>' (the rows of other sources
     are kept), with the quarantined rows in `survey_quarantine`, in one warehouse transaction.
@@ -104,11 +104,17 @@ def template_context(policy: Policy) -> dict:
     return stage_context(policy.surveys[name])
 
 
-def stage_rows(con: duckdb.DuckDBPyConnection, raw: pd.DataFrame, spec) -> None:
+def yes_no_rows(policy: Policy) -> list[tuple[str, str]]:
+    """(label, 'true' | 'false') of config/code_labels.toml [yes_no]."""
+    return [(label, code) for code, labels in policy.code_labels["yes_no"].items() for label in labels]
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, raw: pd.DataFrame, spec, policy: Policy) -> None:
     """Temp table svy_staged: typed rows with their quarantine reason (sql/svy_stage.sql)."""
     con.register("svy_raw_frame", raw)
     con.execute("create or replace temp table svy_raw as select * from svy_raw_frame")
     con.unregister("svy_raw_frame")
+    bind_rows(con, "svy_yes_no", {"label": "varchar", "code": "varchar"}, yes_no_rows(policy))
     nodes.GRAPH.run(con, ["svy_stage"], context=stage_context(spec))
     con.execute("create or replace temp table svy_staged as select * from svy_stage")
 
@@ -140,6 +146,10 @@ def estimate(con: duckdb.DuckDBPyConnection, spec, name: str, period: str, polic
                 svy.survey_gini(con, "svy_loaded", d, by=column, by_level=level)]
         runs += [svy.survey_arpr(con, "svy_loaded", d, share=r.share, bandwidth_factor=r.bandwidth_factor,
                                  by=column, by_level=level) for r in spec.relative_lines]
+        md = spec.multidimensional
+        if md is not None:
+            runs.append(svy.survey_alkire_foster(con, "svy_loaded", d, md.weights, md.cutoffs,
+                                                 indicators=dict(md.indicators), by=column, by_level=level))
         for rel in runs:
             if i > 0:  # domains only: the whole sample came with the first level
                 rel = rel.filter(f"domain_level = {warehouse.sql_literal(level)}")
@@ -199,7 +209,7 @@ def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Poli
             con.execute("set threads = 1")  # deterministic float sums -> deterministic bytes
             if raw.empty:
                 raise SurveyError(f"survey {name} {period}: the files hold no data row")
-            stage_rows(con, raw, spec)
+            stage_rows(con, raw, spec, policy)
             read, loaded = refuse_empty(con, name, period)
             estimate(con, spec, name, period, policy)
             bind_labels(con, spec, policy)

@@ -295,6 +295,17 @@ def check_surveys(p) -> None:
             if key == s.total.level:
                 raise PolicyError(f"{where} [domains.{key}]: the domain has the name of the total's level "
                                   f"({s.total.level!r}); name it differently")
+        md = s.multidimensional
+        if md is not None:
+            for ind, column in md.indicators.items():
+                _missing([column], s.columns, f"{where} [multidimensional.indicators].{ind}", "column (a key of [columns])")
+                if s.columns[column].kind != "yes_no":
+                    raise PolicyError(f"{where} [columns].{column}.kind: an Alkire–Foster indicator is a yes_no column, "
+                                      f"got {s.columns[column].kind}")
+            if set(md.weights) != set(md.indicators):
+                raise PolicyError(f"{where} [multidimensional.weights]: expected one weight per indicator "
+                                  f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
+            _distinct_cutoffs(md.cutoffs, md.weights, f"{where} [multidimensional].cutoffs")
         if s.unit == "household" and d.household_size is None:
             raise PolicyError(f"{where} [design].household_size: household rows need the household size "
                               "(person weight = weight x household size)")

@@ -265,7 +265,7 @@ class SurveyColumn(Strict):
     """A column of the survey file: its header spellings and how its cells are read."""
 
     aliases: list[str] = Field(min_length=1)
-    kind: Literal["text", "decimal", "int"] = "text"
+    kind: Literal["text", "decimal", "int", "yes_no"] = "text"  # yes_no: labels of code_labels.toml [yes_no]
     required: bool = True
 
 
@@ -307,6 +307,14 @@ class SurveyDesign(Strict):
     household_id: str | None = None
 
 
+class SurveyMultidimensional(Strict):
+    """Alkire–Foster over the survey's own deprivation flags (yes_no columns)."""
+
+    indicators: dict[Code, str] = Field(min_length=1)  # indicator -> column (deprived = yes)
+    weights: dict[Code, str | int | float]
+    cutoffs: list[str | int | float] = Field(min_length=1)
+
+
 class SurveyDesignFile(Strict):
     label: str
     files: str = Field(min_length=1)  # glob under data/raw, {period} replaced by the quarter
@@ -316,6 +324,7 @@ class SurveyDesignFile(Strict):
     design: SurveyDesign
     domains: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], SurveyDomain] = {}
     relative_lines: list[SurveyRelativeLine] = []
+    multidimensional: SurveyMultidimensional | None = None
 
 
 # ---- config/risk.toml -------------------------------------------------------------------------------

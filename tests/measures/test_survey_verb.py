@@ -24,21 +24,22 @@ from pipelines.policy import PolicyError, load_policy
 
 DESIGN = Path(__file__).parent / "data" / "foreign_person.toml"
 PERIOD = "2020Q2"
-HEADER = "Household ID,Region,Urban/Rural,Person weight,Equivalised income,Note\n"
-ROWS = [  # hhid, region, area, weight, income
-    ("h01", "North Coast", "1", "120", "3500"), ("h01", "North Coast", "1", "120", "3500"),
-    ("h02", "North Coast", "2", "80", "5200"), ("h02", "North Coast", "2", "80", "5200"),
-    ("h02", "North Coast", "2", "80", "5200"), ("h03", "North Coast", "2", "150", "2800"),
-    ("h04", "Inland Valley", "1", "60", "7100"), ("h04", "Inland Valley", "1", "60", "7100"),
-    ("h05", "Inland Valley", "2", "90", "3900"), ("h06", "Inland Valley", "2", "110", "4300"),
-    ("h06", "Inland Valley", "2", "110", ""),  # a missing income is loaded, outside every estimate
-    ("h07", "Inland Valley", "1", "1,000", "12000"),  # thousands separator
+HEADER = "Household ID,Region,Urban/Rural,Person weight,Equivalised income,No safe water,Child out of school,Note\n"
+ROWS = [  # hhid, region, area, weight, income, no safe water, child out of school
+    ("h01", "North Coast", "1", "120", "3500", "yes", "no"), ("h01", "North Coast", "1", "120", "3500", "yes", "no"),
+    ("h02", "North Coast", "2", "80", "5200", "no", "no"), ("h02", "North Coast", "2", "80", "5200", "no", "no"),
+    ("h02", "North Coast", "2", "80", "5200", "no", "no"), ("h03", "North Coast", "2", "150", "2800", "yes", "yes"),
+    ("h04", "Inland Valley", "1", "60", "7100", "no", "no"), ("h04", "Inland Valley", "1", "60", "7100", "no", "no"),
+    ("h05", "Inland Valley", "2", "90", "3900", "no", "yes"), ("h06", "Inland Valley", "2", "110", "4300", "no", ""),
+    ("h06", "Inland Valley", "2", "110", "", "no", ""),  # a missing income is loaded, outside every estimate
+    ("h07", "Inland Valley", "1", "1,000", "12000", "no", "no"),  # thousands separator
 ]
 BAD = [
-    ",,,,,",  # blank row
-    "h08,Inland Valley,1,abc,3000,",  # weight not a number
-    "h09,North Coast,2,,3000,",  # weight missing
-    "h10,North Coast,2,0,3000,",  # weight zero
+    ",,,,,,,",  # blank row
+    "h08,Inland Valley,1,abc,3000,no,no,",  # weight not a number
+    "h09,North Coast,2,,3000,no,no,",  # weight missing
+    "h10,North Coast,2,0,3000,no,no,",  # weight zero
+    "h11,North Coast,2,50,3000,maybe,no,",  # not a yes/no label
 ]
 
 
@@ -66,7 +67,7 @@ def _measures(processed: Path):
 def test_survey_alone_estimates_with_its_own_design(tmp_path):
     _write(tmp_path / "raw")
     out = survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
-    assert (out["rows_read"], out["rows_loaded"], out["rows_quarantined"]) == (16, 12, 4)
+    assert (out["rows_read"], out["rows_loaded"], out["rows_quarantined"]) == (17, 12, 5)
     con, m = _measures(tmp_path / "processed")
     assert {r[0] for r in con.sql("select distinct data_source from m").fetchall()} == {"survey:foreign"}
     names = dict(con.sql("select region_level || ':' || region_code, region_name from m").fetchall())
@@ -82,6 +83,14 @@ def test_survey_alone_estimates_with_its_own_design(tmp_path):
     assert p0[0] == pytest.approx(poor / sum(w.values()))
     assert p0[1] == 11 and p0[2] == pytest.approx(sum(w.values()))
     assert p0[3] == 7 - 2  # design df: 7 households (the PSUs) in 2 regions (the strata)
+    # Alkire–Foster on the survey's own flags (an empty flag: not deprived), by hand
+    af = dict(con.sql("select measure || ' ' || line_name, estimate from m where region_level = 'country' "
+                      "and measure like 'af_%'").fetchall())
+    everyone = 240 + 240 + 150 + 120 + 90 + 220 + 1000
+    assert af["af_H k=any"] == pytest.approx((240 + 150 + 90) / everyone)  # h01, h03, h05
+    assert af["af_H k=1"] == pytest.approx(150 / everyone)  # h03 is deprived in both
+    assert af["af_A k=any"] == pytest.approx((240 * 0.5 + 150 * 1 + 90 * 0.5) / (240 + 150 + 90))
+    assert af["af_M0 k=any"] == pytest.approx(af["af_H k=any"] * af["af_A k=any"])
     con.close()
 
 
@@ -112,7 +121,7 @@ def test_quarantine_reasons_reconcile_with_the_file(tmp_path):
     q = con.sql(f"select source_row, reason, reason_column from {warehouse.scan(tmp_path / 'processed', 'survey_quarantine', PERIOD)} "
                 "order by source_row").fetchall()
     assert q == [(14, "blank_row", None), (15, "not_a_number", "pweight"), (16, "missing_weight", "pweight"),
-                 (17, "nonpositive_weight", "pweight")]
+                 (17, "nonpositive_weight", "pweight"), (18, "not_yes_no", "water")]
 
 
 def test_all_rows_quarantined_is_exit_2_naming_the_reason(tmp_path, capsys, monkeypatch):
@@ -120,7 +129,7 @@ def test_all_rows_quarantined_is_exit_2_naming_the_reason(tmp_path, capsys, monk
     shutil.copytree(CONFIG_DIR, config)
     shutil.copy(DESIGN, config / "surveys" / "foreign.toml")
     monkeypatch.setenv("POVMON_CONFIG", str(config))
-    _write(tmp_path / "raw", rows=[], bad=["h1,North Coast,1,abc,3000,", "h2,North Coast,1,x,3000,"])
+    _write(tmp_path / "raw", rows=[], bad=["h1,North Coast,1,abc,3000,no,no,", "h2,North Coast,1,x,3000,no,no,"])
     code = main(["survey", "--design", "foreign", "--period", PERIOD, "--raw", str(tmp_path / "raw"),
                  "--processed", str(tmp_path / "processed")])
     err = capsys.readouterr().err
@@ -130,7 +139,8 @@ def test_all_rows_quarantined_is_exit_2_naming_the_reason(tmp_path, capsys, monk
 
 
 def test_missing_design_column_names_it_and_a_header_that_is_not_mapped(tmp_path):
-    _write(tmp_path / "raw", header="hh_id,Region,Urban/Rural,Weight of person,Equivalised income,Note\n")
+    _write(tmp_path / "raw", header="hh_id,Region,Urban/Rural,Weight of person,Equivalised income,No safe water,"
+                                    "Child out of school,Note\n")
     with pytest.raises(IngestError) as exc:
         survey.run(tmp_path / "raw", tmp_path / "processed", "foreign", PERIOD, policy=_policy())
     msg = str(exc.value)
@@ -152,6 +162,14 @@ def test_a_design_naming_an_unknown_column_is_refused():
     bad = _design()
     bad["unit"] = "household"
     with pytest.raises(PolicyError, match="household rows need the household size"):
+        load_policy(overrides={"surveys": {"foreign": bad}})
+    bad = _design()
+    bad["multidimensional"]["indicators"]["water"] = "region"
+    with pytest.raises(PolicyError, match=r"\[columns\].region.kind: an Alkire–Foster indicator is a yes_no column"):
+        load_policy(overrides={"surveys": {"foreign": bad}})
+    bad = _design()
+    bad["multidimensional"]["cutoffs"] = ["1", "2/2"]
+    with pytest.raises(PolicyError, match="cutoffs '1' and '2/2' are the same"):
         load_policy(overrides={"surveys": {"foreign": bad}})
 
 
