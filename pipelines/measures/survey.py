@@ -160,7 +160,7 @@ def estimate(con: duckdb.DuckDBPyConnection, spec, name: str, period: str, polic
     union = " union all ".join(f"select * from {p}" for p in parts)
     # incidence_survey: P0 at the named lines, relabelled as the measures stage does (the report's
     # incidence trend reads it, so a survey whose total is the city shows there)
-    named = ", ".join(warehouse.sql_literal(n) for n in lines)
+    named = ", ".join(warehouse.sql_literal(n) for n in lines) or "null"  # no line that year: no incidence
     con.execute(f"create or replace temp table svy_parts as {union} union all select region_level, region_code, "
                 "'incidence_survey' as measure, line_name, line_value, estimate, std_error, design_df, n_unweighted, "
                 f"n_weighted from ({union}) where measure = 'fgt0' and line_name in ({named})")

@@ -273,3 +273,12 @@ def test_design_by_name_equals_design_by_columns():
     d = svy.from_policy("sample_city", load_policy())
     assert d.weight == "design_weight * household_size" and d.stratum == "county_code"
     assert d.psu == "village_code" and d.total == ("city", "1405") and d.domains == {"county": "county_code"}
+
+
+def test_arpr_without_spread_has_no_standard_error_rather_than_a_wrong_one():
+    con = duckdb.connect()
+    frame = pd.DataFrame({"income": [100.0] * 5 + [500.0], "w": [1.0] * 6})
+    rel = svy.survey_arpr(con, frame, svy.Design(weight="w", income="income")).df()
+    arpr = rel[rel.measure == "arpr"].iloc[0]
+    assert arpr.estimate == 0 and pd.isna(arpr.std_error)  # IQR 0: no kernel bandwidth
+    con.close()

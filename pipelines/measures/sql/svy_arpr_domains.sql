@@ -43,7 +43,8 @@ line as (
         p.share,
         q.median,
         p.share * q.median as line_value,
-        p.bandwidth_factor * (q.q75 - q.q25) * power(cast(t.n_all as double), -0.2) as h,
+        -- no spread between the quartiles: no density, so no standard error (svy_variance: null)
+        nullif(p.bandwidth_factor * (q.q75 - q.q25) * power(cast(t.n_all as double), -0.2), 0) as h,
         t.w_all
     from quantiles as q
     cross join totals as t

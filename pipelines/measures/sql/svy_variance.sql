@@ -40,6 +40,11 @@ estimates as (
     select distinct domain_level, domain_code, measure, line_name from {{ ref('svy_z') }}
 ),
 
+-- an estimate with an undefined linearised value (e.g. a kernel bandwidth of 0) gets no variance
+undefined as (
+    select distinct domain_level, domain_code, measure, line_name from {{ ref('svy_z') }} where z is null
+),
+
 psu_totals as (
     select domain_level, domain_code, measure, line_name, stratum, psu, sum(z) as z
     from {{ ref('svy_z') }}
@@ -108,10 +113,15 @@ final as (
         v.domain_code,
         v.measure,
         v.line_name,
-        case when count(*) = count(v.v_h) then sum(v.v_h) end as variance,
+        case when count(*) = count(v.v_h) and max(u.measure) is null then sum(v.v_h) end as variance,
         max(d.n_psu) - max(d.n_strata) as design_df
     from stratum_variances as v
     cross join design as d
+    left join undefined as u
+        on v.domain_level = u.domain_level
+        and v.domain_code = u.domain_code
+        and v.measure = u.measure
+        and coalesce(v.line_name, '') = coalesce(u.line_name, '')
     group by v.domain_level, v.domain_code, v.measure, v.line_name
 )
 
