@@ -26,7 +26,7 @@ import pandas as pd
 from pipelines import warehouse
 from pipelines.graph import bind_params, bind_rows
 from pipelines.ingest import headers as hdr
-from pipelines.ingest.readers import IngestError, Limits, read_sheets
+from pipelines.ingest.readers import Limits, read_sheets
 from pipelines.measures import design as svy
 from pipelines.measures import nodes
 from pipelines.measures.pipeline import MEASURES_COLUMNS, ORDER_BY, write_csv_atomic
