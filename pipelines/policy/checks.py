@@ -117,6 +117,7 @@ def check_measures(p) -> None:
                           f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
     if m.survey.design is not None:
         _missing([m.survey.design], p.surveys, "config/measures.toml [survey].design", "survey design (config/surveys/)")
+        _same_survey_columns(p, m.survey.design)
     _distinct_cutoffs(md.cutoffs, md.weights, "config/measures.toml [multidimensional].cutoffs")
     if m.sensitivity.start_pct > m.sensitivity.stop_pct:
         raise PolicyError("config/measures.toml [sensitivity]: start_pct is above stop_pct")
@@ -278,6 +279,22 @@ def _distinct_cutoffs(cutoffs, weights, where: str) -> None:
             seen[name] = k
     except ValueError as exc:
         raise PolicyError(f"{where}: {exc}") from None
+
+
+def _same_survey_columns(p, name: str) -> None:
+    """The design the measures stage uses reads survey_households, which ingest fills through
+    config/header_aliases.toml [survey]: the design's columns must be those columns, spelt alike."""
+    where = f"config/surveys/{name}.toml [columns]"
+    ingest = p.aliases.get("survey", {})
+    for col, spec in p.surveys[name].columns.items():
+        if col not in ingest:
+            raise PolicyError(f"{where}.{col}: not a column of config/header_aliases.toml [survey] "
+                              f"({', '.join(ingest)}), which ingest loads into survey_households")
+        ours = sorted(normalise_header(a) for a in spec.aliases)
+        theirs = sorted(normalise_header(a) for a in ingest[col].aliases)
+        if ours != theirs:
+            raise PolicyError(f"{where}.{col}.aliases: {spec.aliases} differ from config/header_aliases.toml "
+                              f"[survey].{col} ({ingest[col].aliases}); keep the two spellings lists the same")
 
 
 def check_surveys(p) -> None:

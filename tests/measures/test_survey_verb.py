@@ -214,3 +214,11 @@ def test_sample_city_design_reproduces_the_measures_stage_and_survives_its_rerun
     assert con.sql(f"select count(*) from {warehouse.scan(processed, 'measures', period)} "
                    "where data_source = 'survey:sample_city'").fetchall()[0][0] == n
     con.close()
+
+
+def test_the_stage_design_and_the_ingest_aliases_cannot_drift_apart():
+    with pytest.raises(PolicyError, match=r"sample_city.toml \[columns\].county_code.aliases: .* differ from "
+                                          r"config/header_aliases.toml \[survey\].county_code"):
+        load_policy(overrides={"surveys": {"sample_city": {"columns": {"county_code": {"aliases": ["县代码", "县码"]}}}}})
+    with pytest.raises(PolicyError, match=r"\[columns\].province: not a column of config/header_aliases.toml \[survey\]"):
+        load_policy(overrides={"surveys": {"sample_city": {"columns": {"province": {"aliases": ["省"]}}}}})
