@@ -94,7 +94,7 @@ def cmd_measures(args: argparse.Namespace) -> int:
 def cmd_survey(args: argparse.Namespace) -> int:
     from pipelines.measures.survey import run
 
-    _print(run(Path(args.raw), Path(args.processed), args.design, args.period))
+    _print(run(Path(args.raw), Path(args.processed), args.design, args.period, previous=args.previous))
     return 0
 
 
@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
               "data_source survey:<design>")
     p.add_argument("--design", required=True, help="survey design name: config/surveys/<design>.toml")
     p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (the design's file pattern is under it)")
+    p.add_argument("--previous", help="also estimate the change from this quarter's survey (FGT, mean; with SEs)")
     _wait_option(p)
     p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")
     _wait_option(p)

@@ -192,9 +192,39 @@ def _existing(con: duckdb.DuckDBPyConnection, processed_dir: Path, table: str, p
     return f"select {select} from {source} where {keep}"
 
 
-def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Policy | None = None) -> dict:
+def add_difference(con: duckdb.DuckDBPyConnection, spec, name: str, period: str, previous: str,
+                   raw_previous: pd.DataFrame, policy: Policy) -> tuple[int, int]:
+    """Append to svy_parts the whole sample's FGT and mean of `period` minus `previous` (region
+    level 'difference', code '<period>-<previous>'). The two quarters are independent samples:
+    strata and PSUs are labelled apart by quarter. Returns the previous quarter's (read, loaded)."""
+    con.execute("alter table svy_staged rename to svy_staged_now")
+    try:
+        stage_rows(con, raw_previous, spec, policy)
+        counts = refuse_empty(con, name, previous)
+        con.execute("create or replace temp table svy_both as "
+                    f"select *, {warehouse.sql_literal(period)} as svy_quarter from svy_staged_now where reason is null "
+                    f"union all select *, {warehouse.sql_literal(previous)} from svy_staged where reason is null")
+    finally:
+        con.execute("drop table if exists svy_staged")
+        con.execute("alter table svy_staged_now rename to svy_staged")
+    base = svy.from_policy(name, policy)
+    d = replace(base, stratum=f"svy_quarter || '|' || {base.stratum or chr(39) + '1' + chr(39)}",
+                psu=None if base.psu is None else f"svy_quarter || '|' || {base.psu}")
+    year = Period.parse(period).year
+    lines = {n: v.value for n, v in policy.lines.for_year(year, policy.measures.lines.named).items()}
+    rel = svy.survey_difference(con, "svy_both", lines, d, group="svy_quarter", a=period, b=previous)
+    rel.project("domain_level, domain_code, measure, line_name, line_value, estimate, std_error, design_df, "
+                "cast(n_unweighted as bigint), n_weighted").insert_into("svy_parts")
+    return counts
+
+
+def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Policy | None = None, *,
+        previous: str | None = None) -> dict:
+    """See the module docstring; `previous` (a quarter) adds the difference period - previous
+    of the whole sample's FGT and mean, with its SE."""
     policy = policy or load_policy()
     period = str(Period.parse(period))
+    previous = None if previous is None else str(Period.parse(previous))
     if name not in policy.surveys:
         raise SurveyError(f"survey design {name!r}: no config/surveys/{name}.toml "
                           f"(designs: {', '.join(policy.surveys) or 'none'})")
@@ -202,6 +232,7 @@ def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Poli
     source = f"survey:{name}"
     started = time.perf_counter()
     raw = read_survey(Path(raw_dir), spec, name, period, policy)
+    raw_previous = None if previous is None else read_survey(Path(raw_dir), spec, name, previous, policy)
     processed_dir = Path(processed_dir)
     with warehouse.transaction(processed_dir, stage="survey") as tx:
         con = tx.connect()
@@ -212,6 +243,8 @@ def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Poli
             stage_rows(con, raw, spec, policy)
             read, loaded = refuse_empty(con, name, period)
             estimate(con, spec, name, period, policy)
+            if previous is not None:
+                add_difference(con, spec, name, period, previous, raw_previous, policy)
             bind_labels(con, spec, policy)
             z = statistics.NormalDist().inv_cdf(0.5 + policy.measures.survey.confidence_level / 2)
             bind_params(con, "svy_out_params", {"period": period, "data_source": source, "ci_z": z})

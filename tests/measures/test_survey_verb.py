@@ -222,3 +222,34 @@ def test_the_stage_design_and_the_ingest_aliases_cannot_drift_apart():
         load_policy(overrides={"surveys": {"sample_city": {"columns": {"county_code": {"aliases": ["县代码", "县码"]}}}}})
     with pytest.raises(PolicyError, match=r"\[columns\].province: not a column of config/header_aliases.toml \[survey\]"):
         load_policy(overrides={"surveys": {"sample_city": {"columns": {"province": {"aliases": ["省"]}}}}})
+
+
+def test_change_from_the_previous_quarter_with_its_standard_error(tmp_path):
+    """Two independent quarterly samples: the change's SE is the root of the two variances."""
+    raw = tmp_path / "raw"
+    _write(raw)
+    earlier = raw / "foreign" / "2020Q1" / "hbs.csv"
+    earlier.parent.mkdir(parents=True)
+    lower = [(r[0], r[1], r[2], r[3], str(int(r[4]) - 500) if r[4] else "", r[5], r[6]) for r in ROWS]
+    earlier.write_text(HEADER + "".join(",".join(f'"{c}"' if "," in c else c for c in r) + ",\n" for r in lower),
+                       encoding="utf-8")
+    policy = _policy()
+    survey.run(raw, tmp_path / "p1", "foreign", "2020Q1", policy=policy)
+    survey.run(raw, tmp_path / "p2", "foreign", PERIOD, policy=policy, previous="2020Q1")
+    con = duckdb.connect()
+    before = dict(con.sql(f"select measure || ' ' || coalesce(line_name, ''), std_error from "
+                          f"{warehouse.scan(tmp_path / 'p1', 'measures', '2020Q1')} where region_level = 'country'").fetchall())
+    m = con.sql(f"select * from {warehouse.scan(tmp_path / 'p2', 'measures', PERIOD)}")
+    now = dict(con.sql("select measure || ' ' || coalesce(line_name, ''), std_error from m "
+                       "where region_level = 'country'").fetchall())
+    diff = {r[0]: r[1:] for r in con.sql("select measure || ' ' || coalesce(line_name, ''), estimate, std_error, "
+                                         "ci_low, region_code, design_df from m where region_level = 'difference'"
+                                         ).fetchall()}
+    est, se, ci_low, code, df = diff["mean_income "]
+    assert code == "2020Q2-2020Q1" and est == pytest.approx(500.0)
+    assert se == pytest.approx((now["mean_income "] ** 2 + before["mean_income "] ** 2) ** 0.5, rel=1e-9)
+    assert df == 2 * (7 - 2)
+    # P0 at 4000: h05 (3900) was poor in both quarters; 4300 fell to 3800 before -> the change is negative
+    est, se, ci_low, *_ = diff["fgt0 national"]
+    assert est < 0 and ci_low < est  # a difference's interval is not truncated at 0
+    con.close()
