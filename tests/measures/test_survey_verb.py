@@ -253,3 +253,15 @@ def test_change_from_the_previous_quarter_with_its_standard_error(tmp_path):
     est, se, ci_low, *_ = diff["fgt0 national"]
     assert est < 0 and ci_low < est  # a difference's interval is not truncated at 0
     con.close()
+
+
+def test_staging_sql_of_any_design_is_portable_to_spark():
+    """tests/test_models.py renders svy_stage with the sample city's design (numbers and text);
+    the yes/no branch of another design must transpile too."""
+    import sqlglot
+    from sqlglot import ErrorLevel
+
+    sql = nodes.GRAPH.render("svy_stage", survey.stage_context(_policy().surveys["foreign"]))
+    assert "svy_yes_no" in sql
+    spark = sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+    assert len(spark) == 1
