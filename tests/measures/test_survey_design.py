@@ -282,3 +282,23 @@ def test_arpr_without_spread_has_no_standard_error_rather_than_a_wrong_one():
     arpr = rel[rel.measure == "arpr"].iloc[0]
     assert arpr.estimate == 0 and pd.isna(arpr.std_error)  # IQR 0: no kernel bandwidth
     con.close()
+
+
+def test_design_by_name_on_a_relation_matches_the_stage_engine():
+    """Notebook parity: the sample city's design by name on any relation (here the tiny city's
+    survey_households as a relation) gives the measures stage engine's figures."""
+    from tiny_city import load_tiny
+
+    con = duckdb.connect()
+    load_tiny(con)
+    rel = con.table("survey_households")
+    by_name = svy.survey_fgt(con, rel, {"l": 4000.0}, "sample_city", by="county_code", by_level="county").df()
+    stage = nodes.survey_fgt(con, "survey_households", {"l": 4000.0}, stratum="county_code", psu="village_code",
+                             weight="design_weight * household_size", income="per_capita_net_income",
+                             by="county_code", by_level="county", total=("city", "1405")).df()
+    assert len(by_name) == len(stage) > 4
+    merged = by_name.merge(stage, on=["domain_level", "domain_code", "measure", "line_name"], suffixes=("", "_ref"))
+    assert len(merged) == len(stage)
+    assert (merged.estimate - merged.estimate_ref).abs().max() < 1e-12
+    assert (merged.std_error - merged.std_error_ref).abs().max() < 1e-12
+    con.close()
