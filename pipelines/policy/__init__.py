@@ -220,8 +220,8 @@ def _build(config_dir: Path, overrides: dict[str, dict] | None) -> Policy:
     code_labels = {lst: {code: _labels_of(lst, code, labels) for code, labels in codes.items()}
                    for lst, codes in codes_raw.items()}
     policy = Policy(config_dir=config_dir, line_specs=line_specs, aliases=aliases, code_labels=code_labels,
-                    regions=_read_regions(config_dir), surveys=_read_surveys(config_dir, overrides), **{("shared" if k == "policy" else k): v
-                                                           for k, v in parsed.items()})
+                    regions=_read_regions(config_dir), surveys=_read_surveys(config_dir, overrides),
+                    **{("shared" if k == "policy" else k): v for k, v in parsed.items()})
     checks.check(policy)
     return policy
 

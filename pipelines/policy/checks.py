@@ -118,6 +118,11 @@ def check_measures(p) -> None:
     if m.survey.design is not None:
         _missing([m.survey.design], p.surveys, "config/measures.toml [survey].design", "survey design (config/surveys/)")
         _same_survey_columns(p, m.survey.design)
+        rule = p.surveys[m.survey.design].design.lonely_psu
+        if rule != m.survey.lonely_psu:
+            raise PolicyError(f"config/measures.toml [survey].lonely_psu: {m.survey.lonely_psu!r} differs from "
+                              f"config/surveys/{m.survey.design}.toml [design].lonely_psu ({rule!r}), the design "
+                              "the stage estimates; set the same rule in both")
     _distinct_cutoffs(md.cutoffs, md.weights, "config/measures.toml [multidimensional].cutoffs")
     if m.sensitivity.start_pct > m.sensitivity.stop_pct:
         raise PolicyError("config/measures.toml [sensitivity]: start_pct is above stop_pct")

@@ -265,3 +265,6 @@ def test_staging_sql_of_any_design_is_portable_to_spark():
     assert "svy_yes_no" in sql
     spark = sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
     assert len(spark) == 1
+    with pytest.raises(PolicyError, match=r"\[survey\].lonely_psu: 'certainty' differs from "
+                                          r"config/surveys/sample_city.toml \[design\].lonely_psu"):
+        load_policy(overrides={"measures": {"survey": {"lonely_psu": "certainty"}}})
