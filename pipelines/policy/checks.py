@@ -314,6 +314,9 @@ def check_surveys(p) -> None:
                 _missing([column], s.columns, f"{where} [design].{role}", "column (a key of [columns])")
         for key, dom in s.domains.items():
             _missing([dom.column], s.columns, f"{where} [domains.{key}].column", "column (a key of [columns])")
+            if dom.column == d.household_id:
+                raise PolicyError(f"{where} [domains.{key}].column: {dom.column!r} is the household id; household ids "
+                                  "stay in data/raw (a domain's codes are written to the measures table)")
             if key == s.total.level:
                 raise PolicyError(f"{where} [domains.{key}]: the domain has the name of the total's level "
                                   f"({s.total.level!r}); name it differently")

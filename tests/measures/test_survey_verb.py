@@ -164,6 +164,10 @@ def test_a_design_naming_an_unknown_column_is_refused():
     with pytest.raises(PolicyError, match="household rows need the household size"):
         load_policy(overrides={"surveys": {"foreign": bad}})
     bad = _design()
+    bad["domains"]["household"] = {"column": "hhid"}
+    with pytest.raises(PolicyError, match=r"\[domains.household\].column: 'hhid' is the household id"):
+        load_policy(overrides={"surveys": {"foreign": bad}})
+    bad = _design()
     bad["multidimensional"]["indicators"]["water"] = "region"
     with pytest.raises(PolicyError, match=r"\[columns\].region.kind: an Alkire–Foster indicator is a yes_no column"):
         load_policy(overrides={"surveys": {"foreign": bad}})
