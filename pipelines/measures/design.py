@@ -34,13 +34,16 @@ _counter = itertools.count()
 @dataclass(frozen=True)
 class Design:
     """SQL expressions over the data's columns. stratum None: one stratum; psu None: each row is
-    its own PSU; fpc None: with replacement. `weight` is the PERSON weight expression."""
+    its own PSU; fpc None: with replacement (then a second stage adds nothing, as in R).
+    `weight` is the PERSON weight expression."""
 
     weight: str
     income: str = "income"
     stratum: str | None = None
     psu: str | None = None
     fpc: str | None = None
+    psu2: str | None = None  # second-stage unit; counts only with fpc and fpc2 (as R)
+    fpc2: str | None = None  # SSUs of the PSU in the population, or the second stage's sampling fraction
     lonely_psu: str = "adjust"
     total: tuple[str, str] | None = ("all", "all")
     domains: Mapping[str, str] | None = None  # domain level -> column (used by the survey verb)
@@ -61,7 +64,7 @@ def from_policy(name: str, policy=None) -> Design:
     spec = policy.surveys[name]
     d = spec.design
     weight = f"{d.weight} * {d.household_size}" if spec.unit == "household" else d.weight
-    return Design(weight=weight, income=d.income, stratum=d.stratum, psu=d.psu, fpc=d.fpc,
+    return Design(weight=weight, income=d.income, stratum=d.stratum, psu=d.psu, fpc=d.fpc, psu2=d.psu2, fpc2=d.fpc2,
                   lonely_psu=d.lonely_psu, total=(spec.total.level, spec.total.code),
                   domains={level: dom.column for level, dom in spec.domains.items()})
 
@@ -74,20 +77,22 @@ def resolve(design: str | Design, policy=None) -> Design:
 
 def _bind_input(con: duckdb.DuckDBPyConnection, data: nodes.Data, d: Design, by: str | None,
                 extra: Mapping[str, str] | None = None, name: str = "svy_input") -> None:
-    """Temp TABLE `name`: stratum, psu, weight, fpc, domain_code, income (+ extra) of every row.
+    """Temp TABLE `name`: stratum, psu, weight, fpc, ssu, fpc2, domain_code, income (+ extra) of every row.
     A table, not a view: rows that are their own PSU get a row number that must stay put."""
     cols = {
         "stratum": f"cast({d.stratum} as varchar)" if d.stratum else "'1'",
         "psu": f"cast({d.psu} as varchar)" if d.psu else "cast(row_number() over () as varchar)",
         "weight": f"cast({d.weight} as double)",
         "fpc": f"cast({d.fpc} as double)" if d.fpc else "cast(null as double)",
+        "ssu": f"cast({d.psu2} as varchar)" if d.psu2 else "cast(null as varchar)",
+        "fpc2": f"cast({d.fpc2} as double)" if d.fpc2 else "cast(null as double)",
         "domain_code": f"cast({by} as varchar)" if by else "cast(null as varchar)",
         "income": f"cast({d.income} as double)",
         **(extra or {}),
     }
     select = ", ".join(f"{expr} as {col}" for col, expr in cols.items())
     con.execute(f"create or replace temp table {name} as select {select} from {nodes._source(con, data)} as src")
-    con.execute(f"create or replace temp view svy_design as select stratum, psu, fpc from {name}")
+    con.execute(f"create or replace temp view svy_design as select stratum, psu, fpc, ssu, fpc2 from {name}")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, point: str, z: str, d: Design) -> duckdb.DuckDBPyRelation:
@@ -95,7 +100,7 @@ def _finish(con: duckdb.DuckDBPyConnection, point: str, z: str, d: Design) -> du
     con.execute(f"create or replace temp view svy_point as select domain_level, domain_code, measure, line_name, "
                 f"line_value, estimate, n_unweighted, n_weighted from {point}")
     con.execute(f"create or replace temp view svy_z as select domain_level, domain_code, measure, line_name, "
-                f"stratum, psu, z from {z}")
+                f"stratum, psu, ssu, z from {z}")
     bind_params(con, "svy_params", {"lonely_psu": d.lonely_psu})
     return nodes._materialise(con, "svy_result", "svyres")
 
@@ -135,7 +140,7 @@ def survey_ratio(con: duckdb.DuckDBPyConnection, data: nodes.Data, design: str |
     _bind_input(con, data, d, by, extra={"y": f"cast({numerator} as double)", "x": f"cast({denominator} as double)",
                                            "income": "cast(null as double)"})
     nodes._domains(con, d.total, _by_level(by, by_level))
-    con.execute(f"create or replace temp view svy_ratio_values as select stratum, psu, weight, domain_code, "
+    con.execute(f"create or replace temp view svy_ratio_values as select stratum, psu, ssu, weight, domain_code, "
                 f"{_lit(measure)} as measure, cast(null as varchar) as line_name, cast(null as double) as line_value, "
                 "y, x from svy_input")
     return _ratio(con, d)
@@ -214,7 +219,7 @@ def survey_difference(con: duckdb.DuckDBPyConnection, data: nodes.Data, lines: M
         raise ValueError(f"survey_difference: {group} has no unit with value {a!r} or {b!r}")
     con.execute(f"""
         create or replace temp table svy_diff_z as
-        select 'difference' as domain_level, {_lit(label)} as domain_code, z.measure, z.line_name, z.stratum, z.psu,
+        select 'difference' as domain_level, {_lit(label)} as domain_code, z.measure, z.line_name, z.stratum, z.psu, z.ssu,
                c.sign * z.z as z
         from svy_ratio_z as z inner join svy_contrast as c on z.domain_code = c.domain_code""")
     return _finish(con, "svy_diff_point", "svy_diff_z", d)

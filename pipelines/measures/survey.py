@@ -86,7 +86,8 @@ def read_survey(raw_dir: Path, spec, name: str, period: str, policy: Policy) -> 
 def stage_context(spec) -> dict:
     """The jinja context of sql/svy_stage.sql for one design (column names the policy checked)."""
     d = spec.design
-    roles = [("weight", d.weight), ("stratum", d.stratum), ("psu", d.psu), ("fpc", d.fpc)]
+    roles = [("weight", d.weight), ("stratum", d.stratum), ("psu", d.psu), ("fpc", d.fpc), ("psu2", d.psu2),
+             ("fpc2", d.fpc2)]
     if spec.unit == "household":
         roles.append(("household_size", d.household_size))
     return {"columns": [{"name": n, "kind": c.kind} for n, c in spec.columns.items()],

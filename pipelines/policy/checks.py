@@ -308,7 +308,7 @@ def check_surveys(p) -> None:
         where = f"config/surveys/{name}.toml"
         d = s.design
         roles = {"weight": d.weight, "income": d.income, "household_size": d.household_size, "stratum": d.stratum,
-                 "psu": d.psu, "psu2": d.psu2, "fpc": d.fpc, "household_id": d.household_id}
+                 "psu": d.psu, "psu2": d.psu2, "fpc": d.fpc, "fpc2": d.fpc2, "household_id": d.household_id}
         for role, column in roles.items():
             if column is not None:
                 _missing([column], s.columns, f"{where} [design].{role}", "column (a key of [columns])")
@@ -334,7 +334,9 @@ def check_surveys(p) -> None:
         if s.unit == "household" and d.household_size is None:
             raise PolicyError(f"{where} [design].household_size: household rows need the household size "
                               "(person weight = weight x household size)")
-        numeric = [c for c in (d.weight, d.income, d.household_size, d.fpc) if c is not None]
+        if d.fpc2 is not None and d.psu2 is None:
+            raise PolicyError(f"{where} [design].fpc2: a second-stage fpc needs the second-stage unit psu2")
+        numeric = [c for c in (d.weight, d.income, d.household_size, d.fpc, d.fpc2) if c is not None]
         text_cols = [c for c in numeric if s.columns[c].kind == "text"]
         if text_cols:
             raise PolicyError(f"{where} [columns].{text_cols[0]}.kind: a weight, income, size or fpc column must be "

@@ -299,8 +299,9 @@ class SurveyDesign(Strict):
     household_size: str | None = None
     stratum: str | None = None  # none: one stratum
     psu: str | None = None  # none: each row is its own PSU
-    psu2: str | None = None  # second stage (recorded; variance uses the first stage, as R without stage-2 fpc)
+    psu2: str | None = None  # second-stage unit: adds variance only with fpc and fpc2 (as R)
     fpc: str | None = None  # population PSU count of the stratum (>= 1) or sampling fraction (< 1); none: with replacement
+    fpc2: str | None = None  # population SSU count of the PSU (>= 1) or the second stage's sampling fraction (< 1)
     lonely_psu: Literal["adjust", "certainty"] = "adjust"
     income: str
     income_concept: Literal["per_capita", "equivalised", "household_total"]

@@ -4,8 +4,9 @@ independent implementations.
 Published: R survey's api data (apistrat, stratified by school type, fpc), figures as R prints
 them (survey::svymean / svyratio / svyby on svydesign(id=~1, strata=~stype, weights=~pw,
 fpc=~fpc, data=apistrat); degf()); R's own reference values as collected by Survey.jl
-(test/r_reference/est_basic.csv, domain.csv, degf.csv). tests/measures/data/apistrat.csv holds the
-columns used (snum, stype, pw, fpc, api00, enroll, awards) of R survey's data(api).
+(test/r_reference/est_basic.csv, domain.csv, degf.csv). tests/measures/data/apistrat.csv and apiclus2.csv hold the
+columns used (snum, stype, pw, fpc, api00, enroll, awards; dnum, snum, pw, fpc1, fpc2, api00, api99)
+of R survey's data(api).
 """
 
 from __future__ import annotations
@@ -91,6 +92,34 @@ def test_mean_matches_r_survey_fpc_example():
     assert round(without.std_error, 4) == 0.7413
     assert round(with_fpc.std_error, 3) == 0.616
     assert with_fpc.design_df == 8 - 2
+    con.close()
+
+
+def test_two_stage_design_matches_r_survey_apiclus2():
+    # dclus2 <- svydesign(id=~dnum+snum, fpc=~fpc1+fpc2, data=apiclus2): svymean(~api00) 670.81
+    # (SE 30.099); without fpc (weights=~pw): SE 30.712 (R, as quoted in Survey.jl's tests)
+    con = duckdb.connect()
+    frame = pd.read_csv(API.parent / "apiclus2.csv")
+    con.register("apiclus2", frame)
+    wr = svy.Design(weight="pw", income="api00", psu="dnum", psu2="snum")
+    two = svy.Design(weight="pw", income="api00", psu="dnum", psu2="snum", fpc="fpc1", fpc2="fpc2")
+    a = _row(svy.survey_fgt(con, "apiclus2", 600, wr), measure="mean_income")
+    b = _row(svy.survey_fgt(con, "apiclus2", 600, two), measure="mean_income")
+    assert round(a.estimate, 2) == 670.81 and round(b.estimate, 2) == 670.81
+    assert round(a.std_error, 3) == 30.712
+    assert round(b.std_error, 3) == 30.099
+    assert a.design_df == 40 - 1  # 40 districts, one stratum
+    # and to the last digit against the two-stage formula written out (Cochran 1977, as svyrecvar)
+    w, y = frame.pw, frame.api00
+    z = w * (y - (w * y).sum() / w.sum()) / w.sum()
+    t = z.groupby(frame.dnum).sum()
+    f1 = len(t) / frame.fpc1.iloc[0]
+    var = (1 - f1) * len(t) / (len(t) - 1) * ((t - t.mean()) ** 2).sum()
+    for _, g in frame.assign(z=z).groupby("dnum"):
+        m = len(g)
+        if m > 1:
+            var += f1 * (1 - m / g.fpc2.iloc[0]) * m / (m - 1) * ((g.z - g.z.mean()) ** 2).sum()
+    assert b.std_error == pytest.approx(math.sqrt(var), rel=1e-12)
     con.close()
 
 

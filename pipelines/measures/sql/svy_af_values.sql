@@ -11,6 +11,7 @@ scores as (
     select
         i.stratum,
         i.psu,
+        i.ssu,
         cast(i.weight as double) as weight,
         i.domain_code,
         (
@@ -34,15 +35,15 @@ unit_cutoffs as (
 ),
 
 final as (
-    select stratum, psu, weight, domain_code, 'af_H' as measure, k_name as line_name, k_value as line_value,
+    select stratum, psu, ssu, weight, domain_code, 'af_H' as measure, k_name as line_name, k_value as line_value,
            poor as y, 1.0 as x
     from unit_cutoffs
     union all
-    select stratum, psu, weight, domain_code, 'af_M0' as measure, k_name, k_value,
+    select stratum, psu, ssu, weight, domain_code, 'af_M0' as measure, k_name, k_value,
            poor * score_num / score_den, 1.0
     from unit_cutoffs
     union all
-    select stratum, psu, weight, domain_code, 'af_A' as measure, k_name, k_value,
+    select stratum, psu, ssu, weight, domain_code, 'af_A' as measure, k_name, k_value,
            poor * score_num / score_den, poor
     from unit_cutoffs
 )

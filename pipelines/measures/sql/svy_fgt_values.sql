@@ -5,7 +5,7 @@
 with
 
 units as (
-    select stratum, psu, cast(weight as double) as weight, domain_code, cast(income as double) as income
+    select stratum, psu, ssu, cast(weight as double) as weight, domain_code, cast(income as double) as income
     from {{ ref('svy_input') }}
 ),
 
@@ -13,6 +13,7 @@ unit_lines as (
     select
         u.stratum,
         u.psu,
+        u.ssu,
         u.weight,
         u.domain_code,
         l.line_name,
@@ -26,16 +27,16 @@ unit_lines as (
 ),
 
 final as (
-    select stratum, psu, weight, domain_code, 'fgt0' as measure, line_name, line_value, poor as y, 1.0 as x
+    select stratum, psu, ssu, weight, domain_code, 'fgt0' as measure, line_name, line_value, poor as y, 1.0 as x
     from unit_lines
     union all
-    select stratum, psu, weight, domain_code, 'fgt1' as measure, line_name, line_value, gap as y, 1.0 as x
+    select stratum, psu, ssu, weight, domain_code, 'fgt1' as measure, line_name, line_value, gap as y, 1.0 as x
     from unit_lines
     union all
-    select stratum, psu, weight, domain_code, 'fgt2' as measure, line_name, line_value, gap * gap as y, 1.0 as x
+    select stratum, psu, ssu, weight, domain_code, 'fgt2' as measure, line_name, line_value, gap * gap as y, 1.0 as x
     from unit_lines
     union all
-    select stratum, psu, weight, domain_code, 'mean_income' as measure, cast(null as varchar) as line_name,
+    select stratum, psu, ssu, weight, domain_code, 'mean_income' as measure, cast(null as varchar) as line_name,
            cast(null as double) as line_value, income as y, 1.0 as x
     from units
 )

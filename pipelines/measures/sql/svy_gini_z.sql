@@ -7,7 +7,7 @@
 with
 
 units as (
-    select domain_level, domain_code, stratum, psu, weight, income
+    select domain_level, domain_code, stratum, psu, ssu, weight, income
     from {{ ref('svy_units') }}
     where income is not null
 ),
@@ -30,6 +30,7 @@ final as (
         cast(null as varchar) as line_name,
         c.stratum,
         c.psu,
+        c.ssu,
         c.income,
         c.weight * (2.0 * (c.n_le * c.income - c.y_le) + g.wy_total - g.w_total * c.income
                     - g.gini * (g.wy_total + g.w_total * c.income)) / (g.w_total * g.wy_total) as z

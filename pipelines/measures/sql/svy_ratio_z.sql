@@ -8,13 +8,13 @@ params as (
 ),
 
 unit_domains as (
-    select p.total_level as domain_level, p.total_code as domain_code, v.stratum, v.psu, v.measure,
+    select p.total_level as domain_level, p.total_code as domain_code, v.stratum, v.psu, v.ssu, v.measure,
            v.line_name, cast(v.weight as double) as weight, cast(v.y as double) as y, cast(v.x as double) as x
     from {{ ref('svy_ratio_values') }} as v
     cross join params as p
     where p.total_level is not null and v.y is not null and v.x is not null and v.weight is not null
     union all
-    select p.by_level as domain_level, v.domain_code, v.stratum, v.psu, v.measure, v.line_name,
+    select p.by_level as domain_level, v.domain_code, v.stratum, v.psu, v.ssu, v.measure, v.line_name,
            cast(v.weight as double), cast(v.y as double), cast(v.x as double)
     from {{ ref('svy_ratio_values') }} as v
     cross join params as p
@@ -30,6 +30,7 @@ final as (
         u.line_name,
         cast(u.stratum as varchar) as stratum,
         cast(u.psu as varchar) as psu,
+        cast(u.ssu as varchar) as ssu,
         u.weight * (u.y - e.estimate * u.x) / e.wx_total as z
     from unit_domains as u
     inner join {{ ref('svy_ratio_point') }} as e

@@ -1,6 +1,6 @@
 -- svy_units: each sample unit once per domain it belongs to (the whole sample, and its value of
 -- the by-column), with its design coordinates; the input of every design-based estimator.
--- inputs: svy_input(stratum, psu, weight, domain_code, income)   one row per sample unit
+-- inputs: svy_input(stratum, psu, ssu, weight, domain_code, income)   one row per sample unit
 --         domain_params(total_level, total_code, by_level)
 with
 
@@ -12,6 +12,7 @@ units as (
     select
         cast(stratum as varchar) as stratum,
         cast(psu as varchar) as psu,
+        cast(ssu as varchar) as ssu,
         cast(weight as double) as weight,
         cast(domain_code as varchar) as domain_code,
         cast(income as double) as income
@@ -20,12 +21,12 @@ units as (
 ),
 
 final as (
-    select p.total_level as domain_level, p.total_code as domain_code, u.stratum, u.psu, u.weight, u.income
+    select p.total_level as domain_level, p.total_code as domain_code, u.stratum, u.psu, u.ssu, u.weight, u.income
     from units as u
     cross join params as p
     where p.total_level is not null
     union all
-    select p.by_level as domain_level, u.domain_code, u.stratum, u.psu, u.weight, u.income
+    select p.by_level as domain_level, u.domain_code, u.stratum, u.psu, u.ssu, u.weight, u.income
     from units as u
     cross join params as p
     where p.by_level is not null and u.domain_code is not null

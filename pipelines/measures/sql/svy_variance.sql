@@ -1,14 +1,18 @@
 -- svy_variance: design-based variance of any estimate from its linearised values, for a
--- stratified cluster design (as R survey::svyrecvar at the first stage):
+-- stratified multistage design (as R survey::svyrecvar):
 --   z_hi = sum of z over PSU i of stratum h   (every PSU of the sample; zero where the estimate's
 --          domain has no unit, so domains are estimated on the full design)
---   var  = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hi - zbar_h)^2
+--   V1   = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hi - zbar_h)^2
 -- f_h: sampling fraction of PSUs (fpc >= 1: n_h / fpc, the stratum's population PSU count;
 -- fpc < 1: fpc itself; null: 0, with replacement). A stratum with one PSU (svy_params.lonely_psu):
 -- 'adjust' centres its total at the grand mean of all PSU totals (R survey.lonely.psu = "adjust"),
--- 'certainty' gives it no variance. design_df = PSUs - strata (R degf()).
--- inputs: svy_z(domain_level, domain_code, measure, line_name, stratum, psu, z)
---         svy_design(stratum, psu, fpc)    one row per sample unit (all of them)
+-- 'certainty' gives it no variance. With a second stage (ssu) and its fpc2 (SSUs in the PSU, or
+-- a fraction), R adds each PSU's within variance times the first stage's sampling fraction:
+--   V2   = sum_h f_h sum_i (1 - f2_hi) m_hi / (m_hi - 1) sum_j (z_hij - zbar_hi)^2   (m_hi > 1)
+-- so without a first-stage fpc (f_h = 0) the second stage adds nothing (ultimate clusters), and a
+-- PSU with one sampled SSU adds nothing. design_df = PSUs - strata (R degf()).
+-- inputs: svy_z(domain_level, domain_code, measure, line_name, stratum, psu, ssu, z)
+--         svy_design(stratum, psu, fpc, ssu, fpc2)    one row per sample unit (all of them)
 --         svy_params(lonely_psu)
 -- key: domain_level, domain_code, measure, line_name?
 with
@@ -107,7 +111,73 @@ stratum_variances as (
     group by g.domain_level, g.domain_code, g.measure, g.line_name, g.stratum, s.n_h, s.f_h
 ),
 
-final as (
+sample_ssus as (
+    select stratum, psu, ssu, max(fpc2) as fpc2
+    from {{ ref('svy_design') }}
+    where ssu is not null and fpc2 is not null
+    group by stratum, psu, ssu
+),
+
+psu_sizes as (
+    select
+        stratum,
+        psu,
+        count(*) as m_i,
+        case when max(fpc2) < 1 then cast(max(fpc2) as double) else count(*) / cast(max(fpc2) as double) end as f2_i
+    from sample_ssus
+    group by stratum, psu
+),
+
+ssu_totals as (
+    select domain_level, domain_code, measure, line_name, stratum, psu, ssu, sum(z) as z
+    from {{ ref('svy_z') }}
+    where ssu is not null
+    group by domain_level, domain_code, measure, line_name, stratum, psu, ssu
+),
+
+ssu_grid as (
+    select e.domain_level, e.domain_code, e.measure, e.line_name, s.stratum, s.psu, s.ssu,
+           coalesce(t.z, 0.0) as z
+    from estimates as e
+    cross join sample_ssus as s
+    left join ssu_totals as t
+        on e.domain_level = t.domain_level
+        and e.domain_code = t.domain_code
+        and e.measure = t.measure
+        and coalesce(e.line_name, '') = coalesce(t.line_name, '')
+        and s.stratum = t.stratum
+        and s.psu = t.psu
+        and s.ssu = t.ssu
+),
+
+ssu_means as (
+    select domain_level, domain_code, measure, line_name, stratum, psu, avg(z) as z_mean
+    from ssu_grid
+    group by domain_level, domain_code, measure, line_name, stratum, psu
+),
+
+second_stage as (
+    select
+        g.domain_level,
+        g.domain_code,
+        g.measure,
+        g.line_name,
+        sum(st.f_h * (1.0 - ps.f2_i) * ps.m_i / (ps.m_i - 1.0) * (g.z - m.z_mean) * (g.z - m.z_mean)) as v2
+    from ssu_grid as g
+    inner join psu_sizes as ps on g.stratum = ps.stratum and g.psu = ps.psu
+    inner join strata as st on g.stratum = st.stratum
+    inner join ssu_means as m
+        on g.domain_level = m.domain_level
+        and g.domain_code = m.domain_code
+        and g.measure = m.measure
+        and coalesce(g.line_name, '') = coalesce(m.line_name, '')
+        and g.stratum = m.stratum
+        and g.psu = m.psu
+    where ps.m_i > 1
+    group by g.domain_level, g.domain_code, g.measure, g.line_name
+),
+
+first_stage as (
     select
         v.domain_level,
         v.domain_code,
@@ -123,6 +193,22 @@ final as (
         and v.measure = u.measure
         and coalesce(v.line_name, '') = coalesce(u.line_name, '')
     group by v.domain_level, v.domain_code, v.measure, v.line_name
+),
+
+final as (
+    select
+        f.domain_level,
+        f.domain_code,
+        f.measure,
+        f.line_name,
+        f.variance + coalesce(s.v2, 0.0) as variance,
+        f.design_df
+    from first_stage as f
+    left join second_stage as s
+        on f.domain_level = s.domain_level
+        and f.domain_code = s.domain_code
+        and f.measure = s.measure
+        and coalesce(f.line_name, '') = coalesce(s.line_name, '')
 )
 
 select * from final
