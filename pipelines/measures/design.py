@@ -64,7 +64,9 @@ def from_policy(name: str, policy=None) -> Design:
     spec = policy.surveys[name]
     d = spec.design
     weight = f"{d.weight} * {d.household_size}" if spec.unit == "household" else d.weight
-    return Design(weight=weight, income=d.income, stratum=d.stratum, psu=d.psu, fpc=d.fpc, psu2=d.psu2, fpc2=d.fpc2,
+    # lines are per person: a household total is divided by the household's size
+    income = f"{d.income} / {d.household_size}" if d.income_concept == "household_total" else d.income
+    return Design(weight=weight, income=income, stratum=d.stratum, psu=d.psu, fpc=d.fpc, psu2=d.psu2, fpc2=d.fpc2,
                   lonely_psu=d.lonely_psu, total=(spec.total.level, spec.total.code),
                   domains={level: dom.column for level, dom in spec.domains.items()})
 

@@ -331,6 +331,9 @@ def check_surveys(p) -> None:
                 raise PolicyError(f"{where} [multidimensional.weights]: expected one weight per indicator "
                                   f"({', '.join(md.indicators)}), got {', '.join(md.weights)}")
             _distinct_cutoffs(md.cutoffs, md.weights, f"{where} [multidimensional].cutoffs")
+        if d.income_concept == "household_total" and d.household_size is None:
+            raise PolicyError(f"{where} [design].household_size: a household_total income is divided by the "
+                              "household size (lines are per person)")
         if s.unit == "household" and d.household_size is None:
             raise PolicyError(f"{where} [design].household_size: household rows need the household size "
                               "(person weight = weight x household size)")

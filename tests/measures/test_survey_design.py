@@ -331,3 +331,17 @@ def test_design_by_name_on_a_relation_matches_the_stage_engine():
     assert (merged.estimate - merged.estimate_ref).abs().max() < 1e-12
     assert (merged.std_error - merged.std_error_ref).abs().max() < 1e-12
     con.close()
+
+
+def test_a_household_total_income_is_divided_by_the_household_size():
+    from pipelines.policy import load_policy
+
+    policy = load_policy(overrides={"surveys": {"sample_city": {"design": {"income_concept": "household_total"}}}})
+    d = svy.from_policy("sample_city", policy)
+    assert d.income == "per_capita_net_income / household_size"
+    con = duckdb.connect()
+    frame = pd.DataFrame({"per_capita_net_income": [9000.0, 3000.0], "household_size": [3, 1],
+                          "design_weight": [1.0, 1.0], "county_code": ["a", "a"], "village_code": ["v1", "v2"]})
+    p0 = _row(svy.survey_fgt(con, frame, 3500, d), measure="fgt0")
+    assert p0.estimate == pytest.approx(4 / 4)  # 9000 / 3 = 3000 and 3000: all four persons below 3500
+    con.close()
