@@ -394,6 +394,16 @@ def poor_statuses(con, policy: Policy, period: Period | None) -> None:
               [(c,) for c in policy.groups[policy.measures.incidence.poor_group]])
 
 
+@builds("param_survey_designs")
+def survey_designs(con, policy: Policy, period: Period | None) -> None:
+    """(design, data_source, label, total_level, total_code): every survey design of
+    config/surveys/, as `povmon survey` records its rows in measures (data_source 'survey:<name>')."""
+    bind_rows(con, "param_survey_designs", {"design": "varchar", "data_source": "varchar", "label": "varchar",
+                                            "total_level": "varchar", "total_code": "varchar"},
+              [(name, f"survey:{name}", d.label, d.total.level, d.total.code)
+               for name, d in sorted(policy.surveys.items())])
+
+
 @builds("param_report_codes")
 def report_codes(con, policy: Policy, period: Period | None) -> None:
     """(list_name, code): the report's code lists (safety_net: 贫困户属性 counted as 兜底)."""

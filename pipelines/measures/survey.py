@@ -250,7 +250,7 @@ def run(raw_dir: Path, processed_dir: Path, name: str, period: str, policy: Poli
             z = statistics.NormalDist().inv_cdf(0.5 + policy.measures.survey.confidence_level / 2)
             bind_params(con, "svy_out_params", {"period": period, "data_source": source, "ci_z": z})
             nodes.GRAPH.run(con, ["svy_measures"])
-            columns = (*MEASURES_COLUMNS, "design_df")
+            columns = MEASURES_COLUMNS
             queries = [f"select {', '.join(columns)} from svy_measures"]
             old = _existing(con, processed_dir, "measures", period,
                             f"data_source <> {warehouse.sql_literal(source)}", columns)

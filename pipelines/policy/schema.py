@@ -496,6 +496,7 @@ class TableSpec(Strict):
     page_rows: int | None = None  # rows shown on the page (all in the workbook)
     on_page: bool = True  # false: in the workbook only (its numbers are on the page as cards)
     status: str = ""  # column holding ok | open | late: the row's colour on the page
+    only_with_rows: bool = False  # shown (page and workbook) only when the quarter has rows: optional data
 
 
 CellValue = str | int | float | bool

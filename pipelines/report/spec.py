@@ -287,6 +287,8 @@ class Report:
             self.sheets.append({"name": name, "spec": spec, "frame": None, "codes": None, "source": source,
                                 "warnings": warnings, "empty_note": "未运行：" + self.missing[name]})
             return {"sheet": spec["sheet"], "title": spec["title"], "missing": self.missing[name]}
+        if df.empty and spec.get("only_with_rows"):  # optional data the quarter does not have
+            return {"key": name, "absent": True}
         codes = self.codes(name)
         self.sheets.append({"name": name, "spec": spec, "frame": df, "codes": codes, "source": source,
                             "warnings": warnings})
@@ -409,7 +411,7 @@ def render_section(r: Report, spec: SectionSpec) -> dict:
         "notes": [c for c in cards if c["style"] == "note"],
         "definitions": [r.definitions[d] for d in spec.definitions],
         "figures": [f for fig in spec.figures for f in render_figure(r, fig)],
-        "tables": [r.table(t) for t in spec.tables],
+        "tables": [t for t in (r.table(name) for name in spec.tables) if not t.get("absent")],
         "links": [link.model_dump() for link in spec.links],
     }
     missing = [t["missing"] for t in section["tables"] if t.get("missing")]

@@ -12,12 +12,14 @@ import tomllib
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines import warehouse
 from pipelines.cli import main
 from pipelines.config import CONFIG_DIR
 from pipelines.ingest.readers import IngestError
+from pipelines.measures.pipeline import MEASURES_COLUMNS
 from pipelines.measures import nodes
 from pipelines.measures import survey
 from pipelines.policy import PolicyError, load_policy
@@ -212,7 +214,24 @@ def test_sample_city_design_reproduces_the_measures_stage_and_survives_its_rerun
         if se_a is not None:
             assert se_b == pytest.approx(se_a, abs=1e-12)
     n = con.sql("select count(*) from m where data_source = 'survey:sample_city'").fetchall()[0][0]
+    assert tuple(c[0] for c in m.description) == MEASURES_COLUMNS  # the partition keeps the table's columns
+    city = con.sql("select estimate, std_error, design_df from m where data_source = 'survey:sample_city' "
+                   "and measure = 'incidence_survey' and region_level = 'city' and line_name = 'national'").fetchall()[0]
     con.close()
+    # the report shows the design where present: its 其他抽样调查 rows read back from page and workbook
+    from pipelines.report.pipeline import run as report
+
+    out = tmp_path / "report"
+    report(processed, period, out)
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert "各抽样调查设计的估计" in page and "晋城市住户抽样调查" in page
+    rows = pd.read_excel(out / "summary.xlsx", sheet_name="其他抽样调查", header=None)
+    header = next(i for i, r in rows.iterrows() if "调查" in list(r))
+    table = pd.read_excel(out / "summary.xlsx", sheet_name="其他抽样调查", header=header)
+    national = table[table["标准值(元/人/年)"] == 4000].iloc[0]
+    assert national["调查"] == "晋城市住户抽样调查"
+    assert national["贫困发生率"] == pytest.approx(city[0], abs=1e-12)
+    assert national["标准误"] == pytest.approx(city[1], abs=1e-12) and national["自由度"] == city[2]
     measures(processed, period)
     con = duckdb.connect()
     assert con.sql(f"select count(*) from {warehouse.scan(processed, 'measures', period)} "

@@ -85,7 +85,11 @@ def test_report_model_key_is_unique_and_not_null(staged_report, name):
     model = queries.GRAPH.models[name]
     assert model.key, f"{model.path}: declares its key"
     df = staged_report.data(name)
-    assert df is not None and len(df), name
+    assert df is not None, name
+    if name == "survey_designs":  # no `povmon survey` run in the staged city: tested in tests/measures
+        assert df.empty
+        return
+    assert len(df), name
     required = [k for k in model.key if k not in model.nullable_key]
     assert not df[required].isna().any().any(), name
     assert not df.duplicated(list(model.key)).any(), f"{name}: key {model.key} repeats"
