@@ -120,7 +120,7 @@ periods: $(STAMP) ## the quarters data/raw holds (what the per-quarter targets c
 prev_part = $(if $(filter $(PREV_$(2)),$(QUARTERS)),$(call part,$(1),$(PREV_$(2))))
 define quarter_rules
 $$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call prev_part,problems,$(1))
-	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS) $(VALIDATE_FLAGS)
+	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS) --raw $(RAW) $(VALIDATE_FLAGS)
 $$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC) $$(call part,problems,$(1))
 	$(POVMON) measures --period $(1) --processed $(PROCESSED)
 $$(call part,risk,$(1)): $(MANIFEST) $(RISK_SRC) $$(call part,problems,$(1)) $$(call prev_part,risk,$(1))

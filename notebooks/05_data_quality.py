@@ -1,34 +1,53 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 5. 数据质量
-# 校验发现的问题(校验阶段 `problems`，未运行时说明)、隔离行和导入清单。
+# 本区域的隔离行与问题标记（按原因）、问题清单整改进度和导入清单。问题标记按户所在地归属；隔离行没有可信的位置，
+# 按其来源的县导出文件归属（乡(镇)、村级时"范围"列注明"所属县导出文件"）。
+#
+# 参数同 01：`period`、`region`（4/6/9/12 位区划代码）、`compare_period`（可选）、`data_dir`。
 
 # %% tags=["parameters"]
 period = "2020Q2"
 region = "1405"
+compare_period = None
 data_dir = None
 
 # %%
-from pipelines.report import charts, notebook, queries
+from pipelines.report import notebook
 
-wh = notebook.setup(period, data_dir)
+nb = notebook.setup(period, region, data_dir, compare_period)
+nb.scope()
+
+# %% [markdown]
+# ## 隔离行与问题标记（按原因）
+
+# %%
+quality = nb.query("nb_quality").sort_values(["disposition", "row_count"], ascending=[True, False])
+nb.table(quality)
+
+# %%
+nb.bar(quality, "reason", "row_count", "隔离行与问题标记（按原因）", color="disposition", orientation="h",
+       y_label="行数")
+
+# %% [markdown]
+# ## 问题清单整改进度（本区域）
 
 # %%
 try:
-    display(queries.query(wh, "problem_status"))
-except queries.Missing as exc:
+    problems = nb.query("nb_problems").sort_values(["period", "criterion_order", "status"])
+    display(nb.table(problems, ["period", "criterion_label", "status", "problems", "households", "overdue"]))
+except notebook.Missing as exc:
     print("未运行：", exc)
 
-# %%
-reasons = queries.query(wh, "quality_reasons")
-reasons
-
-# %%
-charts.horizontal_bars(reasons.assign(label=reasons["disposition"] + "·" + reasons["reason"]),
-                       "label", "row_count", "隔离行与问题标记(按原因)", "行数") if len(reasons) else None
-
 # %% [markdown]
-# ## 导入清单
+# ## 导入清单（本区域的导出文件）
 
 # %%
-manifest = wh.con.execute("select * from ingest_manifest where period = ? order by source_file", [period]).df()
-manifest
+nb.table("nb_manifest")

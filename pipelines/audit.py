@@ -18,8 +18,9 @@
    cells: never the value.
 
 Exceptions (documented, counted apart): a value that is a 帮扶责任人's name or phone (public-duty
-contacts); the head's name on 明白卡 (cards folder) and in 问题清单 workbooks, read from data/raw
-at print time.
+contacts); in the print-time documents — 明白卡 (cards folder) and 问题清单 workbooks — the
+household's names (head: head_name; members: printed) and its 户编号 (printed), read from data/raw
+at print time (config/audit.toml [exceptions]). IDs, members' phones and 人编号 are never excused.
 """
 
 from __future__ import annotations
@@ -365,7 +366,8 @@ classified as (
         raw_value,
         kinds,
         case when {cadre_ok} and cadre then 'cadre_contact'
-             when {head_ok} and head then 'head_name'
+             when {print_ok} and head then 'head_name'
+             when {print_ok} and list_has_all({print_kinds}, kinds) then 'printed'
              else 'hit' end as outcome
     from found
 ),
@@ -419,14 +421,17 @@ class Auditor:
                          "where regexp_full_match(value, '[0-9]+X?')")
         self.con.unregister("raw_arrow")
         self.cadre_ok = bool(cfg["exceptions"]["cadre_contacts"])
+        kinds = [k for k in cfg["exceptions"]["print_kinds"] if k in PERSONAL]
+        self.print_kinds = "[" + ", ".join(f"'{k}'" for k in kinds) + "]::varchar[]"
 
     def close(self) -> None:
         self.con.close()
         self.tmp.cleanup()
 
     # -- matching
-    def _match(self, location: str, head_ok: bool) -> None:
-        sql = MATCH_SQL.format(cjk=CJK, cadre_ok=str(self.cadre_ok).lower(), head_ok=str(head_ok).lower())
+    def _match(self, location: str, print_ok: bool) -> None:
+        sql = MATCH_SQL.format(cjk=CJK, cadre_ok=str(self.cadre_ok).lower(), print_ok=str(print_ok).lower(),
+                               print_kinds=self.print_kinds)
         for column, outcome, kinds, cells, n_values in self.con.execute(sql).fetchall():
             if outcome == "hit":
                 self.report.hits.append(Hit(location, column or "", list(kinds), int(cells), int(n_values)))
@@ -435,7 +440,7 @@ class Auditor:
         self.report.scanned["cells"] += self.con.execute("select coalesce(sum(n), 0) from cells").fetchone()[0]
         self.con.execute("drop table cells")
 
-    def scan_query(self, location: str, query: str, head_ok: bool = False) -> None:
+    def scan_query(self, location: str, query: str, print_ok: bool = False) -> None:
         """Every column of a query's result, as text, counted by distinct value."""
         columns = self.con.execute(f"describe {query}").fetchall()
         if not columns:
@@ -447,9 +452,9 @@ class Auditor:
                 from (unpivot (select columns(*)::varchar from ({query})) on columns(*)
                       into name column_name value value)
                 group by all""")
-        self._match(location, head_ok)
+        self._match(location, print_ok)
 
-    def scan_cells(self, location: str, cells: Iterable[tuple[str, str]], head_ok: bool = False) -> None:
+    def scan_cells(self, location: str, cells: Iterable[tuple[str, str]], print_ok: bool = False) -> None:
         """(column, text) pairs of a document, loaded in batches (a workbook is never held whole)."""
         self.con.execute("create table cells_raw (column_name varchar, value varchar)")
         batch: list[tuple[str, str]] = []
@@ -471,26 +476,26 @@ class Auditor:
         flush()
         self.con.execute("create table cells as select column_name, value, count(*) as n from cells_raw group by all")
         self.con.execute("drop table cells_raw")
-        self._match(location, head_ok)
+        self._match(location, print_ok)
 
     # -- files
-    def scan_file(self, path: Path, location: str, head_ok: bool) -> None:
+    def scan_file(self, path: Path, location: str, print_ok: bool) -> None:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
-            self.scan_query(location, f"select * from read_parquet({warehouse.sql_literal(path)})", head_ok)
+            self.scan_query(location, f"select * from read_parquet({warehouse.sql_literal(path)})", print_ok)
             self.report.scanned["parquet"] += 1
         elif suffix == ".duckdb":
-            self.scan_database(path, location, head_ok)
+            self.scan_database(path, location, print_ok)
         elif suffix in self.cfg["workbook_suffixes"]:
-            self.scan_cells(location, workbook_cells(path), head_ok)
+            self.scan_cells(location, workbook_cells(path), print_ok)
             self.report.scanned["workbooks"] += 1
         elif suffix in self.cfg["text_suffixes"]:
-            self.scan_cells(location, text_cells(path), head_ok)
+            self.scan_cells(location, text_cells(path), print_ok)
             self.report.scanned["pages and text files"] += 1
         else:
             self.report.skipped[suffix or path.name] += 1
 
-    def scan_database(self, path: Path, location: str, head_ok: bool) -> None:
+    def scan_database(self, path: Path, location: str, print_ok: bool) -> None:
         """Tables stored in a DuckDB file (stages keep none: views only) and every view's SQL."""
         alias = "audited"
         self.con.execute(f"attach {warehouse.sql_literal(path)} as {alias} (read_only)")
@@ -499,22 +504,22 @@ class Auditor:
                                     f"where table_catalog = '{alias}' order by 1").fetchall()
             for name, kind in rows:
                 if kind == "BASE TABLE":
-                    self.scan_query(f"{location}: table {name}", f'select * from {alias}."{name}"', head_ok)
+                    self.scan_query(f"{location}: table {name}", f'select * from {alias}."{name}"', print_ok)
             views = self.con.execute("select view_name, sql from duckdb_views() "
                                      f"where database_name = '{alias}' and not internal order by 1").fetchall()
-            self.scan_cells(f"{location}: view definitions", ((name, sql) for name, sql in views), head_ok)
+            self.scan_cells(f"{location}: view definitions", ((name, sql) for name, sql in views), print_ok)
         finally:
             self.con.execute(f"detach {alias}")
         self.report.scanned["duckdb files"] += 1
 
-    def scan_dir(self, root: Path, label: str, head_ok_all: bool = False) -> None:
+    def scan_dir(self, root: Path, label: str, print_ok_all: bool = False) -> None:
         if not root.is_dir():
             return
-        folders = set(self.cfg["exceptions"]["head_name_folders"])
+        folders = set(self.cfg["exceptions"]["print_folders"])
         for path in _distinct_files(root):
             rel = path.relative_to(root)
-            head_ok = head_ok_all or bool(folders & set(rel.parts[:-1]))
-            self.scan_file(path, f"{label}/{rel.as_posix()}", head_ok)
+            print_ok = print_ok_all or bool(folders & set(rel.parts[:-1]))
+            self.scan_file(path, f"{label}/{rel.as_posix()}", print_ok)
 
 
 def _distinct_files(root: Path) -> list[Path]:
@@ -592,7 +597,7 @@ def audit(raw_dir: Path, processed_dir: Path, reports_dir: Path | None = None, c
         if reports_dir is not None:
             auditor.scan_dir(Path(reports_dir), "reports")
         if cards_dir is not None:
-            auditor.scan_dir(Path(cards_dir), "cards", head_ok_all=True)
+            auditor.scan_dir(Path(cards_dir), "cards", print_ok_all=True)
     finally:
         auditor.close()
     return auditor.report

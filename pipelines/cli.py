@@ -71,7 +71,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from pipelines.validate.pipeline import DataQualityError, run
 
     try:
-        summary = run(Path(args.processed), args.period, reports_dir=Path(args.reports),
+        summary = run(Path(args.processed), args.period, reports_dir=Path(args.reports), raw_dir=Path(args.raw),
                       allow_failed_gate=args.allow_failed_gate)
     except DataQualityError as exc:
         print(exc, file=sys.stderr)
@@ -81,6 +81,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         failed = summary["data_quality"]["failed"]
         print(f"povmon validate: warning: {summary['period']}: data-quality gate failed ({len(failed)} expectations) "
               "and was overridden (--allow-failed-gate); every later stage and the report say so", file=sys.stderr)
+    printed = summary["ledger"]["printed"]
+    if printed["households_not_in_raw"]:
+        print(f"povmon validate: warning: {printed['households_not_in_raw']} household(s) of the 问题清单 have no row "
+              f"in {args.raw}/registry/{args.period}: printed without 户主 and 户编号", file=sys.stderr)
+    if printed["reports_not_found"]:
+        print(f"povmon validate: warning: {printed['reports_not_found']} returned-sheet row(s) the 问题清单 cites are "
+              f"no longer under {args.raw}/rectification: cited by file and row only", file=sys.stderr)
     return 0
 
 
@@ -109,10 +116,18 @@ def cmd_risk(args: argparse.Namespace) -> int:
 
 
 def cmd_cards(args: argparse.Namespace) -> int:
-    from pipelines.risk.cards import write_village_cards
+    from pipelines.risk.cards import write_cards
 
-    paths = write_village_cards(Path(args.processed), args.period, args.village, raw_dir=Path(args.raw))
-    print(f"{len(paths)} 明白卡 written to {paths[0].parent if paths else '(none: no household to card)'}")
+    villages = write_cards(Path(args.processed), args.period, args.village or args.township, raw_dir=Path(args.raw),
+                           out_dir=Path(args.out), pdf=not args.no_pdf)
+    for v in villages:
+        pdf = f", {v.pdf.name}" if v.pdf else ""
+        print(f"{len(v.cards)} 明白卡 in {v.folder} (index.html{pdf})")
+        if v.not_in_raw:
+            print(f"povmon cards: warning: {v.not_in_raw} household(s) of {v.folder.name} have no row in "
+                  f"{args.raw}/registry/{args.period}: printed without names and 户编号", file=sys.stderr)
+    if not villages:
+        print("no registered or monitored household to card")
     return 0
 
 
@@ -184,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-failed-gate", action="store_true",
                    help="publish the ledger and criteria models even when a blocking data-quality check fails "
                         "(recorded in validation_status; the report states it on its first page)")
+    p.add_argument("--raw", default=str(config.RAW_DIR),
+                   help="raw exports (the 问题清单 prints 户主, 户编号 and members' names read from here)")
     _wait_option(p)
     _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
     p = stage("survey", cmd_survey, "one survey on its own (config/surveys/<design>.toml) -> measures, "
@@ -196,9 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(p)
     p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")
     p.add_argument("--verbose", action="store_true", help="also print the run's JSON summary")
-    p = stage("cards", cmd_cards, "print 明白卡 (household cards) for one village, outside data/processed")
-    p.add_argument("--village", required=True, help="12-digit village code")
-    p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (the head's name is read from here)")
+    p = stage("cards", cmd_cards, "print 明白卡 (household cards) of a village or township, outside data/processed")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--village", help="12-digit village code")
+    where.add_argument("--township", help="9-digit township code (every village of it)")
+    p.add_argument("--raw", default=str(config.RAW_DIR), help="raw exports (names and 户编号 are read from here)")
+    p.add_argument("--out", default=str(config.PROJECT_ROOT / "cards"), help="output folder (git-ignored cards/)")
+    p.add_argument("--no-pdf", action="store_true", help="HTML cards only (the A4 PDF needs chromium)")
     p = stage("report", cmd_report, "quarterly summary: summary.html, summary.xlsx, figures")
     p.add_argument("--audience", default="internal", choices=["internal", "public"],
                    help="internal: exact counts (the office); public: small counts withheld (default: internal)")

@@ -195,17 +195,19 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     from pipelines import criteria
     from pipelines.ingest import pipeline as ingest
     from pipelines.measures import nodes as measures, survey
-    from pipelines.report import queries as report
+    from pipelines.report import notebook, queries as report
     from pipelines.risk import pipeline as risk, rules as risk_rules
-    from pipelines.validate import pipeline as validate
+    from pipelines.validate import ledger, pipeline as validate
 
     indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
     return {
         "ingest": (ingest.GRAPH, ingest.template_context(policy)),
         "criteria": (criteria.GRAPH, {}),
         "validate": (validate.GRAPH, {}),
+        "validate_print": (ledger.PRINT_GRAPH, {}),
         "measures": (measures.GRAPH, {"indicators": indicators, **survey.template_context(policy)}),
         "risk": (risk.GRAPH, risk_rules.template_context(policy)),
-        "risk_cards": (risk.CARDS_GRAPH, {}),
+        "risk_cards": (risk.CARDS_GRAPH, risk.card_context(policy)),
         "report": (report.GRAPH, {}),
+        "notebooks": (notebook.GRAPH, {}),
     }

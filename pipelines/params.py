@@ -160,13 +160,15 @@ def housing_grades(con, policy: Policy, period: Period | None) -> None:
 
 @builds("param_ledger")
 def ledger(con, policy: Policy, period: Period | None) -> None:
-    """One row: the period, its end, its 清零 deadline and the ledger's status labels."""
+    """One row: the period, its end, the 清零 deadline of a problem found in it (the first deadline
+    strictly after the quarter's end: never due the day it is found) and the ledger's status labels."""
     p = _need_period(period, "param_ledger")
     led = policy.validate.ledger
     bind_rows(con, "param_ledger", {"period": "varchar", "period_end": "date", "deadline": "date",
-                                    "status_new": "varchar", "status_open": "varchar", "status_cleared": "varchar"},
-              [(str(p), p.end_date, policy.calendar.next_deadline(p.end_date), led.status_new, led.status_open,
-                led.status_cleared)])
+                                    "status_new": "varchar", "status_open": "varchar", "status_disputed": "varchar",
+                                    "status_cleared": "varchar"},
+              [(str(p), p.end_date, policy.calendar.next_deadline(p.end_date, strictly_after=True), led.status_new,
+                led.status_open, led.status_disputed, led.status_cleared)])
 
 
 @builds("param_criteria_labels")
@@ -297,6 +299,20 @@ def cadre_limits(con, policy: Policy, period: Period | None) -> None:
     """(cadre_rank, max_households): per-rank maxima; other ranks: param_risk.max_households_per_cadre."""
     bind_rows(con, "param_cadre_limits", {"cadre_rank": "varchar", "max_households": "integer"},
               list(policy.risk.assistance.max_households_by_rank.items()))
+
+
+@builds("param_card_policies")
+def card_policies(con, policy: Policy, period: Period | None) -> None:
+    """(code, label, sort_order): the policies a 明白卡 lists when received (config/risk.toml)."""
+    bind_rows(con, "param_card_policies", {"code": "varchar", "label": "varchar", "sort_order": "integer"},
+              [(c.code, c.label, i) for i, c in enumerate(policy.risk.cards.received, start=1)])
+
+
+@builds("param_card_policy_codes")
+def card_policy_codes(con, policy: Policy, period: Period | None) -> None:
+    """(policy, code): the household codes that mean a card policy (household_codes entries)."""
+    bind_rows(con, "param_card_policy_codes", {"policy": "varchar", "code": "varchar"},
+              [(c.code, code) for c in policy.risk.cards.received for code in c.codes])
 
 
 @builds("param_status_labels")

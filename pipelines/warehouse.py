@@ -295,6 +295,30 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def atomic_folder(target: Path | str) -> Iterator[Path]:
+    """Yield an empty folder beside `target` (same file system); on success it replaces `target` as
+    a whole (an atomic exchange where Linux supports it), on failure it is removed and `target`
+    keeps its old content. For outputs outside the warehouse (the 明白卡 of a village)."""
+    target = Path(target).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _tidy_beside(target)
+    built = target.with_name(f".{target.name}.build-{os.getpid()}")
+    built.mkdir()
+    try:
+        yield built
+        faults.point("folder.publish")
+        if not target.exists():
+            os.rename(built, target)
+        elif not _exchange(built, target):
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.rename(target, old)
+            os.rename(built, target)
+            built = old
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+
+
 def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path | str, *,
                   order_by: str | Sequence[str]) -> int:
     """Write the rows of `query` (a SELECT, or a table/view name on `con`) to `path`: ORDER BY

@@ -35,8 +35,10 @@ SQL_DIR = Path(__file__).parent / "sql"
 # each file's header); the wide row-level intermediates are views (materialising ~180 text
 # columns per row is the dominant cost at 10M persons), the narrow decisions they join are tables
 GRAPH = Graph(SQL_DIR)  # raw_cells and raw_file: the loader's, rendered per batch of one header layout
-SOURCES = ("registry", "pairing", "survey", "population")  # alias sections; population = reference
-KIND_DIRS = {"registry": "registry", "pairing": "pairing", "survey": "survey", "reference": "population"}
+# alias sections; population = reference; rectification = returned 问题清单 sheets
+SOURCES = ("registry", "pairing", "survey", "population", "rectification")
+KIND_DIRS = {"registry": "registry", "pairing": "pairing", "survey": "survey", "reference": "population",
+             "rectification": "rectification"}
 # output tables: partition column and sort keys (the rest of the columns break ties)
 OUTPUTS = {
     "persons": ("period", ["person_key"]),
@@ -45,6 +47,7 @@ OUTPUTS = {
     "survey_households": ("period", ["survey_household_key"]),
     "population": ("year", ["village_code"]),
     "regions": (None, ["level", "code"]),
+    "rectification": ("period", ["household_key", "criterion"]),
     "quarantine": ("period", ["source_file", "sheet", "source_row", "reason"]),
     "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
     "ingest_manifest": (None, ["source_file", "sheet"]),  # small, one row per file: not partitioned
@@ -173,7 +176,7 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
         sources=[dict(name=src, all_columns=[c.name for c in columns[src]],
                       kept_columns=nodes.quarantine_columns(columns[src]),
                       personal_columns=nodes.personal_columns(columns[src]),
-                      household_key=src in ("registry", "pairing"))
+                      household_key=src in ("registry", "pairing", "rectification"))
                  for src in SOURCES],
         household_fields=nodes.household_fields(reg),
         income_columns=nodes.income_columns(reg),

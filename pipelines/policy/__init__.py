@@ -36,6 +36,7 @@ FILES = {  # file stem -> model
     "measures": schema.MeasuresFile,
     "risk": schema.RiskFile,
     "report": schema.ReportFile,
+    "notebooks": schema.NotebooksFile,
     "synth": schema.SynthFile,
     "audit": schema.AuditFile,
 }
@@ -70,6 +71,7 @@ class Policy:
     measures: schema.MeasuresFile
     risk: schema.RiskFile
     report: schema.ReportFile
+    notebooks: schema.NotebooksFile
     synth: schema.SynthFile
     audit: schema.AuditFile
     line_specs: dict[str, schema.LineSpec]

@@ -33,7 +33,7 @@ def normalise_header(text: object) -> str:
 
 def check(policy) -> None:
     for fn in (check_shared, check_lines, check_aliases, check_code_labels, check_measures, check_risk,
-               check_validate, check_report, check_surveys):
+               check_cards, check_validate, check_report, check_notebooks, check_surveys):
         fn(policy)
 
 
@@ -205,6 +205,30 @@ def _check_clause(p, clause, where: str, signals: list[str], levels: list[str]) 
         _missing(clause.level_in, [*levels, "none"], f"{where}.level_in", "risk level")
 
 
+def check_cards(p) -> None:
+    """Each [[cards.received]] policy reads registry columns that exist, of the right kind."""
+    received = p.risk.cards.received
+    _unique([c.code for c in received], "config/risk.toml [[cards.received]]")
+    registry = p.aliases.get("registry", {})
+    for i, c in enumerate(received):
+        where = f"config/risk.toml [[cards.received]][{i}] ({c.code})"
+        sources = {"amount": (c.amount, "decimal"), "members": (c.members, "yes_no"),
+                   "household_flag": (c.household_flag, "yes_no"), "household_codes": (c.household_codes, "code:")}
+        if not any(col for col, _kind in sources.values()):
+            raise PolicyError(f"{where}: expected one of amount, members, household_flag, household_codes")
+        for key, (col, kind) in sources.items():
+            if col is None:
+                continue
+            spec = registry.get(col)
+            if spec is None or not spec.kind.startswith(kind):
+                raise PolicyError(f"{where}.{key}: {col!r} is not a {kind.rstrip(':')} column of "
+                                  "config/header_aliases.toml [registry]")
+        if c.household_codes:
+            _missing(c.codes, p.codes(registry[c.household_codes].kind.split(":", 1)[1]), f"{where}.codes", "code")
+            if not c.codes:
+                raise PolicyError(f"{where}.codes: expected the codes of {c.household_codes} that mean the policy")
+
+
 def check_validate(p) -> None:
     v = p.validate
     expected = ["food", "clothing", "education", "medical", "housing", "water"]
@@ -215,11 +239,44 @@ def check_validate(p) -> None:
         raise PolicyError("config/thresholds.toml [education]: compulsory_age_min is above compulsory_age_max")
     _missing(t.not_in_school_statuses, p.codes("school_status"),
              "config/thresholds.toml [education].not_in_school_statuses", "在校生状况 code")
+    check_ledger_sheet(p)
     h = p.thresholds.housing
     _missing([*h.safe_grades, *h.unsafe_grades], p.codes("housing_grade"), "config/thresholds.toml [housing]",
              "住房安全等级 code")
     if set(h.safe_grades) & set(h.unsafe_grades):
         raise PolicyError("config/thresholds.toml [housing]: a grade is listed as both safe and unsafe")
+
+
+def check_ledger_sheet(p) -> None:
+    """[ledger.sheet] names every sheet column once, in the sheet's order; statuses differ; the
+    headers read back from a returned sheet are spellings of header_aliases.toml [rectification]."""
+    from pipelines.policy.schema import LEDGER_READ_BACK, LEDGER_SHEET_COLUMNS, LEDGER_SUMMARY_COLUMNS
+
+    led, where = p.validate.ledger, "config/validate.toml [ledger.sheet]"
+    if list(led.summary) != list(LEDGER_SUMMARY_COLUMNS):
+        raise PolicyError("config/validate.toml [ledger.summary]: expected the columns "
+                          f"{', '.join(LEDGER_SUMMARY_COLUMNS)} in this order")
+    if list(led.sheet) != list(LEDGER_SHEET_COLUMNS):
+        raise PolicyError(f"{where}: expected the columns {', '.join(LEDGER_SHEET_COLUMNS)} in this order")
+    statuses = [led.status_new, led.status_open, led.status_disputed, led.status_cleared]
+    if len(set(statuses)) != len(statuses):
+        raise PolicyError("config/validate.toml [ledger]: the four status labels must differ")
+    returned = p.aliases.get("rectification", {})
+    for col in LEDGER_READ_BACK:
+        spec = returned.get(col)
+        if spec is None:
+            raise PolicyError(f"config/header_aliases.toml [rectification]: column {col!r} missing "
+                              f"(the 问题清单 sheet writes it as {led.sheet[col]!r})")
+        if normalise_header(led.sheet[col]) not in {normalise_header(a) for a in spec.aliases}:
+            raise PolicyError(f"{where}.{col}: header {led.sheet[col]!r} is not a spelling of "
+                              f"config/header_aliases.toml [rectification].{col} ({', '.join(spec.aliases)}): "
+                              "a returned sheet could not be read back")
+
+
+def check_notebooks(p) -> None:
+    nb = p.notebooks
+    _missing(["city", "county", "township", "village"], nb.levels, "config/notebooks.toml [levels]", "level")
+    _missing(["path", "region", "child"], nb.roles, "config/notebooks.toml [roles]", "role")
 
 
 def check_report(p) -> None:

@@ -200,10 +200,29 @@ class KnownFindings(Strict):
     reasons: CodeList
 
 
+# the columns of a 问题清单 township sheet, in order (pipelines/validate/sql/print/problem_sheet.sql
+# produces them; config/validate.toml [ledger.sheet] gives their headers)
+LEDGER_SHEET_COLUMNS = (
+    "row_no", "township_name", "village_name", "village_group", "head_name", "household_id", "criterion_label",
+    "members", "problem", "cadre_name", "cadre_unit", "cadre_phone", "first_found_period", "status", "deadline",
+    "days_left", "previous_rectification", "measure", "responsible_unit", "completed_on",
+)
+LEDGER_SUMMARY_COLUMNS = (
+    "region_level", "region_code", "region_name", "new_problems", "open_carried", "disputed", "open_problems",
+    "overdue_open", "cleared", "cleared_to_zero", "deadline", "days_to_deadline",
+)
+# sheet columns `povmon ingest` reads back from a returned sheet (header_aliases.toml [rectification])
+LEDGER_READ_BACK = ("township_name", "village_name", "head_name", "household_id", "criterion_label", "status",
+                    "measure", "responsible_unit", "completed_on")
+
+
 class LedgerLabels(Strict):
     status_new: str
     status_open: str
+    status_disputed: str
     status_cleared: str
+    summary: dict[Code, str]
+    sheet: dict[Code, str]
 
 
 class ValidateFile(Strict):
@@ -419,9 +438,23 @@ class Assistance(Strict):
     requirements: list[Requirement]
 
 
+class CardPolicy(Strict):
+    """A policy a 明白卡 lists when the export records it for the household (config/risk.toml)."""
+
+    code: Code
+    label: str
+    amount: Code | None = None  # household transfer column (yuan)
+    members: Code | None = None  # person yes/no column
+    household_flag: Code | None = None  # household yes/no column
+    household_codes: Code | None = None  # household code column ...
+    codes: CodeList = []  # ... and its codes that mean the policy
+
+
 class Cards(Strict):
     policies: list[str]
     max_measures: int = Field(ge=0)
+    not_in_export: list[str] = []
+    received: list[CardPolicy] = []
 
 
 class TransitionLabels(Strict):
@@ -585,7 +618,8 @@ class ReportFile(Strict):
 
 class AuditExceptions(Strict):
     cadre_contacts: bool
-    head_name_folders: list[str]
+    print_folders: list[str]
+    print_kinds: list[Literal["name", "household_id"]]  # the raw values excused in print-time documents
 
 
 class AuditFile(Strict):
@@ -602,6 +636,16 @@ class AuditFile(Strict):
         if not 1 <= value[0] <= value[1]:
             raise ValueError(f"expected [min, max] with 1 <= min <= max, got {list(value)}")
         return value
+
+
+# ---- config/notebooks.toml -----------------------------------------------------------------------------
+
+class NotebooksFile(Strict):
+    levels: dict[Code, str]
+    roles: dict[Code, str]
+    columns: dict[str, str]
+    measures: dict[str, str]
+    values: dict[str, str]
 
 
 # ---- config/synth.toml: the generator's tunables (its own code checks them) --------------------------

@@ -159,13 +159,23 @@ def run(processed_dir: Path, period: str, previous: str | None = None, policy: P
     return {"period": period, "previous": notes["previous"], "tables": tables, "notes": notes}
 
 
-def card_households(con: duckdb.DuckDBPyConnection, policy: Policy, period: str,
-                    village_code: str) -> duckdb.DuckDBPyRelation:
-    """The card_households model for one village on `con`, which has views `risk` and `pairings`."""
-    names = CARDS_GRAPH.sources(["card_households"])
-    params.bind(con, policy, names, period=period, param_card={"village_code": village_code})
-    CARDS_GRAPH.run(con, ["card_households"])
-    return con.table("card_households")
+CARD_MODELS = ("card_households", "card_members", "card_policies", "card_cadres")
+
+
+def card_context(policy: Policy) -> dict:
+    """Identifiers for the card models (checked by the policy: signal codes, registry columns)."""
+    return {"signals": [s.code for s in policy.risk.signal],
+            "received": [c.model_dump() for c in policy.risk.cards.received]}
+
+
+def card_tables(con: duckdb.DuckDBPyConnection, policy: Policy, period: str, region_level: str,
+                region_code: str) -> None:
+    """The card models (CARD_MODELS) for one village or township as tables on `con`, which has
+    views risk, households, persons, pairings and regions of the period."""
+    names = CARDS_GRAPH.sources(list(CARD_MODELS))
+    params.bind(con, policy, names, period=period,
+                param_card={"region_level": region_level, "region_code": region_code})
+    CARDS_GRAPH.run(con, list(CARD_MODELS), context=card_context(policy))
 
 
 def summary(processed_dir: Path, period: str, policy: Policy | None = None) -> str:
@@ -175,4 +185,4 @@ def summary(processed_dir: Path, period: str, policy: Policy | None = None) -> s
     return summary_text(Path(processed_dir), str(Period.parse(period)), policy or load_policy())
 
 
-__all__ = ["run", "summary", "build", "card_households"]
+__all__ = ["run", "summary", "build", "card_tables"]

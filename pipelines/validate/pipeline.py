@@ -13,8 +13,10 @@
    Data Docs are written, the ledger is not (the transaction commits nothing). Otherwise the
    criteria models and the ledger (int_person_deprivations, int_household_deprivations, problems,
    problem_summary: partition <p>, deterministic) and the folder
-   reports_dir/<p>/问题清单/ (one Excel workbook per county, built beside it) are published
-   together by the transaction's commit.
+   reports_dir/<p>/问题清单/ (one Excel workbook per county, built beside it; 户主, 户编号 and
+   members' names read from raw_dir at print time) are published together by the transaction's
+   commit. Rows of returned 问题清单 sheets of earlier quarters (`rectification`, loaded by ingest)
+   give the next quarter's status its citation.
 
 Rows ingest already reported in `findings` do not fail the gate; they are counted under
 `known_findings` (see config/validate.toml [known_findings]).
@@ -27,10 +29,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import criteria, params, warehouse
+from pipelines import criteria, keys, params, warehouse
 from pipelines.graph import Graph, bind_rows
 from pipelines.policy import Policy, load_policy
-from pipelines.config import REPORTS_DIR
+from pipelines.config import RAW_DIR, REPORTS_DIR, hash_key
 from pipelines.periods import Period
 from pipelines.validate import ledger, nodes, offline_docs, suites
 
@@ -71,10 +73,11 @@ def build_database(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: 
 
     # the shared criteria models (one definition of each criterion) and the ledger, as tables GX reads
     ledger.bind_previous(con, processed_dir, period)
+    reported = ledger.bind_rectification(con, processed_dir, period)
     params.bind(con, policy, GRAPH.sources(MODELS), period=period)
     GRAPH.run(con, MODELS, temp=False)
     known = con.execute("select reason, count(*) from findings group by reason order by reason").fetchall()
-    return {"known_findings": {r: int(n) for r, n in known}}
+    return {"known_findings": {r: int(n) for r, n in known}, "rectification_periods": reported}
 
 
 # ---- 2. GX ------------------------------------------------------------------------------------
@@ -134,7 +137,7 @@ def _exception(info) -> str | None:
 # ---- 3. outputs -------------------------------------------------------------------------------
 
 def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None,
-        policy: Policy | None = None, allow_failed_gate: bool = False) -> dict:
+        policy: Policy | None = None, allow_failed_gate: bool = False, raw_dir: Path | None = RAW_DIR) -> dict:
     """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger, and the period's
     `validation_status` row (whether the gate passed, and whether a failure was overridden).
 
@@ -142,7 +145,8 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     not published (those of an earlier run are removed: they describe data that has changed), the
     status row is, and DataQualityError is raised after the Data Docs are written. With
     `allow_failed_gate` the stage publishes as if it had passed, and the status row says the
-    failure was overridden, so every later stage and the report can say so."""
+    failure was overridden, so every later stage and the report can say so. The ledger's
+    workbooks print 户主, 户编号 and members' names read from raw_dir (None: not printed)."""
     started = time.perf_counter()
     period = str(Period.parse(period))
     processed_dir = Path(processed_dir).resolve()
@@ -160,7 +164,8 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         dq = nodes.summarise_results([r for r in checked if r["suite"].startswith(suites.DQ_PREFIX)])
         crit = {r["criterion"]: (nodes.failing_count(r) or 0) for r in checked if r["suite"] == suites.CRITERIA_SUITE}
         summary = {"period": period, "data_quality": dq, "criteria_failing_households": crit,
-                   "known_findings": info["known_findings"], "data_docs": str(docs_dir / "index.html")}
+                   "known_findings": info["known_findings"], "data_docs": str(docs_dir / "index.html"),
+                   "rectification_periods": info["rectification_periods"]}
         publish = dq["success"] or allow_failed_gate
         if not publish:  # neither this run's ledger nor an earlier run's for data that has changed
             for table in ledger.STAGED:
@@ -168,7 +173,9 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         with duckdb.connect() as con:
             write_status(con, tx, period, dq, overridden=not dq["success"] and allow_failed_gate)
         if publish:
-            summary["ledger"] = ledger.publish(tx, period, reports_dir)
+            if raw_dir is not None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
+                keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), hash_key())
+            summary["ledger"] = ledger.publish(tx, period, reports_dir, policy, raw_dir)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["gate"] = "passed" if dq["success"] else ("overridden" if allow_failed_gate else "failed")
     if not publish:

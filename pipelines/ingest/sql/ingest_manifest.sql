@@ -2,9 +2,10 @@
 -- and the fingerprint of the key the file's rows were keyed with.
 -- key: source_file, sheet?
 {%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
-                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows')} %}
+                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
+                   'rectification': ref('int_rectification_rows')} %}
 {%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
-                  'population': ref('raw_population')} %}
+                  'population': ref('raw_population'), 'rectification': ref('raw_rectification')} %}
 with
 
 files as (

@@ -11,9 +11,10 @@
 -- Spark spells these to_json(named_struct(…)) and array_join over a sorted collect_list
 {% import '_macros.sql' as m with context %}
 {%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
-                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows')} %}
+                   'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
+                   'rectification': ref('int_rectification_rows')} %}
 {%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
-                  'population': ref('raw_population')} %}
+                  'population': ref('raw_population'), 'rectification': ref('raw_rectification')} %}
 with
 
 settings as (

@@ -1,6 +1,9 @@
 -- problem_summary: how far each county and township is from 清零 (zero open problems), per period.
 -- key: period, region_level, region_code
 -- inputs: problems (one period), param_ledger (one row)
+-- overdue_open counts open problems past their deadline at the period end (已过时限: an already
+-- rectified problem is never overdue); deadline is the nearest deadline of the unit's open
+-- problems (null when none is open) and days_to_deadline counts to it from the period end.
 with
 
 params as (
@@ -13,7 +16,10 @@ by_unit as (
         county_code as region_code,
         county_name as region_name,
         county_code,
-        status
+        status,
+        is_open,
+        overdue,
+        deadline
     from {{ ref('problems') }}
     union all
     select
@@ -21,7 +27,10 @@ by_unit as (
         township_code,
         township_name,
         county_code,
-        status
+        status,
+        is_open,
+        overdue,
+        deadline
     from {{ ref('problems') }}
 ),
 
@@ -31,10 +40,14 @@ counted as (
         region_code,
         any_value(region_name) as region_name,
         any_value(county_code) as county_code,
-        count(*) filter (where status = params.status_new) as new_problems,
-        count(*) filter (where status = params.status_open) as open_carried,
-        count(*) filter (where status = params.status_cleared) as cleared
-    from by_unit
+        count(*) filter (where u.status = params.status_new) as new_problems,
+        count(*) filter (where u.status = params.status_open) as open_carried,
+        count(*) filter (where u.status = params.status_disputed) as disputed,
+        count(*) filter (where u.is_open) as open_problems,
+        count(*) filter (where u.is_open and u.overdue) as overdue_open,
+        count(*) filter (where u.status = params.status_cleared) as cleared,
+        min(u.deadline) filter (where u.is_open) as next_deadline
+    from by_unit as u
     cross join params
     group by region_level, region_code
 ),
@@ -48,11 +61,13 @@ final as (
         c.county_code,
         c.new_problems,
         c.open_carried,
-        c.new_problems + c.open_carried as open_problems,
+        c.disputed,
+        c.open_problems,
+        c.overdue_open,
         c.cleared,
-        c.new_problems + c.open_carried = 0 as cleared_to_zero,
-        params.deadline,
-        datediff('day', params.period_end, params.deadline) as days_to_deadline
+        c.open_problems = 0 as cleared_to_zero,
+        c.next_deadline as deadline,
+        cast(datediff('day', params.period_end, c.next_deadline) as integer) as days_to_deadline
     from counted as c
     cross join params
 )

@@ -5,9 +5,15 @@
 --
 -- inputs: int_household_deprivations, int_person_deprivations (the shared criteria models),
 --         households, regions, pairings, previous_problems (the previous period's ledger, maybe
---         empty), param_criteria_labels (criterion, label, sort_order), param_ledger (one row)
--- status: 新发现 new this period, 持续 open last period and still failing, 已整改 open last period
---         and no longer failing (carried with this period's date)
+--         empty), rectification (rows of returned 问题清单 sheets of earlier quarters, maybe empty),
+--         param_criteria_labels (criterion, label, sort_order), param_ledger (one row)
+-- status: 新发现 new this period; 持续 open last period and still failing; 已报整改仍未达标 open last
+--         period, reported rectified (整改完成时间) in a returned sheet, and still failing; 已整改 open
+--         last period and no longer failing (carried with this period's date).
+-- deadline: fixed when the problem is first found: the first 清零 date strictly after the end of
+--         the quarter it was found in (param_ledger.deadline for a new one); days_to_deadline is
+--         counted from this period's end (negative: overdue) for open problems only.
+-- Members are named by person_key (pseudonymous); the 问题清单 prints their names from data/raw.
 with
 
 params as (
@@ -81,7 +87,8 @@ members as (
     select
         household_key,
         criterion,
-        string_agg(person_key || '：' || problem, '；' order by person_key) as members
+        string_agg(person_key || '：' || problem, '；' order by person_key) as members,
+        count(*) as member_count
     from member_problems
     group by household_key, criterion
 ),
@@ -119,7 +126,10 @@ current_rows as (
         f.household_key,
         f.criterion,
         m.members,
-        coalesce(f.problem, m.members) as problem,
+        coalesce(f.problem, case f.criterion
+            when 'education' then cast(m.member_count as varchar) || '名义务教育阶段适龄儿童未在校'
+            when 'medical' then cast(m.member_count as varchar) || '人未参加基本医疗保险或大病保险'
+        end) as problem,
         c.cadre_name,
         c.cadre_phone,
         c.cadre_unit
@@ -137,20 +147,59 @@ previous_open as (
     select p.*
     from {{ ref('previous_problems') }} as p
     cross join params
-    where p.status in (params.status_new, params.status_open)
+    where p.status in (params.status_new, params.status_open, params.status_disputed)
+),
+
+-- the latest report of a returned sheet on each previous open problem (since it was found)
+reports as (
+    select
+        r.household_key,
+        r.criterion,
+        r.period,
+        r.completed_on,
+        r.measure_given,
+        r.source_file,
+        r.sheet,
+        r.source_row,
+        row_number() over (
+            partition by r.household_key, r.criterion
+            order by r.period desc, r.source_file desc, r.sheet desc, r.source_row desc
+        ) as pick
+    from {{ ref('rectification') }} as r
+    inner join previous_open as p
+        on p.household_key = r.household_key and p.criterion = r.criterion
+    cross join params
+    where r.period < params.period
+      and r.period >= p.first_found_period
+),
+
+latest_report as (
+    select * from reports where pick = 1
 ),
 
 -- ---- status across quarters ---------------------------------------------------------------------
 still_or_new as (
     select
         c.*,
-        case when p.household_key is null then params.status_new else params.status_open end as status,
+        case
+            when p.household_key is null then params.status_new
+            when r.completed_on is not null then params.status_disputed
+            else params.status_open
+        end as status,
         coalesce(p.first_found_period, c.period) as first_found_period,
-        params.deadline
+        coalesce(p.deadline, params.deadline) as deadline,
+        r.period as rectification_period,
+        r.completed_on as rectification_completed_on,
+        r.measure_given as rectification_measure_given,
+        r.source_file as rectification_source_file,
+        r.sheet as rectification_sheet,
+        r.source_row as rectification_source_row
     from current_rows as c
     cross join params
     left join previous_open as p
         on p.household_key = c.household_key and p.criterion = c.criterion
+    left join latest_report as r
+        on r.household_key = c.household_key and r.criterion = c.criterion
 ),
 
 cleared as (
@@ -171,9 +220,17 @@ cleared as (
         p.cadre_unit,
         params.status_cleared as status,
         p.first_found_period,
-        p.deadline
+        p.deadline,
+        r.period as rectification_period,
+        r.completed_on as rectification_completed_on,
+        r.measure_given as rectification_measure_given,
+        r.source_file as rectification_source_file,
+        r.sheet as rectification_sheet,
+        r.source_row as rectification_source_row
     from previous_open as p
     cross join params
+    left join latest_report as r
+        on r.household_key = p.household_key and r.criterion = p.criterion
     where not exists (
         select 1 from current_rows as c
         where c.household_key = p.household_key and c.criterion = p.criterion
@@ -209,9 +266,21 @@ final as (
         u.cadre_unit,
         -- progress
         u.status,
+        u.status <> params.status_cleared as is_open,
         u.first_found_period,
-        u.deadline
+        u.deadline,
+        case when u.status <> params.status_cleared
+            then cast(datediff('day', params.period_end, u.deadline) as integer) end as days_to_deadline,
+        u.status <> params.status_cleared and u.deadline < params.period_end as overdue,
+        -- the returned sheet's report it cites (its measure and unit are read from data/raw at print time)
+        u.rectification_period,
+        u.rectification_completed_on,
+        u.rectification_measure_given,
+        u.rectification_source_file,
+        u.rectification_sheet,
+        u.rectification_source_row
     from unioned as u
+    cross join params
     left join {{ ref('param_criteria_labels') }} as l on l.criterion = u.criterion
 )
 
