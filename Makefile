@@ -170,8 +170,8 @@ crash-test: $(STAMP) ## kill every stage at every fault point, then check the wa
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
 	$(VENV)/bin/python -m benchmarks.run
 
-lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts)
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --allow-root when run as root)
+	$(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root)
 
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK)

@@ -2,7 +2,7 @@
 
 `COLUMNS` is the one place outside ingest that spells out the canonical tables of
 docs/data_contract.md §4 (persons, households, pairings, survey_households, population, regions,
-and ingest's findings, quarantine, ingest_manifest): each column's name and DuckDB type, in the
+rectification, and ingest's findings, quarantine, ingest_manifest): each column's name and DuckDB type, in the
 order ingest writes them. tests/bench/test_factory.py compares it with what a real ingest run
 writes, so it cannot drift from the schema.
 
@@ -107,6 +107,9 @@ _TABLES = [
         year integer, village_code varchar, county_code varchar, township_code varchar,
         village_name varchar, urban_rural_code varchar, rural_population integer, {_PROVENANCE}"""),
     _table("regions", None, ("level", "code"), "level varchar, code varchar, name varchar, parent_code varchar"),
+    _table("rectification", "period", ("household_key", "criterion"), """
+        period varchar, household_key varchar, criterion varchar, completed_on date, measure_given boolean,
+        unit_given boolean, source_file varchar, sheet varchar, source_row bigint"""),
     _table("findings", "period", ("source_file", "sheet", "source_row", "reason", "column_name"), """
         period varchar, source_kind varchar, source_file varchar, sheet varchar, source_row bigint,
         reason varchar, column_name varchar, detail varchar, raw_value varchar, household_key varchar,
@@ -120,7 +123,7 @@ _TABLES = [
         rows_quarantined bigint, missing_columns varchar, unmapped_headers varchar, key_fingerprint varchar"""),
 ]
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
-CANONICAL = ("persons", "households", "pairings", "survey_households", "population", "regions")
+CANONICAL = ("persons", "households", "pairings", "survey_households", "population", "regions", "rectification")
 ACCOUNTING = ("findings", "quarantine", "ingest_manifest")
 
 
@@ -156,6 +159,8 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "population": dict(urban_rural_code="220", rural_population=1000,
                        source_file="reference/农村户籍人口.csv", source_row=2),
     "regions": {},
+    "rectification": dict(measure_given=True, unit_given=True, source_file="rectification/x.xlsx", sheet="乡镇",
+                          source_row=3),
     "findings": dict(source_kind="registry", **PROVENANCE),
     "quarantine": dict(source_kind="registry", fields="{}", **PROVENANCE),
     "ingest_manifest": dict(source_kind="registry", encoding="utf-8", header_row=1, rows_read=0,

@@ -55,7 +55,7 @@ def staged_city(ingested_city, tmp_path_factory) -> Path:
         (data_dir / name).symlink_to(ingested_city / name, target_is_directory=True)
     processed = data_dir / "processed"
     for period in STAGED_PERIODS:
-        validate(processed, period, reports_dir=data_dir / "reports")
+        validate(processed, period, reports_dir=data_dir / "reports", raw_dir=data_dir / "raw")
         measures(processed, period)
         risk(processed, period)
     return data_dir

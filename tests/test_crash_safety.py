@@ -75,7 +75,7 @@ class Pristine:
     def _validated(self, out: Path) -> None:  # + validate 2020Q1, and an earlier 问题清单 folder for 2020Q2
         copy_warehouse(self.warehouse("full") / "processed", out / "processed")
         povmon("validate", "--period", "2020Q1", "--processed", str(out / "processed"),
-               "--reports", str(out / "reports"), check=True)
+               "--reports", str(out / "reports"), "--raw", str(self.raw), check=True)
         old_ledger = out / "reports" / "2020Q2" / "问题清单"
         old_ledger.mkdir(parents=True)
         (old_ledger / "old.xlsx").write_text("from an earlier run")
@@ -88,7 +88,7 @@ class Pristine:
             "ingest": ("q1", ["ingest", *raw, *stage]),
             "measures": ("full", ["measures", "--period", "2020Q2", *stage]),
             "risk": ("full", ["risk", "--period", "2020Q2", *stage]),
-            "validate": ("validated", ["validate", "--period", "2020Q2", *stage, "--reports", "{reports}"]),
+            "validate": ("validated", ["validate", "--period", "2020Q2", *stage, "--reports", "{reports}", *raw]),
         }[name]
         folder = self.warehouse(base)
         reports = folder / "reports"

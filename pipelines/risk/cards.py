@@ -269,7 +269,7 @@ def card_data(processed_dir: Path, period: str, region: Region, policy: Policy) 
         order = {"card_households": "village_code, household_key", "card_members": "household_key, relation_order, "
                  "age desc, person_key", "card_policies": "household_key, sort_order",
                  "card_cadres": "household_key, role, cadre_id"}
-        return {name.removeprefix("card_"): con.execute(f"select * from {name} order by {by}").to_arrow_table()
+        return {name.removeprefix("card_"): con.sql(f"select * from {name} order by {by}").to_arrow_table()
                 .to_pylist() for name, by in order.items()}
 
 

@@ -46,7 +46,8 @@ PREVIOUS_COLUMNS = ("period", "county_code", "county_name", "township_code", "to
                     "village_name", "household_key", "criterion", "members", "problem", "cadre_name", "cadre_phone",
                     "cadre_unit", "status", "first_found_period", "deadline")
 RECTIFICATION_COLUMNS = {"period": "varchar", "household_key": "varchar", "criterion": "varchar",
-                         "completed_on": "date", "measure_given": "boolean", "source_file": "varchar",
+                         "completed_on": "date", "measure_given": "boolean", "unit_given": "boolean",
+                         "source_file": "varchar",
                          "sheet": "varchar", "source_row": "bigint"}
 ORDER_BY = "county_code, township_code, village_code, household_key, criterion_order, status"
 # published by validate for the period: the shared criteria models and the ledger

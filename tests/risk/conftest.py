@@ -99,3 +99,14 @@ class City:
 @pytest.fixture
 def city(tmp_path) -> City:
     return City(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Chromium for the 明白卡 PDF (make system-deps installs it)."""
+    from pipelines.risk.cards import find_chromium
+
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium on this machine (make system-deps installs chromium and a CJK font)")
+    return path

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.risk import rules
-from pipelines.risk.pipeline import CARDS_GRAPH, GRAPH, build
+from pipelines.risk.pipeline import CARDS_GRAPH, GRAPH, build, card_context
 from tests.risk.conftest import make_policy
 
 Q1, Q2 = "2020Q1", "2020Q2"
@@ -24,8 +24,8 @@ def test_values_reach_the_sql_only_as_tables():
         "signals": {"large_medical_min": 23456.5, "transfer_share_min": 0.4321, "income_drop_min": 0.2468,
                     "single_migrant_wage_share_min": 0.6543, "rigid_spending_ratio": 1.2345},
         "assistance": {"max_households_per_cadre": 97}})
-    sql = "\n".join(graph.render(name, rules.template_context(policy))
-                    for graph in (GRAPH, CARDS_GRAPH) for name in graph.models)
+    context = rules.template_context(policy) | card_context(policy)
+    sql = "\n".join(graph.render(name, context) for graph in (GRAPH, CARDS_GRAPH) for name in graph.models)
     for number in ("23456", "0.4321", "0.2468", "0.6543", "1.2345", "97"):
         assert number not in sql
     labels = policy.labels
@@ -40,6 +40,8 @@ def test_values_reach_the_sql_only_as_tables():
         assert f"'{code}'" not in sql, code
     for band in policy.risk.bands:
         assert f"'{band.code}'" not in sql, band.code
+    for received in policy.risk.cards.received:  # 明白卡 policy labels and codes come in as tables
+        assert received.label not in sql and not any(f"'{c}'" in sql for c in received.codes), received.code
 
 
 def test_every_model_declares_a_key():

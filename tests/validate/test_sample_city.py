@@ -21,7 +21,8 @@ def validated(ingested_city, tmp_path_factory):
     """Both quarters validated on a copy of the processed tables (the fixture stays untouched)."""
     root = tmp_path_factory.mktemp("validated")
     processed = shutil.copytree(ingested_city / "processed", root / "processed", symlinks=True)
-    summaries = {p: pipeline.run(processed, p, docs_dir=root / "docs" / p, reports_dir=root / "reports")
+    summaries = {p: pipeline.run(processed, p, docs_dir=root / "docs" / p, reports_dir=root / "reports",
+                                 raw_dir=ingested_city / "raw")
                  for p in PERIODS}
     return ingested_city, processed, root, summaries
 

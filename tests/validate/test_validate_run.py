@@ -17,7 +17,8 @@ PERIOD = "2020Q2"
 
 def _run(tmp_path, tables):
     processed = write_city(tmp_path / "processed", PERIOD, tables)
-    return pipeline.run(processed, PERIOD, docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports")
+    return pipeline.run(processed, PERIOD, docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports",
+                        raw_dir=tmp_path / "raw")
 
 
 def _criteria_city(city):

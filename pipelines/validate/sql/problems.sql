@@ -171,6 +171,8 @@ reports as (
     cross join params
     where r.period < params.period
       and r.period >= p.first_found_period
+      -- a returned row with nothing filled in reports nothing
+      and (r.completed_on is not null or r.measure_given or r.unit_given)
 ),
 
 latest_report as (
