@@ -452,7 +452,7 @@ def generate(con: duckdb.DuckDBPyConnection, n_persons: int, period: str, *, siz
             query = _regions_sql()
         elif name == "population":
             query = _population_sql(year, overrides.get(name, {}))
-        elif name in ("findings", "quarantine"):
+        elif name in ("findings", "quarantine", "rectification"):  # none: a clean city, no returned sheets
             query = f"{_select(name, period_col, overrides.get(name, {}), '_units')} where false"
         else:
             raise ValueError(f"generate: no generator for table {name}")

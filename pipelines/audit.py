@@ -367,7 +367,10 @@ classified as (
         kinds,
         case when {cadre_ok} and cadre then 'cadre_contact'
              when {print_ok} and head then 'head_name'
-             when {print_ok} and list_has_all({print_kinds}, kinds) then 'printed'
+             -- a 户编号 of an ID number's shape (16-18 digits) is found among the ID-shaped cells too
+             when {print_ok} and list_has_all({print_kinds}, list_filter(kinds, lambda k: k <> 'id'
+                 or not (list_contains(kinds, 'household_id') and list_contains({print_kinds}, 'household_id'))))
+                 then 'printed'
              else 'hit' end as outcome
     from found
 ),

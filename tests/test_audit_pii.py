@@ -23,7 +23,7 @@ PERIOD = "2020Q2"
 def city_outputs(staged_city, tmp_path_factory):
     """The staged small city plus its 2020Q2 summary and the 明白卡 of its busiest village."""
     from pipelines.report.pipeline import run as report
-    from pipelines.risk.cards import write_village_cards
+    from pipelines.risk.cards import write_cards
 
     out = tmp_path_factory.mktemp("audit")
     shutil.copytree(staged_city / "reports", out / "reports")
@@ -32,8 +32,8 @@ def city_outputs(staged_city, tmp_path_factory):
     village = con.execute("select village_code from risk where period = ? group by 1 order by count(*) desc, 1 "
                           "limit 1", [PERIOD]).fetchone()[0]
     con.close()
-    cards = write_village_cards(staged_city / "processed", PERIOD, village, raw_dir=staged_city / "raw",
-                                out_dir=out / "cards")
+    cards = write_cards(staged_city / "processed", PERIOD, village, raw_dir=staged_city / "raw",
+                        out_dir=out / "cards", pdf=False)
     assert cards
     return staged_city, out
 
@@ -54,7 +54,8 @@ def test_the_sample_city_passes(city_outputs, capsys):
     s = report.summary()
     assert s["hits"] == 0
     assert s["scanned"]["parquet"] >= 40 and s["scanned"]["workbooks"] == len(books) + 1
-    assert s["excused_cells"]["head_name"] >= 1  # the cards print the head's name (read from raw)
+    assert s["excused_cells"]["head_name"] >= 1  # the cards and the ledger print the head's name (read from raw)
+    assert s["excused_cells"]["printed"] >= 1  # and members' names and 户编号 (read from raw)
     assert s["excused_cells"]["cadre_contact"] >= 1  # pairings.cadre_name / cadre_phone
     assert s["raw_values"]["name"] > 1000 and s["raw_values"]["phone"] > 100
 
@@ -81,10 +82,11 @@ def planted(city_outputs, tmp_path_factory):
     con.register("t", pa.table({"comment": ["核实后回电" + phone + "。", "正常"], "ref": ["00" + id_number + "7", "1"],
                                 "who": [name, None]}))
     con.execute(f"copy t to '{table}' (format parquet)")
-    # workbooks: a member's name in a 问题清单 cell (only heads may be there), a head's name in summary.xlsx
+    # workbooks: a member's ID number in a 问题清单 cell (names and 户编号 only may be there), a head's
+    # name in summary.xlsx
     ledger = sorted((base / "reports").rglob("问题清单/*.xlsx"))[0]
     wb = load_workbook(ledger)
-    wb.worksheets[-1]["C3"] = name
+    wb.worksheets[-1]["C3"] = id_number
     wb.save(ledger)
     summary = base / "reports" / PERIOD / "summary.xlsx"
     wb = load_workbook(summary)
@@ -95,7 +97,8 @@ def planted(city_outputs, tmp_path_factory):
     escaped = "".join(f"\\u{ord(ch):04x}" for ch in name)
     page.write_text(page.read_text(encoding="utf-8") + f"<p>证件 {id_number}</p><script>var n = \"{escaped}\";</script>",
                     encoding="utf-8")
-    return city, base, {"name": name, "head": head, "id": id_number, "phone": phone}, ledger
+    return city, base, {"name": name, "head": head, "id": id_number, "phone": phone,
+                        "household_id": sorted(raw.values(["household_id"]) - raw.values(["person_id"]))[0]}, ledger
 
 
 def _sheet(path, index: int) -> str:
@@ -117,7 +120,8 @@ def test_planted_values_are_found_and_named(planted, capsys):
         f"{notes} | column comment": "联系电话 phone",  # inside a sentence
         f"{notes} | column ref": "证件号码 ID number",  # inside a longer number
         f"{notes} | column who": "姓名 name",
-        f"reports/{ledger.relative_to(base / 'reports').as_posix()} | column sheet {_sheet(ledger, -1)}!C": "姓名 name",
+        f"reports/{ledger.relative_to(base / 'reports').as_posix()} | column sheet {_sheet(ledger, -1)}!C":
+            "证件号码 ID number",
         f"reports/{PERIOD}/summary.xlsx | column sheet {_sheet(summary, 1)}!B": "姓名 name",  # a head, outside
         f"reports/{PERIOD}/summary.html": "证件号码 ID number, 姓名 name",  # text and a JSON-escaped string
     }
@@ -125,16 +129,24 @@ def test_planted_values_are_found_and_named(planted, capsys):
         assert value not in text  # the report names places, never the personal value
 
 
-def test_the_heads_name_is_allowed_only_on_cards_and_in_the_ledger(planted):
+def test_names_and_household_numbers_are_allowed_only_on_cards_and_in_the_ledger(planted):
+    """config/audit.toml [exceptions]: in a 问题清单 workbook the head's and members' names and the
+    户编号 are excused; an ID number there is not, and none of them is excused elsewhere."""
     city, base, values, ledger = planted
     wb = load_workbook(ledger)
-    wb.worksheets[-1]["C4"] = values["head"]
+    for cell, kind in (("C4", "head"), ("C5", "name"), ("C6", "household_id")):
+        wb.worksheets[-1][cell] = values[kind]
     wb.save(ledger)
+    summary = base / "reports" / PERIOD / "summary.xlsx"
+    wb = load_workbook(summary)
+    wb.worksheets[1]["B8"] = values["household_id"]
+    wb.save(summary)
     report = pii.audit(city / "raw", base / "processed", base / "reports", base / "cards")
-    places = {(h.location, h.column) for h in report.hits}
     ledger_loc = f"reports/{ledger.relative_to(base / 'reports').as_posix()}"
-    assert {h.cells for h in report.hits if h.location == ledger_loc} == {1}  # the member's name only
-    assert any(loc.endswith("summary.xlsx") for loc, _c in places)  # the head's name outside: a hit
+    in_ledger = [h for h in report.hits if h.location == ledger_loc]
+    assert [(h.kinds, h.cells) for h in in_ledger] == [(["id"], 1)]  # the planted ID number only
+    outside = {k for h in report.hits if h.location.endswith("summary.xlsx") for k in h.kinds}
+    assert {"name", "household_id"} <= outside  # the head's name and the 户编号 outside: hits
 
 
 # ---- the matching rules, on hand-written raw values ---------------------------------------------------
@@ -181,7 +193,7 @@ def test_a_page_is_read_as_text_with_escapes_decoded(tmp_path):
                     encoding="utf-8")
     auditor = _auditor([("王平", "name"), ("13912345678", "phone"), ("张三", "name"), ("李四", "name")])
     try:
-        auditor.scan_file(page, "page", head_ok=False)
+        auditor.scan_file(page, "page", print_ok=False)
         assert [(h.kinds, h.cells, h.values) for h in auditor.report.hits] == [(["name", "phone"], 4, 4)]
     finally:
         auditor.close()
