@@ -39,7 +39,9 @@ SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml c
 INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) pipelines/idcard.py config/header_aliases.toml config/code_labels.toml \
   config/thresholds.toml $(wildcard config/regions/*.csv)
 CRITERIA_SRC := $(call src,pipelines/criteria) $(COMMON_SRC) config/thresholds.toml
-VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expectations/*.json) config/validate.toml gx/great_expectations.yml
+# validate prints the 问题清单 with names read from data/raw by pipelines/risk/cards.py (raw_roster)
+VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expectations/*.json) config/validate.toml gx/great_expectations.yml \
+  pipelines/risk/cards.py config/header_aliases.toml
 MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.toml config/lines.toml
 RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/lines.toml
 REPORT_SRC := $(call src,pipelines/report) $(COMMON_SRC) config/report.toml config/lines.toml

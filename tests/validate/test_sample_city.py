@@ -63,3 +63,45 @@ def test_planted_defect_on_a_copy_fails_the_gate(validated, tmp_path):
     shutil.move(tmp_path / "p.parquet", dropped_in)
     with pytest.raises(pipeline.DataQualityError, match="人员键唯一.*: 2 rows"):
         pipeline.run(copy, "2020Q2", docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports")
+
+
+def test_each_county_workbook_lists_exactly_its_problems(validated):
+    """Read back: the township sheets of each county's 问题清单 hold the county's `problems` rows, one
+    sheet row per row (户编号 hashed back to the table's key), each under its own township's sheet,
+    with the 户主 named; the 汇总 sheet's county counts are the table's."""
+    from collections import Counter
+
+    from openpyxl import load_workbook
+
+    from pipelines.policy import load_policy
+
+    _city, processed, _root, summaries = validated
+    led = load_policy().validate.ledger
+    sheet, summary_labels = led.sheet, led.summary
+    part = warehouse.stable_path(processed, "problems", "2020Q2")
+    books = summaries["2020Q2"]["ledger"]["excel"]
+    counties = {c for (c,) in duckdb.sql(f"select distinct county_code from read_parquet('{part}')").fetchall()}
+    assert len(books) == len(counties) >= 2
+    for book in books:
+        county = book.rsplit("/", 1)[-1][:6]
+        table = Counter(duckdb.sql(
+            f"select household_key, criterion_label, status, township_name from read_parquet('{part}') "
+            f"where county_code = '{county}'").fetchall())
+        wb = load_workbook(book, read_only=True)
+        printed = Counter()
+        for ws in wb.worksheets[1:]:
+            rows = list(ws.iter_rows(min_row=2, values_only=True))
+            h = rows[0]
+            for r in rows[1:]:
+                assert r[h.index(sheet["township_name"])] == ws.title
+                assert r[h.index(sheet["head_name"])] and not r[h.index(sheet["head_name"])].startswith("(")
+                printed[(household_key(r[h.index(sheet["household_id"])]), r[h.index(sheet["criterion_label"])],
+                         r[h.index(sheet["status"])], ws.title)] += 1
+        assert printed == table, county
+        rows = list(wb.worksheets[0].iter_rows(min_row=2, values_only=True))
+        h = rows[0]
+        total = next(r for r in rows[1:] if r[h.index(summary_labels["region_code"])] == county)
+        statuses = Counter(s for (_k, _c, s, _t), n in table.items() for _ in range(n))
+        assert total[h.index(summary_labels["new_problems"])] == statuses[led.status_new]
+        assert total[h.index(summary_labels["cleared"])] == statuses[led.status_cleared]
+        assert total[h.index(summary_labels["open_problems"])] == sum(table.values()) - statuses[led.status_cleared]
