@@ -224,22 +224,27 @@ class VillageCards:
 
 
 def resolve_region(processed_dir: Path, period: str, code: str) -> Region:
-    """A 12-digit village or 9-digit township code of the warehouse's regions table, else a
+    """A 12-digit village or 9-digit township code of the warehouse's regions table or of the
+    period's households (a village the population reference lacks: named by its code), else a
     ValueError naming the code and what was expected (one line)."""
     code = str(code).strip()
     levels = {12: "village", 9: "township"}
     if not code.isdigit() or len(code) not in levels:
         raise ValueError(f"cards {period}: region {code!r} is not a 12-digit village or 9-digit township code")
     level = levels[len(code)]
-    source = warehouse.scan(processed_dir, "regions")
+    snap = warehouse.snapshot(processed_dir)
+    regions, households = warehouse.scan(snap, "regions"), warehouse.scan(snap, "households", period)
     row = None
-    if source is not None:
-        with duckdb.connect() as con:
-            row = con.execute(f"select name from {source} where level = ? and code = ?", [level, code]).fetchone()
+    with duckdb.connect() as con:
+        if regions is not None:
+            row = con.execute(f"select name from {regions} where level = ? and code = ?", [level, code]).fetchone()
+        if row is None and households is not None:
+            row = con.execute(f"select ? from {households} where {level}_code = ? limit 1", [code, code]).fetchone()
     if row is None:
         label = "村" if level == "village" else "乡镇"
-        raise ValueError(f"cards {period}: {level} ({label}) {code} is not in the regions table of "
-                         f"{warehouse.stable_path(processed_dir, 'regions')}; expected a code the registry export has")
+        raise ValueError(f"cards {period}: {level} ({label}) {code} is neither in the regions table of "
+                         f"{warehouse.stable_path(processed_dir, 'regions')} nor among the households of {period}; "
+                         "expected a code the registry export has")
     return Region(level, code, row[0])
 
 
@@ -396,6 +401,8 @@ def write_cards(processed_dir: Path, period: str, region_code: str, *, raw_dir: 
     if out_dir.resolve().is_relative_to(processed_dir):
         raise ValueError(f"cards: {out_dir} is inside {processed_dir}; cards hold names and go elsewhere (cards/)")
     policy = policy or load_policy()
+    if roster is None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
+        keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), hash_key())
     region = resolve_region(processed_dir, period, region_code)
     if pdf:
         chromium = chromium or find_chromium()
@@ -404,8 +411,7 @@ def write_cards(processed_dir: Path, period: str, region_code: str, *, raw_dir: 
                                     "or pass --no-pdf for the HTML cards only")
     else:
         chromium = None
-    if roster is None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
-        keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), hash_key())
+    if roster is None:
         roster = raw_roster(period, raw_dir, policy=policy)
     data = card_data(processed_dir, period, region, policy)
     villages: dict[str, dict] = {}

@@ -179,3 +179,17 @@ def test_raw_lookup_finds_only_heads(tmp_path):
     wanted = [household_key("1405241002000001"), household_key("1405241002000003"), "nope"]
     names = raw_head_names(Q2, tmp_path / "raw")(wanted)
     assert names == {household_key("1405241002000001"): "张秀英", household_key("1405241002000003"): "赵兰芳"}
+
+
+def test_a_village_the_regions_table_lacks_is_carded_by_its_code(carded, tmp_path):
+    """The regions' villages come from the population reference; a village the registry has but the
+    reference lacks is still carded (named by its code), and an unknown code still refused."""
+    city, _key = carded
+    factory.write(city.processed, {"regions": factory.region_rows({COUNTY: "陵川县"}, {TOWNSHIP: "崇文镇"},
+                                                                  {VILLAGE: "东村村委会"})})
+    (village,) = write_cards(city.processed, Q2, OTHER_VILLAGE, raw_dir=tmp_path / "raw", out_dir=tmp_path / "cards",
+                             pdf=False, policy=city.policy)
+    assert village.folder.name == OTHER_VILLAGE and [p.name for p in village.cards] == ["1405241002010001_孙立.html"]
+    with pytest.raises(ValueError, match="140524100202 is neither in the regions table"):
+        write_cards(city.processed, Q2, "140524100202", raw_dir=tmp_path / "raw", out_dir=tmp_path / "cards",
+                    pdf=False, policy=city.policy)
