@@ -332,3 +332,33 @@ def test_a_figure_shown_in_two_tables_is_withheld_the_same_way_in_both(report_wa
         assert (codes != 0).any().any()  # something is withheld in the small city's ranking
     finally:
         wh.close()
+
+
+def test_only_open_problems_are_past_their_deadline(report_warehouse):
+    """problem_status's 已过时限: per criterion and status, the ledger's open rows whose deadline is
+    before the quarter's end; a rectified problem is never overdue (the staged city has 已整改 rows
+    whose deadline has passed)."""
+    import duckdb
+
+    from pipelines import warehouse
+    from pipelines.policy import load_policy
+    from pipelines.report import queries
+    from pipelines.report.spec import Report
+    from pipelines.report.warehouse import open_warehouse
+
+    cleared = load_policy().validate.ledger.status_cleared
+    part = warehouse.stable_path(report_warehouse, "problems", PERIOD)
+    expected = dict(((label, status), (n, late)) for label, status, n, late in duckdb.sql(
+        f"select criterion_label, status, count(*), count(*) filter (where status <> '{cleared}' and deadline < "
+        f"date '2020-06-30') from read_parquet('{part}') group by all").fetchall())
+    ((passed_cleared,),) = duckdb.sql(f"select count(*) from read_parquet('{part}') where status = '{cleared}' "
+                                      "and deadline < date '2020-06-30'").fetchall()
+    assert passed_cleared > 0
+    wh = open_warehouse(report_warehouse, upto=PERIOD)
+    try:
+        queries.bind_params(wh, PERIOD)
+        data = Report(wh, PERIOD).data("problem_status")
+    finally:
+        wh.close()
+    got = {(r.criterion_label, r.status): (int(r.households), int(r.past_deadline)) for r in data.itertuples()}
+    assert got == expected
