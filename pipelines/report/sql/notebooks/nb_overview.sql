@@ -7,7 +7,7 @@
 -- Units above the region show their own totals (the context of the drill path); no household of
 -- another unit is listed.
 --
--- inputs: nb_units, risk, measures, param_status_groups (group_name, code), param_notebook
+-- inputs: nb_units, risk, measures, param_poor_statuses (code), param_notebook
 with
 
 nb as (
@@ -15,7 +15,7 @@ nb as (
 ),
 
 poor as (
-    select code from {{ ref('param_status_groups') }} where group_name = 'poor'
+    select code from {{ ref('param_poor_statuses') }}
 ),
 
 periods as (
