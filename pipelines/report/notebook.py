@@ -37,7 +37,7 @@ RENDERER = "notebook+plotly_mimetype"
 LEVELS = {4: ("city", None), 6: ("county", "county_code"), 9: ("township", "township_code"),
           12: ("village", "village_code")}
 CHILD = {"city": "county", "county": "township", "township": "village", "village": None}
-OWN_PARAMS = ("param_notebook", "param_report_lines")
+OWN_PARAMS = ("param_notebook",)
 
 
 class Missing(Exception):
@@ -221,8 +221,6 @@ def bind(nb: Notebook) -> None:
                                       "region_level": "varchar", "child_level": "varchar", "city_code": "varchar",
                                       "city_name": "varchar"},
               [(nb.period, nb.compare_period, nb.region, level, CHILD[level], policy.city.code, policy.city.name)])
-    bind_rows(con, "param_report_lines", {"line_name": "varchar", "sort_order": "integer"},
-              [(n, i) for i, n in enumerate(policy.report.incidence.lines, start=1)])
     names = {s for s in GRAPH.sources(list(GRAPH.models)) if s.startswith("param_") and s not in OWN_PARAMS}
     params.bind(con, policy, names, period=nb.period)
 
