@@ -35,7 +35,7 @@ part = $(PROCESSED)/current/$(1)/period$(EQ)$(2)/data.parquet
 src = $(shell find $(1) -type f \( -name '*.py' -o -name '*.sql' -o -name '*.j2' \) 2>/dev/null)
 COMMON_SRC := $(wildcard pipelines/config.py pipelines/periods.py pipelines/warehouse.py pipelines/cli.py \
   pipelines/graph.py pipelines/params.py pipelines/policy/*.py config/policy.toml config/warehouse.toml)
-SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml config/regions/townships.csv
+SYNTH_SRC := $(call src,pipelines/synth) pipelines/idcard.py config/synth.toml config/regions/townships.csv config/regions/villages.csv
 INGEST_SRC := $(call src,pipelines/ingest) $(COMMON_SRC) pipelines/idcard.py config/header_aliases.toml config/code_labels.toml \
   config/thresholds.toml $(wildcard config/regions/*.csv)
 CRITERIA_SRC := $(call src,pipelines/criteria) $(COMMON_SRC) config/thresholds.toml

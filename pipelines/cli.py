@@ -16,8 +16,11 @@ def _periods(text: str | None) -> list[str] | None:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from pipelines.synth.pipeline import run
+    from pipelines.synth.pipeline import run, write_village_reference
 
+    if args.villages:  # the sample city's village reference (config/regions/villages.csv), nothing else
+        print(write_village_reference(Path(args.villages), args.seed))
+        return 0
     summary = run(
         out_dir=Path(args.out),
         households=args.households,
@@ -178,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--periods", help="comma-separated quarters, e.g. 2019Q4,2020Q2 (default: config)")
     p.add_argument("--format", default="auto", choices=["auto", "county", "parquet"],
                    help="county: each county's own file format; parquet: chunked Parquet for large runs")
+    p.add_argument("--villages", metavar="CSV", help="only write the villages the seed draws (code, name, township_code, "
+                   "urban_rural_code, synthetic) to CSV: how config/regions/villages.csv was made")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("ingest", help="raw exports -> canonical tables in data/processed")

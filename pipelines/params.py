@@ -372,6 +372,36 @@ def regions(con, policy: Policy, period: Period | None) -> None:
               [(r.level, r.code, r.name, r.parent) for r in policy.regions])
 
 
+@builds("param_villages")
+def villages(con, policy: Policy, period: Period | None) -> None:
+    """(code, name, township_code, urban_rural_code, synthetic): config/regions/villages.csv."""
+    bind_rows(con, "param_villages", {"code": "varchar", "name": "varchar", "township_code": "varchar",
+                                      "urban_rural_code": "varchar", "synthetic": "boolean"},
+              [(v.code, v.name, v.township_code, v.urban_rural_code, v.synthetic) for v in policy.villages])
+
+
+@builds("param_name_suffixes")
+def name_suffixes(con, policy: Policy, period: Period | None) -> None:
+    """(level, suffix): the suffixes dropped before place names are compared (county, township,
+    village; config/thresholds.toml [ingest.places])."""
+    pl = policy.thresholds.ingest.places
+    bind_rows(con, "param_name_suffixes", {"level": "varchar", "suffix": "varchar"},
+              [(level, s) for level, suffixes in (("county", pl.county_suffixes), ("township", pl.township_suffixes),
+                                                   ("village", pl.village_suffixes)) for s in suffixes])
+
+
+@builds("param_places")
+def places(con, policy: Policy, period: Period | None) -> None:
+    """One row: how many closest names an unknown place name is shown with."""
+    bind_params(con, "param_places", {"candidates": policy.thresholds.ingest.places.candidates})
+
+
+@builds("param_tick_marks")
+def tick_marks(con, policy: Policy, period: Period | None) -> None:
+    """(mark): yes/no cells that make a file a tick-box file (blank = 否; [ingest] tick_marks)."""
+    bind_rows(con, "param_tick_marks", {"mark": "varchar"}, [(m,) for m in policy.thresholds.ingest.tick_marks])
+
+
 @builds("param_fullwidth")
 def fullwidth(con, policy: Policy, period: Period | None) -> None:
     """One row: translate() strings mapping full-width ASCII and ideographic / control white space

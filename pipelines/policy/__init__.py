@@ -53,6 +53,17 @@ def default_config_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Village:
+    """One row of config/regions/villages.csv (统计用区划代码 of a 村委会 / 居委会)."""
+
+    code: str
+    name: str
+    township_code: str
+    urban_rural_code: str | None
+    synthetic: bool  # generated for the sample city, not an official code
+
+
+@dataclass(frozen=True)
 class Region:
     level: str  # county | township
     code: str
@@ -79,6 +90,7 @@ class Policy:
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)
     regions: tuple[Region, ...]
     surveys: dict[str, schema.SurveyDesignFile] = field(default_factory=dict)  # config/surveys/<name>.toml
+    villages: tuple[Village, ...] = ()  # config/regions/villages.csv: names resolve against these
     lines: Lines = field(init=False)
     calendar: Calendar = field(init=False)
     labels: Labels = field(init=False)
@@ -177,6 +189,31 @@ def _read_surveys(config_dir: Path, overrides: dict | None) -> dict[str, schema.
     return designs
 
 
+VILLAGE_COLUMNS = ("code", "name", "township_code", "urban_rural_code", "synthetic")
+
+
+def _read_villages(config_dir: Path) -> tuple[Village, ...]:
+    """config/regions/villages.csv (optional: without it, exports naming villages cannot be placed)."""
+    path = config_dir / "regions" / "villages.csv"
+    if not path.exists():
+        return ()
+    rows = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in VILLAGE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise PolicyError(f"config/regions/villages.csv: column(s) {', '.join(missing)} missing; expected "
+                              f"{', '.join(VILLAGE_COLUMNS)}")
+        for i, r in enumerate(reader, start=2):
+            synthetic = (r["synthetic"] or "").strip().lower()
+            if synthetic not in ("true", "false"):
+                raise PolicyError(f"config/regions/villages.csv row {i}, column synthetic: found {r['synthetic']!r}; "
+                                  "expected true or false")
+            rows.append(Village(r["code"].strip(), r["name"].strip(), r["township_code"].strip(),
+                                (r["urban_rural_code"] or "").strip() or None, synthetic == "true"))
+    return tuple(rows)
+
+
 def _signature(config_dir: Path) -> tuple:
     files = sorted(p for p in config_dir.rglob("*") if p.suffix in (".toml", ".csv"))
     return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
@@ -223,6 +260,7 @@ def _build(config_dir: Path, overrides: dict[str, dict] | None) -> Policy:
                    for lst, codes in codes_raw.items()}
     policy = Policy(config_dir=config_dir, line_specs=line_specs, aliases=aliases, code_labels=code_labels,
                     regions=_read_regions(config_dir), surveys=_read_surveys(config_dir, overrides),
+                    villages=_read_villages(config_dir),
                     **{("shared" if k == "policy" else k): v for k, v in parsed.items()})
     checks.check(policy)
     return policy

@@ -32,8 +32,8 @@ def normalise_header(text: object) -> str:
 
 
 def check(policy) -> None:
-    for fn in (check_shared, check_lines, check_aliases, check_code_labels, check_measures, check_risk,
-               check_cards, check_validate, check_report, check_notebooks, check_surveys):
+    for fn in (check_shared, check_lines, check_villages, check_aliases, check_code_labels, check_measures,
+               check_risk, check_cards, check_validate, check_report, check_notebooks, check_surveys):
         fn(policy)
 
 
@@ -65,6 +65,25 @@ def check_lines(p) -> None:
                 raise PolicyError(f"{where}.factor_of: lines defined as factors of each other ({' -> '.join(seen)})")
             seen.add(base)
             base = p.line_specs[base].factor_of
+
+
+def check_villages(p) -> None:
+    """config/regions/villages.csv: unique 12-digit codes under a township of townships.csv."""
+    townships = {r.code for r in p.regions if r.level == "township"}
+    seen: set[str] = set()
+    for i, v in enumerate(p.villages, start=2):
+        where = f"config/regions/villages.csv row {i}"
+        if not re.fullmatch(r"[0-9]{12}", v.code) or not v.code.startswith(v.township_code):
+            raise PolicyError(f"{where}, column code: found {v.code!r}; expected 12 digits starting with its "
+                              f"township_code {v.township_code!r}")
+        if v.township_code not in townships:
+            raise PolicyError(f"{where}, column township_code: found {v.township_code!r}; expected a code of "
+                              "config/regions/townships.csv")
+        if v.code in seen:
+            raise PolicyError(f"{where}, column code: {v.code} listed twice; expected one row per village")
+        if not v.name:
+            raise PolicyError(f"{where}, column name: empty; expected the village's name")
+        seen.add(v.code)
 
 
 def check_aliases(p) -> None:

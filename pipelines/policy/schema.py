@@ -118,13 +118,28 @@ class QuarantineCells(Strict):
     place_suffixes: list[Annotated[str, StringConstraints(min_length=2)]]
 
 
+class Places(Strict):
+    """How exports that name the place (county, township, village) resolve to a village code."""
+
+    # suffixes dropped (the longest that leaves a character) before names are compared
+    county_suffixes: list[Annotated[str, StringConstraints(min_length=1)]]
+    township_suffixes: list[Annotated[str, StringConstraints(min_length=1)]]
+    village_suffixes: list[Annotated[str, StringConstraints(min_length=1)]]
+    candidates: int = Field(ge=1, le=10)  # closest names shown for an unknown one
+
+
 class IngestThresholds(Strict):
     income_identity_tolerance: float = Field(ge=0)
     income_denominator: Literal["household_size_annual", "household_size"]
     income_may_be_negative: CodeList
     max_title_rows: int = Field(ge=0)
     min_header_matches: int = Field(ge=1)
+    # a file with more than this share of its rows quarantined fails the run (exit 2)
+    max_quarantined_share: float = Field(default=1.0, gt=0, le=1)
+    # cells that mark a tick-box column: a file using one anywhere in a yes/no column reads blank as 否
+    tick_marks: list[Annotated[str, StringConstraints(min_length=1)]] = ["√"]
     quarantine: QuarantineCells
+    places: Places
 
 
 class Education(Strict):

@@ -42,10 +42,27 @@ def load_settings(policy: Policy | None = None) -> dict:
     """All configuration the generator reads (through the policy layer: its files as plain data)."""
     policy = policy or load_policy()
     regions = policy.config_dir / "regions"
+    villages = regions / "villages.csv"
     return {"synth": policy.raw("synth"), "thresholds": policy.raw("thresholds"),
             "lines": policy.raw("lines"), "aliases": policy.raw("header_aliases"),
             "counties": pd.read_csv(regions / "counties.csv", dtype=str),
-            "townships": pd.read_csv(regions / "townships.csv", dtype=str)}
+            "townships": pd.read_csv(regions / "townships.csv", dtype=str),
+            "villages": pd.read_csv(villages, dtype=str, keep_default_na=False) if villages.exists() else None}
+
+
+def village_reference_frame(seed: int, settings: dict | None = None) -> pd.DataFrame:
+    """The villages (and 城乡分类代码) the generator draws for `seed` without a reference: what
+    config/regions/villages.csv holds for the sample city (written with `povmon synth --villages`)."""
+    settings = settings or load_settings()
+    cfg = settings["synth"]
+    villages = population.build_villages(settings["townships"], settings["counties"], cfg, np.random.default_rng([seed, 0]))
+    rural = exports.rural_frame(villages, 1, cfg, np.random.default_rng([seed, 1]))
+    return population.village_reference(villages, rural["urban_rural_code"])
+
+
+def write_village_reference(path: Path, seed: int) -> Path:
+    """Write village_reference_frame(seed) to `path` (UTF-8 CSV, atomically)."""
+    return writers.write_csv(village_reference_frame(seed), Path(path), "utf-8")
 
 
 def resolve_format(fmt: str, households: int, cfg: dict) -> str:
@@ -235,7 +252,8 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     clear_outputs(out_dir)
     county_codes = list(settings["counties"]["code"])
     layouts = county_layouts(settings, mode)
-    villages = population.build_villages(settings["townships"], settings["counties"], cfg, np.random.default_rng([seed, 0]))
+    villages = population.build_villages(settings["townships"], settings["counties"], cfg, np.random.default_rng([seed, 0]),
+                                         settings["villages"])
     n_marginal = int(round(households * cfg["city"]["marginal_share"]))
     rural = exports.rural_frame(villages, households + n_marginal, cfg, np.random.default_rng([seed, 1]))
     design = exports.survey_design(villages, rural, cfg, np.random.default_rng([seed, 2]))

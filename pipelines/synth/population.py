@@ -29,10 +29,15 @@ def village_names(n: int, syllables: list[str], rng: np.random.Generator) -> np.
     return pairs[rng.choice(len(pairs), size=n, replace=False)]
 
 
-def build_villages(townships: pd.DataFrame, counties: pd.DataFrame, cfg: dict, rng) -> pd.DataFrame:
+def build_villages(townships: pd.DataFrame, counties: pd.DataFrame, cfg: dict, rng,
+                   reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per village: 12-digit code (township + 3 digits), name, township/county, traits.
 
     村委会 get village parts 200-399; 街道 townships (code part 001-099) also get a few 居委会 001-199.
+    With `reference` (config/regions/villages.csv: code, name, township_code), the villages are
+    those rows (居委会 = village part below 200) and only their traits are drawn; the draws that
+    would have made them are still taken, so the seed the reference was written from
+    (village_reference) gives the same city with or without it.
     """
     c = cfg["city"]
     lo, hi = c["villages_per_township"]
@@ -50,6 +55,12 @@ def build_villages(townships: pd.DataFrame, counties: pd.DataFrame, cfg: dict, r
     tw = townships.iloc[town_idx].reset_index(drop=True)
     names = village_names(len(town_idx), cfg["names"]["village_syllables"], rng)
     suffix = np.where(committee, "社区居委会", "村委会")
+    if reference is not None:
+        ref = reference.reset_index(drop=True)
+        part = ref["code"].astype(str).str[9:12].astype(int).to_numpy()
+        committee = part < 200
+        tw = townships.set_index(townships["code"].astype(str)).loc[ref["township_code"].astype(str)].reset_index(drop=True)
+        names, suffix = ref["name"].to_numpy(dtype=object), ""
     county_names = dict(zip(counties["code"].astype(str), counties["name"]))
     v = pd.DataFrame({
         "village_code": tw["code"].astype(str) + pd.Series(part).map("{:03d}".format),
@@ -68,6 +79,14 @@ def build_villages(townships: pd.DataFrame, counties: pd.DataFrame, cfg: dict, r
     v["weight"] = rng.gamma(c["village_weight_shape"], 1.0, size=n) * np.where(mountain, 1.5, 1.0)
     v["weight"] = np.where(committee, v["weight"] * 0.3, v["weight"])
     return v
+
+
+def village_reference(villages: pd.DataFrame, urban_rural_code: pd.Series) -> pd.DataFrame:
+    """The rows of config/regions/villages.csv for generated villages: code, name, township_code,
+    urban_rural_code (城乡分类代码), synthetic = true (not official codes)."""
+    return pd.DataFrame({"code": villages["village_code"], "name": villages["village_name"],
+                         "township_code": villages["township_code"],
+                         "urban_rural_code": urban_rural_code.astype(str).to_numpy(), "synthetic": "true"})
 
 
 # ---------------------------------------------------------------- households and members

@@ -209,10 +209,14 @@ group by file_id
         {{ r }}.damaged_detail,
 {%- endmacro %}
 
-{% macro typed_columns(cols, r) -%}
+{#- typed_columns(cols, r, places): `places` is the alias of a joined int_place_names row, whose
+    village_code fills a row's missing village_code (an export that names the place) -#}
+{% macro typed_columns(cols, r, places=none) -%}
 {%- for c in cols if not c.pii %}
     {%- if c.kind == 'text' %}
     nullif(trim({{ r }}.{{ c.name }}), '') as {{ c.name }},
+    {%- elif c.kind == 'region_code' and places and c.name == 'village_code' %}
+    coalesce({{ norm(r ~ '.' ~ c.name) }}, {{ places }}.village_code) as {{ c.name }},
     {%- elif c.kind == 'region_code' %}
     {{ norm(r ~ '.' ~ c.name) }} as {{ c.name }},
     {%- elif c.kind == 'int' %}
@@ -281,4 +285,22 @@ union all
 {{ finding('unknown_code_label', c.name, "'label not in code list " ~ list_of(c) ~ "'", c.name ~ '__raw', rows, norm(c.name ~ '__raw') ~ ' is not null and ' ~ c.name ~ ' is null', person_key) }}
 {%- endif %}
 {%- endfor %}
+{%- endmacro %}
+
+{#- ---- places by name (int_place_reference, int_place_names) ---- -#}
+
+{#- name_keys(names): select (level, clean_name, name_key) for every distinct (level, clean_name)
+    of the CTE `names`: the name without the longest suffix of its level (the calling model's CTE
+    name_suffixes: param_name_suffixes) that leaves at least one character -#}
+{% macro name_keys(names) -%}
+select
+    n.level,
+    n.clean_name,
+    substr(n.clean_name, 1, length(n.clean_name) - coalesce(max(length(s.suffix)), 0)) as name_key
+from (select distinct level, clean_name from {{ names }}) as n
+left join name_suffixes as s
+    on s.level = n.level
+    and length(n.clean_name) > length(s.suffix)
+    and right(n.clean_name, length(s.suffix)) = s.suffix
+group by n.level, n.clean_name
 {%- endmacro %}

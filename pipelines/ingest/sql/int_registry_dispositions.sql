@@ -22,6 +22,7 @@ row_checks as (
         r.shift_fails,
         r.village_code,
         r.damaged_detail,
+        r.place_detail,
         case
             when r.is_blank_row then 'blank_row'
             when r.is_shifted then 'column_shift'
@@ -29,6 +30,7 @@ row_checks as (
             when r.damaged_column is not null then 'id_damaged_by_spreadsheet'
             when r.household_key_source is null then 'missing_key'
             when r.person_id_present is null then 'missing_key'
+            when r.village_code is null and r.place_reason is not null then r.place_reason
             when r.village_code is null then 'missing_village_code'
             when length(r.village_code) <> 12 or translate(r.village_code, '0123456789', '') <> ''
                 or c.code is null or t.code is null then 'bad_village_code'
@@ -38,6 +40,7 @@ row_checks as (
             when r.damaged_column is not null then r.damaged_column
             when r.household_key_source is null then 'household_id'
             when r.person_id_present is null then 'person_id'
+            when r.village_code is null and r.place_reason is not null then r.place_column
             else 'village_code'
         end as row_reason_column
     from staged as r
@@ -72,6 +75,7 @@ final as (
         case
             when row_reason = 'column_shift' then cast(shift_fails as varchar) || ' typed cells fail in place and parse one cell over'
             when row_reason = 'id_damaged_by_spreadsheet' then damaged_detail
+            when row_reason in ('unknown_place_name', 'ambiguous_place_name') then place_detail
             -- the code itself only when it has a code's shape (12 digits): a misplaced phone or ID never
             when row_reason = 'bad_village_code' then 'village code '
                 || case when length(village_code) = 12 and translate(village_code, '0123456789', '') = '' then village_code

@@ -16,6 +16,10 @@ pseudonym_key as (
     select * from {{ ref('ingest_params') }}
 ),
 
+places as (
+    select * from {{ ref('int_place_names') }}
+),
+
 tick_columns as (
     {{ m.tick_columns(cols, 'raw') }}
 ),
@@ -28,12 +32,21 @@ typed as (
         nullif(trim(r.household_id), '') as household_key_source,
         nullif(trim(r.person_id), '') as person_id_present,
         upper({{ m.norm('r.id_number') }}) as id_norm,
+        -- where: a village code as written, or resolved from the names (int_place_names)
+        pl.place_reason,
+        pl.place_column,
+        pl.place_detail,
         -- typed columns
-        {{ m.typed_columns(cols, 'r') }}
+        {{ m.typed_columns(cols, 'r', 'pl') }}
         r.file_id as _file_id
     from raw as r
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
+    left join places as pl
+        on r.village_code is null
+        and pl.county_name is not distinct from r.county_name
+        and pl.township_name is not distinct from r.township_name
+        and pl.village_name is not distinct from r.village_name
 ),
 
 id_checked as (
