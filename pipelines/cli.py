@@ -33,8 +33,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pipelines.ingest.pipeline import run
+    from pipelines.ingest.pipeline import check, check_report, run
 
+    if args.check:  # one table for the whole raw folder; writes nothing
+        result = check(Path(args.raw), _periods(args.periods))
+        print(check_report(result))
+        return EXIT_BAD_INPUT if result["problems"] or result["quarantine_failures"] else 0
     summary = run(
         raw_dir=Path(args.raw),
         processed_dir=Path(args.processed),
@@ -189,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", default=str(config.RAW_DIR))
     p.add_argument("--processed", default=str(config.PROCESSED_DIR))
     p.add_argument("--periods", help="comma-separated quarters (default: every period found)")
+    p.add_argument("--check", action="store_true", help="read every file, write nothing: print one table of "
+                   "mapped and unmapped headers, refused columns, unknown code labels and row counts (exit 2 "
+                   "when a run would be refused)")
     _wait_option(p)
     p.set_defaults(func=cmd_ingest)
 

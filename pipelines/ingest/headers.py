@@ -77,11 +77,11 @@ def text_column_finder(columns: Sequence[Column]):
     return text_columns
 
 
-def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0,
-                config_file: str = "config/header_aliases.toml") -> dict[str, int]:
-    """Canonical name -> position of its header; raises naming file/sheet/column when a required
-    one is missing, or when two headers map to the same canonical column (the same header twice,
-    or two spellings of it): which of the two holds the data is not guessed.
+def find_columns(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0,
+                 config_file: str = "config/header_aliases.toml") -> tuple[dict[str, int], list[str]]:
+    """(canonical name -> position of its header, every problem found): a required column missing
+    (with the closest header present that maps to no other column), two headers of one canonical
+    column (the same header twice, or two spellings of it: which holds the data is not guessed).
 
     A repeated header that maps to no canonical column is allowed: it is unmapped either way.
     `first_column` is the sheet column of position 0, for the column letters in messages.
@@ -92,15 +92,23 @@ def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, f
         name = lookup.get(normalise(header))
         if name is not None:
             positions.setdefault(name, []).append(pos)
-    for name, found_at in positions.items():
-        if len(found_at) > 1:
-            raise IngestError(duplicate_column_message(where, name, [(p, headers[p]) for p in found_at], first_column))
+    problems = [duplicate_column_message(where, name, [(p, headers[p]) for p in found_at], first_column)
+                for name, found_at in positions.items() if len(found_at) > 1]
     mapped = {p for found_at in positions.values() for p in found_at}
     unmapped = [h for p, h in enumerate(headers) if p not in mapped]  # a mapped header is no "closest" one
-    for col in columns:
-        if col.required and col.name not in positions:
-            raise IngestError(missing_column_message(where, col, unmapped, config_file))
-    return {name: found_at[0] for name, found_at in positions.items()}
+    problems += [missing_column_message(where, col, unmapped, config_file)
+                 for col in columns if col.required and col.name not in positions]
+    return {name: found_at[0] for name, found_at in positions.items()}, problems
+
+
+def map_headers(headers: Sequence[str], columns: Sequence[Column], where: str, first_column: int = 0,
+                config_file: str = "config/header_aliases.toml") -> dict[str, int]:
+    """Canonical name -> position of its header; raises naming file/sheet/column for every problem
+    find_columns finds (joined by ' | ')."""
+    found, problems = find_columns(headers, columns, where, first_column, config_file)
+    if problems:
+        raise IngestError(" | ".join(problems))
+    return found
 
 
 def duplicate_column_message(where: str, name: str, found: Sequence[tuple[int, str]], first_column: int = 0) -> str:
@@ -114,7 +122,8 @@ def duplicate_column_message(where: str, name: str, found: Sequence[tuple[int, s
 
 
 def closest_header(col: Column, headers: Sequence[str]) -> str | None:
-    """The header present that is closest (difflib ratio) to any alias of the column."""
+    """The header among `headers` (callers pass the unmapped ones: a header already mapped to a
+    column is never suggested for another) closest (difflib ratio) to any alias of the column."""
     best, best_score = None, 0.0
     for header in headers:
         if str(header).startswith("_extra_"):

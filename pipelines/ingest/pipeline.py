@@ -203,6 +203,10 @@ class Ingest:
         self.context = template_context(self.policy, self.columns)
         self.file_id = 0
         self.batches: dict[tuple, dict] = {}
+        # every problem that refuses the run (header problems, unreadable files), collected over
+        # the whole raw folder so that one run (or --check) lists them all
+        self.problems: list[str] = []
+        self.sheets: list[dict] = []  # per file and sheet read: what its headers mapped to (check_table)
 
     # ---- setup ---------------------------------------------------------------------------------
     def create_inputs(self, key: str) -> None:
@@ -222,6 +226,7 @@ class Ingest:
                     "period varchar, sha256 varchar, bytes bigint, encoding varchar, sheet varchar, header_row integer, "
                     "period_end date, file_order integer, missing_columns varchar, unmapped_headers varchar)")
         con.execute("create table raw_headers (file_id integer, column_key varchar, header varchar, pos integer)")
+        con.execute("create table raw_unmapped_headers (file_id integer, header varchar, column_letters varchar)")
         con.execute("create table raw_merged_fills (file_id integer, source_row bigint, first_header varchar, headers varchar)")
 
     # ---- loading raw files ---------------------------------------------------------------------
@@ -246,7 +251,9 @@ class Ingest:
 
     def _load_parquet(self, f: RawFile, file_order: int, src: str, digest: str, size: int) -> None:
         headers, numeric = self._parquet_schema(f)
-        found = hdr.map_headers(headers, self.columns[src], f.rel)
+        found = self._map(f, None, src, headers, f.rel)
+        if found is None:
+            return
         file_id = self._register_file(f, file_order, digest, size, None, None, 1, found, headers)
         numeric_at = nodes.numeric_marker(sorted(p for p in numeric if p in self._text_positions(src, found)))
         self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
@@ -255,9 +262,11 @@ class Ingest:
                     ) -> None:
         where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
         headers = [str(h) for h in sheet.data.columns]
-        found = hdr.map_headers(headers, self.columns[src], where, sheet.first_column)
+        found = self._map(f, sheet.sheet, src, headers, where, sheet.first_column)
+        if found is None:
+            return
         file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
-                                      sheet.header_row, found, headers)
+                                      sheet.header_row, found, headers, sheet.first_column)
         if sheet.merged_fills:
             rows = nodes.merged_fill_rows(sheet.merged_fills)
             self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
@@ -266,6 +275,23 @@ class Ingest:
         numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
         table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
         self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
+
+    def _map(self, f: RawFile, sheet: str | None, src: str, headers: list[str], where: str, first_column: int = 0
+             ) -> dict[str, int] | None:
+        """The sheet's canonical columns, recorded for check_table; None (sheet not loaded, its
+        problems collected) when a required column is missing or a column has two headers."""
+        found, problems = hdr.find_columns(headers, self.columns[src], where, first_column)
+        positions = set(found.values())
+        self.sheets.append(dict(source_file=f.rel, sheet=sheet, mapped=len(found), problems=problems,
+                                unmapped=[h for i, h in enumerate(headers) if i not in positions
+                                          and not h.startswith("_extra_")]))
+        self.problems += problems
+        return None if problems else found
+
+    def record_problem(self, f: RawFile, problem: str) -> None:
+        """A file that could not be read at all (its sheets never reached the header mapping)."""
+        self.problems.append(problem)
+        self.sheets.append(dict(source_file=f.rel, sheet=None, mapped=0, problems=[problem], unmapped=[]))
 
     def _text_positions(self, src: str, found: dict[str, int]) -> set[int]:
         """Positions of the file's columns that must be stored as text (header_aliases text_only)."""
@@ -347,7 +373,8 @@ class Ingest:
         self.con.execute(f"create or replace temp view src_union as {' union all '.join(selects)}")
         return bool(arrow)
 
-    def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers) -> int:
+    def _register_file(self, f, file_order, digest, size, encoding, sheet, header_row, found, headers,
+                       first_column: int = 0) -> int:
         self.file_id += 1
         end = Period.parse(f.period).end_date if f.period else None
         # optional columns a file lacks load as NULL: the manifest names them, and the headers
@@ -360,7 +387,29 @@ class Ingest:
                           end, file_order, missing or None, unmapped or None])
         self.con.execute("insert into raw_headers select ?, unnest(?), unnest(?), unnest(?)",
                          [self.file_id, list(found), [headers[pos] for pos in found.values()], list(found.values())])
+        unmapped: dict[str, list[str]] = {}
+        for i, h in enumerate(headers):
+            if i not in positions and not h.startswith("_extra_"):  # _extra_: a column with no header
+                unmapped.setdefault(h, []).append(readers.column_letter(first_column + i))
+        if unmapped:
+            self.con.execute("insert into raw_unmapped_headers select ?, unnest(?), unnest(?)",
+                             [self.file_id, list(unmapped), [", ".join(v) for v in unmapped.values()]])
         return self.file_id
+
+    def load_all(self, files: list[RawFile]) -> None:
+        """Read every file; a file that cannot be read or a sheet whose headers are refused is
+        collected (self.problems) and the others are still read, so one pass finds every problem."""
+        for order, f in enumerate(files):
+            try:
+                self.load_file(f, order)
+            except IngestError as exc:
+                self.record_problem(f, str(exc))
+        self.flush_all()
+
+    def refuse_if_problems(self) -> None:
+        """One IngestError listing every collected problem (file, sheet, column, found, expected)."""
+        if self.problems:
+            raise IngestError(refusal(self.problems, "problem"))
 
     # ---- models and outputs --------------------------------------------------------------------
     def run_models(self) -> None:
@@ -404,7 +453,59 @@ class Ingest:
         return dict(rows=counts, quarantined=quarantined, findings=reasons, periods=periods,
                     files=dict(count=files[0], rows_read=int(files[1] or 0), rows_loaded=int(files[2] or 0),
                                rows_quarantined=int(files[3] or 0)),
-                    warnings=self.damage_warnings())
+                    warnings=self.damage_warnings() + self.column_warnings())
+
+    def quarantine_failures(self) -> list[str]:
+        """One line per file (sheet) with more than [ingest] max_quarantined_share of its non-blank
+        rows quarantined (every row, at 1.0), naming its top reasons: such a file is refused."""
+        share = self.policy.thresholds.ingest.max_quarantined_share
+        rows = self.con.execute(
+            "with q as (select source_file, sheet, reason, count(*) as n from quarantine group by all), "
+            "blank as (select source_file, sheet, sum(n) as n from q where reason = 'blank_row' group by all), "
+            "top as (select source_file, sheet, string_agg(reason || ' ' || cast(n as varchar), ', ' "
+            "order by n desc, reason) as reasons from q where reason <> 'blank_row' group by all) "
+            "select m.source_file, m.sheet, m.rows_read - coalesce(b.n, 0) as rows, "
+            "m.rows_quarantined - coalesce(b.n, 0) as bad, t.reasons from ingest_manifest as m "
+            "left join blank as b on b.source_file = m.source_file and b.sheet is not distinct from m.sheet "
+            "left join top as t on t.source_file = m.source_file and t.sheet is not distinct from m.sheet "
+            "where m.rows_read - coalesce(b.n, 0) > 0 order by all").fetchall()
+        out = []
+        for file, sheet, n, bad, reasons in rows:
+            if bad > share * n or bad == n:
+                where = f"{file}, sheet {sheet!r}" if sheet is not None else file
+                out.append(f"{where}: {bad} of {n} non-blank rows quarantined (expected at most "
+                           f"{share:.0%}: thresholds.toml [ingest] max_quarantined_share); top reasons: {reasons}")
+        return out
+
+    def column_warnings(self) -> list[str]:
+        """Run-summary lines: a header that maps to no column (its cells are not loaded), and a
+        mapped column whose cells are blank in every non-blank row of a file (it loads as NULL)."""
+        con = self.con
+        out = []
+        for file, sheet, header, letters in con.execute(
+                "select f.source_file, f.sheet, u.header, u.column_letters from raw_unmapped_headers as u "
+                "inner join raw_files as f using (file_id) order by all").fetchall():
+            where = f"{file}, sheet {sheet!r}" if sheet is not None else file
+            out.append(f"{where}, column {letters} '{header}': header matches no alias in "
+                       f"config/header_aliases.toml; its cells are not loaded")
+        for src, cols in self.columns.items():
+            names = [c.name for c in cols]
+            counts = ", ".join(f'count("{n}") as "{n}"' for n in names)
+            per_file = con.execute(f"select file_id, {counts} from raw_{src} where not is_blank_row "
+                                   f"group by file_id order by file_id").fetchall()
+            mapped = con.execute("select h.file_id, h.column_key, h.header, f.source_file, f.sheet from raw_headers as h "
+                                 "inner join raw_files as f using (file_id)").fetchall()
+            by_file = {}
+            for file_id, key, header, file, sheet in mapped:
+                by_file.setdefault(file_id, []).append((key, header, file, sheet))
+            for row in per_file:
+                filled = dict(zip(names, row[1:]))
+                for key, header, file, sheet in sorted(by_file.get(row[0], []), key=lambda t: names.index(t[0])):
+                    if filled.get(key) == 0:
+                        where = f"{file}, sheet {sheet!r}" if sheet is not None else file
+                        out.append(f"{where}, column '{header}' ({key}): blank in every row; loads as NULL "
+                                   f"(as 否 in a tick-box file)")
+        return out
 
     def damage_warnings(self) -> list[str]:
         """One line per file, sheet and column with IDs a spreadsheet damaged (no values: they are personal)."""
@@ -419,6 +520,14 @@ class Ingest:
             out.append(f"{where}, column {column}: {cells} stored as or shaped like numbers ({at}) quarantined as "
                        f"id_damaged_by_spreadsheet; re-export the column as text")
         return out
+
+
+def refusal(problems: list[str], what: str) -> str:
+    """One line: how many problems, then each (file, sheet, column, found, expected) after ' | '."""
+    files = len({p.split(":", 1)[0].split(", sheet")[0] for p in problems})
+    n = len(problems)
+    return (f"ingest refused: {n} {what}{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''} "
+            f"(povmon ingest --check lists every file): " + " | ".join(problems))
 
 
 def _with_previous_rows(rows: str, previous: Path | None, table: str, periods: list[str], columns: list[str]) -> str:
@@ -464,11 +573,13 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
             ingest.create_inputs(key)
             timings = {}
             mark = time.perf_counter()
-            for order, f in enumerate(files):
-                ingest.load_file(f, order)
-            ingest.flush_all()
+            ingest.load_all(files)
+            ingest.refuse_if_problems()
             timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
             ingest.run_models()
+            failures = ingest.quarantine_failures()
+            if failures:
+                raise IngestError(refusal(failures, "file over the quarantine limit"))
             timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
             read = sorted({f.period for f in files if f.period} | set(periods or ()))
             ingest.write_outputs(tx, read)
@@ -481,3 +592,66 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
     summary["processed_dir"] = str(processed_dir)
     summary["snapshot"] = tx.snapshot.name if tx.snapshot else None
     return summary
+
+
+# ---- povmon ingest --check ----------------------------------------------------------------------
+
+CHECK_COLUMNS = ("file", "sheet", "mapped", "unmapped headers", "refused (columns)", "unknown code labels",
+                 "would load", "would quarantine")
+
+
+def check(raw_dir: Path, periods: list[str] | None = None, policy: Policy | None = None) -> dict:
+    """What a run would do with every file under raw_dir, writing nothing: per file and sheet the
+    mapped columns, unmapped headers, header problems (missing required columns with the closest
+    unmapped header, duplicate headers, unreadable files), code labels not in code_labels.toml and
+    the rows it would load and quarantine (every row is read: the counts are exact), plus the files
+    a run would refuse for quarantining too much. Runs in an in-memory database; the
+    pseudonymisation key is the demo key, as nothing it makes leaves memory."""
+    from pipelines import config
+
+    policy = policy or load_policy()
+    periods = [str(Period.parse(p)) for p in periods] if periods else None
+    raw_dir = Path(raw_dir).resolve()
+    files = discover(raw_dir, periods)
+    con = duckdb.connect()
+    try:
+        ingest = Ingest(con, policy)
+        ingest.create_inputs(config.DEMO_KEY)
+        ingest.load_all(files)
+        ingest.run_models()
+        counts = {(f, s): (loaded, quarantined) for f, s, loaded, quarantined in con.execute(
+            "select source_file, sheet, rows_loaded, rows_quarantined from ingest_manifest").fetchall()}
+        labels: dict[tuple, list[str]] = {}
+        for f, s, column, values in con.execute(
+                "select source_file, sheet, column_name, string_agg(distinct coalesce(raw_value, '(not shown)'), '、' "
+                "order by coalesce(raw_value, '(not shown)')) from findings where reason = 'unknown_code_label' "
+                "group by all order by all").fetchall():
+            labels.setdefault((f, s), []).append(f"{column}: {values}")
+        rows = []
+        for sh in ingest.sheets:
+            loaded, quarantined = counts.get((sh["source_file"], sh["sheet"]), (None, None))
+            rows.append(dict(zip(CHECK_COLUMNS, (
+                sh["source_file"], sh["sheet"] or "", sh["mapped"], "、".join(sh["unmapped"]),
+                " | ".join(p.split(": ", 1)[1] if ": " in p else p for p in sh["problems"]),
+                "; ".join(labels.get((sh["source_file"], sh["sheet"]), [])),
+                "" if loaded is None else loaded, "" if quarantined is None else quarantined))))
+        return dict(rows=rows, problems=list(ingest.problems), quarantine_failures=ingest.quarantine_failures(),
+                    warnings=ingest.column_warnings())
+    finally:
+        con.close()
+
+
+def check_report(result: dict) -> str:
+    """The --check table (Markdown) and what a real run would do."""
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(CHECK_COLUMNS) + " |", "|" + "---|" * len(CHECK_COLUMNS)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in CHECK_COLUMNS) + " |" for r in result["rows"]]
+    refused = result["problems"] + result["quarantine_failures"]
+    if refused:
+        lines.append(f"\nA run would be refused (exit 2) for these {len(refused)} problem(s):")
+        lines += [f"- {p}" for p in refused]
+    else:
+        lines.append(f"\nA run would load these {len(result['rows'])} file(s)/sheet(s); nothing was written.")
+    return "\n".join(lines)

@@ -34,8 +34,12 @@ def _household(hh: str, seq0: int, county: str, township: str, village: str) -> 
     return rows
 
 
+# these files are mostly quarantined on purpose: the per-file limit is lifted (tested below)
+LIFTED = {"thresholds": {"ingest": {"max_quarantined_share": 1.0}}}
+
+
 def _ingest(raw: Path, tmp_path: Path, policy=None):
-    summary = run(raw, tmp_path / "processed", policy=policy)
+    summary = run(raw, tmp_path / "processed", policy=policy or load_policy(overrides=LIFTED))
     return summary, duckdb.connect(str(tmp_path / "processed" / "povmon.duckdb"), read_only=True)
 
 
@@ -109,7 +113,7 @@ def test_an_ambiguous_name_is_quarantined_naming_every_match(raw_dir, tmp_path):
             + _household("1405241002000002", 20, "陵川县", "崇文镇", "口坪村")
             + _household("1405241002000003", 30, "陵川县", "崇文镇", "口坪村委会"))  # written exactly: that one
     write_csv(raw_dir / "registry" / "2020Q4" / "陵川县.csv", rows, headers=NAMES_ONLY)
-    summary, con = _ingest(raw_dir, tmp_path, load_policy(config))
+    summary, con = _ingest(raw_dir, tmp_path, load_policy(config, overrides=LIFTED))
     q = con.execute("select source_row, reason, detail from quarantine order by 1").fetchall()
     assert [r[0] for r in q] == list(range(2, 8)) and {r[1] for r in q} == {"ambiguous_place_name"}
     assert "village '口坪' matches 2 places" in q[0][2] and "village '口坪村' matches 2 places" in q[3][2]
@@ -147,3 +151,18 @@ def test_the_sample_city_villages_are_those_its_seed_draws():
     assert [(v.code, v.name, v.township_code, v.urban_rural_code) for v in policy.villages] == list(
         frame[["code", "name", "township_code", "urban_rural_code"]].itertuples(index=False, name=None))
     assert all(v.synthetic for v in policy.villages)
+
+
+def test_a_file_mostly_quarantined_is_refused_naming_file_and_top_reasons(raw_dir, tmp_path):
+    from pipelines.ingest.readers import IngestError
+
+    rows = (_household("1405241002000001", 10, "陵川县", "崇文镇", "口坪村委会")
+            + _household("1405241002000002", 20, "陵川县", "崇文镇", "无此村")
+            + _household("1405241002000003", 30, "陵川县", "崇文镇", "也无此村"))
+    write_csv(raw_dir / "registry" / "2020Q4" / "陵川县.csv", rows, headers=NAMES_ONLY)
+    with pytest.raises(IngestError) as err:
+        run(raw_dir, tmp_path / "processed")  # the configured limit: at most 50 %
+    text = str(err.value)
+    assert "registry/2020Q4/陵川县.csv: 6 of 9 non-blank rows quarantined" in text
+    assert "top reasons: unknown_place_name 6" in text
+    assert not (tmp_path / "processed" / "current").exists()  # nothing published

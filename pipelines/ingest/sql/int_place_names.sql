@@ -1,5 +1,5 @@
--- int_place_names: every (county, township, village) name triple of registry rows that carry no
--- village code, resolved against config/regions (int_place_reference) level by level: county by
+-- int_place_names: every (county, township, village) name triple of registry files without a
+-- village-code column (a file with one and a blank cell keeps missing_village_code), resolved against config/regions (int_place_reference) level by level: county by
 -- name, township by name within it, village by name within the township. Exactly one match at
 -- every level gives the village code; none or several give the reason (unknown_place_name /
 -- ambiguous_place_name) and a detail naming the level, the name as written and the closest names
@@ -13,10 +13,14 @@ name_suffixes as (
     select * from {{ ref('param_name_suffixes') }}
 ),
 
+coded_files as (
+    select distinct file_id from {{ ref('raw_headers') }} where column_key = 'village_code'
+),
+
 triples as (
     select distinct county_name, township_name, village_name
     from {{ ref('raw_registry') }}
-    where village_code is null
+    where file_id not in (select file_id from coded_files)
         and (county_name is not null or township_name is not null or village_name is not null)
         and not is_blank_row
 ),

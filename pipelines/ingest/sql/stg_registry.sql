@@ -20,6 +20,11 @@ places as (
     select * from {{ ref('int_place_names') }}
 ),
 
+coded_files as (
+    -- files with a village-code column: a blank code there is missing_village_code, not looked up by name
+    select distinct file_id from {{ ref('raw_headers') }} where column_key = 'village_code'
+),
+
 tick_columns as (
     {{ m.tick_columns(cols, 'raw') }}
 ),
@@ -42,8 +47,9 @@ typed as (
     from raw as r
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
+    left join coded_files as cf on cf.file_id = r.file_id
     left join places as pl
-        on r.village_code is null
+        on cf.file_id is null
         and pl.county_name is not distinct from r.county_name
         and pl.township_name is not distinct from r.township_name
         and pl.village_name is not distinct from r.village_name
