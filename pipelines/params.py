@@ -398,8 +398,15 @@ def places(con, policy: Policy, period: Period | None) -> None:
 
 @builds("param_tick_marks")
 def tick_marks(con, policy: Policy, period: Period | None) -> None:
-    """(mark): yes/no cells that make a file a tick-box file (blank = 否; [ingest] tick_marks)."""
-    bind_rows(con, "param_tick_marks", {"mark": "varchar"}, [(m,) for m in policy.thresholds.ingest.tick_marks])
+    """One row: `marks` ([ingest] tick_marks) and `false_labels` (the 否 labels of code list yes_no,
+    normalised as cells are): a file whose yes/no cells use a mark and never a 否 label is a
+    tick-box file, where blank means 否."""
+    from pipelines.ingest.nodes import code_label_rows
+
+    false_labels = sorted({label for lst, label, code in code_label_rows(policy.code_labels)
+                           if lst == "yes_no" and code == "false"})
+    bind_rows(con, "param_tick_marks", {"marks": "varchar[]", "false_labels": "varchar[]"},
+              [(list(policy.thresholds.ingest.tick_marks), false_labels)])
 
 
 @builds("param_fullwidth")

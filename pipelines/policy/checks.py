@@ -32,8 +32,9 @@ def normalise_header(text: object) -> str:
 
 
 def check(policy) -> None:
-    for fn in (check_shared, check_lines, check_villages, check_aliases, check_code_labels, check_measures,
-               check_risk, check_cards, check_validate, check_report, check_notebooks, check_surveys):
+    for fn in (check_shared, check_lines, check_villages, check_ingest, check_aliases, check_code_labels,
+               check_measures, check_risk, check_cards, check_validate, check_report, check_notebooks,
+               check_surveys):
         fn(policy)
 
 
@@ -84,6 +85,15 @@ def check_villages(p) -> None:
         if not v.name:
             raise PolicyError(f"{where}, column name: empty; expected the village's name")
         seen.add(v.code)
+
+
+def check_ingest(p) -> None:
+    """[ingest] tick_marks are 是 labels of code list yes_no (a tick means yes)."""
+    yes = {normalise_header(label) for label in p.code_labels.get("yes_no", {}).get("true", ())}
+    for mark in p.thresholds.ingest.tick_marks:
+        if normalise_header(mark) not in yes:
+            raise PolicyError(f"config/thresholds.toml [ingest] tick_marks: {mark!r} is not a label of "
+                              f"config/code_labels.toml [yes_no].true; expected one of {', '.join(sorted(yes))}")
 
 
 def check_aliases(p) -> None:

@@ -106,4 +106,10 @@ def test_unmapped_headers_and_blank_columns_are_run_summary_lines(raw_dir, tmp_p
     assert f"{where}, column AB '备注': header matches no alias in config/header_aliases.toml; " \
            f"its cells are not loaded" in summary["warnings"]
     assert any(w.startswith(f"{where}, column '民族' (ethnicity): blank in every row") for w in summary["warnings"])
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "processed" / "povmon.duckdb"), read_only=True)
+    assert con.execute("select source_file, source_row, column_name, detail from findings "
+                       "where reason = 'unmapped_header'").fetchall() == [
+        (where, 1, "备注", "header matches no alias in config/header_aliases.toml (column AB); its cells are not loaded")]
     assert check_report(check(raw_dir)).endswith("nothing was written.")

@@ -183,14 +183,27 @@ left join code_labels as l_{{ c.name }}
 left join tick_columns as t on t.file_id = {{ r }}.file_id
 {%- endmacro %}
 
-{#- per file: yes/no columns holding a √ somewhere (there a blank cell means 否) -#}
+{#- per file: yes/no columns holding a √ somewhere (there a blank cell means 否), and whether the
+    file is a tick-box file: some yes/no cell holds a tick mark ([ingest] tick_marks, the calling
+    model's CTE tick_marks: one row, `marks` and the normalised 否 labels `false_labels`) and none
+    holds a 否 label; there every blank yes/no cell means 否, a column blank in every row included -#}
 {% macro tick_columns(cols, source) -%}
 select
-    file_id{% for c in cols if c.kind == 'yes_no' %},
-    max(case when {{ norm(c.name) }} = '√' then 1 else 0 end) as {{ c.name }}_has_tick
+    s.file_id,
+    {%- set yn = cols | selectattr('kind', 'equalto', 'yes_no') | list %}
+    {%- if yn %}
+    max(case when {% for c in yn %}list_contains(tm.marks, s.{{ c.name }}){% if not loop.last %} or {% endif %}{% endfor %} then 1 else 0 end) = 1
+        and max(case when {% for c in yn %}list_contains(tm.false_labels, s.{{ c.name }}){% if not loop.last %} or {% endif %}{% endfor %} then 1 else 0 end) = 0
+        as tick_file
+    {%- else %}
+    false as tick_file
+    {%- endif %}
+    {%- for c in yn %},
+    max(case when {{ norm('s.' ~ c.name) }} = '√' then 1 else 0 end) as {{ c.name }}_has_tick
     {%- endfor %}
-from {{ source }}
-group by file_id
+from {{ source }} as s
+cross join tick_marks as tm
+group by s.file_id
 {%- endmacro %}
 
 {# the provenance columns every staged row carries (file, sheet, row, and the raw-layer flags) #}
@@ -236,7 +249,7 @@ group by file_id
     case
         when l_{{ c.name }}.code = 'true' then true
         when l_{{ c.name }}.code = 'false' then false
-        when {{ norm(r ~ '.' ~ c.name) }} is null and t.{{ c.name }}_has_tick = 1 then false
+        when {{ norm(r ~ '.' ~ c.name) }} is null and (t.{{ c.name }}_has_tick = 1 or t.tick_file) then false
     end as {{ c.name }},
     {{ r }}.{{ c.name }} as {{ c.name }}__raw,
     {%- elif c.kind.startswith('codes:') %}

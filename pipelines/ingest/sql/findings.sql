@@ -44,6 +44,21 @@ survey as (
     {{ m.unknown_label_findings(columns.survey, 'survey_loaded', 'cast(null as varchar)') }}
 ),
 
+unmapped_headers as (
+    -- a header that matches no alias: its cells are not loaded (one finding per file, sheet and header)
+    select
+        f.period, f.source_kind, f.source_file, f.file_id, f.sheet, cast(f.header_row as bigint) as source_row,
+        'unmapped_header' as reason,
+        u.header as column_key,
+        'header matches no alias in config/header_aliases.toml (column ' || u.column_letters
+            || '); its cells are not loaded' as detail,
+        cast(null as varchar) as raw_value,
+        cast(null as varchar) as household_key,
+        cast(null as varchar) as person_key
+    from {{ ref('raw_unmapped_headers') }} as u
+    inner join {{ ref('raw_files') }} as f on f.file_id = u.file_id
+),
+
 unioned as (
     select * from registry
     union all
@@ -52,6 +67,8 @@ unioned as (
     select * from pairing_merged
     union all
     select * from survey
+    union all
+    select * from unmapped_headers
 ),
 
 final as (
