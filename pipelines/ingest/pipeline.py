@@ -457,7 +457,8 @@ class Ingest:
 
     def quarantine_failures(self) -> list[str]:
         """One line per file (sheet) with more than [ingest] max_quarantined_share of its non-blank
-        rows quarantined (every row, at 1.0), naming its top reasons: such a file is refused."""
+        rows quarantined, naming its top reasons: such a file is refused. Any share below 1 refuses
+        a file with every row quarantined; 1.0 switches the refusal off."""
         share = self.policy.thresholds.ingest.max_quarantined_share
         rows = self.con.execute(
             "with q as (select source_file, sheet, reason, count(*) as n from quarantine group by all), "
@@ -471,7 +472,7 @@ class Ingest:
             "where m.rows_read - coalesce(b.n, 0) > 0 order by all").fetchall()
         out = []
         for file, sheet, n, bad, reasons in rows:
-            if bad > share * n or bad == n:
+            if bad > share * n:
                 where = f"{file}, sheet {sheet!r}" if sheet is not None else file
                 out.append(f"{where}: {bad} of {n} non-blank rows quarantined (expected at most "
                            f"{share:.0%}: thresholds.toml [ingest] max_quarantined_share); top reasons: {reasons}")
@@ -488,23 +489,29 @@ class Ingest:
             where = f"{file}, sheet {sheet!r}" if sheet is not None else file
             out.append(f"{where}, column {letters} '{header}': header matches no alias in "
                        f"config/header_aliases.toml; its cells are not loaded")
+        rows_of = {"registry": "int_registry_rows", "pairing": "int_pairing_rows", "survey": "int_survey_rows",
+                   "population": "int_population_rows"}
         for src, cols in self.columns.items():
             names = [c.name for c in cols]
-            counts = ", ".join(f'count("{n}") as "{n}"' for n in names)
-            per_file = con.execute(f"select file_id, {counts} from raw_{src} where not is_blank_row "
-                                   f"group by file_id order by file_id").fetchall()
-            mapped = con.execute("select h.file_id, h.column_key, h.header, f.source_file, f.sheet from raw_headers as h "
-                                 "inner join raw_files as f using (file_id)").fetchall()
-            by_file = {}
-            for file_id, key, header, file, sheet in mapped:
-                by_file.setdefault(file_id, []).append((key, header, file, sheet))
-            for row in per_file:
-                filled = dict(zip(names, row[1:]))
-                for key, header, file, sheet in sorted(by_file.get(row[0], []), key=lambda t: names.index(t[0])):
-                    if filled.get(key) == 0:
-                        where = f"{file}, sheet {sheet!r}" if sheet is not None else file
-                        out.append(f"{where}, column '{header}' ({key}): blank in every row; loads as NULL "
-                                   f"(as 否 in a tick-box file)")
+            # yes/no columns as loaded (a tick-box file's blanks are 否), the others as written
+            yes_no = {c.name for c in cols if c.kind == "yes_no" and not c.pii}
+            counts = ", ".join(f'count("{n}") as "{n}"' for n in names if n not in yes_no)
+            loaded = ", ".join(f'count("{n}") as "{n}"' for n in sorted(yes_no))
+            filled: dict[int, dict[str, int]] = {}
+            for row in con.execute(f"select file_id, {counts} from raw_{src} where not is_blank_row "
+                                   f"group by file_id").fetchall():
+                filled[row[0]] = dict(zip([n for n in names if n not in yes_no], row[1:]))
+            if loaded:
+                for row in con.execute(f"select file_id, {loaded} from {rows_of[src]} where reason is null "
+                                       f"group by file_id").fetchall():
+                    filled.setdefault(row[0], {}).update(zip(sorted(yes_no), row[1:]))
+            for file_id, key, header, file, sheet in con.execute(
+                    "select h.file_id, h.column_key, h.header, f.source_file, f.sheet from raw_headers as h "
+                    f"inner join raw_files as f using (file_id) where f.source_kind = '{_kind_of(src)}' "
+                    "order by f.source_file, f.sheet nulls first, h.pos").fetchall():
+                if filled.get(file_id, {}).get(key, 1) == 0:
+                    where = f"{file}, sheet {sheet!r}" if sheet is not None else file
+                    out.append(f"{where}, column '{header}' ({key}): blank in every row; loads as NULL")
         return out
 
     def damage_warnings(self) -> list[str]:
@@ -520,6 +527,11 @@ class Ingest:
             out.append(f"{where}, column {column}: {cells} stored as or shaped like numbers ({at}) quarantined as "
                        f"id_damaged_by_spreadsheet; re-export the column as text")
         return out
+
+
+def _kind_of(src: str) -> str:
+    """The source_kind of raw files of an alias section (population comes from `reference`)."""
+    return next(kind for kind, section in KIND_DIRS.items() if section == src)
 
 
 def refusal(problems: list[str], what: str) -> str:

@@ -15,14 +15,19 @@ import xlsxwriter
 
 from pipelines import idcard, keys
 from pipelines.ingest.pipeline import run
+from pipelines.policy import load_policy
 from pipelines.synth.writers import stat_name
 from tests.ingest.conftest import HEADERS, household, make_id, person, write_csv
 
 REASON = "id_damaged_by_spreadsheet"
 
 
+# these files are quarantined whole on purpose: the per-file quarantine limit is lifted
+LIFTED = load_policy(overrides={"thresholds": {"ingest": {"max_quarantined_share": 1.0}}})
+
+
 def _ingest(raw, tmp_path):
-    summary = run(raw, tmp_path / "processed")
+    summary = run(raw, tmp_path / "processed", policy=LIFTED)
     con = duckdb.connect(str(tmp_path / "processed" / "povmon.duckdb"), read_only=True)
     return summary, con
 
@@ -200,3 +205,46 @@ def test_warning_names_file_column_and_rows_without_values(tmp_path):
         "registry/2020Q4/140524_a.csv, column 证件号码: 2 cells stored as or shaped like numbers (rows 2–3) "
         "quarantined as id_damaged_by_spreadsheet; re-export the column as text"]
     assert summary["quarantined"] == {REASON: 2}
+
+
+def _through_a_float(id18: str) -> str:
+    """What a reader writes for an 18-digit ID a spreadsheet held as a double: the double's exact digits."""
+    return str(int(float(id18)))
+
+
+def _float_damaged(county: str, birth: str, passes: bool) -> tuple[str, str]:
+    """(real ID, its float-damaged form) whose damaged form passes / fails the check digit."""
+    for s in range(1000):
+        real = make_id(county, birth, f"{s:03d}")
+        if real.endswith("X"):
+            continue
+        damaged = _through_a_float(real)
+        if damaged != real and not damaged.endswith("000") and idcard.is_valid(damaged) == passes:
+            return real, damaged
+    raise AssertionError("no such ID")
+
+
+def test_ids_a_float_held_exactly_are_damaged_never_a_plausible_fake(tmp_path):
+    """140524198001010123 as a double is 140524198001010112: 18 digits nobody wrote. Failing the
+    check digit it is damaged; passing it (1 in 11) it is damaged when the column shows the damage
+    elsewhere in the file, so it never loads as a person with a sex its 17th digit made up."""
+    real_a, fails = _float_damaged("140524", "19800101", passes=False)
+    real_b, passes = _float_damaged("140524", "19820202", passes=True)
+    assert float(fails) == float(real_a) and float(passes) == float(real_b)  # the float cannot tell them apart
+    hh = household("H1")
+    hh[0]["证件号码"], hh[1]["证件号码"] = fails, passes
+    write_csv(tmp_path / "raw/registry/2020Q4/140524_a.csv", hh)
+    _summary, con = _ingest(tmp_path / "raw", tmp_path)
+    got = _rows(con, "select source_row, reason, column_name, detail from quarantine order by 1")
+    hint = "; re-export the column as text"
+    assert got == [
+        (2, REASON, "证件号码", "18 digits a float holds exactly (its last digits are the float's, not written) "
+                                "that fail the check digit" + hint),
+        (3, REASON, "证件号码", "18 digits a float holds exactly, in a column the spreadsheet damaged elsewhere "
+                                "in this file" + hint),
+    ]
+    # no person was made from either: no sex, birth date or key derived from a damaged ID
+    assert _rows(con, "select count(*) from persons where person_key in (?, ?)",
+                 keys.person_key(fails), keys.person_key(passes)) == [(0,)]
+    assert _rows(con, "select count(*) from persons") == [(1,)]
+    _no_value_in_processed(tmp_path, [fails, passes])

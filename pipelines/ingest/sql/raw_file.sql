@@ -7,7 +7,10 @@
 -- was stored as a number or is shaped like one has lost digits or leading zeros; so has an
 -- 18-digit ID ending in 000 (Excel keeps 15 significant digits) that fails its check digit, or
 -- that passes it in a column of a file (sheet) with another damaged cell. A real ID ends in 000
--- about once in 1 100: alone in a clean column it is loaded.
+-- about once in 1 100: alone in a clean column it is loaded. An 18-digit ID that a float holds
+-- exactly (a reader wrote out the double a spreadsheet kept: 140502198001010016, a multiple of
+-- the float's step of 16-128 there) is damaged when it fails its check digit or sits in a column
+-- of the file with another damaged cell (one real ID in 16-128 is such a multiple).
 {% import '_macros.sql' as m with context %}
 with
 
@@ -28,6 +31,8 @@ checked as (
         {{ m.number_shape('c' ~ c.pos, c.pos) }} as shape_{{ c.name }},
         {%- if c.kind == 'id_number' %}
         (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000') as zero_tail_{{ c.name }},
+        (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}
+            and try_cast(try_cast(c{{ c.pos }} as double) as decimal(18, 0)) = try_cast(c{{ c.pos }} as decimal(18, 0))) as float_exact_{{ c.name }},
         {{ m.gb11643_ok('c' ~ c.pos) }} as check_ok_{{ c.name }},
         {%- endif %}
         {%- endfor %}
@@ -48,7 +53,7 @@ damage_in_file as (
     select
         *
         {%- for c in text_only if c.kind == 'id_number' %},
-        max(case when shape_{{ c.name }} is not null or (zero_tail_{{ c.name }} and not check_ok_{{ c.name }})
+        max(case when shape_{{ c.name }} is not null or ((zero_tail_{{ c.name }} or float_exact_{{ c.name }}) and not check_ok_{{ c.name }})
             then 1 else 0 end) over (partition by file_id) = 1 as file_damaged_{{ c.name }}
         {%- endfor %}
     from checked
@@ -77,6 +82,7 @@ final as (
             when shape_{{ c.name }} is not null then '{{ c.name }}'
             {%- if c.kind == 'id_number' %}
             when zero_tail_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
+            when float_exact_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
             {%- endif %}
             {%- endfor %}
         end as damaged_column,
@@ -88,6 +94,10 @@ final as (
                 then '18 digits ending in 000 that fail the check digit (a spreadsheet keeps 15 significant digits)'
             when zero_tail_{{ c.name }} and file_damaged_{{ c.name }}
                 then '18 digits ending in 000, in a column the spreadsheet damaged elsewhere in this file'
+            when float_exact_{{ c.name }} and not check_ok_{{ c.name }}
+                then '18 digits a float holds exactly (its last digits are the float''s, not written) that fail the check digit'
+            when float_exact_{{ c.name }} and file_damaged_{{ c.name }}
+                then '18 digits a float holds exactly, in a column the spreadsheet damaged elsewhere in this file'
             {%- endif %}
             {%- endfor %}
         end || '; re-export the column as text' as damaged_detail
