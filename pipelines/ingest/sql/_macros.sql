@@ -41,7 +41,7 @@ case
         then try_cast(substr({{ norm(x) }}, 1, 4) || '-' || substr({{ norm(x) }}, 5, 2) || '-' || substr({{ norm(x) }}, 7, 2) as date)
     when translate({{ norm(x) }}, '0123456789.', '') = '' and try_cast({{ norm(x) }} as double) between 3000 and 80000
         then date '1899-12-30' + cast(floor(try_cast({{ norm(x) }} as double)) as integer)
-    else try_cast(substr(translate({{ norm(x) }}, '/.年月日', '---'), 1, 10) as date)
+    else try_cast(substr(translate({{ norm(x) }}, '/.年月日', '----'), 1, 10) as date)
 end
 {%- endmacro %}
 
