@@ -409,6 +409,15 @@ def tick_marks(con, policy: Policy, period: Period | None) -> None:
               [(list(policy.thresholds.ingest.tick_marks), false_labels)])
 
 
+@builds("param_total_rows")
+def total_rows(con, policy: Policy, period: Period | None) -> None:
+    """One row: `labels`, the cells that mark a totals row ([ingest] total_row_labels, cleaned as cells are)."""
+    from pipelines.ingest.headers import normalise
+
+    bind_rows(con, "param_total_rows", {"labels": "varchar[]"},
+              [(sorted({normalise(x) for x in policy.thresholds.ingest.total_row_labels}),)])
+
+
 @builds("param_fullwidth")
 def fullwidth(con, policy: Policy, period: Period | None) -> None:
     """One row: translate() strings mapping full-width ASCII and ideographic / control white space

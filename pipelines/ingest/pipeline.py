@@ -207,6 +207,7 @@ class Ingest:
         # the whole raw folder so that one run (or --check) lists them all
         self.problems: list[str] = []
         self.sheets: list[dict] = []  # per file and sheet read: what its headers mapped to (check_table)
+        self.notes: list[str] = []  # sheets not read as data (run-summary lines)
 
     # ---- setup ---------------------------------------------------------------------------------
     def create_inputs(self, key: str) -> None:
@@ -245,9 +246,13 @@ class Ingest:
         if parquet:  # DuckDB reads raw Parquet itself (no pandas): only its schema is read here
             self._load_parquet(f, file_order, src, digest, size)
             return
+        data_sheets = 0
         for sheet in readers.read_sheets(f.path, self.finders[src], f.rel, limits=self.limits,
                                          text_columns=self.text_finders[src]):
-            self._load_sheet(f, file_order, src, digest, size, sheet)
+            data_sheets += self._load_sheet(f, file_order, src, digest, size, sheet)
+        if not data_sheets:
+            raise IngestError(f"{f.rel}: no sheet holds the export (every sheet with known headers names too few "
+                              f"required columns); expected a sheet with the columns of config/header_aliases.toml [{src}]")
 
     def _load_parquet(self, f: RawFile, file_order: int, src: str, digest: str, size: int) -> None:
         headers, numeric = self._parquet_schema(f)
@@ -259,12 +264,14 @@ class Ingest:
         self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
 
     def _load_sheet(self, f: RawFile, file_order: int, src: str, digest: str, size: int, sheet: readers.RawSheet
-                    ) -> None:
+                    ) -> bool:
+        """Map and batch one sheet; False when it is not a data sheet (a code list or notes), True
+        otherwise (batched, or refused: its problems collected)."""
         where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
         headers = [str(h) for h in sheet.data.columns]
         found = self._map(f, sheet.sheet, src, headers, where, sheet.first_column)
         if found is None:
-            return
+            return "note" not in self.sheets[-1]
         file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
                                       sheet.header_row, found, headers, sheet.first_column)
         if sheet.merged_fills:
@@ -275,12 +282,22 @@ class Ingest:
         numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
         table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
         self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
+        return True
 
     def _map(self, f: RawFile, sheet: str | None, src: str, headers: list[str], where: str, first_column: int = 0
              ) -> dict[str, int] | None:
         """The sheet's canonical columns, recorded for check_table; None (sheet not loaded, its
         problems collected) when a required column is missing or a column has two headers."""
         found, problems = hdr.find_columns(headers, self.columns[src], where, first_column)
+        required = [c.name for c in self.columns[src] if c.required]
+        if sheet is not None and 2 * sum(1 for n in required if n in found) < len(required):
+            # a code list or notes sheet beside the data (its headers name a few known columns):
+            # not read, and said so (a file with no data sheet at all is refused below)
+            self.notes.append(f"{where}: headers name {sum(1 for n in required if n in found)} of the "
+                              f"{len(required)} required columns; not read as data (a code list or notes sheet)")
+            self.sheets.append(dict(source_file=f.rel, sheet=sheet, mapped=len(found), unmapped=[],
+                                    problems=[], note="not data: a code list or notes sheet"))
+            return None
         positions = set(found.values())
         self.sheets.append(dict(source_file=f.rel, sheet=sheet, mapped=len(found), problems=problems,
                                 unmapped=[h for i, h in enumerate(headers) if i not in positions
@@ -453,18 +470,18 @@ class Ingest:
         return dict(rows=counts, quarantined=quarantined, findings=reasons, periods=periods,
                     files=dict(count=files[0], rows_read=int(files[1] or 0), rows_loaded=int(files[2] or 0),
                                rows_quarantined=int(files[3] or 0)),
-                    warnings=self.damage_warnings() + self.column_warnings())
+                    warnings=self.notes + self.damage_warnings() + self.column_warnings())
 
     def quarantine_failures(self) -> list[str]:
-        """One line per file (sheet) with more than [ingest] max_quarantined_share of its non-blank
-        rows quarantined, naming its top reasons: such a file is refused. Any share below 1 refuses
+        """One line per file (sheet) with more than [ingest] max_quarantined_share of its rows
+        quarantined (blank and totals rows aside), naming its top reasons: such a file is refused. Any share below 1 refuses
         a file with every row quarantined; 1.0 switches the refusal off."""
         share = self.policy.thresholds.ingest.max_quarantined_share
         rows = self.con.execute(
             "with q as (select source_file, sheet, reason, count(*) as n from quarantine group by all), "
-            "blank as (select source_file, sheet, sum(n) as n from q where reason = 'blank_row' group by all), "
+            "blank as (select source_file, sheet, sum(n) as n from q where reason in ('blank_row', 'total_row') group by all), "
             "top as (select source_file, sheet, string_agg(reason || ' ' || cast(n as varchar), ', ' "
-            "order by n desc, reason) as reasons from q where reason <> 'blank_row' group by all) "
+            "order by n desc, reason) as reasons from q where reason not in ('blank_row', 'total_row') group by all) "
             "select m.source_file, m.sheet, m.rows_read - coalesce(b.n, 0) as rows, "
             "m.rows_quarantined - coalesce(b.n, 0) as bad, t.reasons from ingest_manifest as m "
             "left join blank as b on b.source_file = m.source_file and b.sheet is not distinct from m.sheet "
@@ -474,7 +491,7 @@ class Ingest:
         for file, sheet, n, bad, reasons in rows:
             if bad > share * n:
                 where = f"{file}, sheet {sheet!r}" if sheet is not None else file
-                out.append(f"{where}: {bad} of {n} non-blank rows quarantined (expected at most "
+                out.append(f"{where}: {bad} of {n} rows (blank and totals rows aside) quarantined (expected at most "
                            f"{share:.0%}: thresholds.toml [ingest] max_quarantined_share); top reasons: {reasons}")
         return out
 
@@ -644,7 +661,8 @@ def check(raw_dir: Path, periods: list[str] | None = None, policy: Policy | None
             loaded, quarantined = counts.get((sh["source_file"], sh["sheet"]), (None, None))
             rows.append(dict(zip(CHECK_COLUMNS, (
                 sh["source_file"], sh["sheet"] or "", sh["mapped"], "、".join(sh["unmapped"]),
-                " | ".join(p.split(": ", 1)[1] if ": " in p else p for p in sh["problems"]),
+                " | ".join(p.split(": ", 1)[1] if ": " in p else p for p in sh["problems"])
+                or (f"({sh['note']})" if "note" in sh else ""),
                 "; ".join(labels.get((sh["source_file"], sh["sheet"]), [])),
                 "" if loaded is None else loaded, "" if quarantined is None else quarantined))))
         return dict(rows=rows, problems=list(ingest.problems), quarantine_failures=ingest.quarantine_failures(),

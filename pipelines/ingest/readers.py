@@ -658,6 +658,30 @@ def _numeric_cells(path: Path, part: str, letters: dict[str, int], limits: Limit
     return {pos: sorted(rows) for pos, rows in found.items()}
 
 
+MAX_HEADER_ROWS = 3  # a header of merged cells spans at most this many rows
+
+
+def header_bottom(top: int, ranges: Sequence[tuple[int, int, int, int]], scanned: int) -> int:
+    """The last row of the header that starts on row `top`: a cell merged down from it (序号 over
+    two header rows, beside 收入情况 merged across its sub-headers) makes the header that deep."""
+    bottom = top
+    for r1, _c1, r2, _c2 in ranges:
+        if r1 == top and r2 > r1:
+            bottom = max(bottom, min(r2, top + MAX_HEADER_ROWS - 1, scanned - 1))
+    return bottom
+
+
+def stacked_header(rows: Sequence[Sequence[str | None]]) -> list[str | None]:
+    """One header from the rows of a header of merged cells: per column, its lowest non-blank cell
+    (a sub-header under a group title, or the cell merged down over the rows)."""
+    width = max((len(r) for r in rows), default=0)
+    out: list[str | None] = []
+    for c in range(width):
+        cells = [r[c] for r in rows if c < len(r) and r[c] is not None]
+        out.append(cells[-1] if cells else None)
+    return out
+
+
 def _fill_merges(columns: list[list], header_idx: int, header: list[str | None], ranges
                  ) -> list[tuple[int, list[str]]]:
     """Fill each merged range's top-left value over the range (data area only); return fills.
@@ -748,12 +772,13 @@ def _xlsx_sheet(path: Path, reader, name: str, scan: _SheetScan, part: str | Non
     _check_cell_length(table, limits, where, first_col)
     columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i + 1 (skip_rows=0)
     head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
-    idx = find_header(head_rows)
-    if idx is None:
+    top = find_header(head_rows)
+    if top is None:
         return None
-    header = head_rows[idx]
     ranges = [(int(r1) - 1, _col_index(c1.decode()) - first_col, int(r2) - 1, _col_index(c2.decode()) - first_col)
               for c1, r1, c2, r2 in sorted(scan.merges)]
+    idx = header_bottom(top, ranges, len(head_rows))  # last row of a header of merged cells
+    header = stacked_header(head_rows[top:idx + 1])
     fills = _fill_merges(columns, idx, header, ranges)
     numeric: dict[int, list[int] | None] = {}
     wanted = text_columns(header) if text_columns else set()
@@ -769,7 +794,7 @@ def _xlsx_sheet(path: Path, reader, name: str, scan: _SheetScan, part: str | Non
         data=_columns_frame([c[idx + 1:] for c in columns], header),
         source_row=list(range(idx + 2, table.num_rows + 1)),
         sheet=name,
-        header_row=idx + 1,
+        header_row=top + 1,
         merged_fills=fills,
         numeric_cells={p: r for p, r in numeric.items() if r},
         first_column=first_col,

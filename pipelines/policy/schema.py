@@ -138,6 +138,8 @@ class IngestThresholds(Strict):
     max_quarantined_share: float = Field(default=1.0, gt=0, le=1)
     # cells that mark a tick-box column: a file using one anywhere in a yes/no column reads blank as 否
     tick_marks: list[Annotated[str, StringConstraints(min_length=1)]] = ["√"]
+    # a row without 户编号 and 人编号 whose 序号 or place cell is one of these is a totals row
+    total_row_labels: list[Annotated[str, StringConstraints(min_length=1)]] = ["合计"]
     quarantine: QuarantineCells
     places: Places
 

@@ -163,6 +163,6 @@ def test_a_file_mostly_quarantined_is_refused_naming_file_and_top_reasons(raw_di
     with pytest.raises(IngestError) as err:
         run(raw_dir, tmp_path / "processed")  # the configured limit: at most 50 %
     text = str(err.value)
-    assert "registry/2020Q4/陵川县.csv: 6 of 9 non-blank rows quarantined" in text
+    assert "registry/2020Q4/陵川县.csv: 6 of 9 rows (blank and totals rows aside) quarantined" in text
     assert "top reasons: unknown_place_name 6" in text
     assert not (tmp_path / "processed" / "current").exists()  # nothing published

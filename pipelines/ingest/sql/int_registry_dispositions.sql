@@ -28,6 +28,11 @@ row_checks as (
             when r.is_shifted then 'column_shift'
             -- before the key checks: a damaged ID is neither a person nor a duplicate of one
             when r.damaged_column is not null then 'id_damaged_by_spreadsheet'
+            -- a totals row (合计) under the data: no keys, a total label where 序号 or a place goes
+            when r.household_key_source is null and r.person_id_present is null
+                and (list_contains(tl.labels, r.row_no) or list_contains(tl.labels, r.county_name)
+                     or list_contains(tl.labels, r.township_name) or list_contains(tl.labels, r.village_name))
+                then 'total_row'
             when r.household_key_source is null then 'missing_key'
             when r.person_id_present is null then 'missing_key'
             when r.village_code is null and r.place_reason is not null then r.place_reason
@@ -37,6 +42,10 @@ row_checks as (
         end as row_reason,
         case
             when r.is_blank_row or r.is_shifted then null
+            when r.damaged_column is null and r.household_key_source is null and r.person_id_present is null
+                and (list_contains(tl.labels, r.row_no) or list_contains(tl.labels, r.county_name)
+                     or list_contains(tl.labels, r.township_name) or list_contains(tl.labels, r.village_name))
+                then null
             when r.damaged_column is not null then r.damaged_column
             when r.household_key_source is null then 'household_id'
             when r.person_id_present is null then 'person_id'
@@ -46,6 +55,7 @@ row_checks as (
     from staged as r
     left join regions_known as c on c.code = r.county_code
     left join regions_known as t on t.code = r.township_code
+    cross join {{ ref('param_total_rows') }} as tl
 ),
 
 duplicates as (
