@@ -333,7 +333,8 @@ def ingest(con, policy: Policy, period: Period | None) -> None:
     cell may show (config/thresholds.toml [ingest])."""
     t = policy.thresholds.ingest
     bind_params(con, "param_ingest", {"income_identity_tolerance": float(t.income_identity_tolerance),
-                                      "quarantine_max_digits": int(t.quarantine.max_digits)})
+                                      "quarantine_max_digits": int(t.quarantine.max_digits),
+                                      "float_column_share": float(t.float_column_share)})
 
 
 @builds("param_code_labels")

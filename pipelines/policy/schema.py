@@ -138,6 +138,9 @@ class IngestThresholds(Strict):
     max_quarantined_share: float = Field(default=1.0, gt=0, le=1)
     # cells that mark a tick-box column: a file using one anywhere in a yes/no column reads blank as 否
     tick_marks: list[Annotated[str, StringConstraints(min_length=1)]] = ["√"]
+    # an 18-digit ID a float holds exactly is damaged when more than this share of its column's
+    # IDs in the file are (a clean column has 1 in 16-128 such; one that went through a float, all)
+    float_column_share: float = Field(default=0.5, gt=0, lt=1)
     # a row without 户编号 and 人编号 whose 序号 or place cell is one of these is a totals row
     total_row_labels: list[Annotated[str, StringConstraints(min_length=1)]] = ["合计"]
     quarantine: QuarantineCells

@@ -57,6 +57,9 @@ DEFECT_REASONS = {
     "household_size_mismatch": "finding", "income_not_numeric": "finding", "income_negative": "finding",
     "unknown_code_label": "finding", "missing_village_code": "quarantine", "merged_cell_filled": "finding",
     "column_shift": "quarantine",
+    # planted in a names-only export only (pipelines/synth/pipeline.py write_names_only_file)
+    "id_damaged_by_spreadsheet": "quarantine", "total_row": "quarantine", "unknown_place_name": "quarantine",
+    "id_000_beside_damage": "quarantine",
 }
 HELPERS = ["_defect_id", "_kind", "_column"]
 

@@ -162,6 +162,7 @@ def county_layouts(settings: dict, fmt_mode: str) -> dict:
         spec = cfg["counties"][code] if fmt_mode == "county" else {"format": "parquet", "header_variant": "standard",
                                                                     "yes_no": "shi_fou"}
         out[code] = {"name": name, "format": spec["format"], "title": spec.get("title"), "merged": spec.get("merged", False),
+                     "names_only": spec.get("layout") == "names_only",
                      "headers": exports.header_map(cols, aliases, cfg["header_variants"].get(spec["header_variant"], {})),
                      "style": cfg["yes_no_styles"][spec["yes_no"]], "header_variant": spec["header_variant"],
                      "yes_no": spec["yes_no"]}
@@ -171,6 +172,8 @@ def county_layouts(settings: dict, fmt_mode: str) -> dict:
 def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path, settings: dict) -> list[dict]:
     """Write one county's registry file; returns the truth rows of its planted defects."""
     cfg = settings["synth"]
+    if layout["names_only"]:
+        return write_names_only_file(frame, layout, path, period, out_dir, settings)
     cols = cfg["layout"]["registry_columns"]
     yn = exports.yes_no_columns(settings["aliases"]["registry"])
     table = exports.layout_frame(frame, cols, layout["headers"], yn, layout["style"])
@@ -193,6 +196,86 @@ def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str
                      "sheet": "Sheet1" if layout["format"] == "xlsx" else "", "source_row": first + i, "column": col,
                      "household_id": frame["household_id"].iat[i], "person_id": frame["person_id"].iat[i],
                      "expected_reason": kinds[i], "expected_disposition": defects.DEFECT_REASONS[kinds[i]]})
+    return rows
+
+
+REASON_OF = {"id_000_beside_damage": "id_damaged_by_spreadsheet"}  # planted kind -> the reason ingest gives
+
+
+def names_only_damage_rows(frame: pd.DataFrame, n: int) -> list[int]:
+    """Rows whose ID a spreadsheet turns into a number: n non-head members (IDs ending in a digit)
+    of households with no other planted defect or deprivation, spread evenly over the file
+    (deterministic)."""
+    kinds = frame["_kind"].to_numpy() if "_kind" in frame else np.full(len(frame), "")
+    touched = set(frame["household_id"].to_numpy()[kinds != ""])
+    if "_deprived" in frame:  # households with a planted deprivation: their members stay loaded
+        touched |= set(frame["household_id"].to_numpy()[frame["_deprived"].to_numpy(dtype=bool)])
+    ids = frame["id_number"].astype(str).to_numpy()
+    ok = [i for i in range(len(frame)) if frame["relation"].iat[i] != "户主" and ids[i][-1:].isdigit()
+          and len(ids[i]) == 18 and frame["household_id"].iat[i] not in touched]
+    step = max(1, len(ok) // max(n, 1))
+    return ok[::step][:n]
+
+
+def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path,
+                          settings: dict) -> list[dict]:
+    """One county's names-only member export (config/synth.toml [names_only]); returns the truth
+    rows of its planted cases: the frame's defects (missing-village-code rows become unknown
+    village names), IDs written as number cells, and the 合计 row."""
+    cfg = settings["synth"]
+    spec = cfg["names_only"]
+    cols = [c for c in cfg["layout"]["registry_columns"] if c != "village_code"]
+    yn = exports.yes_no_columns(settings["aliases"]["registry"])
+    frame = frame.reset_index(drop=True)
+    kinds = frame["_kind"].to_numpy().copy() if "_kind" in frame else np.full(len(frame), "", dtype=object)
+    unknown = np.flatnonzero(kinds == "missing_village_code")
+    frame.loc[unknown, "village_name"] = frame.loc[unknown, "village_name"].astype(str) + spec["unknown_place_suffix"]
+    kinds[unknown] = "unknown_place_name"
+    damaged = names_only_damage_rows(frame, dynamics.count_for(spec["damaged_ids"], int((frame["relation"] == "户主").sum())))
+    table = exports.layout_frame(frame, cols, layout["headers"], yn, layout["style"])
+    for c in spec["full_width_columns"]:
+        h = layout["headers"][c]
+        table[h] = table[h].astype(str).str.translate(writers.FULL_WIDTH_DIGITS)
+    shift_at = list(table.columns).index(layout["headers"][cfg["defects"]["shift_from"]])
+    values = table.to_numpy(dtype=object)
+    for i in np.flatnonzero(kinds == "column_shift"):
+        values[i] = defects.shift_row(list(values[i]), shift_at)
+    table = pd.DataFrame(values, columns=table.columns)
+    merge_cols = [layout["headers"][c] for c in cfg["defects"]["merged_columns"]] if layout["merged"] else None
+    groups = frame["_merge"].to_numpy(dtype=object) if merge_cols and "_merge" in frame else None
+    income = cols[cols.index("wage_income"):]
+    county = layout["name"]
+    text = {"county": county, "period_end": str(dynamics.period_end(period))}
+    sheet_spec = dict(spec, title=spec["title"].format(**text), unit_line=spec["unit_line"].format(**text))
+    id_header = layout["headers"]["id_number"]
+    writers.write_names_only_xlsx(
+        table, path, sheet_spec, group=(spec["income_group"], [layout["headers"][c] for c in income]),
+        merge_columns=merge_cols, merge_groups=groups, number_cells={i: id_header for i in damaged},
+        total_row={layout["headers"]["row_no"]: "合计",
+                   layout["headers"]["household_size"]: str(len(table)).translate(writers.FULL_WIDTH_DIGITS)})
+    first = writers.first_data_row("xlsx", None, names_only=True)
+    rel = path.relative_to(out_dir / "raw").as_posix()
+    planted = [(i, kinds[i], frame["_column"].iat[i], frame["_defect_id"].iat[i]) for i in np.flatnonzero(kinds != "")]
+    planted += [(i, "id_damaged_by_spreadsheet", "id_number", f"{period}-id_damaged_by_spreadsheet-{k + 1:04d}")
+                for k, i in enumerate(damaged)]
+    # a real ID ending in 000 in a column the spreadsheet damaged cannot be told from a damaged one:
+    # ingest quarantines it too (docs/data_contract.md §3), and the truth says so
+    ids = table[id_header].astype(str).to_numpy()
+    beside = [i for i in range(len(ids)) if damaged and i not in damaged and kinds[i] == ""
+              and len(ids[i]) == 18 and ids[i].endswith("000")]
+    planted += [(i, "id_000_beside_damage", "id_number", f"{period}-id_000_beside_damage-{k + 1:04d}")
+                for k, i in enumerate(beside)]
+    rows = []
+    for i, kind, column, defect_id in planted:
+        column = "village_name" if kind == "unknown_place_name" else column
+        col = "|".join(layout["headers"][c] for c in column.split("|"))
+        rows.append({"defect_id": defect_id, "kind": kind, "period": period, "file": rel, "sheet": spec["sheet"],
+                     "source_row": first + i, "column": col, "household_id": frame["household_id"].iat[i],
+                     "person_id": frame["person_id"].iat[i], "expected_reason": REASON_OF.get(kind, kind),
+                     "expected_disposition": defects.DEFECT_REASONS[kind]})
+    rows.append({"defect_id": f"{period}-total_row-0001", "kind": "total_row", "period": period, "file": rel,
+                 "sheet": spec["sheet"], "source_row": first + len(table), "column": "", "household_id": "",
+                 "person_id": "", "expected_reason": "total_row", "expected_disposition": "quarantine"})
     return rows
 
 
@@ -299,6 +382,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
                 truth["deprivations"] += dep_rows
                 merged = next((k for k, v in layouts.items() if v["merged"]), None)
                 frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng)
+                frame["_deprived"] = frame["household_id"].isin(used).to_numpy()  # names-only damage avoids them
             persons_by_p[period] += int((frame["_person"] >= 0).sum())
             households_by_p[period] += int(q["income"]["size"].gt(0).sum())
             for code in county_codes:

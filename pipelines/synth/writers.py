@@ -30,8 +30,11 @@ FIXED_TIME = dt.datetime(2021, 1, 5, 9, 0, 0)
 _NOT_NAME_CHAR = re.compile(r"[^\w]")
 
 
-def first_data_row(fmt: str, title: str | None) -> int:
-    """Row number (as a person sees it) of the first data row."""
+def first_data_row(fmt: str, title: str | None, names_only: bool = False) -> int:
+    """Row number (as a person sees it) of the first data row (a names-only export: row 5, under
+    two title rows and a header of two rows)."""
+    if names_only:
+        return 5
     return 2 + (1 if title and fmt in ("xlsx", "csv-utf8-bom", "csv-utf8", "csv-gb18030") else 0)
 
 
@@ -289,3 +292,71 @@ def write_export(frame: pd.DataFrame, path: Path, fmt: str, title: str | None = 
     if fmt == "parquet":
         return write_parquet(frame, path)
     raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+
+
+# ---------------------------------------------------------------- a names-only member export (domain.md §1)
+
+FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def write_names_only_xlsx(frame: pd.DataFrame, path: Path, spec: dict, group: tuple[str, list[str]] | None = None,
+                          merge_columns: list[str] | None = None, merge_groups=None,
+                          number_cells: dict[int, str] | None = None, total_row: dict[str, str] | None = None) -> Path:
+    """A member export as a county office saves it from the registry system (xlsxwriter, so it is
+    slow: one county file): an instructions sheet and a hidden code-list sheet before the data
+    sheet; on the data sheet two title rows, a header of two rows (every header merged down over
+    both, except the `group` columns under their merged group title), the data (household
+    `merge_columns` merged over runs of `merge_groups`), `number_cells` {data index: header} whose
+    ID is written as a number cell (what a spreadsheet does to an ID typed as a number), and a
+    合计 row (`total_row`: header -> text). spec: sheet, instructions_sheet, instructions,
+    code_sheet, code_lists {header: [labels]}, title, unit_line. First data row: Excel row 5."""
+    import xlsxwriter
+
+    data = _text(frame)
+    header = list(data.columns)
+    values = data.to_numpy(dtype=object)
+
+    def write(tmp: Path):
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                            "strings_to_urls": False})
+        wb.set_properties({"created": FIXED_TIME, "author": "povmon synth"})
+        notes = wb.add_worksheet(spec["instructions_sheet"])
+        for i, line in enumerate(spec["instructions"]):
+            notes.write_string(i, 0, line)
+        codes = wb.add_worksheet(spec["code_sheet"])
+        for j, (head, labels) in enumerate(spec["code_lists"].items()):
+            codes.write_string(0, j, head)
+            for i, label in enumerate(labels, start=1):
+                codes.write_string(i, j, label)
+        codes.hide()
+        ws = wb.add_worksheet(spec["sheet"])
+        ws.merge_range(0, 0, 0, len(header) - 1, spec["title"])
+        ws.write_string(1, 0, spec["unit_line"])
+        grouped = set(group[1]) if group else set()
+        for j, h in enumerate(header):
+            if h in grouped:
+                ws.write_string(3, j, h)
+            else:
+                ws.merge_range(2, j, 3, j, h)
+        if group:
+            cols = [header.index(h) for h in group[1]]
+            ws.merge_range(2, min(cols), 2, max(cols), group[0])
+        skip: set[tuple[int, int]] = set()
+        if merge_columns:
+            keys = merge_groups if merge_groups is not None else data[merge_columns[0]].to_numpy()
+            for s, e in merge_runs(np.asarray(keys, dtype=object)):
+                for c in (header.index(m) for m in merge_columns):
+                    ws.merge_range(4 + s, c, 4 + e, c, values[s, c])
+                    skip.update((r, c) for r in range(s, e + 1))
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                if v != "" and (i, j) not in skip:
+                    ws.write_string(4 + i, j, v)
+        for i, h in (number_cells or {}).items():
+            ws.write_number(4 + i, header.index(h), float(values[i, header.index(h)]))
+        if total_row:
+            for h, v in total_row.items():
+                ws.write_string(4 + len(values), header.index(h), v)
+        wb.close()
+
+    return _atomic(path, write)

@@ -27,10 +27,10 @@ def _three_counties(raw):
         r["证件号"], r["成员号"] = r["证件号码"], r["人编号"]
     write_csv(raw / "registry/2020Q4/140524_陵川县.csv", rows, headers=a)
     # B: per-capita income with a unit in full-width brackets (unmapped, optional), 健康状况 as 健康
-    b = _rename(_rename(NAMES_ONLY, "人均纯收入", "人均纯收入（元/人）"), "健康状况", "健康")
+    b = _rename(_rename(NAMES_ONLY, "人均纯收入", "人均纯收入（元/年）"), "健康状况", "健康")
     rows = _household("1405241012000001", 20, "陵川县", "礼义镇", "前杨村委会")
     for r in rows:
-        r["人均纯收入（元/人）"], r["健康"] = r["人均纯收入"], r["健康状况"]
+        r["人均纯收入（元/年）"], r["健康"] = r["人均纯收入"], r["健康状况"]
     write_csv(raw / "registry/2020Q4/140525_泽州县.csv", rows, headers=b)
     # C: loads, with a cause label not in code_labels.toml
     rows = _household("1405241002000002", 30, "陵川县", "崇文镇", "小窑村委会")
@@ -50,7 +50,7 @@ def test_check_lists_every_problem_of_every_file_in_one_pass(raw_dir, tmp_path):
     assert a["unmapped headers"] == "成员号、证件号" or set(a["unmapped headers"].split("、")) == {"成员号", "证件号"}
     b = by_file["registry/2020Q4/140525_泽州县.csv"]
     assert "required column 'health' not found" in b["refused (columns)"] and "'健康'" in b["refused (columns)"]
-    assert "人均纯收入（元/人）" in b["unmapped headers"]
+    assert "人均纯收入（元/年）" in b["unmapped headers"]
     c = by_file["registry/2020Q4/140581_高平市.csv"]
     assert c["refused (columns)"] == "" and c["unknown code labels"] == "主要致贫原因: 因懒"
     assert (c["would load"], c["would quarantine"]) == (3, 0)
@@ -74,7 +74,7 @@ def test_the_fix_the_hint_suggests_fixes_it(raw_dir, tmp_path):
 
     fixed = load_policy(overrides={"header_aliases": {"registry": {
         "id_number": plus("id_number", "证件号"), "person_id": plus("person_id", "成员号"),
-        "health": plus("health", "健康"), "per_capita_net_income": plus("per_capita_net_income", "人均纯收入(元/人)")}}})
+        "health": plus("health", "健康"), "per_capita_net_income": plus("per_capita_net_income", "人均纯收入(元/年)")}}})
     result = check(raw_dir, policy=fixed)
     assert result["problems"] == [] and result["quarantine_failures"] == []
     assert all(r["unmapped headers"] == "" for r in result["rows"])

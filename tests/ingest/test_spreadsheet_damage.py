@@ -226,13 +226,14 @@ def _float_damaged(county: str, birth: str, passes: bool) -> tuple[str, str]:
 
 def test_ids_a_float_held_exactly_are_damaged_never_a_plausible_fake(tmp_path):
     """140524198001010123 as a double is 140524198001010112: 18 digits nobody wrote. Failing the
-    check digit it is damaged; passing it (1 in 11) it is damaged when the column shows the damage
-    elsewhere in the file, so it never loads as a person with a sex its 17th digit made up."""
+    check digit it is damaged; passing it (1 in 11) it is damaged when most IDs of its column are
+    such (the column went through a float), so it never loads as a person with a sex its 17th
+    digit made up. A real ID that happens to be such a multiple, in a clean column, is loaded."""
     real_a, fails = _float_damaged("140524", "19800101", passes=False)
     real_b, passes = _float_damaged("140524", "19820202", passes=True)
     assert float(fails) == float(real_a) and float(passes) == float(real_b)  # the float cannot tell them apart
     hh = household("H1")
-    hh[0]["证件号码"], hh[1]["证件号码"] = fails, passes
+    hh[0]["证件号码"], hh[1]["证件号码"] = fails, passes  # 2 of 3 IDs of the column: it went through a float
     write_csv(tmp_path / "raw/registry/2020Q4/140524_a.csv", hh)
     _summary, con = _ingest(tmp_path / "raw", tmp_path)
     got = _rows(con, "select source_row, reason, column_name, detail from quarantine order by 1")
@@ -240,11 +241,23 @@ def test_ids_a_float_held_exactly_are_damaged_never_a_plausible_fake(tmp_path):
     assert got == [
         (2, REASON, "证件号码", "18 digits a float holds exactly (its last digits are the float's, not written) "
                                 "that fail the check digit" + hint),
-        (3, REASON, "证件号码", "18 digits a float holds exactly, in a column the spreadsheet damaged elsewhere "
-                                "in this file" + hint),
+        (3, REASON, "证件号码", "18 digits a float holds exactly, in a column whose IDs mostly are such "
+                                "(it went through a float)" + hint),
     ]
     # no person was made from either: no sex, birth date or key derived from a damaged ID
     assert _rows(con, "select count(*) from persons where person_key in (?, ?)",
                  keys.person_key(fails), keys.person_key(passes)) == [(0,)]
     assert _rows(con, "select count(*) from persons") == [(1,)]
     _no_value_in_processed(tmp_path, [fails, passes])
+
+
+def test_a_real_id_a_float_holds_exactly_loads_in_a_clean_column(tmp_path):
+    real = next(i for i in (make_id("140524", "19800101", f"{s:03d}") for s in range(1000))
+                if not i.endswith(("X", "000")) and str(int(float(i))) == i)
+    hh = household("H1")
+    hh[0]["证件号码"] = real  # one of three: a clean column
+    write_csv(tmp_path / "raw/registry/2020Q4/140524_a.csv", hh)
+    _summary, con = _ingest(tmp_path / "raw", tmp_path)
+    assert _rows(con, "select count(*) from quarantine") == [(0,)]
+    assert _rows(con, "select sex, id_valid from persons where person_key = ?", keys.person_key(real)) == [
+        ("male" if int(real[16]) % 2 else "female", True)]

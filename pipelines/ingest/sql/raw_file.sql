@@ -9,10 +9,15 @@
 -- that passes it in a column of a file (sheet) with another damaged cell. A real ID ends in 000
 -- about once in 1 100: alone in a clean column it is loaded. An 18-digit ID that a float holds
 -- exactly (a reader wrote out the double a spreadsheet kept: 140502198001010016, a multiple of
--- the float's step of 16-128 there) is damaged when it fails its check digit or sits in a column
--- of the file with another damaged cell (one real ID in 16-128 is such a multiple).
+-- the float's step of 16-128 there) is damaged when it fails its check digit, or when most IDs of
+-- its column in the file are such multiples ([ingest] float_column_share: the column went through
+-- a float; in a clean column only one real ID in 16-128 is one, and it is loaded).
 {% import '_macros.sql' as m with context %}
 with
+
+settings as (
+    select * from {{ ref('param_ingest') }}
+),
 
 cells as (
     select * from {{ ref('src_file') }}
@@ -54,7 +59,9 @@ damage_in_file as (
         *
         {%- for c in text_only if c.kind == 'id_number' %},
         max(case when shape_{{ c.name }} is not null or ((zero_tail_{{ c.name }} or float_exact_{{ c.name }}) and not check_ok_{{ c.name }})
-            then 1 else 0 end) over (partition by file_id) = 1 as file_damaged_{{ c.name }}
+            then 1 else 0 end) over (partition by file_id) = 1 as file_damaged_{{ c.name }},
+        avg(case when float_exact_{{ c.name }} then 1.0 when {{ m.norm(c.name) }} is not null then 0.0 end)
+            over (partition by file_id) > (select float_column_share from settings) as float_column_{{ c.name }}
         {%- endfor %}
     from checked
 ),
@@ -82,7 +89,7 @@ final as (
             when shape_{{ c.name }} is not null then '{{ c.name }}'
             {%- if c.kind == 'id_number' %}
             when zero_tail_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
-            when float_exact_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
+            when float_exact_{{ c.name }} and (not check_ok_{{ c.name }} or float_column_{{ c.name }}) then '{{ c.name }}'
             {%- endif %}
             {%- endfor %}
         end as damaged_column,
@@ -96,8 +103,8 @@ final as (
                 then '18 digits ending in 000, in a column the spreadsheet damaged elsewhere in this file'
             when float_exact_{{ c.name }} and not check_ok_{{ c.name }}
                 then '18 digits a float holds exactly (its last digits are the float''s, not written) that fail the check digit'
-            when float_exact_{{ c.name }} and file_damaged_{{ c.name }}
-                then '18 digits a float holds exactly, in a column the spreadsheet damaged elsewhere in this file'
+            when float_exact_{{ c.name }} and float_column_{{ c.name }}
+                then '18 digits a float holds exactly, in a column whose IDs mostly are such (it went through a float)'
             {%- endif %}
             {%- endfor %}
         end || '; re-export the column as text' as damaged_detail
