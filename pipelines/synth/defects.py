@@ -59,7 +59,6 @@ DEFECT_REASONS = {
     "column_shift": "quarantine",
     # planted in a names-only export only (pipelines/synth/pipeline.py write_names_only_file)
     "id_damaged_by_spreadsheet": "quarantine", "total_row": "quarantine", "unknown_place_name": "quarantine",
-    "id_000_beside_damage": "quarantine",
 }
 HELPERS = ["_defect_id", "_kind", "_column"]
 

@@ -199,9 +199,6 @@ def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str
     return rows
 
 
-REASON_OF = {"id_000_beside_damage": "id_damaged_by_spreadsheet"}  # planted kind -> the reason ingest gives
-
-
 def names_only_damage_rows(frame: pd.DataFrame, n: int) -> list[int]:
     """Rows whose ID a spreadsheet turns into a number: n non-head members (IDs ending in a digit)
     of households with no other planted defect or deprivation, spread evenly over the file
@@ -258,20 +255,13 @@ def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period:
     planted = [(i, kinds[i], frame["_column"].iat[i], frame["_defect_id"].iat[i]) for i in np.flatnonzero(kinds != "")]
     planted += [(i, "id_damaged_by_spreadsheet", "id_number", f"{period}-id_damaged_by_spreadsheet-{k + 1:04d}")
                 for k, i in enumerate(damaged)]
-    # a real ID ending in 000 in a column the spreadsheet damaged cannot be told from a damaged one:
-    # ingest quarantines it too (docs/data_contract.md §3), and the truth says so
-    ids = table[id_header].astype(str).to_numpy()
-    beside = [i for i in range(len(ids)) if damaged and i not in damaged and kinds[i] == ""
-              and len(ids[i]) == 18 and ids[i].endswith("000")]
-    planted += [(i, "id_000_beside_damage", "id_number", f"{period}-id_000_beside_damage-{k + 1:04d}")
-                for k, i in enumerate(beside)]
     rows = []
     for i, kind, column, defect_id in planted:
         column = "village_name" if kind == "unknown_place_name" else column
         col = "|".join(layout["headers"][c] for c in column.split("|"))
         rows.append({"defect_id": defect_id, "kind": kind, "period": period, "file": rel, "sheet": spec["sheet"],
                      "source_row": first + i, "column": col, "household_id": frame["household_id"].iat[i],
-                     "person_id": frame["person_id"].iat[i], "expected_reason": REASON_OF.get(kind, kind),
+                     "person_id": frame["person_id"].iat[i], "expected_reason": kind,
                      "expected_disposition": defects.DEFECT_REASONS[kind]})
     rows.append({"defect_id": f"{period}-total_row-0001", "kind": "total_row", "period": period, "file": rel,
                  "sheet": spec["sheet"], "source_row": first + len(table), "column": "", "household_id": "",

@@ -225,10 +225,10 @@ def _float_damaged(county: str, birth: str, passes: bool) -> tuple[str, str]:
 
 
 def test_ids_a_float_held_exactly_are_damaged_never_a_plausible_fake(tmp_path):
-    """140524198001010123 as a double is 140524198001010112: 18 digits nobody wrote. Failing the
-    check digit it is damaged; passing it (1 in 11) it is damaged when most IDs of its column are
-    such (the column went through a float), so it never loads as a person with a sex its 17th
-    digit made up. A real ID that happens to be such a multiple, in a clean column, is loaded."""
+    """140524198001010123 as a double is 140524198001010112: 18 digits nobody wrote. In a column
+    whose IDs mostly are such (it went through a float) every one is damaged, whether it fails the
+    check digit or passes it (1 in 11), so none loads as a person with a sex its 17th digit made
+    up. A real ID that happens to be such a multiple, in a clean column, is loaded."""
     real_a, fails = _float_damaged("140524", "19800101", passes=False)
     real_b, passes = _float_damaged("140524", "19820202", passes=True)
     assert float(fails) == float(real_a) and float(passes) == float(real_b)  # the float cannot tell them apart
@@ -239,8 +239,8 @@ def test_ids_a_float_held_exactly_are_damaged_never_a_plausible_fake(tmp_path):
     got = _rows(con, "select source_row, reason, column_name, detail from quarantine order by 1")
     hint = "; re-export the column as text"
     assert got == [
-        (2, REASON, "证件号码", "18 digits a float holds exactly (its last digits are the float's, not written) "
-                                "that fail the check digit" + hint),
+        (2, REASON, "证件号码", "18 digits a float holds exactly, in a column whose IDs mostly are such "
+                                "(it went through a float)" + hint),
         (3, REASON, "证件号码", "18 digits a float holds exactly, in a column whose IDs mostly are such "
                                 "(it went through a float)" + hint),
     ]

@@ -6,12 +6,13 @@
 -- Spreadsheet damage: a text-only column (IDs, 户编号, phones; header_aliases text_only) whose cell
 -- was stored as a number or is shaped like one has lost digits or leading zeros; so has an
 -- 18-digit ID ending in 000 (Excel keeps 15 significant digits) that fails its check digit, or
--- that passes it in a column of a file (sheet) with another damaged cell. A real ID ends in 000
+-- that passes it in a column of a file (sheet) whose text shows damage in another cell (a number
+-- cell beside it shows only itself damaged: xlsx keeps each cell's type). A real ID ends in 000
 -- about once in 1 100: alone in a clean column it is loaded. An 18-digit ID that a float holds
 -- exactly (a reader wrote out the double a spreadsheet kept: 140502198001010016, a multiple of
--- the float's step of 16-128 there) is damaged when it fails its check digit, or when most IDs of
--- its column in the file are such multiples ([ingest] float_column_share: the column went through
--- a float; in a clean column only one real ID in 16-128 is one, and it is loaded).
+-- the float's step of 16-128 there) is damaged when most IDs of its column in the file are such
+-- multiples ([ingest] float_column_share: the column went through a float). In a clean column
+-- only one real ID in 16-128 is one (a typo'd one too): it is loaded, with its findings.
 {% import '_macros.sql' as m with context %}
 with
 
@@ -34,6 +35,7 @@ checked as (
         -- text-only columns: how a cell shows it went through a number
         {%- for c in text_only %}
         {{ m.number_shape('c' ~ c.pos, c.pos) }} as shape_{{ c.name }},
+        coalesce(position(',{{ c.pos }},' in coalesce(numeric_at, '')) > 0, false) as number_cell_{{ c.name }},
         {%- if c.kind == 'id_number' %}
         (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000') as zero_tail_{{ c.name }},
         (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}
@@ -58,7 +60,10 @@ damage_in_file as (
     select
         *
         {%- for c in text_only if c.kind == 'id_number' %},
-        max(case when shape_{{ c.name }} is not null or ((zero_tail_{{ c.name }} or float_exact_{{ c.name }}) and not check_ok_{{ c.name }})
+        -- a number cell (xlsx type, numeric column) shows only itself damaged: the text cells
+        -- beside it were typed as text; damage shown in text (a shape, a bad check digit) is the column's
+        max(case when not number_cell_{{ c.name }} and (shape_{{ c.name }} is not null
+                or (zero_tail_{{ c.name }} and not check_ok_{{ c.name }}))
             then 1 else 0 end) over (partition by file_id) = 1 as file_damaged_{{ c.name }},
         avg(case when float_exact_{{ c.name }} then 1.0 when {{ m.norm(c.name) }} is not null then 0.0 end)
             over (partition by file_id) > (select float_column_share from settings) as float_column_{{ c.name }}
@@ -89,7 +94,7 @@ final as (
             when shape_{{ c.name }} is not null then '{{ c.name }}'
             {%- if c.kind == 'id_number' %}
             when zero_tail_{{ c.name }} and (not check_ok_{{ c.name }} or file_damaged_{{ c.name }}) then '{{ c.name }}'
-            when float_exact_{{ c.name }} and (not check_ok_{{ c.name }} or float_column_{{ c.name }}) then '{{ c.name }}'
+            when float_exact_{{ c.name }} and float_column_{{ c.name }} then '{{ c.name }}'
             {%- endif %}
             {%- endfor %}
         end as damaged_column,
@@ -101,8 +106,6 @@ final as (
                 then '18 digits ending in 000 that fail the check digit (a spreadsheet keeps 15 significant digits)'
             when zero_tail_{{ c.name }} and file_damaged_{{ c.name }}
                 then '18 digits ending in 000, in a column the spreadsheet damaged elsewhere in this file'
-            when float_exact_{{ c.name }} and not check_ok_{{ c.name }}
-                then '18 digits a float holds exactly (its last digits are the float''s, not written) that fail the check digit'
             when float_exact_{{ c.name }} and float_column_{{ c.name }}
                 then '18 digits a float holds exactly, in a column whose IDs mostly are such (it went through a float)'
             {%- endif %}
