@@ -683,5 +683,6 @@ def check_report(result: dict) -> str:
         lines.append(f"\nA run would be refused (exit 2) for these {len(refused)} problem(s):")
         lines += [f"- {p}" for p in refused]
     else:
-        lines.append(f"\nA run would load these {len(result['rows'])} file(s)/sheet(s); nothing was written.")
+        files = len({r["file"] for r in result["rows"]})
+        lines.append(f"\nA run would load these {files} file(s); nothing was written.")
     return "\n".join(lines)
