@@ -393,8 +393,11 @@ def name_suffixes(con, policy: Policy, period: Period | None) -> None:
 
 @builds("param_places")
 def places(con, policy: Policy, period: Period | None) -> None:
-    """One row: how many closest names an unknown place name is shown with."""
-    bind_params(con, "param_places", {"candidates": policy.thresholds.ingest.places.candidates})
+    """One row: how many closest names an unknown place name is shown with, and how many leading
+    digits of a 户编号 are its village's code (0: no 户编号 rule)."""
+    pl = policy.thresholds.ingest.places
+    bind_params(con, "param_places", {"candidates": pl.candidates,
+                                      "household_id_village_digits": pl.household_id_village_digits})
 
 
 @builds("param_tick_marks")

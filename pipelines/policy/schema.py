@@ -126,6 +126,8 @@ class Places(Strict):
     township_suffixes: list[Annotated[str, StringConstraints(min_length=1)]]
     village_suffixes: list[Annotated[str, StringConstraints(min_length=1)]]
     candidates: int = Field(ge=1, le=10)  # closest names shown for an unknown one
+    # the 户编号's leading digits that are its village's 12-digit code (0 = no such rule)
+    household_id_village_digits: Literal[0, 12] = 0
 
 
 class IngestThresholds(Strict):

@@ -166,3 +166,18 @@ def test_a_file_mostly_quarantined_is_refused_naming_file_and_top_reasons(raw_di
     assert "registry/2020Q4/陵川县.csv: 6 of 9 rows (blank and totals rows aside) quarantined" in text
     assert "top reasons: unknown_place_name 6" in text
     assert not (tmp_path / "processed" / "current").exists()  # nothing published
+
+
+def test_a_configured_household_id_rule_places_rows_before_names(raw_dir, tmp_path):
+    """[ingest.places] household_id_village_digits = 12: the 户编号's first 12 digits, when a village
+    of config/regions, place the row (names not needed); otherwise names decide."""
+    rows = (_household("1405241002010001", 10, "陵川县", "崇文镇", "无此村")       # 户编号 of 小窑村委会
+            + _household("9999991002000002", 20, "陵川县", "崇文镇", "口坪村委会"))  # no such village: names
+    write_csv(raw_dir / "registry" / "2020Q4" / "陵川县.csv", rows, headers=NAMES_ONLY)
+    rule = load_policy(overrides={"thresholds": {"ingest": {"places": {"household_id_village_digits": 12}}}})
+    _summary, con = _ingest(raw_dir, tmp_path, rule)
+    assert con.execute("select village_code, count(*) from persons group by 1 order by 1").fetchall() == [
+        ("140524100200", 3), ("140524100201", 3)]
+    # without the rule the first household's name is unknown
+    _summary, con = _ingest(raw_dir, tmp_path / "off")
+    assert con.execute("select count(*), min(reason) from quarantine").fetchone() == (3, "unknown_place_name")

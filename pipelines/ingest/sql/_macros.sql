@@ -222,14 +222,14 @@ group by s.file_id
         {{ r }}.damaged_detail,
 {%- endmacro %}
 
-{#- typed_columns(cols, r, places): `places` is the alias of a joined int_place_names row, whose
-    village_code fills a row's missing village_code (an export that names the place) -#}
+{#- typed_columns(cols, r, places): `places` lists expressions (in order) that fill a row's missing
+    village_code: the village a configured 户编号 rule gives, the one its names resolve to -#}
 {% macro typed_columns(cols, r, places=none) -%}
 {%- for c in cols if not c.pii %}
     {%- if c.kind == 'text' %}
     nullif(trim({{ r }}.{{ c.name }}), '') as {{ c.name }},
     {%- elif c.kind == 'region_code' and places and c.name == 'village_code' %}
-    coalesce({{ norm(r ~ '.' ~ c.name) }}, {{ places }}.village_code) as {{ c.name }},
+    coalesce({{ norm(r ~ '.' ~ c.name) }}, {{ places | join(', ') }}) as {{ c.name }},
     {%- elif c.kind == 'region_code' %}
     {{ norm(r ~ '.' ~ c.name) }} as {{ c.name }},
     {%- elif c.kind == 'int' %}

@@ -46,14 +46,22 @@ typed as (
         pl.place_column,
         pl.place_detail,
         -- typed columns
-        {{ m.typed_columns(cols, 'r', 'pl') }}
+        {{ m.typed_columns(cols, 'r', ['hv.code', 'pl.village_code']) }}
         r.file_id as _file_id
     from raw as r
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
     left join coded_files as cf on cf.file_id = r.file_id
+    -- [ingest.places] household_id_village_digits: the 户编号's leading digits are its village's
+    -- code (0: no such rule), taken when config/regions has that village
+    cross join {{ ref('param_places') }} as pp
+    left join {{ ref('param_villages') }} as hv
+        on cf.file_id is null
+        and pp.household_id_village_digits > 0
+        and hv.code = substr(trim(r.household_id), 1, pp.household_id_village_digits)
     left join places as pl
         on cf.file_id is null
+        and hv.code is null
         and pl.county_name is not distinct from r.county_name
         and pl.township_name is not distinct from r.township_name
         and pl.village_name is not distinct from r.village_name
