@@ -82,6 +82,7 @@ _TABLES = [
         village_code varchar, household_size integer, household_size_annual integer,
         household_type varchar, household_attribute varchar, poverty_status varchar, exit_year integer,
         main_cause varchar, return_cause varchar, monitoring_category varchar,
+        risk_eliminated boolean, risk_identified_date date, risk_eliminated_date date,
         food_secure boolean, clothing_secure boolean, dilapidated boolean, housing_grade varchar,
         housing_secured_by varchar, water_safe boolean, water_difficult boolean,
         water_scarce_area boolean, water_quantity_lpd double, water_quality varchar, water_piped boolean,
