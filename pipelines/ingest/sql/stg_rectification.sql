@@ -14,6 +14,10 @@ code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
+tick_marks as (
+    select * from {{ ref('param_tick_marks') }}
+),
+
 tick_columns as (
     {{ m.tick_columns(cols, 'raw') }}
 ),
