@@ -416,7 +416,8 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
         "seed": seed, "households": households, "marginal_households": n_marginal, "periods": wanted, "mode": mode,
         "rural_households_total": int(np.maximum(rural["rural_households"].to_numpy(), registry_per_village).sum()),
         "formats": {k: {"name": v["name"], "format": v["format"], "header_variant": v["header_variant"],
-                        "yes_no": v["yes_no"], "title": v["title"], "merged": v["merged"]} for k, v in layouts.items()},
+                        "yes_no": v["yes_no"], "title": v["title"], "merged": v["merged"],
+                        "names_only": v["names_only"]} for k, v in layouts.items()},
         "merged_columns": cfg["defects"]["merged_columns"] if mode == "county" else [],
         "defects_planted": mode == "county", "deprivations_planted": mode == "county",
     }

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.policy import load_policy
+
 
 def read_raw(path: Path, title: bool = False) -> pd.DataFrame:
     """All cells as str ('' for blank); dta/sav columns renamed to their variable labels."""
@@ -55,6 +57,38 @@ def _read_xlsx(path: Path, title: bool) -> pd.DataFrame:
     return pd.DataFrame(grid[start + 1:], columns=list(grid[start]))
 
 
+def read_names_only(path: Path) -> pd.DataFrame:
+    """A names-only county export (domain.md §1) read independently of ingest: the data sheet (not
+    the instructions or the hidden code list), the two header rows as one (a header merged over
+    two rows, or a group label over the lower row's headers), merged cells filled, full-width
+    digits half-width, number cells as the digits a spreadsheet shows. Rows from the first data
+    row (5), the 合计 row included (it is a planted case: total_row)."""
+    import unicodedata
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb[load_policy().raw("synth")["names_only"]["sheet"]]
+    for rng in list(ws.merged_cells.ranges):
+        value = ws.cell(rng.min_row, rng.min_col).value
+        ws.unmerge_cells(str(rng))
+        for row in ws.iter_rows(min_row=rng.min_row, max_row=rng.max_row, min_col=rng.min_col, max_col=rng.max_col):
+            for cell in row:
+                cell.value = value
+
+    def text(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return unicodedata.normalize("NFKC", str(v)) if isinstance(v, str) else str(v)
+
+    rows = [[text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    upper, lower = rows[2], rows[3]
+    header = [lo or up for up, lo in zip(upper, lower)]
+    return pd.DataFrame(rows[4:], columns=header)
+
+
 def _col_index(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -68,7 +102,8 @@ def registry_frames(data_dir: Path, period: str) -> dict[str, pd.DataFrame]:
     out = {}
     for path in sorted((data_dir / "raw" / "registry" / period).iterdir()):
         code = path.name[:6]
-        out[code] = read_raw(path, title=bool(params["formats"][code]["title"]))
+        spec = params["formats"][code]
+        out[code] = read_names_only(path) if spec.get("names_only") else read_raw(path, title=bool(spec["title"]))
     return out
 
 
@@ -106,8 +141,9 @@ def city_registry(data_dir: Path, period: str) -> pd.DataFrame:
     parts = []
     for path in sorted((data_dir / "raw" / "registry" / period).iterdir()):
         spec = params["formats"][path.name[:6]]
-        frame = canonical(read_raw(path, title=bool(spec["title"])), blank_is_no=spec["yes_no"] == "tick")
-        first = 3 if spec["title"] else 2
+        raw = read_names_only(path) if spec.get("names_only") else read_raw(path, title=bool(spec["title"]))
+        frame = canonical(raw, blank_is_no=spec["yes_no"] == "tick")
+        first = 5 if spec.get("names_only") else 3 if spec["title"] else 2
         frame["file"] = path.relative_to(data_dir / "raw").as_posix()
         frame["source_row"] = range(first, first + len(frame))
         frame["county_code"] = path.name[:6]

@@ -12,7 +12,9 @@ from tests.synth.conftest import city_registry, truth
 
 PERIODS = ["2019Q4", "2020Q1", "2020Q2", "2020Q3", "2020Q4"]
 CHECKED = ["2019Q4", "2020Q2", "2020Q4"]  # registry periods read back (reading is the slow part)
-QUARANTINE = {"duplicate_person", "missing_village_code", "column_shift"}
+QUARANTINE = {"duplicate_person", "missing_village_code", "column_shift",
+              # the names-only county (陵川县): its 合计 row, IDs a spreadsheet made numbers, unknown names
+              "total_row", "id_damaged_by_spreadsheet", "unknown_place_name"}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,8 @@ def defect_households(defects, period, kinds):
 def test_every_id_valid_except_planted(registry, defects):
     for period, frame in registry.items():
         bad = frame[~frame["id_number"].map(idcard.is_valid)]
-        planted = flagged(bad, defects, period, {"id_checksum_invalid", "column_shift"})
+        planted = flagged(bad, defects, period, {"id_checksum_invalid", "column_shift", "id_damaged_by_spreadsheet",
+                                                 "total_row"})
         assert planted.all(), bad.loc[~planted, ["file", "source_row", "id_number"]].head()
         listed = frame[flagged(frame, defects, period, {"id_checksum_invalid"})]
         assert len(listed) >= 2 and not listed["id_number"].map(idcard.is_valid).any()
@@ -55,7 +58,8 @@ def test_every_id_valid_except_planted(registry, defects):
 
 def test_birth_date_and_sex_agree_with_id(registry, defects):
     for period, frame in registry.items():
-        rows = clean_rows(frame, defects, period, {"column_shift", "id_checksum_invalid"})
+        rows = clean_rows(frame, defects, period, {"column_shift", "id_checksum_invalid", "id_damaged_by_spreadsheet",
+                                                   "total_row"})
         birth = rows["id_number"].map(lambda s: idcard.birth_date(s).isoformat())
         sex = rows["id_number"].map(lambda s: "男" if idcard.sex(s) == "male" else "女")
         assert (birth == rows["birth_date"]).all()
@@ -98,6 +102,7 @@ def test_income_identities_hold_on_clean_rows(registry, defects):
     income_kinds = {"income_not_numeric", "income_negative", "column_shift"}
     for period, frame in registry.items():
         rows = frame[~frame["household_id"].isin(defect_households(defects, period, income_kinds))]
+        rows = clean_rows(rows, defects, period, {"total_row"})
         num = {c: rows[c].astype(float) for c in [
             "wage_income", "operating_income", "property_income", "transfer_income", "family_planning_transfer",
             "dibao_transfer", "tekun_transfer", "pension_transfer", "eco_compensation_transfer", "other_transfer",
@@ -138,7 +143,9 @@ def test_household_fields_repeat_and_size_matches(registry, defects, small_city)
         loaded = clean_rows(frame, defects, period, QUARANTINE)
         size = loaded.groupby("household_id").agg(n=("person_id", "size"), recorded=("household_size", "first"))
         mismatch = set(size.index[size["n"] != size["recorded"].astype(int)])
-        assert mismatch == defect_households(defects, period, {"household_size_mismatch"})
+        # a member quarantined for a damaged ID or an unknown place name leaves the household short
+        short = defect_households(defects, period, {"id_damaged_by_spreadsheet", "unknown_place_name"})
+        assert mismatch - short == defect_households(defects, period, {"household_size_mismatch"})
 
 
 def test_person_fields_plausible(registry, defects, small_city):
@@ -215,8 +222,12 @@ def test_defect_truth_has_each_kind_and_points_at_rows(registry, defects):
         same = hit["person_id"].to_numpy() == d["person_id"].to_numpy()
         shifted = d["kind"].to_numpy() == "column_shift"
         assert same[~shifted].all()
-        assert (hit.loc[shifted[:], "village_code"].str.len() == 12).all()
+        coded = hit["village_code"].notna().to_numpy()  # the names-only county has no code column
+        assert (hit.loc[shifted & coded, "village_code"].str.len() == 12).all()
         assert (hit[d["kind"].to_numpy() == "missing_village_code"]["village_code"] == "").all()
+        # the names-only county names its villages: an unknown name is planted where its code would be missing
+        assert (hit[d["kind"].to_numpy() == "unknown_place_name"]["village_name"] != "").all()
+        assert (hit[d["kind"].to_numpy() == "total_row"]["row_no"] == "合计").all()
 
 
 def test_merged_cells_only_in_merged_county(defects, city_params):

@@ -49,6 +49,8 @@ def test_xlsx_title_alternative_headers_and_yes_no_styles(small_city, city_param
     defects = pd.read_csv(small_city / "truth" / "defects.csv", dtype=str)
     shifted = defects[defects["kind"] == "column_shift"]
     for code, spec in city_params["formats"].items():
+        if spec.get("names_only"):  # its shape: tests/synth/test_names_only_county.py
+            continue
         path = next((small_city / "raw" / "registry" / "2020Q1").glob(f"{code}_*"))
         frame = read_raw(path, title=bool(spec["title"]))
         rel = path.relative_to(small_city / "raw").as_posix()

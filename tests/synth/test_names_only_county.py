@@ -1,48 +1,28 @@
 """The generator's names-only county export (config/synth.toml layout = "names_only", domain.md
-§1): a small city in which 陵川县 sends it; every planted case of truth/defects.csv lands as the
+§1): in the small city 陵川县 sends it; every planted case of truth/defects.csv lands as the
 truth says, and the rest of the county loads with the village codes its names resolve to."""
 
 from __future__ import annotations
 
 import csv
 import re
-import shutil
 import zipfile
 
 import duckdb
 import pytest
 
-from pipelines.config import CONFIG_DIR
-from pipelines.ingest.pipeline import run as ingest
 from pipelines.policy import load_policy
-from pipelines.synth.pipeline import run as synth
 
 COUNTY = "140524"
 FILE = f"registry/2020Q4/{COUNTY}_陵川县_建档立卡人口_2020Q4.xlsx"
 
 
 @pytest.fixture(scope="module")
-def names_only_city(tmp_path_factory):
-    """A small city (600 households, 2020Q4) in which 陵川县 sends the names-only export: the
-    project's config with [counties.140524] layout = "names_only", header_variant = "names_only"."""
-    base = tmp_path_factory.mktemp("names_only")
-    config = base / "config"
-    shutil.copytree(CONFIG_DIR, config)
-    path = config / "synth.toml"
-    text = path.read_text(encoding="utf-8")
-    county = '[counties.140524]\nformat = "xlsx"\nheader_variant = "standard"'
-    assert county in text
-    path.write_text(text.replace(county, '[counties.140524]\nlayout = "names_only"\nformat = "xlsx"\n'
-                                         'header_variant = "names_only"'), encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("POVMON_CONFIG", str(config))
-    try:
-        synth(out_dir=base, households=600, seed=7, periods=["2020Q4"], fmt="county")
-        ingest(base / "raw", base / "processed", policy=load_policy(config))
-    finally:
-        mp.undo()
-    con = duckdb.connect(str(base / "processed" / "povmon.duckdb"), read_only=True)
-    yield base, con
+def names_only_city(ingested_city):
+    """The small city (tests/conftest.py): 陵川县 sends the names-only export (config/synth.toml)."""
+    assert load_policy().raw("synth")["counties"][COUNTY]["layout"] == "names_only"
+    con = duckdb.connect(str(ingested_city / "processed" / "povmon.duckdb"), read_only=True)
+    yield ingested_city, con
     con.close()
 
 
