@@ -62,7 +62,8 @@ def summary_text(processed_dir: Path, period: str, policy: Policy) -> str:
         rows = con.execute(f"select any_value(previous_period), status_flow, count(*) from {trans} "
                            "group by status_flow order by status_flow").fetchall()
         if rows:
-            out.append(f"  变动 {rows[0][0]} -> {period}: " + ", ".join(f"{f} {n}户" for _, f, n in rows))
+            out.append(f"  变动 {rows[0][0]} -> {period}: "
+                       + ", ".join(f"{policy.labels.label('status_flow', f)} {n}户" for _, f, n in rows))
     con.close()
     return "\n".join(out)
 

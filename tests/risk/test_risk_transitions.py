@@ -84,3 +84,15 @@ def test_transitions_cover_every_household_once(moves):
     keys = {r["household_key"] for p in (Q1, Q2) for r in moves.households[p]}
     assert sorted(t.household_key) == sorted(keys)
     assert t.household_key.is_unique
+
+
+def test_the_printed_summary_names_flows_in_chinese_with_the_table_counts(moves):
+    from pipelines.risk.pipeline import summary
+
+    text = summary(moves.processed, Q2, moves.policy)
+    line = next(x for x in text.splitlines() if x.strip().startswith(f"变动 {Q1} -> {Q2}:"))
+    counts = moves.read("transitions", Q2)["status_flow"].value_counts()
+    labels = moves.policy.labels.of("status_flow")
+    for flow, n in counts.items():
+        assert f"{labels[flow]} {n}户" in line, (flow, line)
+    assert "returned_to_poverty" not in line and "stayed_poor" not in line
