@@ -9,6 +9,8 @@
       gb        param_gb11643        weight_1 … weight_17, check_chars (gb11643_ok)
       settings  param_ingest         a CTE: income_identity_tolerance, quarantine_max_digits
       pseudonym_key  ingest_params   a CTE: the run's HMAC padded keys (pseudonym)
+      code_labels    param_code_labels  a CTE: (list_name, label, code) (label_joins)
+      tick_columns   the CTE tick_columns() builds per file (label_joins, typed_columns)
     Jinja only writes identifiers here: column names and code-list names the policy checked. -#}
 
 {#- clean(x): run once per cell when a raw file is loaded (raw_cells.sql); translate with a long
@@ -184,10 +186,11 @@ left join tick_columns as t on t.file_id = {{ r }}.file_id
 {%- endmacro %}
 
 {#- per file: yes/no columns holding a √ somewhere (there a blank cell means 否), and whether the
-    file is a tick-box file: some yes/no cell holds a tick mark ([ingest] tick_marks, the calling
-    model's CTE tick_marks: one row, `marks` and the normalised 否 labels `false_labels`) and none
-    holds a 否 label; there every blank yes/no cell means 否, a column blank in every row included -#}
-{% macro tick_columns(cols, source) -%}
+    file is a tick-box file: some yes/no cell holds a tick mark ([ingest] tick_marks: `marks`, the
+    relation param_tick_marks the calling model passes, one row with `marks` and the normalised 否
+    labels `false_labels`) and none holds a 否 label; there every blank yes/no cell means 否, a
+    column blank in every row included -#}
+{% macro tick_columns(cols, source, marks) -%}
 select
     s.file_id,
     {%- set yn = cols | selectattr('kind', 'equalto', 'yes_no') | list %}
@@ -202,7 +205,7 @@ select
     max(case when {{ norm('s.' ~ c.name) }} = '√' then 1 else 0 end) as {{ c.name }}_has_tick
     {%- endfor %}
 from {{ source }} as s
-cross join tick_marks as tm
+cross join {{ marks }} as tm
 group by s.file_id
 {%- endmacro %}
 

@@ -25,12 +25,8 @@ coded_files as (
     select distinct file_id from {{ ref('raw_headers') }} where column_key = 'village_code'
 ),
 
-tick_marks as (
-    select * from {{ ref('param_tick_marks') }}
-),
-
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw') }}
+    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
 ),
 
 typed as (

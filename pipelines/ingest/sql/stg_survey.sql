@@ -11,12 +11,8 @@ code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
-tick_marks as (
-    select * from {{ ref('param_tick_marks') }}
-),
-
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw') }}
+    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
 ),
 
 final as (
