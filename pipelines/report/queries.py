@@ -54,13 +54,10 @@ def requires(name: str) -> list[str]:
 
 
 def bind_params(wh: Warehouse, period: str, config_dir: Path = CONFIG_DIR, policy: Policy | None = None) -> None:
-    """The parameter tables every report model may refer to, for `period`; plus, for the notebooks'
-    own SQL, poor_statuses(code) and report_lines(line_name, sort_order) as views over them."""
+    """The parameter tables every report model may refer to, for `period`."""
     policy = policy or load_policy(config_dir)
     names = {s for m in GRAPH.models for s in GRAPH.sources([m])} & set(params.names())
     params.bind(wh.con, policy, names, period=period)
-    wh.con.execute("create or replace temp view poor_statuses as select code from param_poor_statuses")
-    wh.con.execute("create or replace temp view report_lines as select * from param_report_lines")
 
 
 def query(wh: Warehouse, name: str, context: dict | None = None) -> pd.DataFrame:
