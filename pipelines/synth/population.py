@@ -18,6 +18,7 @@ ROLE_HEAD, ROLE_SPOUSE, ROLE_PARENT, ROLE_CHILD, ROLE_GRANDCHILD = range(5)
 DAY0 = np.datetime64("1900-01-01")
 MAX_DAYS = 50_000  # birth dates 1900-01-01 .. 2036: index space of the ID sequence counter
 PLANTED_K_FROM = 450  # ID sequence numbers (k, seq = 2k + male) reserved for planted birth dates
+PLANTED_K_TO = 500  # exclusive: 50 planted persons per (county, birth date, sex) group
 
 
 # ---------------------------------------------------------------- villages
@@ -350,7 +351,7 @@ def household_traits(households: pd.DataFrame, persons: pd.DataFrame, villages: 
 def new_counters(n_villages: int, n_counties: int) -> dict:
     """Running counters that keep IDs and 户编号 unique across chunks."""
     return {"id": np.zeros(n_counties * MAX_DAYS * 2, dtype=np.int64),
-            "serial": np.zeros(n_villages, dtype=np.int64), "planted_k": PLANTED_K_FROM}
+            "serial": np.zeros(n_villages, dtype=np.int64), "planted_k": {}}
 
 
 def build_population(n_registered: int, n_marginal: int, villages: pd.DataFrame, county_codes: list[str],
@@ -390,10 +391,15 @@ def build_population(n_registered: int, n_marginal: int, villages: pd.DataFrame,
 
 
 def planted_person(county_code: str, birth: np.datetime64, male: bool, counters: dict) -> str:
-    """A valid ID from the reserved sequence range (never collides with generated IDs)."""
-    k = counters["planted_k"]
-    counters["planted_k"] += 1
-    if k >= 500:
-        raise ValueError("reserved ID sequence range exhausted")
+    """A valid ID from the reserved sequence range (never collides with generated IDs, which stay
+    below PLANTED_K_FROM). The range is counted per (county, birth date, sex) — the part of the ID
+    the sequence number disambiguates — so the number of planted persons grows with the city
+    instead of exhausting one city-wide range of 50."""
+    group = (str(county_code), str(np.datetime64(birth, "D")), bool(male))
+    k = counters["planted_k"].get(group, PLANTED_K_FROM)
+    if k >= PLANTED_K_TO:
+        raise ValueError(f"reserved ID sequence range exhausted for county {county_code}, born {group[1]}, "
+                         f"{'male' if male else 'female'} ({PLANTED_K_TO - PLANTED_K_FROM} planted persons)")
+    counters["planted_k"][group] = k + 1
     return str(id_numbers(np.array([int(county_code)]), np.array([birth], dtype="datetime64[D]"),
                           np.array([male]), np.array([k]))[0])

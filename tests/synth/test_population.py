@@ -90,3 +90,23 @@ def test_rare_characters_not_gbk():
         ch.encode("gb18030")
         with pytest.raises(UnicodeEncodeError):
             ch.encode("gbk")
+
+
+def test_planted_ids_scale_with_the_city_and_never_collide():
+    """Planted persons (edge-case births, names-only damage) draw from the reserved sequence range
+    per (county, birth date, sex): a city needing more than 50 of them (e.g. 100 000 households in
+    the county formats) no longer exhausts one city-wide range; only the 51st planted person of
+    one county, birth date and sex does."""
+    counters = pop.new_counters(1, 2)
+    births = np.array(["1950-01-01", "1950-01-02", "2014-09-01"], dtype="datetime64[D]")
+    planted = [pop.planted_person(county, b, male, counters)
+               for county in ("140502", "140521") for b in births for male in (True, False) for _ in range(50)]
+    assert len(planted) == 600 and len(set(planted)) == 600  # 12 groups x 50, was capped at 50 in all
+    assert all(idcard.is_valid(i) for i in planted)
+    # generated IDs of the same groups use k < PLANTED_K_FROM: no collision
+    k = pop.id_sequence_numbers(np.zeros(40, dtype=int), np.repeat(births[:1], 40), np.arange(40) % 2 == 0,
+                                counters["id"])
+    generated = pop.id_numbers(np.full(40, 140502), np.repeat(births[:1], 40), np.arange(40) % 2 == 0, k)
+    assert not set(generated) & set(planted)
+    with pytest.raises(ValueError, match="140502, born 1950-01-01, male"):
+        pop.planted_person("140502", births[0], True, counters)
