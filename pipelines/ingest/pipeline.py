@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -39,6 +39,13 @@ GRAPH = Graph(SQL_DIR)  # raw_cells and raw_file: the loader's, rendered per bat
 SOURCES = ("registry", "pairing", "survey", "population", "rectification")
 KIND_DIRS = {"registry": "registry", "pairing": "pairing", "survey": "survey", "reference": "population",
              "rectification": "rectification"}
+# 项目账 (issue 16 part 3): data/raw/projects/<YYYYQn>/ holds the project list and its beneficiary
+# households, as sheets of one workbook or as separate files: each sheet is read as the section
+# whose headers it names most (SHEET_SECTIONS); project_beneficiaries has no folder of its own
+SOURCES += ("projects", "project_beneficiaries")
+KIND_DIRS |= {"projects": "projects", "project_beneficiaries": "project_beneficiaries"}
+SHEET_SECTIONS = {"projects": ("projects", "project_beneficiaries")}
+SHEET_ONLY = {"project_beneficiaries"}  # kinds found only as sheets of another kind's files
 # output tables: partition column and sort keys (the rest of the columns break ties)
 OUTPUTS = {
     "persons": ("period", ["person_key"]),
@@ -48,6 +55,8 @@ OUTPUTS = {
     "population": ("year", ["village_code"]),
     "regions": (None, ["level", "code"]),
     "rectification": ("period", ["household_key", "criterion"]),
+    "projects": ("period", ["project_key"]),
+    "project_beneficiaries": ("period", ["project_key", "beneficiary_key"]),
     "quarantine": ("period", ["source_file", "sheet", "source_row", "reason"]),
     "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
     "ingest_manifest": (None, ["source_file", "sheet"]),  # small, one row per file: not partitioned
@@ -133,6 +142,8 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
     and Office lock files (`.x`, `~$x.xlsx`) are ignored (docs/data_contract.md §1)."""
     found = []
     for kind in KIND_DIRS:
+        if kind in SHEET_ONLY:
+            continue
         base = raw_dir / kind
         if not base.is_dir():
             continue
@@ -176,7 +187,7 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
         sources=[dict(name=src, all_columns=[c.name for c in columns[src]],
                       kept_columns=nodes.quarantine_columns(columns[src]),
                       personal_columns=nodes.personal_columns(columns[src]),
-                      household_key=src in ("registry", "pairing", "rectification"))
+                      household_key=src in ("registry", "pairing", "rectification", "project_beneficiaries"))
                  for src in SOURCES],
         household_fields=nodes.household_fields(reg),
         income_columns=nodes.income_columns(reg),
@@ -237,6 +248,9 @@ class Ingest:
     def load_file(self, f: RawFile, file_order: int) -> None:
         """Read one raw file; its sheets join the batch of their header layout."""
         src = KIND_DIRS[f.source_kind]
+        if f.source_kind in SHEET_SECTIONS:
+            self._load_sections(f, file_order, SHEET_SECTIONS[f.source_kind])
+            return
         parquet = readers.format_of(f.path, f.rel) == "parquet"
         size = f.path.stat().st_size
         if not parquet and size > self.limits.max_file_bytes:
@@ -253,6 +267,38 @@ class Ingest:
         if not data_sheets:
             raise IngestError(f"{f.rel}: no sheet holds the export (every sheet with known headers names too few "
                               f"required columns); expected a sheet with the columns of config/header_aliases.toml [{src}]")
+
+    def _load_sections(self, f: RawFile, file_order: int, sections: tuple[str, ...]) -> None:
+        """A file whose sheets may be any of `sections` (a project list and its beneficiaries): each
+        sheet is read as the section whose aliases its headers match most (ties: the first), and
+        recorded under that section's kind. Parquet is not offered for these lists."""
+        if readers.format_of(f.path, f.rel) == "parquet":
+            raise IngestError(f"{f.rel}: a Parquet file under data/raw/{f.source_kind}; expected xlsx, csv, dta or sav")
+        size = f.path.stat().st_size
+        if size > self.limits.max_file_bytes:
+            raise IngestError(f"{f.rel}: {size >> 20} MB, over the limit max_file_mb = {self.limits.max_file_bytes >> 20} "
+                              f"({readers.LIMITS_HINT})")
+        digest, size = readers.file_digest(f.path)
+        finders = [self.finders[s] for s in sections]
+        texts = [self.text_finders[s] for s in sections]
+        lookups = {s: hdr.alias_lookup(self.columns[s]) for s in sections}
+
+        def find_header(rows):
+            found = [i for i in (fn(rows) for fn in finders) if i is not None]
+            return min(found) if found else None
+
+        def text_columns(header):
+            return set().union(*(fn(header) for fn in texts))
+
+        data_sheets = 0
+        for sheet in readers.read_sheets(f.path, find_header, f.rel, limits=self.limits, text_columns=text_columns):
+            headers = [str(h) for h in sheet.data.columns]
+            src = max(sections, key=lambda s: (hdr.count_matches(headers, lookups[s]), -sections.index(s)))
+            data_sheets += self._load_sheet(replace(f, source_kind=_kind_of(src)), file_order, src, digest, size, sheet)
+        if not data_sheets:
+            raise IngestError(f"{f.rel}: no sheet holds a list (every sheet with known headers names too few "
+                              f"required columns); expected a sheet with the columns of config/header_aliases.toml "
+                              f"[{'] or ['.join(sections)}]")
 
     def _load_parquet(self, f: RawFile, file_order: int, src: str, digest: str, size: int) -> None:
         headers, numeric = self._parquet_schema(f)

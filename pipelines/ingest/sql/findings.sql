@@ -44,6 +44,43 @@ survey as (
     {{ m.unknown_label_findings(columns.survey, 'survey_loaded', 'cast(null as varchar)') }}
 ),
 
+projects_loaded as (
+    select *, cast(null as varchar) as household_key, cast(null as varchar) as person_key
+    from {{ ref('int_project_rows') }} where reason is null
+),
+
+project_labels as (
+    {{ m.unknown_label_findings(columns.projects, 'projects_loaded') }}
+),
+
+project_listed as (
+    -- a project's stated 带贫户数 against the households its beneficiary list names (only in a
+    -- quarter that has a beneficiary list at all)
+    select
+        p.*,
+        t.listed_households
+    from projects_loaded as p
+    inner join {{ ref('projects') }} as t
+        on t.period = p.period and t.project_key = p.project_key
+    where p.period in (select period from {{ ref('int_project_beneficiary_rows') }} where reason is null)
+),
+
+project_households as (
+    {{ m.finding('households_count_mismatch', 'stated_households',
+                 "'带贫户数 ' || cast(stated_households as varchar) || ', beneficiary list names ' || cast(listed_households as varchar)",
+                 'stated_households', 'project_listed', 'stated_households is not null and stated_households <> listed_households') }}
+),
+
+beneficiaries_loaded as (
+    select * from {{ ref('int_project_beneficiary_rows') }} where reason is null
+),
+
+beneficiaries_unregistered as (
+    {{ m.finding('beneficiary_not_in_registry', 'household_id',
+                 "'household not in the registry of this quarter (by ' || case when household_id is not null then '户编号' else '户主身份证号' end || '); not counted as 带贫'",
+                 'null', 'beneficiaries_loaded', 'not in_registry') }}
+),
+
 unmapped_headers as (
     -- a header that matches no alias: its cells are not loaded (one finding per file, sheet and header)
     select
@@ -67,6 +104,12 @@ unioned as (
     select * from pairing_merged
     union all
     select * from survey
+    union all
+    select * from project_labels
+    union all
+    select * from project_households
+    union all
+    select * from beneficiaries_unregistered
     union all
     select * from unmapped_headers
 ),

@@ -12,9 +12,11 @@
 {% import '_macros.sql' as m with context %}
 {%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
                    'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
-                   'rectification': ref('int_rectification_rows')} %}
+                   'rectification': ref('int_rectification_rows'),
+                   'projects': ref('int_project_rows'), 'project_beneficiaries': ref('int_project_beneficiary_rows')} %}
 {%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
-                  'population': ref('raw_population'), 'rectification': ref('raw_rectification')} %}
+                  'population': ref('raw_population'), 'rectification': ref('raw_rectification'),
+                  'projects': ref('raw_projects'), 'project_beneficiaries': ref('raw_project_beneficiaries')} %}
 with
 
 settings as (
@@ -103,6 +105,7 @@ place_suffixes as (
     cross join {{ ref('param_label_lists') }} as ll
     where shift <> 0
       and case column_key
+          when '' then false  {#- a source without typed columns (project_beneficiaries) #}
           {%- for c in src.kept_columns if m.is_typed(c.kind) == 'True' %}
           when '{{ c.name }}' then in_place is not null and not {{ m.parses(c.kind, 'in_place') }}
               and shifted is not null and {{ m.parses(c.kind, 'shifted') }}
