@@ -111,6 +111,15 @@ _TABLES = [
     _table("rectification", "period", ("household_key", "criterion"), """
         period varchar, household_key varchar, criterion varchar, completed_on date, measure_given boolean,
         unit_given boolean, source_file varchar, sheet varchar, source_row bigint"""),
+    _table("projects", "period", ("project_key",), """
+        period varchar, project_key varchar, project_id varchar, project_name varchar, project_type varchar,
+        fund_source varchar, county_code varchar, township_code varchar, village_code varchar,
+        planned double, received double, paid double, started_on date, completed_on date,
+        stated_households integer, listed_households integer, registered_households integer,
+        source_file varchar, sheet varchar, source_row bigint"""),
+    _table("project_beneficiaries", "period", ("project_key", "beneficiary_key"), """
+        period varchar, project_key varchar, beneficiary_key varchar, household_key varchar, person_key varchar,
+        in_registry boolean, benefit varchar, source_file varchar, sheet varchar, source_row bigint"""),
     _table("findings", "period", ("source_file", "sheet", "source_row", "reason", "column_name"), """
         period varchar, source_kind varchar, source_file varchar, sheet varchar, source_row bigint,
         reason varchar, column_name varchar, detail varchar, raw_value varchar, household_key varchar,
@@ -126,6 +135,7 @@ _TABLES = [
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
 CANONICAL = ("persons", "households", "pairings", "survey_households", "population", "regions", "rectification")
 ACCOUNTING = ("findings", "quarantine", "ingest_manifest")
+LEDGERS = ("projects", "project_beneficiaries")  # 项目账 (issue 16 part 3): written by hand in tests, never generated
 
 
 def columns(table: str) -> list[str]:
@@ -162,6 +172,10 @@ DEFAULTS: dict[str, dict[str, object]] = {
     "regions": {},
     "rectification": dict(measure_given=True, unit_given=True, source_file="rectification/x.xlsx", sheet="乡镇",
                           source_row=3),
+    "projects": dict(project_type="industry", fund_source="central", planned=0.0, received=0.0, paid=0.0,
+                     listed_households=0, registered_households=0, source_file="projects/x.xlsx", sheet="项目清单",
+                     source_row=3),
+    "project_beneficiaries": dict(in_registry=True, source_file="projects/x.xlsx", sheet="受益户名单", source_row=2),
     "findings": dict(source_kind="registry", **PROVENANCE),
     "quarantine": dict(source_kind="registry", fields="{}", **PROVENANCE),
     "ingest_manifest": dict(source_kind="registry", encoding="utf-8", header_row=1, rows_read=0,
