@@ -26,9 +26,10 @@ import pandas as pd
 
 from pipelines import config, keys
 from pipelines.policy import Policy, load_policy
-from pipelines.synth import defects, dynamics, exports, population, writers
+from pipelines.synth import defects, dynamics, exports, population, projects, writers
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
+RAW_KINDS += ("projects",)  # 项目账 (pipelines/synth/projects.py)
 DEFECT_COLUMNS = ["defect_id", "kind", "period", "file", "sheet", "source_row", "column", "household_id",
                   "person_id", "expected_reason", "expected_disposition"]
 DEPRIVATION_COLUMNS = ["period", "household_id", "criterion", "person_id", "detail", "edge_case", "deprived"]
@@ -338,6 +339,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     scarce = set(villages.loc[villages["scarce_area"], "village_code"])
     seasonal = set(villages.loc[villages["seasonal_shortage"], "village_code"])
     truth = {"defects": [], "deprivations": [], "events": [], "pairing": [], "matches": {p: [] for p in wanted}}
+    project_pool: dict[str, pd.DataFrame] = {}
     files, persons_by_p, households_by_p = [], dict.fromkeys(wanted, 0), dict.fromkeys(wanted, 0)
     registry_per_village = np.zeros(len(villages), dtype=np.int64)
     design_keys = design[["village", "slot"]]
@@ -385,6 +387,9 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
             path, issues = write_pairing(q, pool, out_dir, c if mode == "parquet" else None, settings, prng)
             files.append(path)
             truth["pairing"].append(issues)
+            if c == 0:  # 项目账: beneficiaries drawn from the first chunk's households no defect touches
+                project_pool[period] = projects.sample(frame, {d["household_id"] for d in truth["defects"] if d["period"] == period},
+                                                       cfg["projects"]["sample_per_county"])
         del hh, persons, plan, ctx
     aliases = settings["aliases"]
     for period in wanted:
@@ -400,6 +405,9 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     writers.write_export(ref[cols].rename(columns={c: aliases["population"][c]["aliases"][0] for c in cols}), path, "csv-utf8-bom")
     files.append(path)
     truth_dir = out_dir / "truth"
+    project_files, project_truth = projects.write_all(out_dir, project_pool, settings["counties"], cfg["projects"], seed)
+    files += project_files
+    projects.write_truth(project_truth, truth_dir / "projects.csv")
     write_truth_csv(truth["defects"], DEFECT_COLUMNS, truth_dir / "defects.csv")
     write_truth_csv(truth["deprivations"], DEPRIVATION_COLUMNS, truth_dir / "deprivations.csv")
     events = pd.DataFrame(truth["events"], columns=EVENT_COLUMNS)
