@@ -73,8 +73,9 @@ def county_lists(period: str, county_code: str, county_name: str, pool: pd.DataF
         if plant == "paid_over_received":
             paid = round(received + 5.0, 1)
         place = UNKNOWN_PLACE if plant == "unknown_village" or village is None else village
-        chosen = pool.iloc[rng.choice(len(pool), size=min(len(pool), int(rng.integers(lo, hi + 1))), replace=False)] \
-            if len(pool) else pool
+        # a project quarantined on purpose lists one household (its row is then unknown_project)
+        size = 1 if plant in ("paid_over_received", "unknown_village") else int(rng.integers(lo, hi + 1))
+        chosen = pool.iloc[rng.choice(len(pool), size=min(len(pool), size), replace=False)] if len(pool) else pool
         listed = len(chosen)
         stated = listed + 2 if plant == "households_count_mismatch" else listed
         started = f"{year}-{int(rng.integers(1, 4)):02d}-{int(rng.integers(1, 28)):02d}"
