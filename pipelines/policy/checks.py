@@ -354,6 +354,10 @@ def check_report(p) -> None:
         where = f"config/report.toml [tables.{name}]"
         for key in ("counts", "shares", "money", "months"):
             _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")
+        _missing(spec.wan, spec.columns, f"{where}.wan", "published column")
+    for name, book in rep.workbooks.items():  # one-workbook outputs (交总账): published tables only
+        _missing(book.tables, rep.tables, f"config/report.toml [workbooks.{name}].tables", "table of [tables]")
+        _unique([rep.tables[t].sheet[:31] for t in book.tables], f"config/report.toml [workbooks.{name}] sheet names")
 
 
 def _distinct_cutoffs(cutoffs, weights, where: str) -> None:

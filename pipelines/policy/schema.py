@@ -538,6 +538,7 @@ class TableSpec(Strict):
     integers: list[str] = []  # other whole numbers (populations, rows, changes): shown without decimals
     shares: list[str] = []
     money: list[str] = []
+    wan: list[str] = []  # money in 万元 (two decimals): the project lists' amounts
     months: list[str] = []
     dates: list[str] = []
     group: list[str] = []  # the totals row sums the rows within each group
@@ -621,6 +622,13 @@ class Inputs(Strict):
     needs_previous: list[Code] = []  # required only when the previous quarter has data
 
 
+class WorkbookSpec(Strict):
+    """A one-workbook output beside summary.xlsx (交总账): published tables, one sheet each."""
+    file: str  # file name; {period} is the quarter
+    title: str
+    tables: list[Code] = Field(min_length=1)
+
+
 class ReportFile(Strict):
     total_label: str
     inputs: Inputs
@@ -634,6 +642,7 @@ class ReportFile(Strict):
     definitions: dict[Code, str]
     sections: list[SectionSpec]
     tables: dict[Code, TableSpec]
+    workbooks: dict[Code, WorkbookSpec] = {}
 
 
 # ---- config/audit.toml: what `povmon audit-pii` counts as personal data (pipelines/audit.py) ---------

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines.measures.nodes import format_incidence
 
-KINDS = ("count", "integer", "share", "money", "month", "date", "text")
+KINDS = ("count", "integer", "share", "money", "wan", "month", "date", "text")
 MINUS = "−"  # U+2212: a change reads −3, not -3
 
 
@@ -18,7 +18,7 @@ def column_kinds(spec: dict) -> dict[str, str]:
     """{column: kind} of a table spec (columns not listed: text)."""
     kinds = {}
     for key, kind in (("counts", "count"), ("integers", "integer"), ("shares", "share"), ("money", "money"),
-                      ("months", "month"), ("dates", "date")):
+                      ("wan", "wan"), ("months", "month"), ("dates", "date")):
         for col in spec.get(key, []):
             kinds[col] = kind
     return kinds
@@ -88,6 +88,8 @@ def cell_text(v, kind: str, column: str = "") -> str:
         return whole(v)
     if kind == "month":
         return f"{float(v):.1f}"
+    if kind == "wan":
+        return f"{float(v):,.2f}"
     if kind == "date":
         return a_date(v)
     if isinstance(v, float) and v.is_integer():

@@ -85,7 +85,12 @@ def fingerprint(processed_dir: Path, period: str, config_dir: Path = CONFIG_DIR,
     return h.hexdigest()
 
 
-def up_to_date(out_dir: Path, stamp: str) -> bool:
+def workbook_files(policy: Policy, period: str) -> tuple[str, ...]:
+    """File names of the one-workbook outputs of config/report.toml [workbooks] (交总账_<q>.xlsx)."""
+    return tuple(book.file.format(period=period) for book in policy.report.workbooks.values())
+
+
+def up_to_date(out_dir: Path, stamp: str, extra: tuple[str, ...] = ()) -> bool:
     """The folder holds a complete report of these inputs (and its PNGs, when they were wanted)."""
     try:
         saved = json.loads((out_dir / STAMP).read_text(encoding="utf-8"))
@@ -93,7 +98,7 @@ def up_to_date(out_dir: Path, stamp: str) -> bool:
         return False
     if saved.get("fingerprint") != stamp or (saved.get("png_wanted") and not saved.get("png_done")):
         return False
-    return all((out_dir / o).exists() for o in OUTPUTS + tuple(saved.get("figures", [])))
+    return all((out_dir / o).exists() for o in OUTPUTS + extra + tuple(saved.get("figures", [])))
 
 
 # ---- inputs ----------------------------------------------------------------------------------------
@@ -216,7 +221,8 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
     processed_dir, out_dir = warehouse.snapshot(check_processed(processed_dir, period)), Path(out_dir)
     png = pngs_wanted(policy)
     stamp = fingerprint(processed_dir, period, config_dir, audience, png)
-    if not force and up_to_date(out_dir, stamp):
+    books = workbook_files(policy, period)
+    if not force and up_to_date(out_dir, stamp, books):
         return {"period": period, "audience": audience, "out_dir": str(out_dir), "up_to_date": True,
                 "seconds": round(time.perf_counter() - started, 2)}
     wh = open_warehouse(processed_dir, upto=period)
@@ -231,11 +237,14 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
 
     from pipelines.report.workbook import write_workbook
 
-    with staged(out_dir, OWNED) as build:
+    with staged(out_dir, OWNED + books) as build:
         (build / "summary.html").write_text(render_page(report, per, sections), encoding="utf-8")
         (build / QUALITY_PAGE).write_text(quality, encoding="utf-8")
         write_workbook(build / "summary.xlsx", report.sheets, workbook_notes(report, per),
                        {SMALL: report.small, HIDDEN: report.hidden})
+        for book, name in zip(policy.report.workbooks.values(), books):  # 交总账: one sheet per 账
+            write_workbook(build / name, report.workbook_sheets(book.tables), workbook_notes(report, per),
+                           {SMALL: report.small, HIDDEN: report.hidden}, title=book.title)
         pngs, png_note = [], None
         if policy.report.figures.png:
             pngs, png_note = export_pngs(report.figures, build / "figures")
@@ -245,7 +254,7 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
                                                "png_wanted": png, "png_done": bool(pngs) or not report.figures},
                                               ensure_ascii=False, indent=1), encoding="utf-8")
     return {"period": period, "audience": audience, "out_dir": str(out_dir), "up_to_date": False,
-            "outputs": [str(out_dir / o) for o in OUTPUTS] + [str(out_dir / p) for p in pngs],
+            "outputs": [str(out_dir / o) for o in OUTPUTS + books] + [str(out_dir / p) for p in pngs],
             "figures": len(report.figures), "png_note": png_note, "missing": report.missing,
             "validation": report.validation_banner()[0],
             "seconds": round(time.perf_counter() - started, 2)}

@@ -295,6 +295,24 @@ class Report:
         return {"key": name, "title": spec["title"], "source": source, "warnings": warnings,
                 "hidden": not spec.get("on_page", True), "html": html_table(df, codes, spec, self)}
 
+    def workbook_sheets(self, tables: list[str]) -> list[dict]:
+        """The sheets of a one-workbook output ([workbooks.*]: 交总账), in its order: each table's
+        published sheet, or an empty one saying why there is none (not run, or no rows this quarter)."""
+        made = {s["name"]: s for s in self.sheets}
+        out = []
+        for name in tables:
+            if name not in made:
+                self.table(name)
+                made = {s["name"]: s for s in self.sheets}
+            if name in made:
+                out.append(made[name])
+                continue
+            spec = self.cfg["tables"][name]
+            out.append({"name": name, "spec": spec, "frame": None, "codes": None,
+                        "source": spec.get("source", "").format(**self.cfg["sources"]), "warnings": [],
+                        "empty_note": self.cfg["labels"]["report_text"]["no_rows"]})
+        return out
+
     def figure(self, key: str, fig) -> str:
         self.figures[key] = fig
         return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{key}",

@@ -23,7 +23,7 @@ from pipelines.report.publish import SHOWN
 FIXED_TIME = datetime(2020, 1, 1)  # workbook metadata: fixed so reruns give identical bytes
 FLAG_HEADER = "不公开"
 A4 = 9
-NUMBER_FORMATS = {"count": "#,##0", "integer": "#,##0", "money": "#,##0", "share": "0.00%", "month": "0.0",
+NUMBER_FORMATS = {"count": "#,##0", "integer": "#,##0", "money": "#,##0", "wan": "#,##0.00", "share": "0.00%", "month": "0.0",
                   "date": "yyyy-mm-dd", "text": "@"}
 
 
@@ -153,12 +153,13 @@ def write_sheet(ws, fmts: _Formats, sheet: dict, labels: dict[int, str]) -> None
     ws.repeat_rows(header_row)
 
 
-def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]], labels: dict[int, str]) -> None:
+def write_workbook(path: Path, sheets: list[dict], notes: list[tuple[str, str]], labels: dict[int, str],
+                   title: str = "povmon 季度汇总") -> None:
     """sheets: [{name, spec, frame (the query result or None), codes, source, warnings, empty_note}];
     notes: (key, value) rows of the first sheet 说明 (version, quarter, lines, ⚠, marks, sources)."""
     # every string a string (no formula, URL or number), formula-like text quote-prefixed (pipelines/inert.py)
     wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, **inert.WORKBOOK_OPTIONS})
-    wb.set_properties({"title": "povmon 季度汇总", "created": FIXED_TIME})
+    wb.set_properties({"title": title, "created": FIXED_TIME})
     fmts = _Formats(wb)
     write_notes(wb.add_worksheet("说明"), fmts, notes)
     for sheet in sheets:
