@@ -176,5 +176,5 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --
 	$(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root)
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
+	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/projects $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
