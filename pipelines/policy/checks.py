@@ -355,6 +355,13 @@ def check_report(p) -> None:
         for key in ("counts", "shares", "money", "months"):
             _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")
         _missing(spec.wan, spec.columns, f"{where}.wan", "published column")
+    # 政策账 by policy: a policy's project type is a code of code_labels.toml [project_type]; units per policy
+    _missing(rep.labels.get("policy_project_type", {}).values(), p.code_labels.get("project_type", {}),
+             "config/report.toml [labels.policy_project_type]", "project type code")
+    _missing(rep.labels.get("policy_project_type", {}), rep.labels.get("policy", {}),
+             "config/report.toml [labels.policy_project_type]", "policy of [labels.policy]")
+    _missing(rep.labels.get("policy", {}), rep.labels.get("policy_unit", {}),
+             "config/report.toml [labels.policy]", "policy with a unit in [labels.policy_unit]")
     for name, book in rep.workbooks.items():  # one-workbook outputs (交总账): published tables only
         _missing(book.tables, rep.tables, f"config/report.toml [workbooks.{name}].tables", "table of [tables]")
         _unique([rep.tables[t].sheet[:31] for t in book.tables], f"config/report.toml [workbooks.{name}] sheet names")

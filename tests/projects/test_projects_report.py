@@ -80,3 +80,15 @@ def pd_isna(v) -> bool:
     import pandas as pd
 
     return bool(pd.isna(v))
+
+
+def test_policy_refuses_a_project_type_that_is_no_code_and_a_workbook_of_unknown_tables():
+    from pipelines.policy import PolicyError
+
+    labels = load_policy().report.labels
+    bad = {**labels, "policy_project_type": {**labels["policy_project_type"], "industry_project": "产业"}}
+    with pytest.raises(PolicyError, match=r"\[labels.policy_project_type\]: unknown project type code '产业'"):
+        load_policy(overrides={"report": {"labels": bad}})
+    with pytest.raises(PolicyError, match=r"\[workbooks.accounts\].tables: unknown table of \[tables\] 'no_such'"):
+        load_policy(overrides={"report": {"workbooks": {"accounts": {"file": "x.xlsx", "title": "交总账",
+                                                                     "tables": ["no_such"]}}}})
