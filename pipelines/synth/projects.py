@@ -62,7 +62,7 @@ def county_lists(period: str, county_code: str, county_name: str, pool: pd.DataF
     year = int(period[:4])
     plants = {0: "paid_over_received", 1: "unknown_village", 2: "households_count_mismatch"} if len(pool) else {}
     for i in range(n):
-        code, type_label = TYPES[i % len(TYPES)]
+        code, type_label = TYPES[(i + int(county_code) + int(period[-1])) % len(TYPES)]  # plants fall on every type
         source, source_label = SOURCES[(i + int(county_code[-2:])) % len(SOURCES)]
         pid = f"{county_code}-{period}-{i + 1:02d}"
         village = pool["village_code"].iloc[int(rng.integers(len(pool)))] if len(pool) else None

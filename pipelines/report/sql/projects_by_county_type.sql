@@ -53,9 +53,9 @@ units as (
 counted as (
     {{ m.by_region('units', ref('region_names'), ref('param_report'), group=['project_type'], aggregates={
         'projects': 'sum(s.project)',
-        'planned': 'sum(s.planned)',
-        'received': 'sum(s.received)',
-        'paid': 'sum(s.paid)',
+        'planned': 'round(sum(s.planned), 4)',
+        'received': 'round(sum(s.received), 4)',
+        'paid': 'round(sum(s.paid), 4)',
         'completed': 'sum(s.completed)',
         'stated_households': 'sum(s.stated_households)',
         'listed_households': 'count(distinct s.listed_key)',

@@ -1,6 +1,7 @@
 -- projects_by_fund_source: (资金账) the money of the quarter's poverty projects by 资金来源 and
 -- county (each county's all-sources row and the city's included), in 万元: 计划投资, 到位资金, 已支付,
--- 资金拨付率 = 已支付 / 到位资金, and the money arrived but not yet paid out (到位资金 − 已支付).
+-- 资金拨付率 = 已支付 / 到位资金, and the money arrived but not yet paid out (到位资金 − 已支付); sums
+-- rounded to 4 decimals (0.0001 万元 = 1 元) so that float noise never shows.
 -- Source: `projects` (project lists; one 资金来源 per project row).
 -- key: is_total, county_code?, fund_source
 {% import '_macros.sql' as m %}
@@ -26,11 +27,11 @@ units as (
 counted as (
     {{ m.by_region('units', ref('region_names'), ref('param_report'), group=['fund_source'], aggregates={
         'projects': 'count(*)',
-        'planned': 'sum(s.planned)',
-        'received': 'sum(s.received)',
-        'paid': 'sum(s.paid)'},
+        'planned': 'round(sum(s.planned), 4)',
+        'received': 'round(sum(s.received), 4)',
+        'paid': 'round(sum(s.paid), 4)'},
       derived={'disbursement_rate': 't.paid / nullif(t.received, 0)',
-               'unpaid': 't.received - t.paid'}) }}
+               'unpaid': 'round(t.received - t.paid, 4)'}) }}
 ),
 
 final as (
