@@ -38,6 +38,9 @@ def test_quarantine_holds_only_planted_rows(ingested_city, warehouse):
     with open(ingested_city / "truth" / "defects.csv", encoding="utf-8") as fh:
         planted = {(d["period"], d["file"], int(d["source_row"])) for d in csv.DictReader(fh)
                    if d["expected_disposition"] == "quarantine"}
+    with open(ingested_city / "truth" / "projects.csv", encoding="utf-8") as fh:  # the project lists' plants
+        planted |= {(d["period"], d["file"], int(d["source_row"])) for d in csv.DictReader(fh)
+                    if d["expected_disposition"] == "quarantine"}
     quarantined = set(warehouse.execute("select period, source_file, source_row from quarantine").fetchall())
     assert quarantined <= planted
 
@@ -50,9 +53,12 @@ def test_manifest_reconciles_for_every_file(ingested_city, warehouse):
     assert {m[0] for m in manifest} == files
     for source_file, read, loaded, quarantined in manifest:
         assert read == loaded + quarantined > 0, source_file
-    per_file_q = dict(warehouse.execute("select source_file, count(*) from quarantine group by 1").fetchall())
-    for source_file, _read, _loaded, quarantined in manifest:
-        assert per_file_q.get(source_file, 0) == quarantined, source_file
+    # per file and sheet (a project workbook holds the project list and its beneficiaries)
+    per_sheet_q = {(f, s): n for f, s, n in warehouse.execute(
+        "select source_file, sheet, count(*) from quarantine group by all").fetchall()}
+    sheets = warehouse.execute("select source_file, sheet, rows_quarantined from ingest_manifest").fetchall()
+    for source_file, sheet, quarantined in sheets:
+        assert per_sheet_q.get((source_file, sheet), 0) == quarantined, (source_file, sheet)
     loaded = warehouse.execute("select sum(rows_loaded) from ingest_manifest where source_kind = 'registry'").fetchone()[0]
     assert warehouse.execute("select count(*) from persons").fetchone()[0] == loaded
 
@@ -93,12 +99,16 @@ def test_no_pii_anywhere_under_processed(ingested_city):
     assert not leaked, leaked[:5]
 
 
-def _independent_row_count(path) -> int:
-    """Data rows in a raw file, counted without povmon's readers (header and title rows excluded)."""
+def _independent_row_count(path, sheet: str | None = None) -> int:
+    """Data rows in a raw file, counted without povmon's readers (header and title rows excluded).
+    A project workbook: the named sheet, its header the row holding 项目名称."""
     import openpyxl
     import pyreadstat
 
     suffix = path.suffix.lower()
+    if sheet is not None and path.parent.parent.name == "projects":
+        rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True))
+        return len(rows) - next(i for i, r in enumerate(rows) if "项目名称" in r) - 1
     if suffix == ".csv":
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -125,10 +135,10 @@ def _independent_row_count(path) -> int:
 
 def test_rows_read_match_the_raw_files_and_no_column_is_missing(ingested_city, warehouse):
     raw = ingested_city / "raw"
-    manifest = warehouse.execute("select source_file, rows_read, missing_columns, unmapped_headers "
+    manifest = warehouse.execute("select source_file, sheet, rows_read, missing_columns, unmapped_headers "
                                  "from ingest_manifest").fetchall()
-    for source_file, rows_read, missing, unmapped in manifest:
-        assert rows_read == _independent_row_count(raw / source_file), source_file
+    for source_file, sheet, rows_read, missing, unmapped in manifest:
+        assert rows_read == _independent_row_count(raw / source_file, sheet), source_file
         # the generator writes every column under a known spelling (Stata/SPSS keep it as label),
         # except 村民小组 (its 自然村 column names the 组; the 问题清单 and 明白卡 print 村民小组 where
         # exported), those of the 2021 monitoring system (防返贫监测信息系统), which 2019-2020 exports lack,

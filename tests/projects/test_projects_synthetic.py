@@ -19,44 +19,34 @@ def city(ingested_city):
     for t in ("projects", "project_beneficiaries", "quarantine", "findings", "ingest_manifest"):
         con.execute(f"create view {t} as select * from {warehouse.scan(processed, t)}")
     truth = pd.read_csv(ingested_city / "truth" / "projects.csv", dtype={"county_code": str, "village_code": str})
-    yield ingested_city, con, truth.fillna({"expected_reason": ""})
+    yield ingested_city, con, truth.fillna({"expected_reason": "", "expected_disposition": ""})
     con.close()
 
 
 def test_planted_defects_found_exactly(city):
     _, con, truth = city
     assert set(truth["expected_reason"]) == {"", "paid_over_received", "unknown_village", "households_count_mismatch",
-                                             "beneficiary_not_in_registry"}
-    quarantined = {(r[0], r[1]) for r in con.execute(
-        "select q.period, q.reason from quarantine as q where q.source_kind = 'projects'").fetchall()}
-    for reason in ("paid_over_received", "unknown_village"):
-        planted = truth[truth["expected_reason"] == reason]
-        got = con.execute("select count(*) from quarantine where source_kind = 'projects' and reason = ?",
-                          [reason]).fetchone()[0]
-        assert got == len(planted) > 0
-    assert {r for _p, r in quarantined} == {"paid_over_received", "unknown_village"}
-    mismatch = truth[truth["expected_reason"] == "households_count_mismatch"]
-    found = {r[0] for r in con.execute(
-        "select p.project_id from findings as f inner join projects as p on p.period = f.period "
-        "and p.source_file = f.source_file and p.sheet = f.sheet and p.source_row = f.source_row "
-        "where f.reason = 'households_count_mismatch'").fetchall()}
-    assert found == set(mismatch["project_id"])
+                                             "beneficiary_not_in_registry", "unknown_project"}
+    planted = {d: {(r.period, r.file, r.sheet, int(r.source_row), r.expected_reason)
+                   for r in truth[truth["expected_disposition"] == d].itertuples()} for d in ("quarantine", "finding")}
+    assert all(planted.values())
+    got = {d: set(con.execute(f"select period, source_file, sheet, source_row, reason from {t} "
+                              "where source_kind like 'project%'").fetchall())
+           for d, t in (("quarantine", "quarantine"), ("finding", "findings"))}
+    assert got == planted  # recall and precision 1, row by row
+    # every county file of every quarter carries each plant
+    per_file = truth[truth["expected_reason"] != ""].groupby("file")["expected_reason"].nunique()
+    assert (per_file == 5).all() and len(per_file) == truth["file"].nunique()
     strangers = truth[truth["expected_reason"] == "beneficiary_not_in_registry"]
     found = {r[0] for r in con.execute(
         "select p.project_id from project_beneficiaries as b inner join projects as p using (period, project_key) "
         "where not b.in_registry").fetchall()}
     assert found == set(strangers["project_id"])
-    assert con.execute("select count(*) from findings where reason = 'beneficiary_not_in_registry'").fetchone()[0] \
-        == len(strangers)
-    # the only beneficiary rows quarantined are those of the quarantined projects (one household each)
-    bq = dict(con.execute("select reason, count(*) from quarantine where source_kind = 'project_beneficiaries' "
-                          "group by 1").fetchall())
-    assert bq == {"unknown_project": int(truth["expected_reason"].isin(["paid_over_received", "unknown_village"]).sum())}
 
 
 def test_loaded_money_equals_the_truth(city):
     _, con, truth = city
-    good = truth[(truth["kind"] == "project") & ~truth["expected_reason"].isin(["paid_over_received", "unknown_village"])]
+    good = truth[(truth["kind"] == "project") & (truth["expected_disposition"] != "quarantine")]
     got = con.execute("select project_id, project_type, fund_source, village_code, planned, received, paid, "
                       "listed_households, registered_households from projects order by project_id").df()
     want = good.sort_values("project_id")
