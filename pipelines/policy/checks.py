@@ -355,6 +355,9 @@ def check_report(p) -> None:
         for key in ("counts", "shares", "money", "months"):
             _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")
         _missing(spec.wan, spec.columns, f"{where}.wan", "published column")
+        if spec.within is not None and len(spec.within.total) != 1:
+            raise PolicyError(f"{where}.within.total: expected one column = the value of the row the others add up "
+                              f"to (e.g. {{ project_type = \"all\" }}), got {len(spec.within.total)}")
     # 政策账 by policy: a policy's project type is a code of code_labels.toml [project_type]; units per policy
     _missing(rep.labels.get("policy_project_type", {}).values(), p.code_labels.get("project_type", {}),
              "config/report.toml [labels.policy_project_type]", "project type code")

@@ -529,6 +529,11 @@ class Figures(Strict):
     png: bool
 
 
+class Within(Strict):
+    by: list[str]  # e.g. ["county_code"]: each county (and the city's totals rows)
+    total: dict[str, str]  # the one row of the group the others add up to, e.g. { project_type = "all" }
+
+
 class TableSpec(Strict):
     sheet: str
     title: str
@@ -542,6 +547,7 @@ class TableSpec(Strict):
     months: list[str] = []
     dates: list[str] = []
     group: list[str] = []  # the totals row sums the rows within each group
+    within: Within | None = None  # and, within each `by` group, the rows add up to the `total` row
     together: list[list[str]] = []  # counts of the same units (households, their persons): withheld together
     sums: dict[str, list[str]] = {}  # a count that is the sum of others in its row
     linked: dict[str, str | list[str]] = {}  # a rate or difference withheld with the counts it comes from

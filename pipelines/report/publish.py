@@ -7,7 +7,9 @@
 2. Together: counts about the same units (config `together`, e.g. households and their persons)
    are withheld together: when one is withheld, the others of the row are HIDDEN ("x").
 3. Complementary: a line of cells that adds up — a column's county rows and its totals row (per
-   `group`), or a row's `sums` (needing = covered + not_covered) — never has exactly one withheld
+   `group`), a column's rows within each county and that county's all-groups row (`within`, e.g.
+   the project types of a county and its 全部类型 row), or a row's `sums` (needing = covered +
+   not_covered) — never has exactly one withheld
    cell: the smallest non-zero shown cell of the line is HIDDEN too (the total when no part is
    left), so no withheld value is the total minus the rest. Repeated until nothing changes.
 4. Linked values: a rate is withheld with any count it is computed from (`linked`); a change from
@@ -50,6 +52,14 @@ def _lines(df: pd.DataFrame, counts: list[str], spec: dict) -> list[list[tuple[i
         for g in groups:
             parts, totals = g.index[g["is_total"] == 0], g.index[g["is_total"] == 1]
             for col in counts:
+                lines.append([(i, col) for i in parts] + [(i, col) for i in totals[:1]])
+    within = spec.get("within")
+    if within:
+        (column, total_value), = within["total"].items()
+        keys = [k for k in within["by"] if k in df.columns]
+        for _, g in df.groupby(keys, dropna=False, sort=False):
+            parts, totals = g.index[g[column] != total_value], g.index[g[column] == total_value]
+            for col in counts:  # distinct counts add up at most: treating them as a line withholds more, never less
                 lines.append([(i, col) for i in parts] + [(i, col) for i in totals[:1]])
     for total, parts in spec.get("sums", {}).items():
         if total in counts and all(p in counts for p in parts):

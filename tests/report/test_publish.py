@@ -7,6 +7,7 @@ import itertools
 import random
 
 import pandas as pd
+import pytest
 
 from pipelines.report import formats
 from pipelines.report.publish import HIDDEN, SHOWN, SMALL, bounds, protect
@@ -110,3 +111,36 @@ def test_formats():
     assert formats.points(0.0002) == "+0.02个百分点" and formats.points(-0.0153) == "−1.53个百分点"
     assert formats.cell_text(97512.0, "integer") == "97,512" and formats.cell_text(pd.Timestamp("2020-12-31"), "date") == "2020-12-31"
     assert formats.cell_text(True, "text") == "是" and formats.cell_text(pd.NA, "count") == "—"
+
+
+def test_a_group_total_row_within_each_county_is_a_line_too():
+    """项目账: each county has one row per project type and an all-types row (and the city likewise).
+    Within a county the type rows add up to the all-types row — a second direction of lines besides
+    the types' county rows and totals row (`group`). Without it, the one withheld type cell of a
+    county is its all-types row minus the shown types. Hand-made: county A, types x (3: small),
+    y (12), z (40), all 55; county B, x 20, y 30, z 9, all 59; city x 23, y 42, z 49, all 114."""
+    rows = [(0, "A", "x", 3), (0, "A", "y", 12), (0, "A", "z", 40), (0, "A", "all", 55),
+            (0, "B", "x", 20), (0, "B", "y", 30), (0, "B", "z", 9), (0, "B", "all", 59),
+            (1, None, "x", 23), (1, None, "y", 42), (1, None, "z", 49), (1, None, "all", 114)]
+    df = pd.DataFrame(rows, columns=["is_total", "county_code", "project_type", "stated_households"])
+    spec = {"counts": ["stated_households"], "group": ["project_type"],
+            "within": {"by": ["county_code"], "total": {"project_type": "all"}}}
+    codes = protect(df, spec, T)["stated_households"]
+    for county in ("A", "B", None):  # every county's types + its all-types row: never one withheld cell
+        line = codes[df["county_code"].isna()] if county is None else codes[df["county_code"] == county]
+        assert (line != SHOWN).sum() != 1, (county, codes.tolist())
+    for ptype in ("x", "y", "z", "all"):  # and the other direction still holds
+        assert (codes[df["project_type"] == ptype] != SHOWN).sum() != 1, (ptype, codes.tolist())
+    assert codes.iat[0] == SMALL
+    # without `within`, A's all-types row minus y and z would give x away: the test can fail
+    plain = protect(df, {k: v for k, v in spec.items() if k != "within"}, T)["stated_households"]
+    assert (plain[df["county_code"] == "A"] != SHOWN).sum() == 1 or (plain[df["county_code"] == "B"] != SHOWN).sum() == 1
+
+
+def test_within_needs_exactly_one_total_column():
+    from pipelines.policy import PolicyError, load_policy
+
+    two = {"project_type": "all", "county_code": "140521"}  # merged over the file's { project_type = "all" }
+    bad = {"report": {"tables": {"projects_by_county_type": {"within": {"by": ["county_code"], "total": two}}}}}
+    with pytest.raises(PolicyError, match=r"projects_by_county_type\]\.within\.total: expected one column"):
+        load_policy(overrides=bad)
