@@ -482,3 +482,58 @@ def report_lines(con, policy: Policy, period: Period | None) -> None:
     """(line_name, sort_order): the lines the report shows survey incidence at (config/report.toml)."""
     bind_rows(con, "param_report_lines", {"line_name": "varchar", "sort_order": "integer"},
               [(n, i) for i, n in enumerate(policy.report.incidence.lines)])
+
+
+# ---- rectification tracker (config/tasks.toml; issue 16 part 2) ------------------------------------------
+
+@builds("param_task_categories")
+def task_categories(con, policy: Policy, period: Period | None) -> None:
+    """(label, code, category_order, category_label): every 问题类别 label, normalised as cells are."""
+    from pipelines.ingest.headers import normalise
+
+    cats = policy.tasks.categories
+    rows = {(normalise(lab), code, i, labels[0]) for i, (code, labels) in enumerate(cats.items(), start=1)
+            for lab in labels}
+    bind_rows(con, "param_task_categories", {"label": "varchar", "code": "varchar", "category_order": "integer",
+                                             "category_label": "varchar"}, sorted(rows))
+
+
+@builds("param_task_completion")
+def task_completion(con, policy: Policy, period: Period | None) -> None:
+    """(label, state): 完成情况 / 办结情况 labels, normalised, -> done | open | rebound."""
+    from pipelines.ingest.headers import normalise
+
+    rows = {(normalise(lab), state) for state, labels in policy.tasks.completion.model_dump().items() for lab in labels}
+    bind_rows(con, "param_task_completion", {"label": "varchar", "state": "varchar"}, sorted(rows))
+
+
+@builds("param_task_deadlines")
+def task_deadlines(con, policy: Policy, period: Period | None) -> None:
+    """(deadline_code, deadline_order, label, year, due_on, category): the city's deadlines, one row
+    per category each applies to (a deadline listing none applies to every category)."""
+    import datetime as dt
+
+    cats = list(policy.tasks.categories)
+    rows = [(d.code, i, d.label, d.year, dt.date(d.year, d.month, d.day), c)
+            for i, d in enumerate(policy.tasks.deadlines, start=1) for c in (d.categories or cats)]
+    bind_rows(con, "param_task_deadlines", {"deadline_code": "varchar", "deadline_order": "integer", "label": "varchar",
+                                            "year": "integer", "due_on": "date", "category": "varchar"}, rows)
+
+
+@builds("param_task_statuses")
+def task_statuses(con, policy: Policy, period: Period | None) -> None:
+    """(status, status_order, label, is_done, is_overdue): the tracker's statuses in config order."""
+    from pipelines.policy.schema import TASK_STATUSES
+
+    labels = policy.tasks.status_labels
+    bind_rows(con, "param_task_statuses", {"status": "varchar", "status_order": "integer", "label": "varchar",
+                                           "is_done": "boolean", "is_overdue": "boolean"},
+              [(s, i, labels[s], s in ("done", "done_late"), s in ("overdue", "done_late", "reopened"))
+               for i, s in enumerate(TASK_STATUSES, start=1)])
+
+
+@builds("param_task_masking")
+def task_masking(con, policy: Policy, period: Period | None) -> None:
+    """One row: `pattern` (a run of at least [masking] min_digits digits / X) and `mask_text`."""
+    m = policy.tasks.masking
+    bind_params(con, "param_task_masking", {"pattern": f"[0-9Xx]{{{m.min_digits},}}", "mask_text": m.mask_text})

@@ -46,6 +46,12 @@ SOURCES += ("projects", "project_beneficiaries")
 KIND_DIRS |= {"projects": "projects", "project_beneficiaries": "project_beneficiaries"}
 SHEET_SECTIONS = {"projects": ("projects", "project_beneficiaries")}
 SHEET_ONLY = {"project_beneficiaries"}  # kinds found only as sheets of another kind's files
+# the rectification tracker (issue 16 part 2): data/raw/tasks/<YYYYQn>/ holds the office's task list
+# and its instructions (指令), as sheets of one workbook or separate files (read like the projects)
+SOURCES += ("tasks", "instructions")
+KIND_DIRS |= {"tasks": "tasks", "instructions": "instructions"}
+SHEET_SECTIONS["tasks"] = ("tasks", "instructions")
+SHEET_ONLY |= {"instructions"}
 # output tables: partition column and sort keys (the rest of the columns break ties)
 OUTPUTS = {
     "persons": ("period", ["person_key"]),
@@ -61,6 +67,8 @@ OUTPUTS = {
     "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
     "ingest_manifest": (None, ["source_file", "sheet"]),  # small, one row per file: not partitioned
 }
+OUTPUTS["tasks"] = ("period", ["task_no"])  # the rectification tracker (issue 16 part 2)
+OUTPUTS["instructions"] = ("period", ["doc_no"])
 REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
 MEMORY_ENV = "POVMON_DUCKDB_MEMORY"
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded

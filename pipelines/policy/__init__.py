@@ -39,6 +39,7 @@ FILES = {  # file stem -> model
     "notebooks": schema.NotebooksFile,
     "synth": schema.SynthFile,
     "audit": schema.AuditFile,
+    "tasks": schema.TasksFile,
 }
 
 
@@ -85,6 +86,7 @@ class Policy:
     notebooks: schema.NotebooksFile
     synth: schema.SynthFile
     audit: schema.AuditFile
+    tasks: schema.TasksFile
     line_specs: dict[str, schema.LineSpec]
     aliases: dict[str, dict[str, schema.ColumnSpec]]  # source -> canonical column -> spec
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)
@@ -298,6 +300,10 @@ def _labels(policy: Policy) -> Labels:
         "config/risk.toml [[assistance.requirements]]")
     add("criterion", dict(policy.validate.criteria), "config/validate.toml [criteria]")
     add("line", {name: spec.label for name, spec in policy.line_specs.items()}, "config/lines.toml")
+    add("task_status", dict(policy.tasks.status_labels), "config/tasks.toml [status_labels]")
+    add("task_category", {c: labels[0] for c, labels in policy.tasks.categories.items()},
+        "config/tasks.toml [categories]")
+    add("task_kind", dict(policy.tasks.kind_labels), "config/tasks.toml [kind_labels]")
     for domain, mapping in policy.report.labels.items():
         add(domain, mapping, f"config/report.toml [labels.{domain}]")
     return Labels(domains, sources)

@@ -34,7 +34,7 @@ def normalise_header(text: object) -> str:
 def check(policy) -> None:
     for fn in (check_shared, check_lines, check_villages, check_ingest, check_aliases, check_code_labels,
                check_measures, check_risk, check_cards, check_validate, check_report, check_notebooks,
-               check_surveys):
+               check_surveys, check_tasks):
         fn(policy)
 
 
@@ -452,3 +452,36 @@ def check_surveys(p) -> None:
                     raise PolicyError(f"{where} [columns]: header spelling {alias!r} is listed for both {owner[key]} "
                                       f"and {col}; give one column and let several roles name it")
                 owner[key] = col
+
+
+def check_tasks(p) -> None:
+    """config/tasks.toml: every status and kind labelled, deadlines name known categories (and are
+    real dates), no 问题类别 or 完成情况 label claimed twice, the tracker's alias sections present."""
+    from pipelines.policy.schema import TASK_KINDS, TASK_STATUSES
+
+    t = p.tasks
+    for section, codes, expected in (("status_labels", t.status_labels, TASK_STATUSES),
+                                     ("kind_labels", t.kind_labels, TASK_KINDS)):
+        if sorted(codes) != sorted(expected):
+            raise PolicyError(f"config/tasks.toml [{section}]: found {', '.join(sorted(codes))}; expected exactly "
+                              f"{', '.join(expected)}")
+    for i, d in enumerate(t.deadlines):
+        _missing(d.categories, t.categories, f"config/tasks.toml [[deadlines]][{i}].categories", "category")
+        try:
+            __import__("datetime").date(d.year, d.month, d.day)
+        except ValueError:
+            raise PolicyError(f"config/tasks.toml [[deadlines]][{i}]: {d.year}-{d.month}-{d.day} is not a date") from None
+    _unique([d.code for d in t.deadlines], "config/tasks.toml [[deadlines]]")
+    for what, lists in (("categories", t.categories), ("completion", t.completion.model_dump())):
+        owner: dict[str, str] = {}
+        for code, labels in lists.items():
+            for label in labels:
+                key = normalise_header(label)
+                if key in owner and owner[key] != code:
+                    raise PolicyError(f"config/tasks.toml [{what}]: label {label!r} is listed for both "
+                                      f"{owner[key]} and {code}")
+                owner[key] = code
+    for section in ("tasks", "instructions"):
+        if section not in p.aliases:
+            raise PolicyError(f"config/header_aliases.toml: section [{section}] missing (the rectification tracker's "
+                              "columns, config/tasks.toml)")

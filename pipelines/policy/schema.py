@@ -689,3 +689,44 @@ class NotebooksFile(Strict):
 
 class SynthFile(Loose):
     pass
+
+
+# ---- config/tasks.toml: the rectification tracker (issue 16 part 2, pipelines/tasks/) ---------------
+
+TASK_STATUSES = ("on_time", "overdue", "done", "done_late", "reopened")
+TASK_KINDS = ("task", "instruction")
+
+
+class TaskCompletion(Strict):
+    done: list[str] = Field(min_length=1)
+    open: list[str] = Field(min_length=1)
+    rebound: list[str] = Field(min_length=1)
+
+
+class TaskDeadline(Strict):
+    code: Code
+    label: str
+    year: int = Field(ge=2000, le=2099)
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    categories: CodeList = []  # empty: every category
+
+
+class TaskMasking(Strict):
+    min_digits: int = Field(ge=4, le=20)
+    mask_text: str
+
+
+class TaskWorkbook(Strict):
+    title: str
+    instruction_sheet: str
+
+
+class TasksFile(Strict):
+    categories: dict[Code, list[str]] = Field(min_length=1)
+    completion: TaskCompletion
+    deadlines: list[TaskDeadline] = Field(min_length=1)
+    status_labels: dict[Code, str]
+    kind_labels: dict[Code, str]
+    masking: TaskMasking
+    workbook: TaskWorkbook

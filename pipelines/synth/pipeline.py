@@ -27,9 +27,11 @@ import pandas as pd
 from pipelines import config, keys
 from pipelines.policy import Policy, load_policy
 from pipelines.synth import defects, dynamics, exports, population, projects, writers
+from pipelines.synth import tasks as synth_tasks
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
 RAW_KINDS += ("projects",)  # 项目账 (pipelines/synth/projects.py)
+RAW_KINDS += ("tasks",)  # the rectification tracker (pipelines/synth/tasks.py)
 DEFECT_COLUMNS = ["defect_id", "kind", "period", "file", "sheet", "source_row", "column", "household_id",
                   "person_id", "expected_reason", "expected_disposition"]
 DEPRIVATION_COLUMNS = ["period", "household_id", "criterion", "person_id", "detail", "edge_case", "deprived"]
@@ -45,7 +47,7 @@ def load_settings(policy: Policy | None = None) -> dict:
     regions = policy.config_dir / "regions"
     villages = regions / "villages.csv"
     return {"synth": policy.raw("synth"), "thresholds": policy.raw("thresholds"),
-            "lines": policy.raw("lines"), "aliases": policy.raw("header_aliases"),
+            "lines": policy.raw("lines"), "aliases": policy.raw("header_aliases"), "tasks": policy.raw("tasks"),
             "counties": pd.read_csv(regions / "counties.csv", dtype=str),
             "townships": pd.read_csv(regions / "townships.csv", dtype=str),
             "villages": pd.read_csv(villages, dtype=str, keep_default_na=False) if villages.exists() else None}
@@ -429,6 +431,10 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
         "merged_columns": cfg["defects"]["merged_columns"] if mode == "county" else [],
         "defects_planted": mode == "county", "deprivations_planted": mode == "county",
     }
+    # the rectification tracker's task lists and instructions (pipelines/synth/tasks.py)
+    task_files, task_truth = synth_tasks.write_tasks(out_dir, wanted, settings["tasks"], seed)
+    files += task_files
+    write_truth_csv(task_truth, synth_tasks.TRUTH_COLUMNS, truth_dir / "tasks.csv")
     # the demo key's licence: ingest accepts it only for files listed here with these hashes
     keys.write_synthetic_manifest(out_dir / "raw", files)
     params_path = truth_dir / "params.json"

@@ -4,10 +4,12 @@
 {%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
                    'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
                    'rectification': ref('int_rectification_rows'),
-                   'projects': ref('int_project_rows'), 'project_beneficiaries': ref('int_project_beneficiary_rows')} %}
+                   'projects': ref('int_project_rows'), 'project_beneficiaries': ref('int_project_beneficiary_rows'),
+                   'tasks': ref('int_task_rows'), 'instructions': ref('int_instruction_rows')} %}
 {%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
                   'population': ref('raw_population'), 'rectification': ref('raw_rectification'),
-                  'projects': ref('raw_projects'), 'project_beneficiaries': ref('raw_project_beneficiaries')} %}
+                  'projects': ref('raw_projects'), 'project_beneficiaries': ref('raw_project_beneficiaries'),
+                  'tasks': ref('raw_tasks'), 'instructions': ref('raw_instructions')} %}
 with
 
 files as (
