@@ -13,7 +13,7 @@ try_cast({{ y }} || '-' || {{ m }} || '-' || {{ d }} as date)
 {%- endmacro %}
 
 {% macro task_date(x, year) -%}
-{%- set s = "regexp_replace(regexp_replace(" ~ x ~ ", '[ T]00:00:00(\\.0+)?$', ''), '(之前|以前|前)$', '')" -%}
+{%- set s = "regexp_replace(regexp_replace(" ~ x ~ ", '[ T]?00:00:00(\\.0+)?$', ''), '(之前|以前|前)$', '')" -%}
 case
     when {{ x }} is null then null
     when regexp_matches({{ s }}, '^[0-9]{4}[年./-][0-9]{1,2}[月./-][0-9]{1,2}日?$')

@@ -19,7 +19,6 @@ final as (
         recipient,
         content,
         deadline,
-        deadline__raw as deadline_written,
         completion_state,
         completed_on,
         -- provenance

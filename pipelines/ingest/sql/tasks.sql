@@ -20,7 +20,6 @@ final as (
         responsible_unit,
         lead_official,
         deadline,
-        deadline__raw as deadline_written,
         completion_state,
         completed_on,
         -- provenance
