@@ -122,6 +122,13 @@ def cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from pipelines.tasks.pipeline import run, summary_line
+
+    print(summary_line(run(Path(args.processed), args.period, Path(args.reports))))
+    return 0
+
+
 def cmd_cards(args: argparse.Namespace) -> int:
     from pipelines.risk.cards import write_cards
 
@@ -225,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(p)
     p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")
     p.add_argument("--verbose", action="store_true", help="also print the run's JSON summary")
+    p = stage("tasks", cmd_tasks, "rectification tracker: status of the task list and instructions (指令), "
+              "per-unit workbook reports/<period>/整改清单/")
+    p.add_argument("--reports", default=str(config.REPORTS_DIR), help="where the per-unit workbook goes")
+    _wait_option(p)
     p = stage("cards", cmd_cards, "print 明白卡 (household cards) of a village or township, outside data/processed")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--village", help="12-digit village code")
