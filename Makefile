@@ -59,6 +59,7 @@ PERIODS_MK := $(DATA)/.periods.mk
 FIGURES_STATE := $(DATA)/.figures-state
 QUARTERS :=
 QUARTER_GOALS := quarters quarterly validate measures risk ingest known-q
+QUARTER_GOALS += tasks
 ifneq ($(filter $(QUARTER_GOALS),$(MAKECMDGOALS)),)
 -include $(PERIODS_MK)
 $(PERIODS_MK): $(RAW_STATE) | $(STAMP)
@@ -76,6 +77,7 @@ FORCE:
 .PRECIOUS: $(MANIFEST) $(foreach t,problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
 .PHONY: help env system-deps demo synth ingest validate measures risk quarterly quarters periods audit-pii test fuzz crash-test bench lab clean FORCE
+.PHONY: tasks
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -132,6 +134,18 @@ $(REPORTS)/$(1)/summary.html: $$(call part,problems,$(1)) $$(call part,measures,
 endef
 $(foreach q,$(QUARTERS),$(eval $(call quarter_rules,$(q))))
 
+# The rectification tracker (issue 16 part 2): the task list's status for Q (povmon tasks; a
+# quarter without a list writes empty partitions once and never over a good one), read by the report.
+TASKS_SRC := $(call src,pipelines/tasks) $(COMMON_SRC) config/tasks.toml pipelines/validate/ledger.py
+define tasks_rules
+$$(call part,task_status,$(1)): $(MANIFEST) $(TASKS_SRC)
+	$(POVMON) tasks --period $(1) --processed $(PROCESSED) --reports $(REPORTS)
+$(REPORTS)/$(1)/summary.html: $$(call part,task_status,$(1)) config/tasks.toml
+endef
+$(foreach q,$(QUARTERS),$(eval $(call tasks_rules,$(q))))
+.PRECIOUS: $(foreach q,$(QUARTERS),$(call part,task_status,$(q)))
+tasks: known-q $(call part,task_status,$(Q)) ## rectification tracker for Q: task and 指令 status, reports/Q/整改清单/ (per unit)
+
 known-q: FORCE
 	@$(if $(filter $(Q),$(QUARTERS)),true,echo "make: Q=$(Q): data/raw/registry has no such quarter (found: $(or $(QUARTERS),none)); make synth writes a sample city" >&2; exit 2)
 
@@ -153,6 +167,7 @@ demo: synth ## set up, generate the sample city, run every stage, say where resu
 	@echo "  warehouse for notebooks and SQL:        $(PROCESSED)/povmon.duckdb"
 	@echo "  quarterly summaries:                    $(REPORTS)/<quarter>/summary.html, summary.xlsx, figures/"
 	@echo "  problem ledgers (问题清单) per county:   $(REPORTS)/<quarter>/问题清单/"
+	@echo "  rectification tracker (整改清单) by unit: $(REPORTS)/<quarter>/整改清单/"
 	@echo "  Data Docs:                              $(REPORTS)/<quarter>/data_docs/index.html"
 	@echo "  notebooks:                              make lab"
 
@@ -178,3 +193,4 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/projects $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf $(RAW)/tasks
