@@ -198,6 +198,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     from pipelines.report import notebook, queries as report
     from pipelines.risk import pipeline as risk, rules as risk_rules
     from pipelines.validate import ledger, pipeline as validate
+    from pipelines.tasks import pipeline as tasks
 
     indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
     return {
@@ -210,4 +211,5 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
         "risk_cards": (risk.CARDS_GRAPH, risk.card_context(policy)),
         "report": (report.GRAPH, {}),
         "notebooks": (notebook.GRAPH, {}),
+        "tasks": (tasks.GRAPH, {}),
     }
