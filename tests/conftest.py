@@ -41,12 +41,13 @@ STAGED_PERIODS = ("2020Q1", "2020Q2")
 
 @pytest.fixture(scope="session")
 def staged_city(ingested_city, tmp_path_factory) -> Path:
-    """A copy of the ingested small city with validate, measures and risk run for 2020Q1 and 2020Q2
+    """A copy of the ingested small city with validate, measures, risk and tasks run for 2020Q1 and 2020Q2
     (in order: 2020Q2's ledger status and transitions read 2020Q1). raw/ and truth/ are linked."""
     import shutil
 
     from pipelines.measures.pipeline import run as measures
     from pipelines.risk.pipeline import run as risk
+    from pipelines.tasks.pipeline import run as tasks
     from pipelines.validate.pipeline import run as validate
 
     data_dir = tmp_path_factory.mktemp("staged")
@@ -58,4 +59,5 @@ def staged_city(ingested_city, tmp_path_factory) -> Path:
         validate(processed, period, reports_dir=data_dir / "reports", raw_dir=data_dir / "raw")
         measures(processed, period)
         risk(processed, period)
+        tasks(processed, period, data_dir / "reports")  # the rectification tracker (issue 16 part 2)
     return data_dir
