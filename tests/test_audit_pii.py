@@ -53,8 +53,9 @@ def test_the_sample_city_passes(city_outputs, capsys):
     report = pii.audit(city / "raw", city / "processed", out / "reports", out / "cards")
     s = report.summary()
     assert s["hits"] == 0
-    # the ledgers, summary.xlsx and 交总账_<q>.xlsx
-    assert s["scanned"]["parquet"] >= 40 and s["scanned"]["workbooks"] == len(books) + 2
+    # the ledgers, summary.xlsx and 交总账_<q>.xlsx, and povmon tasks' per-unit workbooks
+    tracker = list((out / "reports").rglob("整改清单/*.xlsx"))
+    assert s["scanned"]["parquet"] >= 40 and s["scanned"]["workbooks"] == len(books) + len(tracker) + 2
     assert s["excused_cells"]["head_name"] >= 1  # the cards and the ledger print the head's name (read from raw)
     assert s["excused_cells"]["printed"] >= 1  # and members' names and 户编号 (read from raw)
     assert s["excused_cells"]["cadre_contact"] >= 1  # pairings.cadre_name / cadre_phone

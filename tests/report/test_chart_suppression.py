@@ -31,6 +31,7 @@ BAR_CHARTS = {
     "gap_progress": ("gap_progress", "period", ("dimension_label", "households")),
 }
 NO_COUNTS = {"incidence_trend", "quality"}  # rates, and row counts by reason (its table withholds none)
+NO_COUNTS |= {"tasks_by_unit"}  # problems per responsible unit (not households: nothing withheld)
 BAND = "不公开(区间)"
 
 

@@ -78,7 +78,7 @@ EXPECTED_TASKS = {
 }
 EXPECTED_QUARANTINE = {  # 2020Q2 only: (序号 row, reason)
     ("missing_deadline", "整改时限"), ("bad_deadline", "整改时限"), ("duplicate_task_no", "序号"),
-    ("unknown_category", "问题类别"), ("unknown_completion", "完成情况"), ("bad_issue_date", "下发日期"),
+    ("unknown_task_category", "问题类别"), ("unknown_completion", "完成情况"), ("bad_issue_date", "下发日期"),
 }
 EXPECTED_INSTRUCTIONS = {
     "2020Q2": {"晋脱贫办发〔2020〕1号": ("done", 0), "晋脱贫办发〔2020〕2号": ("overdue", 61),

@@ -16,12 +16,12 @@ row_checks as (
             when is_blank_row then 'blank_row'
             when is_shifted then 'column_shift'
             when damaged_column is not null then 'id_damaged_by_spreadsheet'
-            when task_no is null or category_label is null then 'missing_key'
-            when category is null then 'unknown_category'
+            when task_no is null or category_label is null then 'missing_task_key'
+            when category is null then 'unknown_task_category'
             when deadline__raw is null then 'missing_deadline'
             when deadline is null then 'bad_deadline'
             when completion_state is null then 'unknown_completion'
-            when completed_on__raw is not null and completed_on is null then 'bad_completion_date'
+            when completed_on__raw is not null and completed_on is null then 'bad_task_completion_date'
         end as row_reason,
         case
             when is_blank_row or is_shifted then null
@@ -52,11 +52,11 @@ final as (
         case when row_reason is not null then row_reason_column when list_rank > 1 then 'task_no' end as reason_column,
         case
             when row_reason = 'id_damaged_by_spreadsheet' then damaged_detail
-            when row_reason = 'unknown_category' then 'label not a category of config/tasks.toml [categories]'
+            when row_reason = 'unknown_task_category' then 'label not a category of config/tasks.toml [categories]'
             when row_reason = 'missing_deadline' then 'no 整改时限 (expected a date, e.g. 2020年4月30日)'
             when row_reason = 'bad_deadline' then 'not a date (expected e.g. 2020年4月30日, 2020.4.30, 4月底)'
             when row_reason = 'unknown_completion' then 'label not in config/tasks.toml [completion]'
-            when row_reason = 'bad_completion_date' then 'not a date (expected e.g. 2020年4月30日)'
+            when row_reason = 'bad_task_completion_date' then 'not a date (expected e.g. 2020年4月30日)'
             when list_rank > 1 then 'same 序号 as an earlier row of this quarter''s list'
         end as reason_detail,
         cast(null as varchar) as household_key
