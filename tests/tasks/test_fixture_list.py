@@ -212,3 +212,24 @@ def test_rerun_is_byte_identical(tracked, tmp_path):
     first = (book.read_bytes(), warehouse.stable_path(processed, "task_status", "2020Q3").read_bytes())
     tasks(processed, "2020Q3", root / "reports")
     assert (book.read_bytes(), warehouse.stable_path(processed, "task_status", "2020Q3").read_bytes()) == first
+
+
+def test_list_without_a_required_column_refused(small_city, tmp_path):
+    """A task list whose 整改时限 column is missing stops ingest with one line naming file, sheet and column."""
+    from pipelines.ingest.readers import IngestError
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for kind in ("registry", "pairing", "survey", "reference"):
+        (raw / kind).symlink_to(small_city / "raw" / kind, target_is_directory=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    ws.append([h for h in HEADERS if h != "整改时限"])
+    ws.append(["1", "巡视反馈", "问题", "市扶贫办", "分管副市长", "措施", "推进中", "整改中", None])
+    (raw / "tasks" / "2020Q2").mkdir(parents=True)
+    wb.save(raw / "tasks" / "2020Q2" / "清单.xlsx")
+    with pytest.raises(IngestError) as err:
+        ingest(raw_dir=raw, processed_dir=tmp_path / "processed", periods=["2020Q2"])
+    message = str(err.value)
+    assert "\n" not in message and "tasks/2020Q2/清单.xlsx" in message and "台账" in message and "deadline" in message
