@@ -132,10 +132,20 @@ _TABLES = [
         encoding varchar, sheet varchar, header_row integer, rows_read bigint, rows_loaded bigint,
         rows_quarantined bigint, missing_columns varchar, unmapped_headers varchar, key_fingerprint varchar"""),
 ]
+_TABLES += [  # the rectification tracker's lists (issue 16 part 2: data/raw/tasks)
+    _table("tasks", "period", ("task_no",), """
+        period varchar, task_no varchar, category varchar, description varchar, responsible_unit varchar,
+        lead_official varchar, deadline date, completion_state varchar, completed_on date, source_file varchar,
+        sheet varchar, source_row bigint"""),
+    _table("instructions", "period", ("doc_no",), """
+        period varchar, doc_no varchar, issued_on date, recipient varchar, content varchar, deadline date,
+        completion_state varchar, completed_on date, source_file varchar, sheet varchar, source_row bigint"""),
+]
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
 CANONICAL = ("persons", "households", "pairings", "survey_households", "population", "regions", "rectification")
 ACCOUNTING = ("findings", "quarantine", "ingest_manifest")
 LEDGERS = ("projects", "project_beneficiaries")  # 项目账 (issue 16 part 3): written by hand in tests, never generated
+LEDGERS += ("tasks", "instructions")  # the rectification tracker (issue 16 part 2): likewise
 
 
 def columns(table: str) -> list[str]:
@@ -176,6 +186,9 @@ DEFAULTS: dict[str, dict[str, object]] = {
                      listed_households=0, registered_households=0, source_file="projects/x.xlsx", sheet="项目清单",
                      source_row=3),
     "project_beneficiaries": dict(in_registry=True, source_file="projects/x.xlsx", sheet="受益户名单", source_row=2),
+    "tasks": dict(category="inspection", completion_state="open", source_file="tasks/x.xlsx", sheet="台账",
+                  source_row=3),
+    "instructions": dict(completion_state="open", source_file="tasks/x.xlsx", sheet="指令", source_row=2),
     "findings": dict(source_kind="registry", **PROVENANCE),
     "quarantine": dict(source_kind="registry", fields="{}", **PROVENANCE),
     "ingest_manifest": dict(source_kind="registry", encoding="utf-8", header_row=1, rows_read=0,
