@@ -163,11 +163,11 @@ def test_instruction_statuses_match_hand_computation(tracked, period):
 def test_every_row_loaded_or_quarantined_with_its_reason(tracked):
     _, processed, _ = tracked
     rows = _q(f"select reason, column_name from read_parquet('{warehouse.stable_path(processed, 'quarantine', '2020Q2')}') "
-              "where source_kind = 'tasks'")
+              "where source_kind in ('tasks', 'instructions')")
     assert set(rows) == EXPECTED_QUARANTINE and len(rows) == len(EXPECTED_QUARANTINE)
     manifest = {(r[0], r[1]): r[2:] for r in _q(
         f"select sheet, period, rows_read, rows_loaded, rows_quarantined from "
-        f"read_parquet('{warehouse.stable_path(processed, 'ingest_manifest')}') where source_kind = 'tasks'")}
+        f"read_parquet('{warehouse.stable_path(processed, 'ingest_manifest')}') where source_kind in ('tasks', 'instructions')")}
     assert manifest[("问题整改台账", "2020Q2")] == (len(Q2_TASKS), 7, 5)
     assert manifest[("指令办理", "2020Q2")] == (len(Q2_INSTRUCTIONS), 4, 1)
     assert manifest[("问题整改台账", "2020Q3")] == (len(Q3_TASKS), len(Q3_TASKS), 0)

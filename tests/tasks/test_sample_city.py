@@ -52,7 +52,7 @@ def test_planted_bad_rows_quarantined(city, ingested_city):
     with duckdb.connect() as con:
         found = sorted(con.execute(
             f"select period, reason from {warehouse.read_files(list(warehouse.partitions(processed, 'quarantine').values()))} "
-            "where source_kind = 'tasks'").fetchall())
+            "where source_kind in ('tasks', 'instructions')").fetchall())
     assert found == planted
 
 
