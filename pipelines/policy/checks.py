@@ -355,6 +355,7 @@ def check_report(p) -> None:
         for key in ("counts", "shares", "money", "months"):
             _missing(getattr(spec, key), spec.columns, f"{where}.{key}", "published column")
         _missing(spec.wan, spec.columns, f"{where}.wan", "published column")
+        _missing(spec.audiences, rep.audiences, f"{where}.audiences", "audience of [audiences]")
         if spec.within is not None and len(spec.within.total) != 1:
             raise PolicyError(f"{where}.within.total: expected one column = the value of the row the others add up "
                               f"to (e.g. {{ project_type = \"all\" }}), got {len(spec.within.total)}")

@@ -559,6 +559,7 @@ class TableSpec(Strict):
     on_page: bool = True  # false: in the workbook only (its numbers are on the page as cards)
     status: str = ""  # column holding ok | open | late: the row's colour on the page
     only_with_rows: bool = False  # shown (page and workbook) only when the quarter has rows: optional data
+    audiences: list[str] = []  # shown only to these audiences ([audiences]); empty: to every audience
 
 
 CellValue = str | int | float | bool

@@ -282,6 +282,8 @@ class Report:
         spec = self.cfg["tables"][name]
         source = spec.get("source", "").format(**self.cfg["sources"])
         warnings = self.line_warnings(spec.get("lines", []))
+        if spec.get("audiences") and self.audience_name not in spec["audiences"]:  # e.g. internal only
+            return {"key": name, "absent": True}
         df = self.data(name)
         if df is None:
             self.sheets.append({"name": name, "spec": spec, "frame": None, "codes": None, "source": source,
