@@ -537,3 +537,34 @@ def task_masking(con, policy: Policy, period: Period | None) -> None:
     """One row: `pattern` (a run of at least [masking] min_digits digits / X) and `mask_text`."""
     m = policy.tasks.masking
     bind_params(con, "param_task_masking", {"pattern": f"[0-9Xx]{{{m.min_digits},}}", "mask_text": m.mask_text})
+
+# ---- crosscheck: department lists against the registry (config/departments.toml) -----------------
+
+@builds("param_crosscheck")
+def crosscheck(con, policy: Policy, period: Period | None) -> None:
+    """One row: the out-of-pocket warning line and the compulsory-school age band (thresholds.toml)."""
+    t, e = policy.departments.thresholds, policy.thresholds.education
+    bind_params(con, "param_crosscheck", {"out_of_pocket_warning_yuan": float(t.out_of_pocket_warning_yuan),
+                                          "compulsory_age_min": e.compulsory_age_min,
+                                          "compulsory_age_max": e.compulsory_age_max})
+
+
+@builds("param_crosscheck_codes")
+def crosscheck_codes(con, policy: Policy, period: Period | None) -> None:
+    """(list_name, code): enrolled, assistance, death codes of the department lists, and the unsafe
+    housing grades (thresholds.toml [housing])."""
+    t = policy.departments.thresholds
+    rows = ([("enrolled", c) for c in t.enrolled_codes] + [("assistance", c) for c in t.assistance_codes]
+            + [("death", c) for c in t.death_codes]
+            + [("unsafe_housing", g) for g in policy.thresholds.housing.unsafe_grades])
+    bind_rows(con, "param_crosscheck_codes", {"list_name": "varchar", "code": "varchar"}, rows)
+
+
+@builds("param_crosscheck_rules")
+def crosscheck_rules(con, policy: Policy, period: Period | None) -> None:
+    """(rule, department, rule_label, department_label, rule_order) of config/departments.toml."""
+    deps = policy.departments.departments
+    bind_rows(con, "param_crosscheck_rules", {"rule": "varchar", "department": "varchar", "rule_label": "varchar",
+                                              "department_label": "varchar", "rule_order": "integer"},
+              [(r.code, r.department, r.label, deps[r.department].label, i)
+               for i, r in enumerate(policy.departments.rule)])

@@ -52,6 +52,15 @@ SOURCES += ("tasks", "instructions")
 KIND_DIRS |= {"tasks": "tasks", "instructions": "instructions"}
 SHEET_SECTIONS["tasks"] = ("tasks", "instructions")
 SHEET_ONLY |= {"instructions"}
+
+# department lists (issue 16 part 1): data/raw/departments/<folder>/<YYYYQn>/…, one alias section
+# per folder (config/departments.toml [departments]); rows are typed and reason-coded by
+# int_department_rows.sql into department_records (the crosscheck stage's input)
+DEPARTMENTS_DIR = "departments"
+DEPARTMENT_FOLDERS = ("medical", "civil", "disability", "education", "housing", "water", "police")
+DEPARTMENT_SOURCES = tuple(f"dept_{d}" for d in DEPARTMENT_FOLDERS)
+SOURCES += DEPARTMENT_SOURCES
+KIND_DIRS.update({f"{DEPARTMENTS_DIR}/{d}": f"dept_{d}" for d in DEPARTMENT_FOLDERS})
 # output tables: partition column and sort keys (the rest of the columns break ties)
 OUTPUTS = {
     "persons": ("period", ["person_key"]),
@@ -63,6 +72,7 @@ OUTPUTS = {
     "rectification": ("period", ["household_key", "criterion"]),
     "projects": ("period", ["project_key"]),
     "project_beneficiaries": ("period", ["project_key", "beneficiary_key"]),
+    "department_records": ("period", ["department", "source_file", "sheet", "source_row"]),
     "quarantine": ("period", ["source_file", "sheet", "source_row", "reason"]),
     "findings": ("period", ["source_file", "sheet", "source_row", "reason", "column_name"]),
     "ingest_manifest": (None, ["source_file", "sheet"]),  # small, one row per file: not partitioned
@@ -142,6 +152,20 @@ def _walk(base: Path, raw_dir: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
+def check_department_folders(raw_dir: Path) -> None:
+    """data/raw/departments holds only the department folders of DEPARTMENT_FOLDERS: a file or
+    folder there that is none of them is refused, naming it (its rows would otherwise be lost)."""
+    base = raw_dir / DEPARTMENTS_DIR
+    if not base.is_dir():
+        return
+    for entry in sorted(base.iterdir()):
+        if entry.name.startswith(IGNORED_PREFIXES) or (entry.name in DEPARTMENT_FOLDERS and entry.is_dir()):
+            continue
+        raise IngestError(f"{DEPARTMENTS_DIR}/{entry.name}: not a known department folder; expected one of "
+                          f"{', '.join(DEPARTMENT_FOLDERS)} (data/raw/{DEPARTMENTS_DIR}/<department>/<YYYYQn>/<file>, "
+                          f"config/departments.toml [departments])")
+
+
 def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
     """raw/<kind>/<period>/… and raw/reference/… files, in path order (duplicates: earlier wins).
 
@@ -149,6 +173,7 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
     device, empty, unopenable) or is not an export format stops the run naming it. Hidden files
     and Office lock files (`.x`, `~$x.xlsx`) are ignored (docs/data_contract.md §1)."""
     found = []
+    check_department_folders(raw_dir)
     for kind in KIND_DIRS:
         if kind in SHEET_ONLY:
             continue
@@ -195,7 +220,8 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
         sources=[dict(name=src, all_columns=[c.name for c in columns[src]],
                       kept_columns=nodes.quarantine_columns(columns[src]),
                       personal_columns=nodes.personal_columns(columns[src]),
-                      household_key=src in ("registry", "pairing", "rectification", "project_beneficiaries"))
+                      household_key=src in ("registry", "pairing", "rectification", "project_beneficiaries"),
+                      kind=_kind_of(src), department=src in DEPARTMENT_SOURCES)
                  for src in SOURCES],
         household_fields=nodes.household_fields(reg),
         income_columns=nodes.income_columns(reg),
@@ -565,7 +591,7 @@ class Ingest:
         for src, cols in self.columns.items():
             names = [c.name for c in cols]
             # yes/no columns as loaded (a tick-box file's blanks are 否), the others as written
-            yes_no = {c.name for c in cols if c.kind == "yes_no" and not c.pii}
+            yes_no = {c.name for c in cols if c.kind == "yes_no" and not c.pii} if src in rows_of else set()
             counts = ", ".join(f'count("{n}") as "{n}"' for n in names if n not in yes_no)
             loaded = ", ".join(f'count("{n}") as "{n}"' for n in sorted(yes_no))
             filled: dict[int, dict[str, int]] = {}

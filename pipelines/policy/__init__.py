@@ -40,6 +40,7 @@ FILES = {  # file stem -> model
     "synth": schema.SynthFile,
     "audit": schema.AuditFile,
     "tasks": schema.TasksFile,
+    "departments": schema.DepartmentsFile,  # issue 16 part 1: department cross-checks
 }
 
 
@@ -87,6 +88,7 @@ class Policy:
     synth: schema.SynthFile
     audit: schema.AuditFile
     tasks: schema.TasksFile
+    departments: schema.DepartmentsFile
     line_specs: dict[str, schema.LineSpec]
     aliases: dict[str, dict[str, schema.ColumnSpec]]  # source -> canonical column -> spec
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)
@@ -304,6 +306,9 @@ def _labels(policy: Policy) -> Labels:
     add("task_category", {c: labels[0] for c, labels in policy.tasks.categories.items()},
         "config/tasks.toml [categories]")
     add("task_kind", dict(policy.tasks.kind_labels), "config/tasks.toml [kind_labels]")
+    add("department", {d: spec.label for d, spec in policy.departments.departments.items()},
+        "config/departments.toml [departments]")
+    add("crosscheck_rule", {r.code: r.label for r in policy.departments.rule}, "config/departments.toml [[rule]]")
     for domain, mapping in policy.report.labels.items():
         add(domain, mapping, f"config/report.toml [labels.{domain}]")
     return Labels(domains, sources)

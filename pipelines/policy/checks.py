@@ -34,7 +34,7 @@ def normalise_header(text: object) -> str:
 def check(policy) -> None:
     for fn in (check_shared, check_lines, check_villages, check_ingest, check_aliases, check_code_labels,
                check_measures, check_risk, check_cards, check_validate, check_report, check_notebooks,
-               check_surveys, check_tasks):
+               check_surveys, check_tasks, check_departments):
         fn(policy)
 
 
@@ -486,3 +486,22 @@ def check_tasks(p) -> None:
         if section not in p.aliases:
             raise PolicyError(f"config/header_aliases.toml: section [{section}] missing (the rectification tracker's "
                               "columns, config/tasks.toml)")
+
+def check_departments(p) -> None:
+    """config/departments.toml: each department's alias section exists, rules name a department
+    and are unique, the code lists the thresholds name are codes of their lists."""
+    d = p.departments
+    for folder, spec in d.departments.items():
+        _missing([spec.aliases], p.aliases, f"config/departments.toml [departments].{folder}.aliases",
+                 "config/header_aliases.toml section")
+        if "record_date" not in p.aliases[spec.aliases]:
+            raise PolicyError(f"config/header_aliases.toml [{spec.aliases}]: expected a record_date column "
+                              f"(the date findings of {folder} carry)")
+    _unique([r.code for r in d.rule], "config/departments.toml [[rule]].code")
+    for r in d.rule:
+        _missing([r.department], d.departments, f"config/departments.toml [[rule]] {r.code}.department", "department")
+    t = d.thresholds
+    for name, lst in (("enrolled_codes", "dept_enrolment"), ("assistance_codes", "dept_assistance"),
+                      ("death_codes", "dept_change_type")):
+        _missing(getattr(t, name), p.code_labels.get(lst, {}), f"config/departments.toml [thresholds].{name}",
+                 f"code of config/code_labels.toml [{lst}]")

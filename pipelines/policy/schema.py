@@ -731,3 +731,28 @@ class TasksFile(Strict):
     kind_labels: dict[Code, str]
     masking: TaskMasking
     workbook: TaskWorkbook
+
+# ---- config/departments.toml (issue 16 part 1: department cross-checks) ------------------------------
+
+class Department(Strict):
+    label: str = Field(min_length=1)
+    aliases: str = Field(min_length=1)  # header_aliases.toml section of the department's list
+
+
+class CrosscheckThresholds(Strict):
+    out_of_pocket_warning_yuan: Number = Field(gt=0)
+    enrolled_codes: CodeList = Field(min_length=1)
+    assistance_codes: CodeList = Field(min_length=1)
+    death_codes: CodeList = Field(min_length=1)
+
+
+class CrosscheckRule(Strict):
+    code: Code
+    department: Code
+    label: str = Field(min_length=1)
+
+
+class DepartmentsFile(Strict):
+    departments: dict[Code, Department] = Field(min_length=1)
+    thresholds: CrosscheckThresholds
+    rule: list[CrosscheckRule] = Field(min_length=1)

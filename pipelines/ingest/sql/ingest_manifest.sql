@@ -5,11 +5,19 @@
                    'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
                    'rectification': ref('int_rectification_rows'),
                    'projects': ref('int_project_rows'), 'project_beneficiaries': ref('int_project_beneficiary_rows'),
-                   'tasks': ref('int_task_rows'), 'instructions': ref('int_instruction_rows')} %}
+                   'tasks': ref('int_task_rows'), 'instructions': ref('int_instruction_rows'),
+                   'dept_medical': ref('int_department_rows'), 'dept_civil': ref('int_department_rows'),
+                   'dept_disability': ref('int_department_rows'), 'dept_education': ref('int_department_rows'),
+                   'dept_housing': ref('int_department_rows'), 'dept_water': ref('int_department_rows'),
+                   'dept_police': ref('int_department_rows')} %}
 {%- set raw_of = {'registry': ref('raw_registry'), 'pairing': ref('raw_pairing'), 'survey': ref('raw_survey'),
                   'population': ref('raw_population'), 'rectification': ref('raw_rectification'),
                   'projects': ref('raw_projects'), 'project_beneficiaries': ref('raw_project_beneficiaries'),
-                  'tasks': ref('raw_tasks'), 'instructions': ref('raw_instructions')} %}
+                  'tasks': ref('raw_tasks'), 'instructions': ref('raw_instructions'),
+                  'dept_medical': ref('raw_dept_medical'), 'dept_civil': ref('raw_dept_civil'),
+                  'dept_disability': ref('raw_dept_disability'), 'dept_education': ref('raw_dept_education'),
+                  'dept_housing': ref('raw_dept_housing'), 'dept_water': ref('raw_dept_water'),
+                  'dept_police': ref('raw_dept_police')} %}
 with
 
 files as (
@@ -18,7 +26,8 @@ files as (
 
 quarantined as (
     {%- for src in sources %}
-    select file_id, count(*) as n from {{ rows_of[src.name] }} where reason is not null group by file_id
+    select file_id, count(*) as n from {{ rows_of[src.name] }} where reason is not null
+    {%- if src.department %} and source_kind = '{{ src.kind }}'{% endif %} group by file_id
     {%- if not loop.last %}
     union all
     {%- endif %}
