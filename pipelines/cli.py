@@ -98,6 +98,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crosscheck(args: argparse.Namespace) -> int:
+    from pipelines.crosscheck.pipeline import run
+
+    summary = run(Path(args.processed), args.period)
+    if "note" in summary:
+        print(f"povmon crosscheck: {summary['note']}", file=sys.stderr)
+    _print(summary)
+    return 0
+
+
 def cmd_measures(args: argparse.Namespace) -> int:
     from pipelines.measures.pipeline import run
 
@@ -221,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", default=str(config.RAW_DIR),
                    help="raw exports (the 问题清单 prints 户主, 户编号 and members' names read from here)")
     _wait_option(p)
+    _wait_option(stage("crosscheck", cmd_crosscheck, "department lists (医保, 民政, 残联, 教育, 住建, 水利, 公安) "
+                       "against the registry -> crosscheck_findings"))
     _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
     p = stage("survey", cmd_survey, "one survey on its own (config/surveys/<design>.toml) -> measures, "
               "data_source survey:<design>")
