@@ -498,6 +498,7 @@ def check_departments(p) -> None:
             raise PolicyError(f"config/header_aliases.toml [{spec.aliases}]: expected a record_date column "
                               f"(the date findings of {folder} carry)")
     _unique([r.code for r in d.rule], "config/departments.toml [[rule]].code")
+    _missing(list(d.synth.plants), [r.code for r in d.rule], "config/departments.toml [synth].plants", "rule")
     for r in d.rule:
         _missing([r.department], d.departments, f"config/departments.toml [[rule]] {r.code}.department", "department")
     t = d.thresholds

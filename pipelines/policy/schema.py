@@ -756,3 +756,13 @@ class DepartmentsFile(Strict):
     departments: dict[Code, Department] = Field(min_length=1)
     thresholds: CrosscheckThresholds
     rule: list[CrosscheckRule] = Field(min_length=1)
+    synth: "DepartmentSynth"
+
+
+class DepartmentSynth(Strict):
+    plants: dict[Code, int]  # rule -> planted discrepancies per quarter (and chunk)
+    decoys: int = Field(ge=0)
+    out_of_pocket_max: Number = Field(gt=0)
+
+
+DepartmentsFile.model_rebuild()

@@ -26,12 +26,13 @@ import pandas as pd
 
 from pipelines import config, keys
 from pipelines.policy import Policy, load_policy
-from pipelines.synth import defects, dynamics, exports, population, projects, writers
+from pipelines.synth import defects, departments, dynamics, exports, population, projects, writers
 from pipelines.synth import tasks as synth_tasks
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
 RAW_KINDS += ("projects",)  # 项目账 (pipelines/synth/projects.py)
 RAW_KINDS += ("tasks",)  # the rectification tracker (pipelines/synth/tasks.py)
+RAW_KINDS += ("departments",)  # department lists (pipelines/synth/departments.py)
 DEFECT_COLUMNS = ["defect_id", "kind", "period", "file", "sheet", "source_row", "column", "household_id",
                   "person_id", "expected_reason", "expected_disposition"]
 DEPRIVATION_COLUMNS = ["period", "household_id", "criterion", "person_id", "detail", "edge_case", "deprived"]
@@ -340,8 +341,13 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     digits = max(cfg["city"]["household_serial_digits"], len(str(int((households + n_marginal) * 0.05) + 1)))
     scarce = set(villages.loc[villages["scarce_area"], "village_code"])
     seasonal = set(villages.loc[villages["seasonal_shortage"], "village_code"])
-    truth = {"defects": [], "deprivations": [], "events": [], "pairing": [], "matches": {p: [] for p in wanted}}
+    truth = {"defects": [], "deprivations": [], "events": [], "pairing": [], "matches": {p: [] for p in wanted},
+             "crosscheck": []}
     project_pool: dict[str, pd.DataFrame] = {}
+    policy = load_policy()
+    names_only = {k for k, v in layouts.items() if v["names_only"]}
+    dept_thresholds = {"out_of_pocket_warning_yuan": policy.departments.thresholds.out_of_pocket_warning_yuan,
+                       "education": settings["thresholds"]["education"]}
     files, persons_by_p, households_by_p = [], dict.fromkeys(wanted, 0), dict.fromkeys(wanted, 0)
     registry_per_village = np.zeros(len(villages), dtype=np.int64)
     design_keys = design[["village", "slot"]]
@@ -377,8 +383,15 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
                 merged = next((k for k, v in layouts.items() if v["merged"]), None)
                 frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng)
                 frame["_deprived"] = frame["household_id"].isin(used).to_numpy()  # names-only damage avoids them
+            # department lists (issue 16 part 1): drawn from this quarter's frame, discrepancies planted
+            dept_members = departments.members(frame, persons, period, names_only)
+            dept_lists, dept_truth = departments.department_lists(
+                dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]))
+            files += departments.write_lists(dept_lists, out_dir / "raw", period, c if mode == "parquet" else None)
+            truth["crosscheck"] += dept_truth
             persons_by_p[period] += int((frame["_person"] >= 0).sum())
             households_by_p[period] += int(q["income"]["size"].gt(0).sum())
+            n_defects = len(truth["defects"])
             for code in county_codes:
                 lay = layouts[code]
                 sub = frame[frame["_county"] == code].reset_index(drop=True)
@@ -386,6 +399,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
                                      c if mode == "parquet" else None)
                 truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings)
                 files.append(path)
+            truth["crosscheck"] += departments.defect_rows(dept_members, truth["defects"][n_defects:], period)
             path, issues = write_pairing(q, pool, out_dir, c if mode == "parquet" else None, settings, prng)
             files.append(path)
             truth["pairing"].append(issues)
@@ -416,6 +430,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     events["_p"] = events["period"].map(all_p.index)
     events = events.sort_values(["_p", "event", "household_id"], kind="stable").drop(columns="_p")
     write_truth_csv(events, EVENT_COLUMNS, truth_dir / "events.csv")
+    departments.write_truth(truth["crosscheck"], truth_dir / "crosscheck.csv")
     pairing = pd.concat(truth["pairing"], ignore_index=True) if truth["pairing"] else pd.DataFrame(columns=["period", "household_id", "issue"])
     write_truth_csv(pairing[["period", "household_id", "issue"]], ["period", "household_id", "issue"], truth_dir / "pairing_issues.csv")
     frame_truth = design.groupby(["county_code", "village_code", "village"], as_index=False).size()
