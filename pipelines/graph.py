@@ -193,6 +193,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     """{stage: (its graph, the jinja context its models are rendered with)} for every stage that
     runs SQL models: what the portability test transpiles and the key test checks."""
     from pipelines import criteria
+    from pipelines.crosscheck import pipeline as crosscheck
     from pipelines.ingest import pipeline as ingest
     from pipelines.measures import nodes as measures, survey
     from pipelines.report import notebook, queries as report
@@ -203,6 +204,7 @@ def stage_graphs(policy) -> dict[str, tuple[Graph, dict]]:
     indicators = [{"name": n, "column": f"ind_{n}"} for n in policy.measures.multidimensional.indicators]
     return {
         "ingest": (ingest.GRAPH, ingest.template_context(policy)),
+        "crosscheck": (crosscheck.GRAPH, crosscheck.context(policy)),
         "criteria": (criteria.GRAPH, {}),
         "validate": (validate.GRAPH, {}),
         "validate_print": (ledger.PRINT_GRAPH, {}),

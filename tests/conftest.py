@@ -45,6 +45,7 @@ def staged_city(ingested_city, tmp_path_factory) -> Path:
     (in order: 2020Q2's ledger status and transitions read 2020Q1). raw/ and truth/ are linked."""
     import shutil
 
+    from pipelines.crosscheck.pipeline import run as crosscheck
     from pipelines.measures.pipeline import run as measures
     from pipelines.risk.pipeline import run as risk
     from pipelines.tasks.pipeline import run as tasks
@@ -56,6 +57,7 @@ def staged_city(ingested_city, tmp_path_factory) -> Path:
         (data_dir / name).symlink_to(ingested_city / name, target_is_directory=True)
     processed = data_dir / "processed"
     for period in STAGED_PERIODS:
+        crosscheck(processed, period)
         validate(processed, period, reports_dir=data_dir / "reports", raw_dir=data_dir / "raw")
         measures(processed, period)
         risk(processed, period)

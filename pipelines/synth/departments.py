@@ -122,7 +122,7 @@ def department_lists(m: pd.DataFrame, period: str, spec, thresholds: dict, rng) 
 
     def record(rule: str, rows: pd.DataFrame, person: bool = True) -> None:
         for hid, pid, number in zip(rows["household_id"], rows["person_id"], rows["id_number"]):
-            truth.append((period, rule, hid, pid if person else "", keys.person_key(number, config.DEMO_KEY) if person else ""))
+            truth.append((period, rule, hid, pid if person else "", keys.person_key(number) if person else ""))
 
     out = {}
     # ---- 医保: every insured member enrolled, cost below the line; plants: not enrolled, high cost
@@ -157,7 +157,7 @@ def department_lists(m: pd.DataFrame, period: str, spec, thresholds: dict, rng) 
     outsiders = _fresh_ids(rng, n_new - len(unflagged), m["county_code"].unique(), used_ids)
     villages = m["village_code"].unique()
     out_village = villages[rng.integers(0, len(villages), len(outsiders))]
-    truth.extend((period, "assistance_not_in_registry", "", "", keys.person_key(x, config.DEMO_KEY)) for x in outsiders)
+    truth.extend((period, "assistance_not_in_registry", "", "", keys.person_key(x)) for x in outsiders)
     temporary = _pick(m, np.ones(len(m), dtype=bool), decoys, rng, taken)
     base = assisted[~assisted["person_id"].isin(missing_civil["person_id"])]
     civil = pd.concat([
@@ -258,7 +258,7 @@ def defect_rows(m: pd.DataFrame, defects: list[dict], period: str) -> list[tuple
     under the registry's wrong ID). These findings are expected, neither planted nor false."""
     hit = {r["household_id"] for r in defects if r.get("period") == period}
     rows = m[m["household_id"].isin(hit)]
-    return [(period, "registry_defect", h, p, keys.person_key(x, config.DEMO_KEY))
+    return [(period, "registry_defect", h, p, keys.person_key(x))
             for h, p, x in zip(rows["household_id"], rows["person_id"], rows["id_number"])]
 
 
