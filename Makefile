@@ -45,6 +45,7 @@ VALIDATE_SRC := $(call src,pipelines/validate) $(CRITERIA_SRC) $(wildcard expect
 MEASURES_SRC := $(call src,pipelines/measures) $(CRITERIA_SRC) config/measures.toml config/lines.toml
 RISK_SRC := $(call src,pipelines/risk) $(CRITERIA_SRC) config/risk.toml config/lines.toml
 REPORT_SRC := $(call src,pipelines/report) $(COMMON_SRC) config/report.toml config/lines.toml
+CROSSCHECK_SRC := $(call src,pipelines/crosscheck) $(COMMON_SRC) config/departments.toml config/thresholds.toml
 
 MANIFEST := $(PROCESSED)/current/ingest_manifest/data.parquet
 
@@ -60,6 +61,7 @@ FIGURES_STATE := $(DATA)/.figures-state
 QUARTERS :=
 QUARTER_GOALS := quarters quarterly validate measures risk ingest known-q
 QUARTER_GOALS += tasks
+QUARTER_GOALS += crosscheck
 ifneq ($(filter $(QUARTER_GOALS),$(MAKECMDGOALS)),)
 -include $(PERIODS_MK)
 $(PERIODS_MK): $(RAW_STATE) | $(STAMP)
@@ -74,10 +76,11 @@ $(FIGURES_STATE): FORCE
 	@mkdir -p $(@D); s="$$({ command -v $(BROWSER_PATH) chromium chromium-browser google-chrome google-chrome-stable chrome 2>/dev/null || true; } | head -n 1)"; \
 	  [ -f $@ ] && [ "$$(cat $@)" = "$$s" ] || printf '%s\n' "$$s" > $@
 FORCE:
-.PRECIOUS: $(MANIFEST) $(foreach t,problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
+.PRECIOUS: $(MANIFEST) $(foreach t,crosscheck_findings problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
 .PHONY: help env system-deps demo synth ingest validate measures risk quarterly quarters periods audit-pii test fuzz crash-test bench lab clean FORCE
 .PHONY: tasks
+.PHONY: crosscheck
 
 help: ## list the verbs
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -123,7 +126,9 @@ periods: $(STAMP) ## the quarters data/raw holds (what the per-quarter targets c
 # blocking failure and writes no problems partition), and read the deprivation models it stores.
 prev_part = $(if $(filter $(PREV_$(2)),$(QUARTERS)),$(call part,$(1),$(PREV_$(2))))
 define quarter_rules
-$$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call prev_part,problems,$(1))
+$$(call part,crosscheck_findings,$(1)): $(MANIFEST) $(CROSSCHECK_SRC)
+	$(POVMON) crosscheck --period $(1) --processed $(PROCESSED)
+$$(call part,problems,$(1)): $(MANIFEST) $(VALIDATE_SRC) $$(call part,crosscheck_findings,$(1)) $$(call prev_part,problems,$(1))
 	$(POVMON) validate --period $(1) --processed $(PROCESSED) --reports $(REPORTS) --raw $(RAW) $(VALIDATE_FLAGS)
 $$(call part,measures,$(1)): $(MANIFEST) $(MEASURES_SRC) $$(call part,problems,$(1))
 	$(POVMON) measures --period $(1) --processed $(PROCESSED)
@@ -149,6 +154,7 @@ tasks: known-q $(call part,task_status,$(Q)) ## rectification tracker for Q: tas
 known-q: FORCE
 	@$(if $(filter $(Q),$(QUARTERS)),true,echo "make: Q=$(Q): data/raw/registry has no such quarter (found: $(or $(QUARTERS),none)); make synth writes a sample city" >&2; exit 2)
 
+crosscheck: known-q $(call part,crosscheck_findings,$(Q)) ## department lists (data/raw/departments) against the registry for Q
 validate: known-q $(call part,problems,$(Q)) ## data-quality gate + 两不愁三保障 checks for Q: Data Docs, problem ledger
 measures: known-q $(call part,measures,$(Q)) ## incidence, FGT with survey SEs, multidimensional index for Q
 risk: known-q $(call part,risk,$(Q)) ## risk levels, categories, transitions, assistance gaps for Q
@@ -191,6 +197,6 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --
 	$(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root)
 
 clean: ## remove generated data and outputs (keeps .venv)
-	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/projects $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
+	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/projects $(RAW)/departments $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 	rm -rf $(RAW)/tasks
