@@ -568,3 +568,11 @@ def crosscheck_rules(con, policy: Policy, period: Period | None) -> None:
                                               "department_label": "varchar", "rule_order": "integer"},
               [(r.code, r.department, r.label, deps[r.department].label, i)
                for i, r in enumerate(policy.departments.rule)])
+
+
+@builds("param_sources")
+def sources(con, policy: Policy, period: Period | None) -> None:
+    """(source, label): where a problem of the 问题清单 comes from (来源): the registry, or a department."""
+    d = policy.departments
+    bind_rows(con, "param_sources", {"source": "varchar", "label": "varchar"},
+              [("registry", d.registry_label)] + [(k, v.label) for k, v in d.departments.items()])

@@ -226,7 +226,7 @@ class KnownFindings(Strict):
 # produces them; config/validate.toml [ledger.sheet] gives their headers)
 LEDGER_SHEET_COLUMNS = (
     "row_no", "township_name", "village_name", "village_group", "head_name", "household_id", "criterion_label",
-    "members", "problem", "cadre_name", "cadre_unit", "cadre_phone", "first_found_period", "status", "deadline",
+    "source_label", "members", "problem", "cadre_name", "cadre_unit", "cadre_phone", "first_found_period", "status", "deadline",
     "days_left", "previous_rectification", "measure", "responsible_unit", "completed_on",
 )
 LEDGER_SUMMARY_COLUMNS = (
@@ -753,6 +753,7 @@ class CrosscheckRule(Strict):
 
 
 class DepartmentsFile(Strict):
+    registry_label: str = Field(min_length=1)
     departments: dict[Code, Department] = Field(min_length=1)
     thresholds: CrosscheckThresholds
     rule: list[CrosscheckRule] = Field(min_length=1)

@@ -40,6 +40,7 @@ PROBLEM_COLUMNS = {
     "days_to_deadline": "integer", "overdue": "boolean", "rectification_period": "varchar",
     "rectification_completed_on": "date", "rectification_measure_given": "boolean",
     "rectification_source_file": "varchar", "rectification_sheet": "varchar", "rectification_source_row": "bigint",
+    "source": "varchar", "source_label": "varchar",
 }
 # what sql/problems.sql reads of the previous quarter's ledger (columns every ledger version has)
 PREVIOUS_COLUMNS = ("period", "county_code", "county_name", "township_code", "township_name", "village_code",

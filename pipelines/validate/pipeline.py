@@ -36,7 +36,7 @@ from pipelines.config import RAW_DIR, REPORTS_DIR, hash_key
 from pipelines.periods import Period
 from pipelines.validate import ledger, nodes, offline_docs, suites
 
-TABLES = ("persons", "households", "pairings", "findings")
+TABLES = ("persons", "households", "pairings", "findings", "crosscheck_findings")
 # empty stand-ins when an optional table has no partition for the period
 EMPTY = {
     "pairings": "select cast(null as varchar) as household_key, cast(null as varchar) as cadre_id, "
@@ -45,6 +45,11 @@ EMPTY = {
                 "cast(null as date) as end_date where false",
     "findings": "select cast(null as varchar) as reason, cast(null as varchar) as household_key, "
                 "cast(null as varchar) as person_key, cast(null as varchar) as source_kind where false",
+    # department cross-checks (pipelines/crosscheck): none when the stage has not run for the period
+    "crosscheck_findings": "select cast(null as varchar) as rule, cast(null as varchar) as department, "
+                           "cast(null as varchar) as household_key, cast(null as varchar) as person_key, "
+                           "cast(null as varchar) as detail, cast(null as varchar) as rule_label, "
+                           "cast(null as date) as record_date where false",
 }
 
 

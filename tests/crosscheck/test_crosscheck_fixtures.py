@@ -98,8 +98,8 @@ def test_findings_carry_household_region_date_and_detail(checked):
     assert dead["village_code"] == "140524100200" and dead["county_code"] == "140524"
     high = f.loc[keys.person_key(a[1])]
     assert high["detail"] == "年度个人自付医疗费用25001元，超过预警线20000元"  # 25 000.5 rounds to 25 001
-    assert f.loc[keys.person_key(a[2])]["detail"] == "建档立卡：已参保；医保参保状态：暂停参保"
-    assert f.loc[keys.person_key(b[2])]["detail"] == "建档立卡：已参保；医保名单：无此人"
+    assert f.loc[keys.person_key(a[2])]["detail"] == "建档立卡已参保，医保参保状态为暂停参保"
+    assert f.loc[keys.person_key(b[2])]["detail"] == "建档立卡已参保，医保名单无此人"
 
 
 def test_every_row_is_loaded_or_quarantined_with_its_reason(checked):
@@ -144,3 +144,38 @@ def test_a_quarter_without_lists_writes_an_empty_partition_and_says_so(tmp_path)
     assert len(_rows(tmp_path / "processed", "crosscheck_findings")) == 0
     lists = _rows(tmp_path / "processed", "crosscheck_lists")
     assert len(lists) == 7 and lists["records"].sum() == 0
+
+
+def test_findings_enter_the_problem_ledger_with_their_department_as_source(checked, tmp_path):
+    from openpyxl import load_workbook
+
+    from pipelines.policy import load_policy
+    from pipelines.validate.pipeline import run as validate
+
+    SHEET = load_policy().validate.ledger.sheet
+
+    processed, _s, a, b = checked
+    raw = processed.parent / "raw"
+    # the hand-made village (tests/ingest/conftest.py) is not in config/regions: the gate's region
+    # check fails by design, so the ledger is published as an overridden gate
+    validate(processed, PERIOD, docs_dir=tmp_path / "docs", reports_dir=tmp_path / "reports", raw_dir=raw,
+             allow_failed_gate=True)
+    p = _rows(processed, "problems", "source <> 'registry'")
+    got = sorted(zip(p["criterion"], p["source"], p["source_label"], p["status"], p["problem"]))
+    assert got == [
+        ("dead_in_registry", "police", "公安", "新发现", "公安已注销（死亡），建档立卡仍为家庭成员（2020-05-03）"),
+        ("high_out_of_pocket", "medical", "医保", "新发现", "年度个人自付医疗费用超过预警线（2020-06-30）"),
+        ("insured_not_enrolled", "medical", "医保", "新发现", "建档立卡显示已参保，医保无参保记录（2020-06-30）"),
+        ("insured_not_enrolled", "medical", "医保", "新发现", "建档立卡显示已参保，医保无参保记录（2020-06-30）"),
+    ]
+    # the registry's own problems keep their source
+    assert set(_rows(processed, "problems", "source = 'registry'")["source_label"]) <= {"建档立卡"}
+    # the printed 问题清单 names the department under 来源 and the member by name
+    book = next((tmp_path / "reports" / PERIOD / "问题清单").glob("*.xlsx"))
+    rows = []
+    for ws in load_workbook(book, read_only=True).worksheets[1:]:
+        values = list(ws.iter_rows(min_row=2, values_only=True))
+        header = values[0]
+        rows += [dict(zip(header, r)) for r in values[1:]]
+    dead = [r for r in rows if r[SHEET["source_label"]] == "公安"]
+    assert len(dead) == 1 and dead[0][SHEET["members"]] == "王五：公安已死亡注销，建档立卡仍为家庭成员"

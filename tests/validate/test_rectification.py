@@ -31,7 +31,7 @@ def _problem(processed, period: str, status: str) -> tuple[str, str, str]:
     """(household_key, criterion, criterion_label) of the first problem of the period with `status`."""
     rows = _q(f"select household_key, criterion, criterion_label from "
               f"read_parquet('{warehouse.stable_path(processed, 'problems', period)}') "
-              f"where status = '{status}' order by household_key, criterion limit 1")
+              f"where status = '{status}' and source = 'registry' order by household_key, criterion limit 1")
     assert rows, f"the sample city has no {status} problem in {period}"
     return rows[0]
 
@@ -68,10 +68,12 @@ def returned(staged_city, tmp_path_factory):
     out = raw / "rectification" / "2020Q1"
     out.mkdir(parents=True)
     filled: dict = {}
+    still_sheet = None
     for (hkey, _criterion, label), measure, unit, done in (
             (still, MEASURE_FAILED, "乡镇民政办", dt.datetime(2020, 4, 20)),
             (fixed, MEASURE_FIXED, "县水务局", dt.datetime(2020, 5, 6))):
         book, sheet, row = _find(books, ids[hkey], label)
+        still_sheet = still_sheet or sheet  # the sheet of `still`: the bad rows go there
         path = out / f"返回_{book.name}"
         if path not in filled:
             shutil.copy(book, path)
@@ -82,7 +84,7 @@ def returned(staged_city, tmp_path_factory):
             ws.cell(row=row, column=header.index(SHEET[col]) + 1, value=value)
     # two rows a township got wrong: a category that is no criterion, a completion date that is no date
     path, wb = next(iter(filled.items()))
-    ws = wb.worksheets[1]
+    ws = wb[still_sheet]  # a sheet with registry problems (a township may have only department findings)
     header = [c.value for c in ws[2]]
     for label, done in (("其他问题", "2020-04-01"), (still[2], "上个月")):
         values = {SHEET["household_id"]: ids[still[0]], SHEET["criterion_label"]: label,

@@ -26,9 +26,9 @@ final as (
         p.township_code,
         p.village_code,
         l.record_date,
-        '建档立卡：' || concat_ws('、', case when p.dibao and not coalesce(c.dibao, false) then '享受低保' end,
+        '建档立卡' || concat_ws('、', case when p.dibao and not coalesce(c.dibao, false) then '享受低保' end,
                                   case when p.tekun and not coalesce(c.tekun, false) then '特困供养' end)
-            || '；民政名单无此记录' as detail
+            || '，民政名单无此记录' as detail
     from {{ ref('int_xc_persons') }} as p
     cross join lists as l
     left join civil as c on c.person_key = p.person_key

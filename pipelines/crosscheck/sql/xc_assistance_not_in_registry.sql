@@ -40,8 +40,8 @@ final as (
         coalesce(max(township_code), substr(max(u.village_code), 1, 9)) as township_code,
         coalesce(max(registry_village_code), max(u.village_code)) as village_code,
         max(u.record_date) as record_date,
-        '民政：' || string_agg(coalesce(l.label, u.category), '、' order by u.category)
-            || case when bool_or(in_registry) then '；建档立卡未标注' else '；建档立卡无此人' end as detail
+        '民政' || string_agg(coalesce(l.label, u.category), '、' order by u.category)
+            || case when bool_or(in_registry) then '，建档立卡未标注' else '，建档立卡无此人' end as detail
     from unmatched as u
     left join {{ ref('param_labels') }} as l on l.domain = 'dept_assistance' and l.code = u.category
     group by u.person_key

@@ -19,7 +19,7 @@ final as (
         p.township_code,
         p.village_code,
         d.record_date,
-        '公安：死亡注销；建档立卡仍为家庭成员' as detail
+        '公安已死亡注销，建档立卡仍为家庭成员' as detail
     from deaths as d
     inner join {{ ref('int_xc_persons') }} as p on p.person_key = d.person_key
 )

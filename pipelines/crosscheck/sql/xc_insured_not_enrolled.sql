@@ -30,8 +30,8 @@ final as (
         p.township_code,
         p.village_code,
         l.record_date,
-        case when m.person_key is null then '建档立卡：已参保；医保名单：无此人'
-            else '建档立卡：已参保；医保参保状态：' || coalesce(cl.label, m.category) end as detail
+        case when m.person_key is null then '建档立卡已参保，医保名单无此人'
+            else '建档立卡已参保，医保参保状态为' || coalesce(cl.label, m.category) end as detail
     from {{ ref('int_xc_persons') }} as p
     cross join lists as l
     left join medical as m on m.person_key = p.person_key

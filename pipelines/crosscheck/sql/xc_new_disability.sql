@@ -29,7 +29,7 @@ final as (
         p.township_code,
         p.village_code,
         c.record_date,
-        '残联本季度新发残疾证（' || c.what || '）；建档立卡健康状况未含残疾' as detail
+        '残联本季度新发残疾证（' || c.what || '），建档立卡健康状况未含残疾' as detail
     from certificates as c
     inner join {{ ref('int_xc_persons') }} as p on p.person_key = c.person_key
     where not coalesce(p.health_disabled, false)

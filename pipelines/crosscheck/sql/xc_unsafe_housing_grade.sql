@@ -27,7 +27,7 @@ final as (
         p.township_code,
         p.village_code,
         u.record_date,
-        '住建鉴定' || u.grade || '级；建档立卡住房安全等级' || p.housing_grade as detail
+        '住建鉴定' || u.grade || '级，建档立卡住房安全等级' || p.housing_grade as detail
     from unsafe as u
     inner join {{ ref('int_xc_persons') }} as p on p.person_key = u.person_key
     where p.housing_grade in (select grade from safe_grades)

@@ -23,7 +23,7 @@ final as (
         h.township_code,
         h.village_code,
         v.record_date,
-        '水利：本村未覆盖集中供水；建档立卡饮水安全' as detail
+        '水利显示本村未覆盖集中供水，建档立卡饮水安全' as detail
     from villages as v
     inner join households as h on h.village_code = v.village_code
     where h.water_safe

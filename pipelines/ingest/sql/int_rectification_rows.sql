@@ -1,6 +1,6 @@
 -- int_rectification_rows: one row per returned 问题清单 row with its quarantine reason (NULL =
 -- loaded): 户编号 keyed like the registry's, 问题类别 mapped by its label to a criterion
--- (config/validate.toml [criteria]).
+-- (config/validate.toml [criteria]) or a department cross-check rule (config/departments.toml).
 -- materialized: view
 {% import '_macros.sql' as m with context %}
 with
@@ -11,6 +11,12 @@ pseudonym_key as (
 
 criteria as (
     select criterion, label from {{ ref('param_criteria_labels') }}
+    union all
+    -- a department cross-check's problem is filed under its rule (config/departments.toml [[rule]])
+    -- (its label as a cell is compared: cleaned like every cell, full-width punctuation made ASCII)
+    select r.rule as criterion, {{ m.clean('r.rule_label') }} as label
+    from {{ ref('param_crosscheck_rules') }} as r
+    cross join {{ ref('param_fullwidth') }} as fw
 ),
 
 staged as (

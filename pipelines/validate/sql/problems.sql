@@ -6,7 +6,8 @@
 -- inputs: int_household_deprivations, int_person_deprivations (the shared criteria models),
 --         households, regions, pairings, previous_problems (the previous period's ledger, maybe
 --         empty), rectification (rows of returned 问题清单 sheets of earlier quarters, maybe empty),
---         param_criteria_labels (criterion, label, sort_order), param_ledger (one row)
+--         param_criteria_labels (criterion, label, sort_order), param_ledger (one row),
+--         crosscheck_findings (maybe empty), param_crosscheck_rules, param_sources
 -- status: 新发现 new this period; 持续 open last period and still failing; 已报整改仍未达标 open last
 --         period, reported rectified (整改完成时间) in a returned sheet, and still failing; 已整改 open
 --         last period and no longer failing (carried with this period's date).
@@ -14,6 +15,9 @@
 --         the quarter it was found in (param_ledger.deadline for a new one); days_to_deadline is
 --         counted from this period's end (negative: overdue) for open problems only.
 -- Members are named by person_key (pseudonymous); the 问题清单 prints their names from data/raw.
+-- Department cross-checks (crosscheck_findings, pipelines/crosscheck) are problems too: criterion =
+-- the rule (config/departments.toml [[rule]]), source = the department (来源), members = the
+-- persons found with the finding's detail; findings about no registry household are not here.
 with
 
 params as (
@@ -38,6 +42,19 @@ flags as (
         h.water_outage_days
     from {{ ref('int_household_deprivations') }} as d
     inner join {{ ref('households') }} as h on h.household_key = d.household_key
+),
+
+-- department findings of the period on registry households (one problem per household and rule)
+department_findings as (
+    select
+        x.household_key,
+        x.person_key,
+        x.rule as criterion,
+        x.rule_label,
+        x.detail,
+        x.record_date
+    from {{ ref('crosscheck_findings') }} as x
+    where x.household_key is not null
 ),
 
 -- ---- one row per household and failed criterion -----------------------------------------------
@@ -70,6 +87,16 @@ failed as (
         ) || '：饮水不安全'
     from flags
     where water_deprived
+    union all
+    -- a department's finding: its rule and the department list's record date; a household-level
+    -- finding (水利) carries its detail here, person-level ones under the members
+    select
+        household_key,
+        criterion,
+        max(rule_label) || '（' || cast(max(record_date) as varchar) || '）'
+            || coalesce('：' || max(case when person_key is null then detail end), '')
+    from department_findings
+    group by household_key, criterion
 ),
 
 -- offending members, pseudonymous: "<person_key>：9岁，未在校", in key order
@@ -81,6 +108,10 @@ member_problems as (
     select household_key, person_key, 'medical', medical_problem
     from {{ ref('int_person_deprivations') }}
     where medical_deprived
+    union all
+    select household_key, person_key, criterion, detail
+    from department_findings
+    where person_key is not null
 ),
 
 members as (
@@ -258,8 +289,8 @@ final as (
         u.household_key,
         -- what
         u.criterion,
-        l.label as criterion_label,
-        l.sort_order as criterion_order,
+        coalesce(l.label, xr.rule_label) as criterion_label,
+        coalesce(l.sort_order, 100 + xr.rule_order) as criterion_order,
         u.members,
         u.problem,
         -- who helps
@@ -280,10 +311,15 @@ final as (
         u.rectification_measure_given,
         u.rectification_source_file,
         u.rectification_sheet,
-        u.rectification_source_row
+        u.rectification_source_row,
+        -- 来源: the registry, or the department whose list the cross-check compared
+        coalesce(xr.department, 'registry') as source,
+        src.label as source_label
     from unioned as u
     cross join params
     left join {{ ref('param_criteria_labels') }} as l on l.criterion = u.criterion
+    left join {{ ref('param_crosscheck_rules') }} as xr on xr.rule = u.criterion
+    left join {{ ref('param_sources') }} as src on src.source = coalesce(xr.department, 'registry')
 )
 
 select * from final
