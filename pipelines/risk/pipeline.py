@@ -45,6 +45,8 @@ ORDER = {
 }
 CURRENT_TABLES = ("risk", "watch_group_counts", "assistance_gaps", "assistance_coverage")
 TRANSITION_TABLES = ("transitions", "transition_matrix")
+CROSSCHECK_EMPTY = ("create or replace temp view crosscheck_findings as select cast(null as varchar) as household_key, "
+                    "cast(null as varchar) as rule where false")
 PAIRINGS_EMPTY = """
     create or replace temp table pairings (
         period varchar, household_key varchar, cadre_id varchar, cadre_name varchar,
@@ -93,6 +95,9 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Per
     con.execute(f"create or replace temp view households_history as select * from "
                 f"{warehouse.read_files(list(history.values()))}")
 
+    if not _view(con, "crosscheck_findings", warehouse.scan(processed_dir, "crosscheck_findings", p)):
+        con.execute(CROSSCHECK_EMPTY)  # the crosscheck stage has not run for the period: no department signal
+        notes["crosscheck"] = f"no crosscheck_findings for {p}: no department cross-check signals"
     if not _view(con, "pairings", warehouse.scan(processed_dir, "pairings", p)):
         con.execute(PAIRINGS_EMPTY)
         notes["pairings"] = (f"no {warehouse.stable_path(processed_dir, 'pairings', p)}: "

@@ -26,6 +26,12 @@ PROPOSED_CATEGORIES = ("unstable_exited", "marginal", "sudden_hardship")
 LIST_KEYS = ("status_group_in", "poverty_status_in", "household_type_in", "category_in", "level_in")
 
 
+def crosscheck_signals(policy: Policy) -> list[str]:
+    """Signals int_risk_signals.sql sets from the department cross-checks: xc_<rule> per rule of
+    config/departments.toml [[rule]] (crosscheck_findings of the household this quarter)."""
+    return [f"xc_{r.code}" for r in policy.departments.rule]
+
+
 def band_signals(policy: Policy) -> list[str]:
     """Signals carried by an income band, in [[signal]] order."""
     carried = {b.signal for b in policy.risk.bands if b.signal}
@@ -39,14 +45,14 @@ def check(policy: Policy) -> None:
         if b.signal in RULE_SIGNALS:
             raise PolicyError(f"config/risk.toml [[bands]] {b.code}.signal: {b.signal!r} is computed by "
                               f"{SIGNALS_SQL} from its own rule; an income band must carry a signal of its own")
-    computed = set(RULE_SIGNALS) | {b.signal for b in r.bands if b.signal}
+    computed = set(RULE_SIGNALS) | set(crosscheck_signals(policy)) | {b.signal for b in r.bands if b.signal}
     listed = [s.code for s in r.signal]
     unknown = [s for s in listed if s not in computed]
     if unknown:
         raise PolicyError(f"config/risk.toml [[signal]]: {', '.join(map(repr, unknown))} is neither computed by "
                           f"{SIGNALS_SQL} nor carried by an income band; expected one of "
                           f"{', '.join(sorted(computed))}")
-    missing = [s for s in RULE_SIGNALS if s not in listed]
+    missing = [s for s in (*RULE_SIGNALS, *crosscheck_signals(policy)) if s not in listed]
     if missing:
         raise PolicyError(f"config/risk.toml [[signal]]: no entry for {', '.join(map(repr, missing))}, which "
                           f"{SIGNALS_SQL} computes; list it with its label")
@@ -79,6 +85,7 @@ def template_context(policy: Policy) -> dict:
         "shock_flag_columns": list(r.signals.shock_flag_columns),
         "band_lines": [b.line for b in r.bands],
         "band_signals": band_signals(policy),
+        "crosscheck_rules": [r.code for r in policy.departments.rule],
         "signals": [s.code for s in r.signal],
         "levels": [list(lv.any_of) for lv in r.levels],
         "unstable_signals": list(r.categories.unstable_signals),

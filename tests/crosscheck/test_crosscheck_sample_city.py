@@ -75,3 +75,30 @@ def test_every_finding_carries_its_department_date_and_no_pii(staged_city):
     assert bad == 0
     # the detail never holds an ID-shaped number
     assert con.execute(f"select count(*) from {src} where regexp_matches(detail, '[0-9]{{15,}}')").fetchone()[0] == 0
+
+
+def test_each_finding_sets_its_risk_signal_and_only_findings_do(staged_city):
+    con = duckdb.connect()
+    processed = staged_city / "processed"
+    for period in STAGED_PERIODS:
+        findings = set(con.execute(f"select household_key, rule from "
+                                   f"{warehouse.scan(processed, 'crosscheck_findings', period)} "
+                                   f"where household_key is not null").fetchall())
+        cols = ", ".join(f"sig_xc_{r}" for r in RULES)
+        signalled = set()
+        for row in con.execute(f"select household_key, {cols} from {warehouse.scan(processed, 'risk', period)}").fetchall():
+            signalled |= {(row[0], r) for r, flag in zip(RULES, row[1:]) if flag}
+        assert findings and signalled == findings
+
+
+def test_department_findings_are_problems_of_the_ledger(staged_city):
+    con = duckdb.connect()
+    processed = staged_city / "processed"
+    for period in STAGED_PERIODS:
+        findings = set(con.execute(f"select household_key, rule, department from "
+                                   f"{warehouse.scan(processed, 'crosscheck_findings', period)} "
+                                   f"where household_key is not null").fetchall())
+        problems = set(con.execute(f"select household_key, criterion, source from "
+                                   f"{warehouse.scan(processed, 'problems', period)} "
+                                   f"where source <> 'registry' and status <> '已整改'").fetchall())
+        assert findings and problems == findings

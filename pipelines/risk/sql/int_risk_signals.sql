@@ -6,7 +6,7 @@
 -- key: period, household_key
 -- materialized: view
 --
--- inputs: int_risk_income, param_risk (thresholds), param_risk_codes (shock_causes)
+-- inputs: int_risk_income, param_risk (thresholds), param_risk_codes (shock_causes), crosscheck_findings
 -- shares and drops: inclusive (>=); spending above income: strict (>).
 with
 
@@ -16,6 +16,18 @@ params as (
 
 shock_causes as (
     select code from {{ ref('param_risk_codes') }} where list_name = 'shock_causes'
+),
+
+-- department cross-checks of the quarter (pipelines/crosscheck; empty when none ran): one flag per rule
+crosscheck as (
+    select
+        household_key,
+        {%- for r in crosscheck_rules %}
+        max(case when rule = '{{ r }}' then 1 else 0 end) = 1 as xc_{{ r }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('crosscheck_findings') }}
+    where household_key is not null
+    group by household_key
 ),
 
 signals as (
@@ -51,9 +63,14 @@ signals as (
         coalesce(i.dep_education, false) as sig_gap_education,
         coalesce(i.dep_medical, false) as sig_gap_medical,
         coalesce(i.dep_housing, false) as sig_gap_housing,
-        coalesce(i.dep_water, false) as sig_gap_water
+        coalesce(i.dep_water, false) as sig_gap_water,
+        -- department cross-checks: a finding of the rule on the household this quarter
+        {%- for r in crosscheck_rules %}
+        coalesce(x.xc_{{ r }}, false) as sig_xc_{{ r }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from {{ ref('int_risk_income') }} as i
     cross join params
+    left join crosscheck as x on x.household_key = i.household_key
 ),
 
 final as (
