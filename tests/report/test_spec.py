@@ -65,7 +65,7 @@ def test_by_region_groups_and_grid(con):
 
 def test_every_by_region_table_uses_the_macro():
     by_region = [n for n in queries.GRAPH.models if n.endswith(("_by_county", "_ranking"))]
-    assert len(by_region) == 11
+    assert len(by_region) == 12  # 11 + crosscheck_by_county (issue 16)
     for name in by_region:
         text = queries.GRAPH.models[name].path.read_text(encoding="utf-8")
         assert ("m.by_region(" in text or "m.ranking(" in text) and "合计" not in text \
