@@ -11,7 +11,7 @@ Plants are drawn only from clean households: no planted defect on any of their r
 deprivation plant, not in a names-only county export (whose rows the county file may damage), so
 the registry loads them as written. Layouts (domain.md-style headers, each department its own):
 
-  medical    医保参保人员_<Q>.xlsx   参保地, 姓名, 身份证号, 参保状态, 险种, 年度个人自付医疗费用(元), 统计截止日期
+  medical    医保参保人员_<Q>.csv (GB18030) 参保地, 姓名, 身份证号, 参保状态, 险种, 年度个人自付医疗费用(元), 统计截止日期
   civil      救助对象名册_<Q>.csv    县(市、区), 行政区划代码, 姓名, 身份证号, 救助类型, 月保障金额(元), 批准日期
   disability 残疾证发证名单_<Q>.xlsx 县(市、区), 姓名, 身份证号, 残疾证号, 残疾类别, 残疾等级, 发证日期
   education  学籍名册_<Q>.xlsx and 送教上门名单_<Q>.csv: 县(市、区), 学生姓名, 身份证号, 学校, 年级, 是否送教上门, 统计日期
@@ -38,7 +38,7 @@ SCHEMES = {"resident": "城乡居民基本医疗保险", "employee": "城镇职�
 DISABILITY = ["肢体残疾", "视力残疾", "听力残疾", "智力残疾", "精神残疾"]
 GRADES = ["一级", "二级", "三级", "四级"]
 FILES = {  # department -> (file stem, format)
-    "medical": ("医保参保人员", "xlsx"), "civil": ("救助对象名册", "csv-utf8-bom"),
+    "medical": ("医保参保人员", "csv-gb18030"), "civil": ("救助对象名册", "csv-utf8-bom"),
     "disability": ("残疾证发证名单", "xlsx"), "education": ("学籍名册", "xlsx"),
     "send_teaching": ("送教上门名单", "csv-utf8-bom"), "housing": ("农村住房安全鉴定", "dta"),
     "water": ("集中供水覆盖情况", "csv-utf8-bom"), "police": ("户籍变动", "csv-utf8-bom"),
