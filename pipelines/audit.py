@@ -4,7 +4,8 @@
 
 1. The raw values (read_raw_values): members' names, ID numbers (whole and first 18 characters),
    phones, 户编号 and 人编号 from the registry exports; the head's name and ID and the 户编号 from the
-   pairing exports; and, as exceptions, the 帮扶责任人's names and phones and which names are heads'.
+   pairing exports; names and ID numbers from the department lists (data/raw/departments); and, as
+   exceptions, the 帮扶责任人's names and phones and which names are heads'.
    Cells are found by header and, in a displaced (column-shifted) row, one cell over when the cell
    under the header does not have the shape of a name / phone; ID-shaped cells (15-22 characters
    of digits) count wherever they stand. They go into a DuckDB table, never printed.
@@ -53,6 +54,12 @@ REGISTRY = {"name": "name", "id_number": "id", "head_id_number": "id", "phone": 
             "household_id": "household_id", "person_id": "person_id"}
 PAIRING = {"head_name": "head", "head_id_number": "id", "household_id": "household_id",
            "cadre_name": "cadre", "cadre_phone": "cadre"}
+# department lists (data/raw/departments/<dept>/, header_aliases.toml [dept_*]): names and ID numbers
+DEPARTMENT = {"name": "name", "head_name": "name", "id_number": "id"}
+
+
+def _kinds(source: str) -> dict[str, str]:
+    return REGISTRY if source == "registry" else PAIRING if source == "pairing" else DEPARTMENT
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TOKEN = re.compile(f"[0-9]+(?:[ -][0-9]+)+|[0-9A-Za-z]+|[{CJK}]+")  # what MATCH_SQL cuts values into
 BATCH = 200_000  # cells gathered before a DuckDB insert
@@ -132,7 +139,7 @@ def _parquet_columns(names: list[str], source: str, policy: Policy) -> set[int]:
     """Positions of a raw Parquet export the audit reads: the personal columns, their neighbours
     (kept adjacent, for displaced rows) and 与户主关系."""
     pos = _positions(names, source, policy)
-    kinds = REGISTRY if source == "registry" else PAIRING
+    kinds = _kinds(source)
     keep = {pos["relation"]} if "relation" in pos else set()
     for column in kinds:
         if column in pos:
@@ -177,7 +184,7 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
     policy = policy or load_policy()
     frame = frame.reset_index(drop=True)
     pos = _positions([str(c) for c in frame.columns], source, policy)
-    kinds = REGISTRY if source == "registry" else PAIRING
+    kinds = _kinds(source)
     out = []
 
     def add(values: pd.Series, kind: str) -> None:
@@ -257,7 +264,7 @@ def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> p
 
 
 def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | None = None) -> RawValues:
-    """Every registry and pairing export under raw_dir -> RawValues (distinct value, kind);
+    """Every registry, pairing and department export under raw_dir -> RawValues (distinct value, kind);
     gathered file by file into DuckDB (a national export is never held whole in pandas)."""
     policy = policy or load_policy()
     cfg = cfg or settings(policy)
@@ -274,8 +281,10 @@ def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | Non
                 con.execute("insert into raw_all select distinct value, kind from part")
                 con.unregister("part")
 
-        for source in ("registry", "pairing"):
-            base = raw_dir / source
+        folders = {"registry": "registry", "pairing": "pairing",
+                   **{spec.aliases: f"departments/{d}" for d, spec in policy.departments.departments.items()}}
+        for source, folder in folders.items():
+            base = raw_dir / folder
             paths = sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))) \
                 if base.is_dir() else []
             for path in paths:

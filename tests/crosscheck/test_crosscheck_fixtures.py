@@ -179,3 +179,22 @@ def test_findings_enter_the_problem_ledger_with_their_department_as_source(check
         rows += [dict(zip(header, r)) for r in values[1:]]
     dead = [r for r in rows if r[SHEET["source_label"]] == "公安"]
     assert len(dead) == 1 and dead[0][SHEET["members"]] == "王五：公安已死亡注销，建档立卡仍为家庭成员"
+
+
+def test_audit_pii_reads_the_department_lists(checked, tmp_path):
+    """The audit collects names and IDs from the department lists too: the processed warehouse
+    holds none, and a stranger's ID (a person on 公安's list only) copied into an output is found."""
+    import shutil
+
+    from pipelines import audit as pii
+
+    processed, _s, _a, _b = checked
+    raw = processed.parent / "raw"
+    assert pii.audit(raw, processed).ok
+    stranger = make_id("140581", "19500101", "771")  # on 公安's list only, never in the registry
+    leak = shutil.copytree(processed, tmp_path / "processed", symlinks=True)
+    out = tmp_path / "leak.parquet"
+    duckdb.connect().execute(f"copy (select '{stranger}' as note) to '{out}' (format parquet)")
+    shutil.move(out, leak / "current" / "leak.parquet")
+    report = pii.audit(raw, leak)
+    assert not report.ok and any("leak.parquet" in h.location and "id" in h.kinds for h in report.hits)
