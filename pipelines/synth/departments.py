@@ -111,8 +111,12 @@ def _fresh_ids(rng, n: int, county_codes: np.ndarray, used: set) -> list[str]:
     return out
 
 
-def department_lists(m: pd.DataFrame, period: str, spec, thresholds: dict, rng) -> tuple[dict, list[tuple]]:
-    """{list name: frame with Chinese headers} and truth rows for one quarter (of one chunk)."""
+def department_lists(m: pd.DataFrame, period: str, spec, thresholds: dict, rng,
+                     written_villages: set | None = None) -> tuple[dict, list[tuple]]:
+    """{list name: frame with Chinese headers} and truth rows for one quarter (of one chunk).
+    `written_villages`: villages an earlier chunk's 水利 list of the quarter already has (updated
+    here): a village is listed once per quarter."""
+    written_villages = set() if written_villages is None else written_villages
     q = Period.parse(period)
     start, end = dt.date(q.year, 3 * q.quarter - 2, 1), q.end_date
     plants, decoys = spec.plants, spec.decoys
@@ -225,6 +229,8 @@ def department_lists(m: pd.DataFrame, period: str, spec, thresholds: dict, rng) 
     vil = m.groupby("village_code").agg(clean=("clean", "all"), county_name=("county_name", "first"),
                                         township_name=("township_name", "first"),
                                         village_name=("village_name", "first")).reset_index()
+    vil = vil[~vil["village_code"].isin(written_villages)].reset_index(drop=True)
+    written_villages.update(vil["village_code"])
     clean_v = vil.index[vil["clean"].to_numpy() & ~vil["village_code"].isin(m.loc[m["household_id"].isin(taken), "village_code"]).to_numpy()]
     n_v = min(plants.get("water_not_covered", 0), len(clean_v))
     dry = vil.loc[np.sort(rng.choice(clean_v, n_v, replace=False)) if n_v else [], "village_code"]
@@ -266,6 +272,8 @@ def write_lists(lists: dict, raw_dir: Path, period: str, chunk: int | None) -> l
     """Write one quarter's lists under raw_dir/departments/<folder>/<period>/; the paths written."""
     paths = []
     for name, frame in lists.items():
+        if frame.empty:  # nothing to list (a later chunk's 水利 villages are all listed already)
+            continue
         stem, fmt = FILES[name]
         suffix = f"_c{chunk:03d}" if chunk is not None else ""
         path = (raw_dir / "departments" / FOLDER.get(name, name) / period

@@ -346,6 +346,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     project_pool: dict[str, pd.DataFrame] = {}
     policy = load_policy()
     names_only = {k for k, v in layouts.items() if v["names_only"]}
+    water_villages: dict[str, set] = {}  # per quarter: villages a 水利 list already has (chunks)
     dept_thresholds = {"out_of_pocket_warning_yuan": policy.departments.thresholds.out_of_pocket_warning_yuan,
                        "education": settings["thresholds"]["education"]}
     files, persons_by_p, households_by_p = [], dict.fromkeys(wanted, 0), dict.fromkeys(wanted, 0)
@@ -386,7 +387,8 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
             # department lists (issue 16 part 1): drawn from this quarter's frame, discrepancies planted
             dept_members = departments.members(frame, persons, period, names_only)
             dept_lists, dept_truth = departments.department_lists(
-                dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]))
+                dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]),
+                water_villages.setdefault(period, set()))
             files += departments.write_lists(dept_lists, out_dir / "raw", period, c if mode == "parquet" else None)
             truth["crosscheck"] += dept_truth
             persons_by_p[period] += int((frame["_person"] >= 0).sum())
