@@ -127,6 +127,10 @@ _TABLES = [
     _table("quarantine", "period", ("source_file", "sheet", "source_row", "reason"), """
         period varchar, source_kind varchar, source_file varchar, sheet varchar, source_row bigint,
         reason varchar, column_name varchar, detail varchar, fields varchar"""),
+    _table("department_records", "period", ("department", "source_file", "sheet", "source_row"), """
+        period varchar, department varchar, person_key varchar, village_code varchar, county_code varchar,
+        category varchar, subcategory varchar, amount double, record_date date, source_file varchar,
+        sheet varchar, source_row bigint"""),
     _table("ingest_manifest", None, ("source_file", "sheet"), """
         source_file varchar, source_kind varchar, period varchar, sha256 varchar, bytes bigint,
         encoding varchar, sheet varchar, header_row integer, rows_read bigint, rows_loaded bigint,
@@ -146,6 +150,7 @@ CANONICAL = ("persons", "households", "pairings", "survey_households", "populati
 ACCOUNTING = ("findings", "quarantine", "ingest_manifest")
 LEDGERS = ("projects", "project_beneficiaries")  # 项目账 (issue 16 part 3): written by hand in tests, never generated
 LEDGERS += ("tasks", "instructions")  # the rectification tracker (issue 16 part 2): likewise
+DEPARTMENTS = ("department_records",)  # department lists (issue 16): the crosscheck stage's input
 
 
 def columns(table: str) -> list[str]:

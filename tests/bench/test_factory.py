@@ -32,7 +32,8 @@ def test_factory_columns_are_the_ones_ingest_writes(ingested_city, table):
 
 
 def test_every_ingest_output_is_in_the_factory():
-    assert set(OUTPUTS) == set(factory.TABLES) == set(factory.CANONICAL + factory.ACCOUNTING + factory.LEDGERS)
+    assert set(OUTPUTS) == set(factory.TABLES) == set(factory.CANONICAL + factory.ACCOUNTING + factory.LEDGERS
+                                                       + factory.DEPARTMENTS)
 
 
 def test_household_spec_gets_defaults_location_sizes_and_income_identity():

@@ -121,7 +121,8 @@ def _independent_row_count(path, sheet: str | None = None) -> int:
         # the sheet holding 户编号 (a names-only export has an instructions and a code-list sheet first)
         for ws in openpyxl.load_workbook(path, read_only=True).worksheets:
             rows = [r for r in ws.iter_rows(values_only=True)]
-            header = next((i for i, r in enumerate(rows) if "户编号" in r), None)
+            # (a department list's header holds 身份证号)
+            header = next((i for i, r in enumerate(rows) if "户编号" in r or "身份证号" in r), None)
             if header is not None:
                 break
         # a header of two rows: the second holds sub-headers only (工资性收入 under 收入情况)

@@ -29,6 +29,7 @@ BAR_CHARTS = {
     "risk_by_county": ("risk_by_county", "county_name", ("risk_level_label", "households")),
     "employment": ("employment_by_county", "county_name", ("destination_label", "persons")),
     "gap_progress": ("gap_progress", "period", ("dimension_label", "households")),
+    "crosscheck": ("crosscheck_by_county", "county_name", ("rule_label", "findings")),
 }
 NO_COUNTS = {"incidence_trend", "quality"}  # rates, and row counts by reason (its table withholds none)
 NO_COUNTS |= {"tasks_by_unit"}  # problems per responsible unit (not households: nothing withheld)

@@ -34,7 +34,7 @@ final as (
         c.rule,
         r.rule_label,
         r.department_label,
-        r.rule_order,
+        r.rule_order as sort_order,
         c.findings,
         c.households
     from counted as c
@@ -42,4 +42,4 @@ final as (
 )
 
 select * from final
-order by is_total, county_code, rule_order
+order by is_total, county_code, sort_order
