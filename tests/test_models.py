@@ -42,7 +42,7 @@ STORED = {  # models a stage writes to the warehouse, per period
     "ingest_manifest",
     "int_person_deprivations", "int_household_deprivations", "problems", "problem_summary", "measures",
     "risk", "watch_group_counts", "assistance_gaps", "assistance_coverage", "transitions", "transition_matrix",
-    "department_records", "crosscheck_findings",
+    "department_records", "crosscheck_findings", "crosscheck_lists",
 }
 STORED |= {"tasks", "instructions"}  # the rectification tracker's lists (ingest, issue 16 part 2)
 

@@ -23,7 +23,7 @@ from pipelines.policy import Policy, PolicyError, load_policy
 
 SQL_DIR = Path(__file__).parent / "sql"
 GRAPH = Graph(SQL_DIR)
-MODELS = ("crosscheck_findings", "int_xc_lists")
+MODELS = ("crosscheck_findings", "crosscheck_lists")
 TABLES = ("persons", "households")
 # the table ingest writes (pipelines/ingest/sql/department_records.sql); a quarter without one reads this
 EMPTY_RECORDS = ("select cast(null as varchar) as period, cast(null as varchar) as department, "
@@ -81,7 +81,7 @@ def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
             params.bind(con, policy, GRAPH.sources(MODELS), period=period)
             GRAPH.run(con, MODELS, context=ctx)
             tx.write_table(con, "select * from crosscheck_findings", "crosscheck_findings", period, order_by=ORDER)
-            _write_lists(con, tx, period)
+            tx.write_table(con, "select * from crosscheck_lists", "crosscheck_lists", period, order_by=["department"])
             by_rule = dict(con.execute("select rule, count(*) from crosscheck_findings group by 1 order by 1").fetchall())
             lists = dict(con.execute("select department, records from int_xc_lists order by 1").fetchall())
         finally:
@@ -92,15 +92,3 @@ def run(processed_dir: Path, period: str, policy: Policy | None = None) -> dict:
         summary["note"] = (f"{period}: no department list under data/raw/departments/*/{period}; nothing was "
                            f"checked (crosscheck_findings is empty for {period}, which is not 'no discrepancy')")
     return summary
-
-
-def _write_lists(con: duckdb.DuckDBPyConnection, tx: warehouse.Transaction, period: str) -> None:
-    """crosscheck_lists: one row per configured department: records checked (0: no list) and the
-    list's record date, so the report can say which departments were compared this quarter."""
-    con.execute("create or replace temp table crosscheck_lists as "
-                "select r.period, d.code as department, d.label as department_label, "
-                "cast(coalesce(l.records, 0) as bigint) as records, l.record_date "
-                "from param_labels as d cross join param_run as r "
-                "left join int_xc_lists as l on l.department = d.code "
-                "where d.domain = 'department'")
-    tx.write_table(con, "select * from crosscheck_lists", "crosscheck_lists", period, order_by=["department"])
