@@ -46,7 +46,8 @@ ORDER = {
 CURRENT_TABLES = ("risk", "watch_group_counts", "assistance_gaps", "assistance_coverage")
 TRANSITION_TABLES = ("transitions", "transition_matrix")
 CROSSCHECK_EMPTY = ("create or replace temp view crosscheck_findings as select cast(null as varchar) as household_key, "
-                    "cast(null as varchar) as rule where false")
+                    "cast(null as varchar) as rule, cast(null as varchar) as rule_label, "
+                    "cast(null as varchar) as department_label, cast(null as date) as record_date where false")
 PAIRINGS_EMPTY = """
     create or replace temp table pairings (
         period varchar, household_key varchar, cadre_id varchar, cadre_name varchar,

@@ -89,6 +89,16 @@ def test_each_finding_sets_its_risk_signal_and_only_findings_do(staged_city):
         for row in con.execute(f"select household_key, {cols} from {warehouse.scan(processed, 'risk', period)}").fetchall():
             signalled |= {(row[0], r) for r, flag in zip(RULES, row[1:]) if flag}
         assert findings and signalled == findings
+        # the risk row carries each rule's evidence: rule label (department label record date)
+        expected = {}
+        for hh, rule_label, dept_label, date in con.execute(
+                f"select distinct household_key, rule_label, department_label, record_date from "
+                f"{warehouse.scan(processed, 'crosscheck_findings', period)} where household_key is not null").fetchall():
+            expected.setdefault(hh, set()).add(f"{rule_label}({dept_label} {date.isoformat() if date else '日期不详'})")
+        got = {hh: set(text.split("；")) for hh, text in con.execute(
+            f"select household_key, crosscheck_evidence from {warehouse.scan(processed, 'risk', period)} "
+            f"where crosscheck_evidence is not null").fetchall()}
+        assert got == expected
 
 
 def test_department_findings_are_problems_of_the_ledger(staged_city):

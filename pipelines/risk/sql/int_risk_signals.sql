@@ -30,6 +30,21 @@ crosscheck as (
     group by household_key
 ),
 
+-- the evidence behind those flags: each rule with its department and the list's record date
+crosscheck_items as (
+    select distinct
+        household_key,
+        rule_label || '(' || department_label || ' ' || coalesce(cast(record_date as varchar), '日期不详') || ')' as item
+    from {{ ref('crosscheck_findings') }}
+    where household_key is not null
+),
+
+crosscheck_evidence as (
+    select household_key, string_agg(item, '；' order by item) as crosscheck_evidence
+    from crosscheck_items
+    group by household_key
+),
+
 signals as (
     select
         i.*,
@@ -64,13 +79,15 @@ signals as (
         coalesce(i.dep_medical, false) as sig_gap_medical,
         coalesce(i.dep_housing, false) as sig_gap_housing,
         coalesce(i.dep_water, false) as sig_gap_water,
-        -- department cross-checks: a finding of the rule on the household this quarter
+        -- department cross-checks: a finding of the rule on the household this quarter, and its evidence
+        e.crosscheck_evidence,
         {%- for r in crosscheck_rules %}
         coalesce(x.xc_{{ r }}, false) as sig_xc_{{ r }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_risk_income') }} as i
     cross join params
     left join crosscheck as x on x.household_key = i.household_key
+    left join crosscheck_evidence as e on e.household_key = i.household_key
 ),
 
 final as (

@@ -183,6 +183,7 @@ final as (
         e.risk_level_label,
         case when e.n_signals > 0 then string_split(e.reasons_text, '；') else cast([] as varchar[]) end as reasons,
         e.reasons_text,
+        e.crosscheck_evidence,  -- the department findings behind sig_xc_*: rule (department record date)
         -- monitoring category
         e.proposed_category,
         cl.label as proposed_category_label,
