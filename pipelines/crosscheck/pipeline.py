@@ -60,6 +60,10 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str
         if source is None:
             raise FileNotFoundError(f"crosscheck {period}: {table} missing under {processed_dir} (run povmon ingest)")
         con.execute(f"create or replace view {table} as select * from {source}")
+    if con.execute("select count(*) from persons").fetchall()[0][0] == 0:  # e.g. department lists of a quarter
+        raise FileNotFoundError(f"crosscheck {period}: no registry persons for {period} under {processed_dir}; "
+                                f"expected the quarter's registry export (data/raw/registry/{period}/) ingested: "
+                                f"department lists are checked against the registry of their own quarter")
     source = warehouse.scan(processed_dir, "department_records", period)
     con.execute(f"create or replace view department_records as "
                 f"{f'select * from {source}' if source else EMPTY_RECORDS}")

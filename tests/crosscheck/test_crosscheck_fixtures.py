@@ -198,3 +198,33 @@ def test_audit_pii_reads_the_department_lists(checked, tmp_path):
     shutil.move(out, leak / "current" / "leak.parquet")
     report = pii.audit(raw, leak)
     assert not report.ok and any("leak.parquet" in h.location and "id" in h.kinds for h in report.hits)
+
+
+def test_a_death_after_the_quarter_end_is_not_this_quarters_finding(tmp_path):
+    """公安's list for 2020Q2 sent late: 李四 died on the quarter's last day (a finding: the
+    registry still counts him at the quarter's end), 赵六 on 2020-07-02 (none this quarter: he was
+    alive at 2020-06-30, when the registry's membership is taken)."""
+    raw = tmp_path / "raw"
+    a, b = _registry(raw)
+    rows = [["李四", a[1], "男", "崇文派出所", "死亡", "2020-06-30"],
+            ["赵六", b[1], "男", "崇文派出所", "死亡", "2020-07-02"]]
+    write_csv(raw / "departments" / "police" / PERIOD / "户籍变动_2020Q2.csv", rows, headers=POLICE_HEADERS,
+              encoding="utf-8-sig")
+    ingest(raw, tmp_path / "processed")
+    crosscheck(tmp_path / "processed", PERIOD)
+    found = _rows(tmp_path / "processed", "crosscheck_findings")
+    assert found[["rule", "person_key"]].values.tolist() == [["dead_in_registry", keys.person_key(a[1])]]
+    assert str(found["record_date"].iat[0])[:10] == "2020-06-30"
+
+
+def test_department_lists_of_a_quarter_without_registry_are_refused_by_crosscheck(tmp_path):
+    """Lists for 2020Q3 beside a registry of 2020Q2 only: ingest loads them (the registry may come
+    later), but crosscheck of 2020Q3 has nothing to compare with and says so instead of reporting
+    0 discrepancies."""
+    raw = tmp_path / "raw"
+    a, _ = _registry(raw)
+    write_csv(raw / "departments" / "police" / "2020Q3" / "户籍变动_2020Q3.csv",
+              [["张三", a[0], "男", "崇文派出所", "死亡", "2020-08-01"]], headers=POLICE_HEADERS, encoding="utf-8-sig")
+    ingest(raw, tmp_path / "processed")
+    with pytest.raises(FileNotFoundError, match=r"crosscheck 2020Q3: no registry persons for 2020Q3 .*data/raw/registry/2020Q3/"):
+        crosscheck(tmp_path / "processed", "2020Q3")

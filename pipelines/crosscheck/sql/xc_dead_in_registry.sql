@@ -1,5 +1,7 @@
 -- xc_dead_in_registry: 公安 deregistered a person as dead (config/departments.toml death_codes)
--- who is still a member of a registry household this quarter.
+-- who is still a member of a registry household this quarter: deaths up to the quarter's end (a
+-- death after it, in a list sent late, is next quarter's finding: the person was alive at this
+-- quarter's end, when the registry's membership is taken).
 -- key: person_key
 with
 
@@ -8,6 +10,7 @@ deaths as (
     from {{ ref('department_records') }}
     where department = 'police'
       and category in (select code from {{ ref('param_crosscheck_codes') }} where list_name = 'death')
+      and record_date <= (select period_end from {{ ref('param_run') }})
     group by person_key
 ),
 
