@@ -40,7 +40,7 @@ def test_an_id_stored_as_a_number_is_quarantined_not_keyed(tmp_path):
                     "where source_kind = 'project_beneficiaries' and source_row = 3").fetchall()
     assert q == [(3, "id_damaged_by_spreadsheet", "户主身份证号")]
     listed = con.execute(f"select listed_households from {warehouse.scan(tmp_path / 'processed', 'projects')} "
-                         "where project_key = 'P1'").fetchone()[0]
+                         "where project_key = '140524:P1'").fetchone()[0]
     assert listed == 1  # HH1 only: the damaged row is not guessed
 
 

@@ -31,12 +31,12 @@ def test_projects_load_with_village_type_and_money(ingested):
                        "paid, stated_households, listed_households, registered_households from projects "
                        "order by project_key").fetchall()
     assert rows == [
-        ("P1", "industry", "central", "140524100200", "140524", 100, 80, 60, 2, 2, 2),
-        ("P2", "infrastructure", "provincial", "140524100201", "140524", 50, 50, 50, 3, 1, 1),
-        ("P5", "industry", "integrated", "140524100202", "140524", 30, 20, 5, 1, 1, 0),
-        ("P6", "health", "social", "140524100200", "140524", 8, 4, 0, None, 0, 0),
+        ("140524:P1", "industry", "central", "140524100200", "140524", 100, 80, 60, 2, 2, 2),
+        ("140524:P2", "infrastructure", "provincial", "140524100201", "140524", 50, 50, 50, 3, 1, 1),
+        ("140524:P5", "industry", "integrated", "140524100202", "140524", 30, 20, 5, 1, 1, 0),
+        ("140524:P6", "health", "social", "140524100200", "140524", 8, 4, 0, None, 0, 0),
     ]
-    assert con.execute("select started_on from projects where project_key = 'P1'").fetchone()[0].isoformat() == "2020-03-01"
+    assert con.execute("select started_on from projects where project_key = '140524:P1'").fetchone()[0].isoformat() == "2020-03-01"
 
 
 def test_quarantine_reasons_and_manifest_reconcile(ingested):
@@ -63,10 +63,10 @@ def test_beneficiaries_keyed_like_the_registry_no_raw_ids(ingested):
                        "order by project_key, source_row").fetchall()
     h1, h2 = keys.household_key(HH1, TEST_KEY), keys.household_key(HH2, TEST_KEY)
     assert rows == [
-        ("P1", h1, None, True),
-        ("P1", h2, keys.person_key(HEAD2_ID, TEST_KEY), True),
-        ("P2", h1, None, True),
-        ("P5", None, keys.person_key(STRANGER_ID, TEST_KEY), False),
+        ("140524:P1", h1, None, True),
+        ("140524:P1", h2, keys.person_key(HEAD2_ID, TEST_KEY), True),
+        ("140524:P2", h1, None, True),
+        ("140524:P5", None, keys.person_key(STRANGER_ID, TEST_KEY), False),
     ]
     # the registry's own keys agree
     assert {r[0] for r in con.execute("select household_key from households").fetchall()} == {h1, h2}

@@ -1,5 +1,8 @@
 -- int_project_beneficiary_rows: one row per beneficiary raw row with its quarantine reason (NULL =
--- loaded). The project is found among the quarter's loaded projects by 项目编号 (else 项目名称);
+-- loaded). The project is found among the quarter's loaded projects by 项目编号 (else 项目名称),
+-- within the row's county: the projects of its own workbook (file) when that file lists a project of
+-- this 项目编号/名称 (loaded or quarantined), else those of the household's registry county. Several
+-- such projects (two counties, nothing to tell them apart) quarantine the row ambiguous_project;
 -- the household by 户编号 (keyed like the registry's) or, without one, by 户主身份证号: its person_key
 -- (the registry's HMAC of the ID) looked up among the quarter's registered persons. A household
 -- found in neither way is loaded with in_registry = false (finding beneficiary_not_in_registry:
@@ -12,10 +15,13 @@ pseudonym_key as (
     select * from {{ ref('ingest_params') }}
 ),
 
-projects as (
-    select period, project_id, project_name, project_key
+project_rows as (
+    -- every project row that names a project (loaded or not): a beneficiary of a quarantined
+    -- project of its own file stays unmatched rather than finding a namesake in another county
+    select period, source_file, project_id, project_name, project_key, substr(village_code, 1, 6) as county_code,
+        reason is null as loaded
     from {{ ref('int_project_rows') }}
-    where reason is null
+    where project_name is not null
 ),
 
 staged as (
@@ -28,20 +34,64 @@ staged as (
     from {{ ref('stg_project_beneficiaries') }} as s
 ),
 
-matched as (
+households_found as (
     select
         s.*,
-        coalesce(pi.project_key, pn.project_key) as project_key,
-        coalesce(hh.household_key, pe.household_key) as registry_household_key
+        coalesce(hh.household_key, pe.household_key) as registry_household_key,
+        coalesce(hh.county_code, pr.county_code) as registry_county_code
     from staged as s
-    left join projects as pi
-        on pi.period = s.period and s.project_id is not null and pi.project_id = s.project_id
-    left join projects as pn
-        on pn.period = s.period and s.project_id is null and pn.project_name = s.project_name
     left join {{ ref('households') }} as hh
         on hh.period = s.period and hh.household_key = s.household_key_given
     left join (select distinct period, person_key, household_key from {{ ref('persons') }}) as pe
         on pe.period = s.period and pe.person_key = s.person_key
+    left join {{ ref('households') }} as pr
+        on pr.period = s.period and pr.household_key = pe.household_key
+),
+
+candidates as (
+    select
+        s.file_id,
+        s.source_row,
+        s.registry_county_code,
+        p.project_key,
+        p.county_code,
+        p.loaded,
+        p.source_file = s.source_file as same_file
+    from households_found as s
+    inner join project_rows as p
+        on p.period = s.period
+        and ((s.project_id is not null and p.project_id = s.project_id)
+            or (s.project_id is null and p.project_name = s.project_name))
+),
+
+scoped as (
+    select c.*
+    from candidates as c
+    where c.loaded
+        and (c.same_file
+            or (not exists (select 1 from candidates as o
+                            where o.file_id = c.file_id and o.source_row = c.source_row and o.same_file)
+                and (c.registry_county_code is null or c.county_code = c.registry_county_code)))
+),
+
+project_match as (
+    select
+        file_id,
+        source_row,
+        count(distinct project_key) as project_matches,
+        min(project_key) as project_key
+    from scoped
+    group by file_id, source_row
+),
+
+matched as (
+    select
+        s.*,
+        coalesce(pm.project_matches, 0) as project_matches,
+        case when pm.project_matches = 1 then pm.project_key end as project_key
+    from households_found as s
+    left join project_match as pm
+        on pm.file_id = s.file_id and pm.source_row = s.source_row
 ),
 
 keyed as (
@@ -64,6 +114,7 @@ row_checks as (
             when (project_id is null and project_name is null) or (household_id is null and id_norm is null)
                 then 'missing_key'
             when household_id is null and (length(id_norm) <> 18 or person_key is null) then 'bad_id_number'
+            when project_matches > 1 then 'ambiguous_project'
             when project_key is null then 'unknown_project'
         end as row_reason,
         case
@@ -97,6 +148,8 @@ final as (
             when row_reason = 'id_damaged_by_spreadsheet' then damaged_detail
             when row_reason = 'missing_key' then 'a project (项目编号 or 项目名称) and a household (户编号 or 户主身份证号) are needed'
             when row_reason = 'bad_id_number' then 'not an 18-character ID number'
+            when row_reason = 'ambiguous_project' then cast(project_matches as varchar)
+                || ' projects of this quarter (in several counties) have this 项目编号/项目名称; list it in its county''s workbook'
             when row_reason = 'unknown_project' then 'no loaded project of this quarter has this 项目编号/项目名称'
             when beneficiary_rank > 1 then 'same project and household as an earlier row of this quarter'
         end as reason_detail

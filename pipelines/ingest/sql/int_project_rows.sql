@@ -5,6 +5,8 @@
 -- (unknown_village / ambiguous_village), never a guess. Money in 万元: 已支付 above 到位资金 is
 -- quarantined (paid_over_received: the 资金账 would pay out money that never arrived), as is a
 -- missing or negative amount (bad_amount) and a second row of the same project (duplicate_project).
+-- A project is identified within its county (the county of its resolved village): project_key is
+-- county code ':' 项目编号, else county code ':' 项目名称; the same name in two counties is two projects.
 -- materialized: view
 {% import '_macros.sql' as m with context %}
 with
@@ -14,10 +16,7 @@ name_suffixes as (
 ),
 
 staged as (
-    select
-        *,
-        coalesce(project_id, project_name) as project_key
-    from {{ ref('stg_projects') }}
+    select * from {{ ref('stg_projects') }}
 ),
 
 places as (
@@ -83,7 +82,9 @@ placed as (
     select
         s.*,
         coalesce(r.matches, 0) as place_matches,
-        case when r.matches = 1 then r.village_code end as village_code
+        case when r.matches = 1 then r.village_code end as village_code,
+        case when r.matches = 1 then substr(r.village_code, 1, 6) || ':' || coalesce(s.project_id, s.project_name) end
+            as project_key
     from staged as s
     left join resolved as r
         on r.file_id = s.file_id and r.source_row = s.source_row
@@ -140,7 +141,7 @@ final as (
             when row_reason = 'bad_amount' then 'amount missing, not a number or negative (expected 万元)'
             when row_reason = 'paid_over_received' then '已支付 ' || cast(paid as varchar) || ' > 到位资金 '
                 || cast(received as varchar) || ' (万元)'
-            when project_rank > 1 then 'same project as an earlier row of this quarter'
+            when project_rank > 1 then 'same project as an earlier row of this quarter and county'
         end as reason_detail
     from ranked
 )
