@@ -532,11 +532,30 @@ def task_statuses(con, policy: Policy, period: Period | None) -> None:
                for i, s in enumerate(TASK_STATUSES, start=1)])
 
 
+def task_mask_pattern(min_digits: int, group_min_digits: int, pair_long_digits: int) -> str:
+    """The RE2 pattern of what config/tasks.toml [masking] masks in free text (leftmost-first, the
+    longest form first): three or more groups of at least `group_min_digits` digits joined by one
+    hyphen, space or dot (187-2742-8023, 0356 123 4567, 140102 19800101 123X); two such groups of
+    which one has at least `pair_long_digits` digits (0356-1234567); a run of `min_digits` digits / X.
+    Not masked: groups of fewer digits (dates 2020-04-30, 12.5万元) and two short groups (ranges such
+    as 2019-2020 or 500-1000元, which cannot be told from a local number written 1234-5678)."""
+    g = f"[0-9]{{{group_min_digits},}}"
+    long = f"[0-9]{{{pair_long_digits},}}"
+    sep = "[-. ]"
+    return "|".join([
+        f"{g}(?:{sep}{g}){{2,}}[Xx]?",
+        f"{g}{sep}{long}[Xx]?",
+        f"{long}{sep}{g}[Xx]?",
+        f"[0-9Xx]{{{min_digits},}}",
+    ])
+
+
 @builds("param_task_masking")
 def task_masking(con, policy: Policy, period: Period | None) -> None:
-    """One row: `pattern` (a run of at least [masking] min_digits digits / X) and `mask_text`."""
+    """One row: `pattern` (task_mask_pattern of config/tasks.toml [masking]) and `mask_text`."""
     m = policy.tasks.masking
-    bind_params(con, "param_task_masking", {"pattern": f"[0-9Xx]{{{m.min_digits},}}", "mask_text": m.mask_text})
+    pattern = task_mask_pattern(m.min_digits, m.group_min_digits, m.pair_long_digits)
+    bind_params(con, "param_task_masking", {"pattern": pattern, "mask_text": m.mask_text})
 
 # ---- crosscheck: department lists against the registry (config/departments.toml) -----------------
 

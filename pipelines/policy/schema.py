@@ -715,6 +715,8 @@ class TaskDeadline(Strict):
 
 class TaskMasking(Strict):
     min_digits: int = Field(ge=4, le=20)
+    group_min_digits: int = Field(ge=2, le=8)
+    pair_long_digits: int = Field(ge=4, le=20)
     mask_text: str
 
 
