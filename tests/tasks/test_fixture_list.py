@@ -20,6 +20,7 @@ HEADERS = ["序号", "问题类别", "问题描述", "责任单位", "牵头领�
 INSTRUCTION_HEADERS = ["文号", "下发日期", "接收单位", "内容", "办结时限", "办结情况", "办结日期"]
 PHONE = "13912345678"
 ID_NUMBER = "34052419800101001X"
+HYPHEN_PHONE = "187-2742-8023"  # digit groups joined: masked too, while the date beside it is kept
 
 # (序号, 问题类别 (None = merged from above), 问题描述, 责任单位, 整改时限, 完成情况, 完成时间)
 Q2_TASKS = [
@@ -39,10 +40,12 @@ Q2_TASKS = [
 Q3_TASKS = [
     ("1", "巡视反馈", "帮扶工作流于形式", "市扶贫办", "2020年5月31日", "已完成", "2020.4.20"),
     ("2", None, "资金拨付滞后", "市教育局", "2020.4.30", "已完成", "2020年5月10日"),
-    ("3", None, "危房未改造", "市医保局", "4月底", "整改中", None),
+    ("3", None, f"危房未改造，2020-04-30回访，联系电话{HYPHEN_PHONE}", "市医保局", "4月底", "整改中", None),
     ("4", "大排查", "监测户帮扶措施针对性不强", "市住建局", dt.datetime(2020, 9, 30), "整改中", None),
     ("5", None, "公益岗位管理不规范", "市水务局", "6月底", "整改中", None),
     ("6", "省交办", "饮水季节性缺水", "市民政局", "2020年5月31日", "已完成", "2020年8月1日"),
+    # 序号 11 was 市人社局's 其他 problem, done in 2020Q2: here the office gave it to a new problem
+    ("11", "大排查", "易地搬迁后续产业未落实", "市扶贫办", "2020年9月30日", "整改中", None),
 ]
 Q2_INSTRUCTIONS = [
     ("晋脱贫办发〔2020〕1号", "2020年3月1日", "市教育局", "关于核查的通知", "2020年3月31日", "已办结", "2020年3月20日"),
@@ -52,6 +55,8 @@ Q2_INSTRUCTIONS = [
     ("晋脱贫办发〔2020〕5号", None, "市民政局", "日期缺失", "2020年6月30日", "办理中", None),
 ]
 Q3_INSTRUCTIONS = [
+    # 文号 1号 went to 市教育局 and was done in 2020Q2: here it names another recipient, a new instruction
+    ("晋脱贫办发〔2020〕1号", "2020年7月1日", "市民政局", "关于低保核查的通知", "2020年9月1日", "办理中", None),
     ("晋脱贫办发〔2020〕2号", "2020.4.1", "市医保局", "关于医疗救助的通知", "2020.4.30", "已办结", "2020年7月1日"),
     ("晋脱贫办发〔2020〕3号", dt.datetime(2020, 5, 1), "市住建局", "关于危房排查的通知", "2020年7月15日", "办理中", None),
 ]
@@ -74,6 +79,7 @@ EXPECTED_TASKS = {
         "4": ("overdue", "2020-06-30", 92),
         "5": ("reopened", "2020-06-30", 92),  # done on the 2020Q2 list, open on this one
         "6": ("done_late", "2020-05-31", 62),  # done 8-1
+        "11": ("overdue", "2020-06-30", 92),  # a new problem (not the done 2020Q2 one): not reopened
     },
 }
 EXPECTED_QUARANTINE = {  # 2020Q2 only: (序号 row, reason)
@@ -83,7 +89,8 @@ EXPECTED_QUARANTINE = {  # 2020Q2 only: (序号 row, reason)
 EXPECTED_INSTRUCTIONS = {
     "2020Q2": {"晋脱贫办发〔2020〕1号": ("done", 0), "晋脱贫办发〔2020〕2号": ("overdue", 61),
                "晋脱贫办发〔2020〕3号": ("on_time", 0), "晋脱贫办发〔2020〕4号": ("done_late", 13)},
-    "2020Q3": {"晋脱贫办发〔2020〕2号": ("done_late", 62), "晋脱贫办发〔2020〕3号": ("overdue", 77)},
+    "2020Q3": {"晋脱贫办发〔2020〕2号": ("done_late", 62), "晋脱贫办发〔2020〕3号": ("overdue", 77),
+               "晋脱贫办发〔2020〕1号": ("overdue", 29)},  # a new instruction under a used 文号: not reopened
 }
 
 
@@ -233,3 +240,32 @@ def test_list_without_a_required_column_refused(small_city, tmp_path):
         ingest(raw_dir=raw, processed_dir=tmp_path / "processed", periods=["2020Q2"])
     message = str(err.value)
     assert "\n" not in message and "tasks/2020Q2/清单.xlsx" in message and "台账" in message and "deadline" in message
+
+
+def test_reused_number_is_a_new_item_and_flagged(tracked):
+    """序号 11 / 文号 1号 of 2020Q3 name another problem / recipient than the done ones of 2020Q2: new
+    items (not done before, not reopened), flagged as a reused number; 序号 5 (same problem) is not."""
+    _, processed, _ = tracked
+    tasks_q3 = {r[0]: r[1:] for r in _q(f"select task_no, done_before, task_no_reused, category from read_parquet("
+                                         f"'{warehouse.stable_path(processed, 'task_status', '2020Q3')}')")}
+    assert tasks_q3["11"] == (False, True, "survey")
+    assert tasks_q3["5"] == (True, False, "survey")
+    assert sum(r[1] for r in tasks_q3.values()) == 1
+    inst_q3 = {r[0]: r[1:] for r in _q(f"select doc_no, done_before, doc_no_reused from read_parquet("
+                                        f"'{warehouse.stable_path(processed, 'instruction_status', '2020Q3')}')")}
+    assert inst_q3 == {"晋脱贫办发〔2020〕1号": (False, True), "晋脱贫办发〔2020〕2号": (False, False),
+                       "晋脱贫办发〔2020〕3号": (False, False)}
+
+
+def test_hyphenated_phone_masked_everywhere_date_kept(tracked):
+    """2020Q3 序号 3 writes its phone as 187-2742-8023: masked in tasks, task_status and the workbook;
+    the date 2020-04-30 in the same text is kept."""
+    root, processed, _ = tracked
+    for table in ("tasks", "task_status"):
+        text = _q(f"select description from read_parquet('{warehouse.stable_path(processed, table, '2020Q3')}') "
+                  "where task_no = '3'")[0][0]
+        assert text == "危房未改造,2020-04-30回访,联系电话＊＊＊"  # text is stored NFKC
+    book = load_workbook(root / "reports" / "2020Q3" / "整改清单" / "整改清单_2020Q3.xlsx")
+    cells = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    assert "危房未改造,2020-04-30回访,联系电话＊＊＊" in cells
+    assert not any(HYPHEN_PHONE in c or "27428023" in c.replace("-", "") for c in cells)

@@ -1,6 +1,8 @@
 -- instruction_status: each of the office's instructions (指令) of `period` with its status at the
 -- quarter's end against its 办结时限 (the rules of task_status without the city's caps): reopened,
--- done, done_late, overdue, on_time; days overdue for the recipient department it names.
+-- done, done_late, overdue, on_time; days overdue for the recipient department it names. An
+-- earlier quarter's instruction is this one when 文号 and 接收单位 agree; a 文号 an earlier list gave
+-- to another recipient is a new instruction, flagged doc_no_reused.
 -- key: period, doc_no
 with
 
@@ -8,12 +10,29 @@ run as (
     select * from {{ ref('param_run') }}
 ),
 
-done_earlier as (
-    select distinct h.doc_no
+listed as (
+    select * from {{ ref('instructions_current') }}
+),
+
+earlier as (
+    -- the instructions of earlier quarters' lists: one is this quarter's when 文号 and 接收单位 agree
+    select
+        h.doc_no,
+        h.recipient,
+        max(case when h.completion_state = 'done' then 1 else 0 end) as was_done
     from {{ ref('instructions_history') }} as h
     cross join run as r
     where h.period < r.period
-      and h.completion_state = 'done'
+    group by h.doc_no, h.recipient
+),
+
+reused_no as (
+    -- 文号 that an earlier list gave to another recipient (and never to this one)
+    select distinct l.doc_no
+    from listed as l
+    inner join earlier as e on e.doc_no = l.doc_no
+    left join earlier as s on s.doc_no = l.doc_no and s.recipient = l.recipient
+    where s.doc_no is null
 ),
 
 dated as (
@@ -21,10 +40,12 @@ dated as (
         l.*,
         r.period_end,
         l.deadline as due_on,
-        e.doc_no is not null as done_before
-    from {{ ref('instructions_current') }} as l
+        coalesce(e.was_done, 0) = 1 as done_before,
+        u.doc_no is not null as doc_no_reused
+    from listed as l
     cross join run as r
-    left join done_earlier as e on e.doc_no = l.doc_no
+    left join earlier as e on e.doc_no = l.doc_no and e.recipient = l.recipient
+    left join reused_no as u on u.doc_no = l.doc_no
 ),
 
 classified as (
@@ -54,6 +75,7 @@ final as (
         d.completion_state,
         d.completed_on,
         d.done_before,
+        d.doc_no_reused,
         d.status,
         s.label as status_label,
         s.status_order,

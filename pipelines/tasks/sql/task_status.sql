@@ -1,7 +1,9 @@
 -- task_status: each problem on the office's task list of `period` with its status at the quarter's
 -- end: its due date is its own 整改时限, capped by the city's deadlines of the list's year that
 -- cover its category (config/tasks.toml [[deadlines]]); reopened = the list says 回头看发现反弹, or
--- the problem is open although an earlier quarter's list had it done; done / done_late = done on
+-- the problem is open although an earlier quarter's list had it done (the same problem: same 序号,
+-- 问题类别 and 责任单位; a 序号 an earlier list gave to another problem is a new problem, flagged
+-- task_no_reused); done / done_late = done on
 -- or before / after its due date (done without a date: done); overdue / on_time = open with the
 -- due date passed / not passed at the quarter's end.
 -- key: period, task_no
@@ -24,12 +26,34 @@ city_caps as (
     group by d.category
 ),
 
-done_earlier as (
-    select distinct h.task_no
+earlier as (
+    -- the problems of earlier quarters' lists: one is this quarter's when 序号, 问题类别 and 责任单位 agree
+    select
+        h.task_no,
+        h.category,
+        coalesce(h.responsible_unit, '') as unit_key,
+        max(case when h.completion_state = 'done' then 1 else 0 end) as was_done
     from {{ ref('tasks_history') }} as h
     cross join run as r
     where h.period < r.period
-      and h.completion_state = 'done'
+    group by h.task_no, h.category, coalesce(h.responsible_unit, '')
+),
+
+same_item as (
+    select l.task_no, max(e.was_done) as was_done
+    from listed as l
+    inner join earlier as e
+        on e.task_no = l.task_no and e.category = l.category and e.unit_key = coalesce(l.responsible_unit, '')
+    group by l.task_no
+),
+
+reused_no as (
+    -- 序号 that an earlier list gave to another problem (and never to this one)
+    select distinct l.task_no
+    from listed as l
+    inner join earlier as e on e.task_no = l.task_no
+    left join same_item as s on s.task_no = l.task_no
+    where s.task_no is null
 ),
 
 categories as (
@@ -42,11 +66,13 @@ dated as (
         r.period_end,
         c.city_due_on,
         case when c.city_due_on < l.deadline then c.city_due_on else l.deadline end as due_on,
-        e.task_no is not null as done_before
+        coalesce(e.was_done, 0) = 1 as done_before,
+        u.task_no is not null as task_no_reused
     from listed as l
     cross join run as r
     left join city_caps as c on c.category = l.category
-    left join done_earlier as e on e.task_no = l.task_no
+    left join same_item as e on e.task_no = l.task_no
+    left join reused_no as u on u.task_no = l.task_no
 ),
 
 classified as (
@@ -81,6 +107,7 @@ final as (
         d.completion_state,
         d.completed_on,
         d.done_before,
+        d.task_no_reused,
         d.status,
         s.label as status_label,
         s.status_order,
