@@ -2,6 +2,7 @@
 -- config/header_aliases.toml [instructions]), typed: 下发日期 / 办结时限 / 办结日期 read as dates in
 -- the offices' spellings (text kept), 办结情况 to done / open / rebound, 内容 with digit runs masked.
 -- Every raw row stays here.
+{% import '_macros.sql' as m %}
 {% import '_tasks.sql' as t %}
 with
 
@@ -15,17 +16,8 @@ completion as (
 
 typed as (
     select
-        r.period,
-        r.source_kind,
-        r.source_file,
-        r.file_id,
-        r.file_order,
-        r.sheet,
-        r.source_row,
-        r.is_blank_row,
-        r.is_shifted,
-        r.damaged_column,
-        r.damaged_detail,
+        -- provenance (every staged model's: _macros.sql)
+        {{ m.provenance('r') }}
         {{ t.task_text('r.doc_no') }} as doc_no,
         r.issued_on as issued_on__raw,
         {{ t.task_date('r.issued_on', 'extract(year from r.period_end)') }} as issued_on,

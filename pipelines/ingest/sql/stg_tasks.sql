@@ -3,6 +3,7 @@
 -- 整改时限 and 完成时间 read as dates in the offices' spellings (their text kept to tell a bad date
 -- from none), 问题描述 with digit runs masked. 整改措施 / 整改进展 (pii) never leave data/raw.
 -- Every raw row stays here.
+{% import '_macros.sql' as m %}
 {% import '_tasks.sql' as t %}
 with
 
@@ -20,17 +21,8 @@ completion as (
 
 typed as (
     select
-        r.period,
-        r.source_kind,
-        r.source_file,
-        r.file_id,
-        r.file_order,
-        r.sheet,
-        r.source_row,
-        r.is_blank_row,
-        r.is_shifted,
-        r.damaged_column,
-        r.damaged_detail,
+        -- provenance (every staged model's: _macros.sql)
+        {{ m.provenance('r') }}
         {{ t.task_text('r.task_no') }} as task_no,
         nullif(trim(r.category_label), '') as category_label,
         {{ t.masked('r.description') }} as description,
