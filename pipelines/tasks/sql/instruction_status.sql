@@ -4,6 +4,7 @@
 -- earlier quarter's instruction is this one when 文号 and 接收单位 agree; a 文号 an earlier list gave
 -- to another recipient is a new instruction, flagged doc_no_reused.
 -- key: period, doc_no
+{% import '_macros.sql' as m %}
 with
 
 run as (
@@ -51,13 +52,7 @@ dated as (
 classified as (
     select
         *,
-        case
-            when completion_state = 'rebound' or (completion_state = 'open' and done_before) then 'reopened'
-            when completion_state = 'done' and (completed_on is null or completed_on <= due_on) then 'done'
-            when completion_state = 'done' then 'done_late'
-            when period_end > due_on then 'overdue'
-            else 'on_time'
-        end as status
+        {{ m.status() }} as status
     from dated
 ),
 

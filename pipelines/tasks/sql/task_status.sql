@@ -7,6 +7,7 @@
 -- or before / after its due date (done without a date: done); overdue / on_time = open with the
 -- due date passed / not passed at the quarter's end.
 -- key: period, task_no
+{% import '_macros.sql' as m %}
 with
 
 run as (
@@ -78,13 +79,7 @@ dated as (
 classified as (
     select
         *,
-        case
-            when completion_state = 'rebound' or (completion_state = 'open' and done_before) then 'reopened'
-            when completion_state = 'done' and (completed_on is null or completed_on <= due_on) then 'done'
-            when completion_state = 'done' then 'done_late'
-            when period_end > due_on then 'overdue'
-            else 'on_time'
-        end as status
+        {{ m.status() }} as status
     from dated
 ),
 
