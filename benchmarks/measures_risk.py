@@ -1,0 +1,97 @@
+"""Benchmark (issue #12 part 3): the measures and risk stages of one quarter together, against the
+hand-written DuckDB reference (benchmarks/reference_measures_risk.sql) and a plain pandas baseline
+computing the same columns (benchmarks/reference.py), in one process, over the same canonical Parquet.
+
+    bench_measures_risk(n_persons) -> dict     (`make bench`; alone: python -m benchmarks.measures_risk 1000000)
+
+Two quarters of canonical tables come from the shared factory (benchmarks/factory.py, with the risk
+bench's shocks and lapses), with validate's stored deprivation models. Timed: `povmon measures` +
+`povmon risk` of the second quarter (stage functions, warehouse writes included); the reference (read
+Parquet, compute, no write); pandas (read Parquet, compute, no write). The reference's outputs are
+checked against the pipeline's at the end (max |diff| reported). Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from benchmarks import factory, reference
+from benchmarks import risk as risk_bench
+
+PERIODS = risk_bench.PERIODS
+TABLES = ("households", "persons", "pairings", "regions", "population", "survey_households")
+
+
+def synthesise(processed_dir: Path, n_persons: int) -> int:
+    """Two quarters (risk bench's columns) with population, survey and stored deprivations;
+    returns the households of a quarter."""
+    for n, period in enumerate(PERIODS):
+        counts = factory.write_generated(processed_dir, n_persons, period, pci=risk_bench.pci(400 * n),
+                                         overrides=risk_bench.OVERRIDES, tables=TABLES)
+        factory.store_deprivations(processed_dir, period)
+    return counts["households"]
+
+
+def run_stages(processed_dir: Path, policy) -> dict[str, float]:
+    """Measures then risk of the second quarter; seconds of each."""
+    from pipelines.measures.pipeline import run as measures
+    from pipelines.risk.pipeline import run as risk
+
+    t0 = time.perf_counter()
+    measures(processed_dir, PERIODS[1], policy=policy)
+    t1 = time.perf_counter()
+    risk(processed_dir, PERIODS[1], previous=PERIODS[0], policy=policy)
+    return {"measures_seconds": t1 - t0, "risk_seconds": time.perf_counter() - t1}
+
+
+def time_reference(processed_dir: Path, policy) -> tuple[float, dict]:
+    """Seconds of the hand-written script (bind + run + fetch its outputs) and its outputs."""
+    t0 = time.perf_counter()
+    with duckdb.connect() as con:
+        reference.bind(con, processed_dir, PERIODS[1], PERIODS[0], policy)
+        reference.run_reference(con)
+        outputs = {t: con.table(t).df() for t in reference.OUTPUTS}
+    return time.perf_counter() - t0, outputs
+
+
+def time_pandas(processed_dir: Path, policy) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    outputs = reference.run_pandas(processed_dir, PERIODS[1], PERIODS[0], policy)
+    return time.perf_counter() - t0, outputs
+
+
+def bench_measures_risk(n_persons: int, tmp_dir: str | None = None) -> dict:
+    """Time measures + risk vs the reference vs pandas on n_persons per quarter (two quarters)."""
+    from pipelines.policy import load_policy
+
+    policy = load_policy()
+    with tempfile.TemporaryDirectory(prefix="povmon-mr-bench-", dir=tmp_dir) as tmp:
+        processed = Path(tmp) / "processed"
+        households = synthesise(processed, n_persons)
+        stages = run_stages(processed, policy)
+        ref_seconds, ref_out = time_reference(processed, policy)
+        pandas_seconds, pandas_out = time_pandas(processed, policy)
+        pipe_out = reference.pipeline_outputs(processed, PERIODS[1])
+        seconds = stages["measures_seconds"] + stages["risk_seconds"]
+        return {
+            "stage": "measures+risk", "persons": households * factory.PERSONS_PER_HOUSEHOLD,
+            "households": households, "seconds": seconds, **stages,
+            "reference_seconds": ref_seconds, "pandas_seconds": pandas_seconds,
+            "ratio_to_reference": seconds / ref_seconds, "speedup_vs_pandas": pandas_seconds / seconds,
+            "reference_differences": reference.differences(pipe_out, ref_out, tolerance=1e-6),
+            "pandas_differences": reference.differences(ref_out, pandas_out, tolerance=1e-6),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "load_average": os.getloadavg(),
+        }
+
+
+if __name__ == "__main__":
+    for size in (int(a) for a in sys.argv[1:] or ["100000"]):
+        print(bench_measures_risk(size, tmp_dir=os.environ.get("BENCH_TMP")), flush=True)

@@ -1,0 +1,317 @@
+"""Yardsticks for the measures + risk stages (issue #12 part 3), over the same canonical Parquet:
+
+    bind(con, processed_dir, period, previous, policy)   views + the small parameter tables
+    run_reference(con)                                    benchmarks/reference_measures_risk.sql
+    run_pandas(processed_dir, period, previous, policy)  the same columns with plain pandas
+
+Both compute the core the stages publish: administrative incidence at every level, registry FGT0-2
+by county and city at every line measures uses (named + sensitivity), Gini and mean income, the
+risk income position per household (ratios, band, below lines, income drop, members), transitions
+per household (presence, split/merged, statuses, flow) and the transition matrix (households,
+persons). tests/bench/test_reference.py checks at a small size that the numbers EQUAL the
+pipeline's, so the timing comparison in benchmarks/measures_risk.py is a fair one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines import warehouse
+from pipelines.measures.pipeline import sensitivity_lines
+from pipelines.periods import Period
+from pipelines.policy import Policy
+
+SCRIPT = Path(__file__).with_name("reference_measures_risk.sql")
+OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_position", "ref_transitions", "ref_matrix")
+
+
+def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
+    """The rows of the reference's parameter tables, from the policy (as the stages read it)."""
+    year = Period.parse(period).year
+    cfg = policy.measures
+    named = {n: v.value for n, v in policy.lines.for_year(year, cfg.lines.named).items()}
+    lines = dict(named)
+    s = cfg.sensitivity
+    if s.base_line in named:
+        lines.update(sensitivity_lines(s.base_line, named[s.base_line], s.start_pct, s.stop_pct, s.step_pct))
+    roles = [(role, value) for y, role, value, _ in policy.lines.role_rows() if y == year]
+    sig = policy.risk.signals
+    return {
+        "ref_run": [(year, policy.city.code)],
+        "ref_lines": list(lines.items()),
+        "ref_roles": roles,
+        "ref_status": [(g, c) for g, codes in policy.groups.items() for c in codes],
+        "ref_bands": [(i, b.code, b.line) for i, b in enumerate(policy.risk.bands, start=1)],
+        "ref_codes": [("labour_capable", c) for c in sig.labour_capable]
+                     + [("migrant_statuses", c) for c in sig.migrant_statuses],
+    }
+
+
+COLUMNS = {"ref_run": "year integer, city_code varchar", "ref_lines": "line_name varchar, line_value double",
+           "ref_roles": "role varchar, value double", "ref_status": "group_name varchar, code varchar",
+           "ref_bands": "band_order integer, code varchar, role varchar",
+           "ref_codes": "list_name varchar, code varchar"}
+
+
+def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previous: str,
+         policy: Policy) -> None:
+    """Views households, persons, households_prev, persons_prev, population over the Parquet, and
+    the parameter tables."""
+    for name, table, part in (("households", "households", period), ("persons", "persons", period),
+                              ("households_prev", "households", previous), ("persons_prev", "persons", previous),
+                              ("population", "population", None)):
+        con.execute(f"create or replace temp view {name} as select * from "
+                    f"{warehouse.scan(processed_dir, table, part)}")
+    for name, rows in parameters(policy, period).items():
+        con.execute(f"create or replace temp table {name} ({COLUMNS[name]})")
+        con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def run_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Run the hand-written script; returns the rows of each output table."""
+    for statement in SCRIPT.read_text(encoding="utf-8").split(";\n"):
+        if statement.strip() and not all(line.startswith("--") for line in statement.strip().splitlines()):
+            con.execute(statement).fetchall()
+    return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in OUTPUTS}
+
+
+# ---- the pandas baseline: the same columns --------------------------------------------------------
+
+def _read(processed_dir: Path, table: str, period: str | None, columns: list[str]) -> pd.DataFrame:
+    files = warehouse.table_files(processed_dir, table, [period] if period else None)
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
+def _levels(frame: pd.DataFrame, city: str) -> pd.DataFrame:
+    """Incidence: village rows -> every level."""
+    out = []
+    for level, column in (("village", "village_code"), ("township", "township_code"), ("county", "county_code")):
+        g = frame.groupby(column).agg(poor_persons=("poor_persons", "sum"),
+                                      rural_population=("rural_population", "sum"),
+                                      missing=("rural_population", lambda s: s.isna().sum()))
+        out.append(g.rename_axis("domain_code").reset_index().assign(domain_level=level))
+    out.append(pd.DataFrame({"domain_level": ["city"], "domain_code": [city],
+                             "poor_persons": [frame.poor_persons.sum()],
+                             "rural_population": [frame.rural_population.sum()],
+                             "missing": [frame.rural_population.isna().sum()]}))
+    res = pd.concat(out, ignore_index=True)
+    res["estimate"] = np.where(res.missing == 0, res.poor_persons / res.rural_population, np.nan)
+    return res.drop(columns="missing")
+
+
+def _round6(x: pd.Series) -> pd.Series:
+    """DuckDB's round(x, 6) on doubles: half away from zero of x * 1e6."""
+    return np.sign(x) * np.floor(np.abs(x) * 1e6 + 0.5) / 1e6
+
+
+def _gini(income: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    order = np.argsort(income, kind="stable")
+    y, w = income[order], w[order]
+    wy = w * y
+    before = np.concatenate(([0.0], np.cumsum(wy)[:-1]))
+    return 1.0 - float((w * (2.0 * before + wy)).sum() / (w.sum() * wy.sum())), float(wy.sum() / w.sum())
+
+
+def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) -> dict[str, pd.DataFrame]:
+    """The reference's outputs computed with pandas (same names, same columns)."""
+    p = parameters(policy, period)
+    year, city = p["ref_run"][0]
+    groups = {c: g for g, c in p["ref_status"]}
+    roles = dict(p["ref_roles"])
+    codes = {name: {c for n, c in p["ref_codes"] if n == name} for name in ("labour_capable", "migrant_statuses")}
+    hcols = ["household_key", "county_code", "township_code", "village_code", "poverty_status",
+             "per_capita_net_income_derived", "per_capita_net_income", "household_size", "member_count"]
+    hh = _read(processed_dir, "households", period, hcols)
+    hp = _read(processed_dir, "households", previous, hcols)
+    pc = _read(processed_dir, "persons", period, ["person_key", "household_key", "county_code", "township_code",
+                                                   "village_code", "labour_skill", "migrant_status",
+                                                   "health_serious_illness", "health_disabled"])
+    pp = _read(processed_dir, "persons", previous, ["person_key", "household_key"])
+    pop = _read(processed_dir, "population", None, ["year", "county_code", "township_code", "village_code",
+                                                    "rural_population"])
+    out: dict[str, pd.DataFrame] = {}
+
+    # household base
+    pc["capable"] = pc.labour_skill.isin(codes["labour_capable"])
+    pc["migrant"] = pc.migrant_status.isin(codes["migrant_statuses"])
+    pc["ill"] = pc.health_serious_illness.fillna(False).astype(bool) | pc.health_disabled.fillna(False).astype(bool)
+    members = pc.groupby("household_key").agg(members=("person_key", "size"), capable_members=("capable", "sum"),
+                                              migrant_members=("migrant", "sum"), ill_or_disabled_members=("ill", "sum"))
+    base = hh.join(members, on="household_key")
+    base["status"] = base.poverty_status.fillna("not_registered")
+    base["income"] = base.per_capita_net_income_derived.fillna(base.per_capita_net_income)
+    base["persons"] = base.household_size.fillna(base.member_count).astype(float)
+    base["persons_counted"] = base.member_count.fillna(base.members).fillna(base.household_size)
+
+    # incidence
+    poor_keys = hh.household_key[hh.poverty_status.isin([c for c, g in groups.items() if g == "poor"])]
+    geo = ["county_code", "township_code", "village_code"]
+    poor = pc[pc.household_key.isin(poor_keys)].groupby(geo).size().rename("poor_persons").reset_index()
+    popv = pop[pop.year == year].groupby(geo, as_index=False).rural_population.sum()
+    villages = poor.merge(popv, on="village_code", how="outer", suffixes=("", "_p"))
+    for c in ("county_code", "township_code"):
+        villages[c] = villages[c].fillna(villages[f"{c}_p"])
+    villages["poor_persons"] = villages.poor_persons.fillna(0)
+    out["ref_incidence"] = _levels(villages, city)
+
+    # FGT by county and city at every line
+    units = base.loc[base.income.notna() & base.persons.notna(), ["county_code", "income", "persons"]]
+    inc, w = units.income.to_numpy(), units.persons.to_numpy()
+    rows = []
+    for name, z in p["ref_lines"]:
+        gap = np.where(inc < z, (z - inc) / z, 0.0)
+        f = pd.DataFrame({"county_code": units.county_code.to_numpy(), "w": w, "p0": w * (inc < z), "p1": w * gap,
+                          "p2": w * gap * gap, "n": 1})
+        s = f.groupby("county_code").sum()
+        s.loc[city] = s.sum()
+        s["domain_level"] = ["county"] * (len(s) - 1) + ["city"]
+        rows.append(pd.DataFrame({"domain_level": s.domain_level, "domain_code": s.index, "line_name": name,
+                                  "fgt0": s.p0 / s.w, "fgt1": s.p1 / s.w, "fgt2": s.p2 / s.w,
+                                  "n_units": s.n, "w_total": s.w}))
+    out["ref_fgt"] = pd.concat(rows, ignore_index=True)
+
+    # Gini and mean
+    gini = [("county", code, *_gini(g.income.to_numpy(), g.persons.to_numpy()))
+            for code, g in units.groupby("county_code")]
+    gini.append(("city", city, *_gini(inc, w)))
+    out["ref_gini"] = pd.DataFrame(gini, columns=["domain_level", "domain_code", "gini", "mean_income"])
+
+    # income position
+    prev_income = hp.set_index("household_key").per_capita_net_income_derived.fillna(
+        hp.set_index("household_key").per_capita_net_income).rename("prev_income_per_capita")
+    pos = base.join(prev_income, on="household_key")
+    band_role = np.select([pos.income < roles["national"], pos.income < roles["guideline"],
+                           pos.income < roles["monitoring"], pos.income.notna()],
+                          ["national", "guideline", "monitoring", ""], default=None)
+    band_of = {role: code for _, code, role in p["ref_bands"]}
+    prev = pos.prev_income_per_capita
+    out["ref_position"] = pd.DataFrame({
+        "household_key": pos.household_key, "persons": pos.persons_counted, "income_per_capita": pos.income,
+        **{f"ratio_{r}": _round6(pos.income / roles[r]) for r in ("national", "guideline", "monitoring")},
+        "income_band": pd.Series(band_role, index=pos.index).map(band_of),
+        "below_guideline": (pos.income < roles["guideline"]).fillna(False),
+        "below_monitoring": (pos.income < roles["monitoring"]).fillna(False),
+        "prev_income_per_capita": prev,
+        "income_drop_pct": _round6(((prev - pos.income) / prev).where(prev > 0)),
+        "capable_members": pos.capable_members, "migrant_members": pos.migrant_members,
+        "ill_or_disabled_members": pos.ill_or_disabled_members})
+
+    # transitions
+    moves = pc[["person_key", "household_key"]].merge(pp, on="person_key", how="outer", suffixes=("_now", "_before"))
+    moved = moves[moves.household_key_now.notna() & moves.household_key_before.notna()
+                  & (moves.household_key_now != moves.household_key_before)]
+    prev_members = pp.groupby("household_key").size().rename("members")
+    pb = hp.join(prev_members, on="household_key")
+    pb["status"] = pb.poverty_status.fillna("not_registered")
+    pb["persons_counted"] = pb.member_count.fillna(pb.members).fillna(pb.household_size)
+    j = base[["household_key", "status", "persons_counted"]].merge(
+        pb[["household_key", "status", "persons_counted"]], on="household_key", how="outer",
+        suffixes=("_to", "_from"), indicator=True)
+    presence = j._merge.map({"left_only": "appeared", "right_only": "disappeared", "both": "both"}).astype(str)
+    split = j.household_key.isin(set(moved.household_key_now))
+    merged = j.household_key.isin(set(moved.household_key_before))
+    detail = np.select([(presence == "appeared") & split, presence == "appeared",
+                        (presence == "disappeared") & merged, presence == "disappeared"],
+                       ["split", "new", "merged", "gone"], default=None)
+    fs, ts = j.status_from.fillna("absent"), j.status_to.fillna("absent")
+    fg, tg = fs.map(groups), ts.map(groups)
+    flow = np.select([(presence == "appeared") & (detail == "new") & (tg == "poor"), presence == "appeared",
+                      presence == "disappeared", (fg == "poor") & (tg == "poor"), (fg == "poor") & (tg == "exited"),
+                      (fg == "exited") & (tg == "poor"), (fs == "not_registered") & (tg == "poor"),
+                      (fg == "exited") & (tg == "exited"), (fs == "not_registered") & (ts == "not_registered")],
+                     ["newly_poor", "appeared", "disappeared", "stayed_poor", "exited", "returned_to_poverty",
+                      "newly_poor", "stayed_exited", "stayed_not_registered"], default="other")
+    tr = pd.DataFrame({"household_key": j.household_key, "presence": presence, "presence_detail": detail,
+                       "from_status": fs, "to_status": ts, "persons_from": j.persons_counted_from,
+                       "persons_to": j.persons_counted_to, "status_flow": flow})
+    out["ref_transitions"] = tr
+
+    # transition matrix
+    st_now = hh.set_index("household_key").poverty_status
+    st_before = hp.set_index("household_key").poverty_status
+    to = np.where(moves.household_key_now.isna(), "absent",
+                  moves.household_key_now.map(st_now).fillna("not_registered"))
+    fr = np.where(moves.household_key_before.isna(), "absent",
+                  moves.household_key_before.map(st_before).fillna("not_registered"))
+    pf = pd.DataFrame({"from_status": fr, "to_status": to}).groupby(["from_status", "to_status"]).size() \
+        .rename("persons")
+    hf = tr.groupby(["from_status", "to_status"]).size().rename("households")
+    out["ref_matrix"] = pd.concat([hf, pf], axis=1).fillna(0).astype("int64").reset_index()
+    return out
+
+
+# ---- the pipeline's published tables, in the reference's shape ------------------------------------
+
+PIPELINE_SQL = {
+    "ref_incidence": """
+        select i.region_level as domain_level, i.region_code as domain_code, p.estimate as poor_persons,
+               i.n_weighted as rural_population, i.estimate
+        from measures as i
+        inner join measures as p on p.region_level = i.region_level and p.region_code = i.region_code
+         and p.measure = 'poor_persons_administrative'
+        where i.measure = 'incidence_administrative'""",
+    "ref_fgt": """
+        pivot (select region_level as domain_level, region_code as domain_code, line_name, measure, estimate,
+                      n_unweighted as n_units, n_weighted as w_total
+               from measures where data_source = 'registry' and population_group = 'all'
+                and measure in ('fgt0', 'fgt1', 'fgt2'))
+        on measure in ('fgt0', 'fgt1', 'fgt2') using first(estimate)""",
+    "ref_gini": """
+        pivot (select region_level as domain_level, region_code as domain_code, measure, estimate
+               from measures where data_source = 'registry' and population_group = 'all'
+                and measure in ('gini', 'mean_income'))
+        on measure in ('gini', 'mean_income') using first(estimate)""",
+    "ref_position": """
+        select household_key, persons, income_per_capita, ratio_national, ratio_guideline, ratio_monitoring,
+               income_band, below_guideline, below_monitoring, prev_income_per_capita, income_drop_pct,
+               capable_members, migrant_members, ill_or_disabled_members
+        from risk""",
+    "ref_transitions": """
+        select household_key, presence, presence_detail, from_status, to_status, persons_from, persons_to,
+               status_flow
+        from transitions""",
+    "ref_matrix": "select from_status, to_status, households, persons from transition_matrix",
+}
+KEYS = {"ref_incidence": ["domain_level", "domain_code"], "ref_fgt": ["domain_level", "domain_code", "line_name"],
+        "ref_gini": ["domain_level", "domain_code"], "ref_position": ["household_key"],
+        "ref_transitions": ["household_key"], "ref_matrix": ["from_status", "to_status"]}
+
+
+def pipeline_outputs(processed_dir: Path, period: str) -> dict[str, pd.DataFrame]:
+    """The stored measures / risk / transitions / transition_matrix of `period` as the reference's
+    tables (same names and columns), sorted by their keys."""
+    with duckdb.connect() as con:
+        for table in ("measures", "risk", "transitions", "transition_matrix"):
+            con.execute(f"create view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
+        return {name: tidy(con.sql(sql).df(), name) for name, sql in PIPELINE_SQL.items()}
+
+
+def tidy(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Sorted by the table's key, plain index, columns in the pipeline's order."""
+    return frame.sort_values(KEYS[name]).reset_index(drop=True)
+
+
+def differences(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], tolerance: float = 1e-9) -> list[str]:
+    """One line per table whose rows, columns or values differ (floats within `tolerance`)."""
+    out = []
+    for name in OUTPUTS:
+        x, y = tidy(a[name], name), tidy(b[name], name)
+        if len(x) != len(y) or set(x.columns) != set(y.columns):
+            out.append(f"{name}: {len(x)} rows {list(x.columns)} vs {len(y)} rows {list(y.columns)}")
+            continue
+        y = y[list(x.columns)]
+        for column in x.columns:
+            u, v = x[column], y[column]
+            if pd.api.types.is_float_dtype(u) or pd.api.types.is_float_dtype(v):
+                u, v = u.astype(float).to_numpy(), v.astype(float).to_numpy()
+                bad = ~((np.isnan(u) & np.isnan(v)) | (np.abs(u - v) <= tolerance))
+            else:
+                bad = ~((u.isna() & v.isna()) | (u.astype(object) == v.astype(object))).to_numpy()
+            if bad.any():
+                i = int(np.argmax(bad))
+                out.append(f"{name}.{column}: {int(bad.sum())} rows differ, e.g. {x.iloc[i].to_dict()} vs {v[i]}")
+    return out
