@@ -1,8 +1,8 @@
 """`make bench` (`python -m benchmarks.run`): every stage against a simple baseline run in the same
 process, as ratios, with peak memory. Each measurement runs in a fresh child process so its peak
 RSS is its own. Timings are reported, never asserted. Sizes in persons:
-BENCH_SIZES=100000,1000000,10000000 (default); stages: BENCH_STAGES=ingest,validate,measures,risk
-(default: all); BENCH_TMP: where the benches write their temporary data (default: the system's).
+BENCH_SIZES=100000,1000000,10000000 (default); stages: BENCH_STAGES=ingest,validate,measures,risk,measures_risk
+(default: all; measures_risk: both stages against the hand-written DuckDB reference and pandas, same outputs); BENCH_TMP: where the benches write their temporary data (default: the system's).
 The benches' canonical tables come from benchmarks/factory.py (ingest's from the synthetic city)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import traceback
 
 DEFAULT_SIZES = (100_000, 1_000_000, 10_000_000)
-STAGES = ("ingest", "validate", "measures", "risk")
+STAGES = ("ingest", "validate", "measures", "risk", "measures_risk")
 
 
 def _ingest(n: int) -> dict:
@@ -49,7 +49,20 @@ def _risk(n: int) -> dict:
             "baseline": "pandas income position + transitions"}
 
 
-RUNNERS = {"ingest": _ingest, "validate": _validate, "measures": _measures, "risk": _risk}
+def _measures_risk(n: int) -> dict:
+    from benchmarks.measures_risk import bench_measures_risk
+
+    r = bench_measures_risk(n, tmp_dir=os.environ.get("BENCH_TMP"))
+    agree = "agree" if not (r["reference_differences"] or r["pandas_differences"]) else "DIFFER"
+    return {"persons": r["persons"], "seconds": r["seconds"], "baseline_seconds": r["pandas_seconds"],
+            "baseline": "pandas, same columns",
+            "note": (f"hand-written DuckDB reference {r['reference_seconds']:.2f} s: stages / reference "
+                     f"{r['ratio_to_reference']:.2f}x (measures {r['measures_seconds']:.2f} s, risk "
+                     f"{r['risk_seconds']:.2f} s; outputs {agree}; load {r['load_average'][0]:.1f})")}
+
+
+RUNNERS = {"ingest": _ingest, "validate": _validate, "measures": _measures, "risk": _risk,
+           "measures_risk": _measures_risk}
 
 
 def _child(stage: str, n: int, queue) -> None:
@@ -74,16 +87,16 @@ def measure(stage: str, n: int) -> dict:
 
 def format_row(r: dict) -> str:
     if "error" in r:
-        return f"{r['stage']:<9}{r['requested']:>12,}  failed: {r['error'].strip().splitlines()[-1]}"
+        return f"{r['stage']:<13}{r['requested']:>12,}  failed: {r['error'].strip().splitlines()[-1]}"
     ratio = r["baseline_seconds"] / r["seconds"] if r["seconds"] else float("nan")
-    return (f"{r['stage']:<9}{r['persons']:>12,}{r['seconds']:>10.2f}{r['baseline_seconds']:>11.2f}"
+    return (f"{r['stage']:<13}{r['persons']:>12,}{r['seconds']:>10.2f}{r['baseline_seconds']:>11.2f}"
             f"{ratio:>9.2f}x{r['peak_rss_mb']:>10.0f}  vs {r['baseline']}{'; ' + r['note'] if r.get('note') else ''}")
 
 
 def main() -> int:
     sizes = tuple(int(s) for s in os.environ.get("BENCH_SIZES", "").split(",") if s) or DEFAULT_SIZES
     stages = tuple(s for s in os.environ.get("BENCH_STAGES", "").split(",") if s) or STAGES
-    print(f"{'stage':<9}{'persons':>12}{'seconds':>10}{'baseline s':>11}{'speed-up':>10}{'peak MB':>10}")
+    print(f"{'stage':<13}{'persons':>12}{'seconds':>10}{'baseline s':>11}{'speed-up':>10}{'peak MB':>10}")
     for n in sizes:
         for stage in stages:
             print(format_row(measure(stage, n)), flush=True)
