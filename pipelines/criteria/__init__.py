@@ -29,3 +29,14 @@ def household_deprivations(con: duckdb.DuckDBPyConnection, policy: Policy | None
     params.bind(con, policy, GRAPH.sources(MODELS))
     GRAPH.run(con, MODELS)
     return con.table("int_household_deprivations")
+
+
+def check_covers(con: duckdb.DuckDBPyConnection, stage: str, period: str) -> None:
+    """Every household of the period (view `households`) has its row in the stored
+    int_household_deprivations (view of the same name), else the stored table is stale: ingest ran
+    again after validate. FileNotFoundError naming the stage, period and count."""
+    missing = con.execute("select count(*) from households as h where not exists (select 1 from "
+                          "int_household_deprivations as d where d.household_key = h.household_key)").fetchall()[0][0]
+    if missing:
+        raise FileNotFoundError(f"{stage} {period}: int_household_deprivations for {period} has no row for {missing} "
+                                f"household(s) of households: run povmon validate --period {period} again")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import inert, warehouse
+from pipelines import criteria, inert, warehouse
 from pipelines import params
 from pipelines.measures import nodes
 from pipelines.periods import Period
@@ -61,6 +61,7 @@ def load_canonical(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: 
                           else "run povmon ingest first" for t in missing[:1])
         raise FileNotFoundError(f"measures {period}: input {', '.join(missing)} for {period} not found under "
                                 f"{processed_dir}: {hints}")
+    criteria.check_covers(con, "measures", period)  # the stored household table is this ingest's
     return found
 
 

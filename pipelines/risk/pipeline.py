@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import params, warehouse
+from pipelines import criteria, params, warehouse
 from pipelines.graph import Graph
 from pipelines.periods import Period
 from pipelines.policy import Policy, load_policy
@@ -88,7 +88,7 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Per
         _require(con, table, processed_dir, table, p, f"risk {p} (run ingest for {p} first): input {missing} not found")
     _require(con, "int_household_deprivations", processed_dir, "int_household_deprivations", p,
              f"risk {p}: input int_household_deprivations for {p} not found: run povmon validate --period {p} first")
-    _check_deprivations_cover(con, p)
+    criteria.check_covers(con, "risk", p)
 
     wanted = {str(q) for q in history_periods(period, policy)}
     history = {q: f for q, f in warehouse.partitions(processed_dir, "households").items() if q in wanted}
@@ -104,16 +104,6 @@ def bind_inputs(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: Per
         notes["pairings"] = (f"no {warehouse.stable_path(processed_dir, 'pairings', p)}: "
                              "every household needing assistance has gap no_pairing")
     return notes
-
-
-def _check_deprivations_cover(con, period: str) -> None:
-    """Every household of the period has its row in int_household_deprivations (else it is stale:
-    ingest ran again after validate)."""
-    missing = con.execute("select count(*) from households as h where not exists (select 1 from "
-                          "int_household_deprivations as d where d.household_key = h.household_key)").fetchone()[0]
-    if missing:
-        raise FileNotFoundError(f"risk {period}: int_household_deprivations for {period} has no row for {missing} "
-                                f"household(s) of households: run povmon validate --period {period} again")
 
 
 def _bind_previous(con, processed_dir: Path, previous: str) -> None:

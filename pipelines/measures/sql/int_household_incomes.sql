@@ -1,17 +1,15 @@
 -- int_household_incomes: registry households of one period with the per-capita income the
 -- measures use and the groups of the subgroup profile.
+-- The member facts come from the household base validate stores (int_household_deprivations:
+-- persons -> households once per quarter), not from another pass over persons.
 -- key: household_key
--- inputs: households, persons (one period), size_bands (band_order, min_size, max_size, label:
---         config/measures.toml [profile].size_bands, which do not overlap)
+-- inputs: households, int_household_deprivations (one period), size_bands (band_order, min_size,
+--         max_size, label: config/measures.toml [profile].size_bands, which do not overlap)
 with
 
 members as (
-    select
-        household_key,
-        max(case when coalesce(health_disabled, false) or coalesce(health_serious_illness, false)
-            then 1 else 0 end) as has_disabled_or_ill
-    from {{ ref('persons') }}
-    group by household_key
+    select household_key, has_disabled_or_ill
+    from {{ ref('int_household_deprivations') }}
 ),
 
 incomes as (
@@ -29,7 +27,7 @@ incomes as (
         coalesce(h.household_attribute, 'unknown') as household_attribute,
         coalesce(h.main_cause, 'unknown') as main_cause,
         coalesce(h.household_size, h.member_count) as size,
-        case when m.has_disabled_or_ill = 1 then 'true' else 'false' end as has_disabled_or_ill,
+        case when m.has_disabled_or_ill then 'true' else 'false' end as has_disabled_or_ill,
         coalesce(cast(h.relocated as varchar), 'unknown') as relocated
     from {{ ref('households') }} as h
     left join members as m on h.household_key = m.household_key

@@ -30,3 +30,50 @@
 {% macro any_clause(clauses) -%}
 ({% for c in clauses %}{{ clause(c) }}{% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
+
+{#- the household base of one snapshot (int_household_base, int_household_base_prev): `households`,
+    `persons`, `codes` are relation names (ref() of the calling model); needs the stage context
+    (income_columns, illness_disability_columns) -#}
+{% macro household_base(households, persons, codes) -%}
+with
+
+member_facts as (
+    select
+        household_key,
+        count(*) as members,
+        cast(sum(case when labour_skill in (select code from {{ codes }} where list_name = 'labour_capable')
+                      then 1 else 0 end) as bigint) as capable_members,
+        cast(sum(case when migrant_status in (select code from {{ codes }} where list_name = 'migrant_statuses')
+                      then 1 else 0 end) as bigint) as migrant_members,
+        cast(sum(case when {% for c in illness_disability_columns %}coalesce({{ c }}, false){% if not loop.last %} or {% endif %}{% endfor %}
+                      then 1 else 0 end) as bigint) as ill_or_disabled_members
+    from {{ persons }}
+    group by household_key
+),
+
+final as (
+    select
+        -- ids
+        h.household_key,
+        h.county_code,
+        h.township_code,
+        h.village_code,
+        -- status and income, yuan per person per year
+        coalesce(h.poverty_status, 'not_registered') as status,
+        h.monitoring_category,
+        h.main_cause,
+        h.return_cause,
+        coalesce({% for c in income_columns %}h.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}) as income_per_capita,
+        -- members
+        h.member_count,
+        h.household_size,
+        mf.members,
+        mf.capable_members,
+        mf.migrant_members,
+        mf.ill_or_disabled_members
+    from {{ households }} as h
+    left join member_facts as mf on mf.household_key = h.household_key
+)
+
+select * from final
+{%- endmacro %}

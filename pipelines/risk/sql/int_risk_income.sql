@@ -5,9 +5,9 @@
 -- key: period, household_key
 -- materialized: view
 --
--- inputs: households, persons (the period), households_history (the period and the quarters the
+-- inputs: households, int_household_base (the period), households_history (the period and the quarters the
 --         rules look back to), int_household_deprivations (written by validate), param_run,
---         param_quarters, param_line_roles, param_risk, param_risk_codes, param_bands
+--         param_quarters, param_line_roles, param_risk, param_bands
 -- "below a line" is strict (income < line); ratios and shares are rounded to 6 decimals.
 with
 
@@ -17,10 +17,6 @@ run as (
 
 params as (
     select * from {{ ref('param_risk') }}
-),
-
-codes as (
-    select * from {{ ref('param_risk_codes') }}
 ),
 
 line_values as (
@@ -76,19 +72,11 @@ elimination_window as (
     group by hi.household_key
 ),
 
--- ---- member facts ------------------------------------------------------------------------------
+-- ---- member facts: the household base (persons grouped once per quarter) ----------------------
 member_facts as (
-    select
-        household_key,
-        count(*) as members,
-        cast(sum(case when labour_skill in (select code from codes where list_name = 'labour_capable')
-                      then 1 else 0 end) as bigint) as capable_members,
-        cast(sum(case when migrant_status in (select code from codes where list_name = 'migrant_statuses')
-                      then 1 else 0 end) as bigint) as migrant_members,
-        cast(sum(case when {% for c in illness_disability_columns %}coalesce({{ c }}, false){% if not loop.last %} or {% endif %}{% endfor %}
-                      then 1 else 0 end) as bigint) as ill_or_disabled_members
-    from {{ ref('persons') }}
-    group by household_key
+    select household_key, members, capable_members, migrant_members, ill_or_disabled_members
+    from {{ ref('int_household_base') }}
+    where members is not null
 ),
 
 -- ---- amounts behind the signals ---------------------------------------------------------------

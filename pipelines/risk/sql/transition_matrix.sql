@@ -5,7 +5,7 @@
 -- rows into a status to its count in the period. One row per (from_status, to_status) that occurs.
 -- key: period, from_status, to_status
 --
--- inputs: transitions, households, households_prev, persons, persons_prev, param_transition,
+-- inputs: transitions, int_person_moves, int_household_base, int_household_base_prev, param_transition,
 --         param_status_labels
 with
 
@@ -25,26 +25,20 @@ household_flows as (
     group by from_status, to_status
 ),
 
-person_status_current as (
-    select p.person_key, coalesce(h.poverty_status, 'not_registered') as status
-    from {{ ref('persons') }} as p
-    left join {{ ref('households') }} as h on h.household_key = p.household_key
-),
-
-person_status_previous as (
-    select p.person_key, coalesce(h.poverty_status, 'not_registered') as status
-    from {{ ref('persons_prev') }} as p
-    left join {{ ref('households_prev') }} as h on h.household_key = p.household_key
+-- each person's household status in each snapshot ('absent' when not in it)
+person_statuses as (
+    select
+        case when m.in_before then coalesce(hp.status, 'not_registered') else 'absent' end as from_status,
+        case when m.in_now then coalesce(hc.status, 'not_registered') else 'absent' end as to_status
+    from {{ ref('int_person_moves') }} as m
+    left join {{ ref('int_household_base') }} as hc on hc.household_key = m.household_now
+    left join {{ ref('int_household_base_prev') }} as hp on hp.household_key = m.household_before
 ),
 
 person_flows as (
-    select
-        coalesce(pp.status, 'absent') as from_status,
-        coalesce(pc.status, 'absent') as to_status,
-        count(*) as persons
-    from person_status_current as pc
-    full outer join person_status_previous as pp on pp.person_key = pc.person_key
-    group by coalesce(pp.status, 'absent'), coalesce(pc.status, 'absent')
+    select from_status, to_status, count(*) as persons
+    from person_statuses
+    group by from_status, to_status
 ),
 
 final as (

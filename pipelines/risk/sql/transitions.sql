@@ -5,7 +5,7 @@
 -- Flows are named from the status groups poor / exited (config/policy.toml).
 -- key: period, household_key
 --
--- inputs: households, households_prev, persons, persons_prev, risk (this period),
+-- inputs: int_household_base, int_household_base_prev, int_person_moves, risk (this period),
 --         param_transition (period, previous_period), param_status_groups
 with
 
@@ -21,46 +21,30 @@ exited_statuses as (
     select code from {{ ref('param_status_groups') }} where group_name = 'exited'
 ),
 
+-- each snapshot's household base (persons grouped once per snapshot)
 current_households as (
-    select
-        household_key, county_code, township_code, village_code,
-        coalesce(poverty_status, 'not_registered') as status,
-        monitoring_category, main_cause, return_cause, member_count, household_size,
-        coalesce({{ income_columns | join(', ') }}) as income_per_capita
-    from {{ ref('households') }}
+    select * from {{ ref('int_household_base') }}
 ),
 
 previous_households as (
-    select
-        household_key, county_code, township_code, village_code,
-        coalesce(poverty_status, 'not_registered') as status,
-        monitoring_category, main_cause, return_cause, member_count, household_size,
-        coalesce({{ income_columns | join(', ') }}) as income_per_capita
-    from {{ ref('households_prev') }}
+    select * from {{ ref('int_household_base_prev') }}
 ),
 
-current_members as (
-    select household_key, count(*) as members from {{ ref('persons') }} group by household_key
-),
-
-previous_members as (
-    select household_key, count(*) as members from {{ ref('persons_prev') }} group by household_key
+-- persons who changed household between the snapshots (int_person_moves: one join of both)
+moved as (
+    select household_now, household_before
+    from {{ ref('int_person_moves') }}
+    where in_now and in_before and household_before <> household_now
 ),
 
 -- members of a new household who were in another household before (split / re-formed)
 appeared_from_elsewhere as (
-    select distinct pc.household_key
-    from {{ ref('persons') }} as pc
-    inner join {{ ref('persons_prev') }} as pp on pp.person_key = pc.person_key
-    where pp.household_key <> pc.household_key
+    select distinct household_now as household_key from moved
 ),
 
 -- members of a vanished household who now live in another household (merged)
 disappeared_into_elsewhere as (
-    select distinct pp.household_key
-    from {{ ref('persons_prev') }} as pp
-    inner join {{ ref('persons') }} as pc on pc.person_key = pp.person_key
-    where pc.household_key <> pp.household_key
+    select distinct household_before as household_key from moved
 ),
 
 joined as (
@@ -84,16 +68,14 @@ joined as (
         coalesce(c.status, 'absent') as to_status,
         p.monitoring_category as from_monitoring_category,
         c.monitoring_category as to_monitoring_category,
-        coalesce(p.member_count, pm.members, p.household_size) as persons_from,
-        coalesce(c.member_count, cm.members, c.household_size) as persons_to,
+        coalesce(p.member_count, p.members, p.household_size) as persons_from,
+        coalesce(c.member_count, c.members, c.household_size) as persons_to,
         p.income_per_capita as income_from,
         c.income_per_capita as income_to,
         c.main_cause,
         c.return_cause
     from current_households as c
     full outer join previous_households as p on p.household_key = c.household_key
-    left join current_members as cm on cm.household_key = c.household_key
-    left join previous_members as pm on pm.household_key = p.household_key
     left join appeared_from_elsewhere as ae on ae.household_key = c.household_key
     left join disappeared_into_elsewhere as de on de.household_key = p.household_key
 ),
