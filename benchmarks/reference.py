@@ -93,12 +93,12 @@ def _levels(frame: pd.DataFrame, city: str) -> pd.DataFrame:
     out = []
     for level, column in (("village", "village_code"), ("township", "township_code"), ("county", "county_code")):
         g = frame.groupby(column).agg(poor_persons=("poor_persons", "sum"),
-                                      rural_population=("rural_population", "sum"),
+                                      rural_population=("rural_population", lambda s: s.sum(min_count=1)),
                                       missing=("rural_population", lambda s: s.isna().sum()))
         out.append(g.rename_axis("domain_code").reset_index().assign(domain_level=level))
     out.append(pd.DataFrame({"domain_level": ["city"], "domain_code": [city],
                              "poor_persons": [frame.poor_persons.sum()],
-                             "rural_population": [frame.rural_population.sum()],
+                             "rural_population": [frame.rural_population.sum(min_count=1)],
                              "missing": [frame.rural_population.isna().sum()]}))
     res = pd.concat(out, ignore_index=True)
     res["estimate"] = np.where(res.missing == 0, res.poor_persons / res.rural_population, np.nan)

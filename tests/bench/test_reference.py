@@ -5,9 +5,10 @@ ratios compare like with like. Timings are reported by the bench, never asserted
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
-from benchmarks import reference
+from benchmarks import factory, reference
 from benchmarks.measures_risk import bench_measures_risk
 from pipelines.policy import load_policy
 
@@ -46,7 +47,7 @@ def test_the_sample_city_exercises_what_the_reference_must_get_right(outputs):
     assert pipeline["ref_incidence"].poor_persons.sum() > 0
     assert pipeline["ref_fgt"].line_name.nunique() > 3  # named + sensitivity lines
     assert pipeline["ref_position"].below_guideline.any()
-    assert {"both", "appeared", "disappeared"} <= set(pipeline["ref_transitions"].presence)
+    assert pipeline["ref_matrix"].persons.sum() > pipeline["ref_matrix"].households.sum() > 0
 
 
 def test_differences_names_the_table_and_column_that_differ(outputs):
@@ -54,6 +55,74 @@ def test_differences_names_the_table_and_column_that_differ(outputs):
     changed = dict(ref)
     changed["ref_gini"] = ref["ref_gini"].assign(gini=ref["ref_gini"].gini + 1e-6)
     assert [d.split(":")[0] for d in reference.differences(pipeline, changed)] == ["ref_gini.gini"]
+
+
+VILLAGE_A, VILLAGE_B = "140524100200", "140524101201"
+
+
+def moving_city(processed) -> None:
+    """Two quarters by hand: a household splits (a member forms a new one), one merges into
+    another, one is gone, one is brand new, statuses change (exit, return, newly poor), one
+    household has no person row; two villages, one without population."""
+    q1 = [dict(key="parent", village=VILLAGE_A, per_capita_net_income=9_000.0, poverty_status="exited_supported",
+               members=[{"person_key": "a"}, {"person_key": "b"}, {"person_key": "c", "labour_skill": "none"}]),
+          dict(key="host", village=VILLAGE_A, per_capita_net_income=5_000.0, poverty_status="poor",
+               members=[{"person_key": "d"}]),
+          dict(key="merged_away", village=VILLAGE_B, per_capita_net_income=3_000.0, poverty_status="poor",
+               members=[{"person_key": "e"}]),
+          dict(key="gone", village=VILLAGE_B, per_capita_net_income=3_000.0, poverty_status="poor",
+               members=[{"person_key": "f"}, {"person_key": "g"}]),
+          dict(key="returns", village=VILLAGE_A, per_capita_net_income=7_000.0, poverty_status="exited_supported",
+               members=[{"person_key": "h"}])]
+    q2 = [dict(key="parent", village=VILLAGE_A, per_capita_net_income=4_200.0, poverty_status="exited_supported",
+               members=[{"person_key": "a", "migrant_status": "out_of_province"}, {"person_key": "b"}]),
+          dict(key="split_new", village=VILLAGE_A, per_capita_net_income=3_900.0, poverty_status=None,
+               members=[{"person_key": "c", "health_disabled": True}]),
+          dict(key="host", village=VILLAGE_A, per_capita_net_income=4_500.0, poverty_status="exited_supported",
+               members=[{"person_key": "d"}, {"person_key": "e"}]),
+          dict(key="brand_new", village=VILLAGE_B, per_capita_net_income=2_000.0, poverty_status="poor",
+               members=[{"person_key": "i"}, {"person_key": "j"}, {"person_key": "k"}]),
+          dict(key="returns", village=VILLAGE_A, per_capita_net_income=3_000.0, poverty_status="returned",
+               members=[{"person_key": "h"}]),
+          dict(key="empty", village=VILLAGE_B, per_capita_net_income=6_500.0, poverty_status="exited_supported",
+               members=[])]
+    for period, specs in ((PREVIOUS, q1), (PERIOD, q2)):
+        made = [factory.household(spec, period=period) for spec in specs]
+        factory.write(processed, {"households": [h for h, _ in made], "persons": [p for _, ps in made for p in ps]},
+                      period=period)
+        factory.store_deprivations(processed, period)
+    factory.write(processed, {"population": factory.population_rows({VILLAGE_A: ("甲村", 40)}),
+                              "regions": [], "survey_households": []})
+
+
+def test_reference_and_pandas_equal_the_pipeline_on_households_that_split_merge_come_and_go(tmp_path):
+    from pipelines.measures.pipeline import run as measures
+    from pipelines.risk.pipeline import run as risk
+
+    processed, policy = tmp_path / "processed", load_policy()
+    moving_city(processed)
+    measures(processed, PERIOD, policy=policy)
+    risk(processed, PERIOD, previous=PREVIOUS, policy=policy)
+    pipeline = reference.pipeline_outputs(processed, PERIOD)
+    with duckdb.connect() as con:
+        reference.bind(con, processed, PERIOD, PREVIOUS, policy)
+        reference.run_reference(con)
+        ref = {t: con.table(t).df() for t in reference.OUTPUTS}
+    assert reference.differences(pipeline, ref) == []
+    assert reference.differences(ref, reference.run_pandas(processed, PERIOD, PREVIOUS, policy)) == []
+    flows = pipeline["ref_transitions"].set_index("household_key")
+    assert flows.presence_detail.dropna().to_dict() == {"brand_new": "new", "empty": "new", "gone": "gone",
+                                                        "merged_away": "merged", "split_new": "split"}
+    assert flows.loc["returns", "status_flow"] == "returned_to_poverty"
+    # by hand: poor persons now are returns (1) + brand_new (3); village B has no population row
+    incidence = pipeline["ref_incidence"].set_index(["domain_level", "domain_code"])
+    assert incidence.loc[("village", VILLAGE_A), "poor_persons"] == 1
+    assert incidence.loc[("village", VILLAGE_A), "estimate"] == pytest.approx(1 / 40)
+    assert incidence.loc[("village", VILLAGE_B), "poor_persons"] == 3
+    assert pd.isna(incidence.loc[("city", policy.city.code), "estimate"])
+    # persons followed by person_key: e moved poor -> exited, c exited -> not registered
+    matrix = pipeline["ref_matrix"].set_index(["from_status", "to_status"]).persons
+    assert matrix[("poor", "exited_supported")] == 2 and matrix[("exited_supported", "not_registered")] == 1
 
 
 def test_bench_reports_ratios_and_agreement_at_a_tiny_size(tmp_path):
