@@ -20,7 +20,8 @@ household_flows as (
         count(*) as households,
         cast(sum(coalesce(persons_from, 0)) as bigint) as persons_in_households_from,
         cast(sum(coalesce(persons_to, 0)) as bigint) as persons_in_households_to,
-        avg(income_change) as mean_income_change
+        -- summed as exact decimals (1e-10 yuan): the same mean whatever order the rows arrive in
+        cast(avg(cast(income_change as decimal(38, 10))) as double) as mean_income_change
     from {{ ref('transitions') }}
     group by from_status, to_status
 ),
