@@ -74,3 +74,23 @@ def test_an_empty_survey_partition_is_no_survey_and_says_so(tmp_path):
     assert summary["survey"] is False and summary["survey_rows"] == 0
     assert "every survey row quarantined" in summary["survey_warning"]
     assert "survey" not in summary["rows"] and summary["rows"]["registry"] > 0
+
+
+def test_stale_household_table_is_refused_with_one_line(tmp_path):
+    """Measures reads the household facts validate stored; a household ingested after validate
+    (no row there) stops the stage instead of counting it as having no ill or disabled member."""
+    import pytest
+
+    from benchmarks import factory
+
+    processed = write_processed(tmp_path / "processed")
+    late, members = factory.household({"key": "late", "village": "140524100200", "size": 2}, period=PERIOD)
+    households = duckdb.sql(f"select * from {warehouse.scan(processed, 'households', PERIOD)}").df()
+    persons = duckdb.sql(f"select * from {warehouse.scan(processed, 'persons', PERIOD)}").df()
+    factory.write(processed, {"households": households.to_dict("records") + [late],
+                              "persons": persons.to_dict("records") + members}, period=PERIOD)
+    with pytest.raises(FileNotFoundError) as err:
+        run(processed, PERIOD)
+    assert str(err.value) == (f"measures {PERIOD}: int_household_deprivations for {PERIOD} has no row for 1 "
+                              f"household(s) of households: run povmon validate --period {PERIOD} again")
+    assert warehouse.scan(processed, "measures", PERIOD) is None  # nothing written
