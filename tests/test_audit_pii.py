@@ -15,6 +15,7 @@ from pipelines import audit as pii
 from pipelines.cli import main
 from pipelines.policy import load_policy
 from tests.ingest.conftest import HEADERS, household, make_id, write_csv
+from tests.report_runs import without_pngs
 
 PERIOD = "2020Q2"
 
@@ -27,7 +28,7 @@ def city_outputs(staged_city, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("audit")
     shutil.copytree(staged_city / "reports", out / "reports")
-    report(staged_city / "processed", PERIOD, out / "reports" / PERIOD)
+    report(staged_city / "processed", PERIOD, out / "reports" / PERIOD, policy=without_pngs())  # no PNGs: report_runs.py
     con = duckdb.connect(str(staged_city / "processed" / "povmon.duckdb"), read_only=True)
     village = con.execute("select village_code from risk where period = ? group by 1 order by count(*) desc, 1 "
                           "limit 1", [PERIOD]).fetchone()[0]

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines import inert, warehouse
+from tests.report_runs import without_pngs
 
 PERIOD = "2020Q2"
 PAYLOADS = ['=HYPERLINK("http://x","y")', "=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
@@ -69,7 +70,7 @@ def injected(staged_city, tmp_path_factory):
         build_database(con, processed, PERIOD, load_policy())
         books = ledger.write_excel(con, PERIOD, reports / PERIOD / "问题清单")
     measures(processed, PERIOD)
-    report(processed, PERIOD, reports / PERIOD)
+    report(processed, PERIOD, reports / PERIOD, policy=without_pngs())  # no PNGs (tests/report_runs.py)
     books.append(reports / PERIOD / "summary.xlsx")
     return books, warehouse.stable_path(processed, "measures", PERIOD).with_name("measures.csv"), names
 

@@ -23,6 +23,7 @@ from pipelines.measures.pipeline import MEASURES_COLUMNS
 from pipelines.measures import nodes
 from pipelines.measures import survey
 from pipelines.policy import PolicyError, load_policy
+from tests.report_runs import without_pngs
 
 DESIGN = Path(__file__).parent / "data" / "foreign_person.toml"
 PERIOD = "2020Q2"
@@ -222,7 +223,7 @@ def test_sample_city_design_reproduces_the_measures_stage_and_survives_its_rerun
     from pipelines.report.pipeline import run as report
 
     out = tmp_path / "report"
-    report(processed, period, out)
+    report(processed, period, out, policy=without_pngs())  # no PNGs (tests/report_runs.py)
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "各抽样调查设计的估计" in page and "晋城市住户抽样调查" in page
     rows = pd.read_excel(out / "summary.xlsx", sheet_name="其他抽样调查", header=None)

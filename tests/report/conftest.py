@@ -26,11 +26,12 @@ def report_out(report_warehouse, tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="session")
 def public_out(report_warehouse, tmp_path_factory) -> tuple[Path, dict]:
-    """The same quarter for the public audience (small counts withheld)."""
+    """The same quarter for the public audience (small counts withheld; no PNGs: tests/report_runs.py)."""
     from pipelines.report.pipeline import run
+    from tests.report_runs import without_pngs
 
     out = tmp_path_factory.mktemp("reports") / PERIOD / "public"
-    return out, run(report_warehouse, PERIOD, out, audience="public")
+    return out, run(report_warehouse, PERIOD, out, audience="public", policy=without_pngs())
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ import pytest
 from pipelines.policy import load_policy
 from pipelines.report.pipeline import run
 
+from tests.report_runs import without_pngs
+
 from .conftest import PERIOD
 
 PREVIOUS = "2020Q1"
@@ -144,7 +146,7 @@ def test_an_overdue_dimension_is_red(report_warehouse, tmp_path):
                     f"from read_parquet('{part}')) to '{part}.new' (format parquet)")
     shutil.move(f"{part}.new", part)
     out = tmp_path / "out"
-    run(processed, PERIOD, out)
+    run(processed, PERIOD, out, policy=without_pngs())
     card = _cards((out / "summary.html").read_text(encoding="utf-8"))["gap_water"]
     assert card["status"] == "late" and card["a"] == "未清零" and "已逾期 0户" not in card["d"]
 
@@ -199,7 +201,7 @@ def _lines_marked(policy, placeholder: tuple[str, int] | None):
         if spec.values:
             lines[name] = {"values": [{**v.model_dump(), "status": "placeholder" if (name, v.year) == placeholder
                                        else "official"} for v in spec.values]}
-    return load_policy(overrides={"lines": lines})
+    return without_pngs({"lines": lines})
 
 
 def test_placeholder_lines_carry_a_warning_and_confirmed_ones_do_not(report_warehouse, tmp_path):
@@ -237,7 +239,7 @@ def _with_validation_status(report_warehouse, tmp_path, gate_passed: bool, overr
 def test_page_one_says_when_the_gate_was_overridden(report_warehouse, tmp_path):
     processed = _with_validation_status(report_warehouse, tmp_path, gate_passed=False, overridden=True)
     out = tmp_path / "out"
-    summary = run(processed, PERIOD, out)
+    summary = run(processed, PERIOD, out, policy=without_pngs())
     assert summary["validation"] == "overridden"
     page = (out / "summary.html").read_text(encoding="utf-8")
     first = page[:page.index('<section id="incidence"')]
@@ -257,7 +259,7 @@ def test_page_one_says_when_the_gate_passed_or_never_ran(report_out, report_ware
     shutil.copytree(report_warehouse, processed, symlinks=True)
     with warehouse.transaction(processed, stage="validate") as tx:
         tx.delete("validation_status", PERIOD)
-    summary = run(processed, PERIOD, tmp_path / "out")
+    summary = run(processed, PERIOD, tmp_path / "out", policy=without_pngs())
     page = (tmp_path / "out" / "summary.html").read_text(encoding="utf-8")
     assert "数据质量检查未运行" in page[:page.index('<section id="headline"')]
 
