@@ -181,8 +181,11 @@ demo: synth ## set up, generate the sample city, run every stage, say where resu
 audit-pii: $(STAMP) ## search processed/, reports/ and cards/ for names, IDs, phones, 户编号 of data/raw (exit 1 names each place)
 	$(POVMON) audit-pii --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --cards cards
 
-test: $(STAMP) ## run the test suite (what CI runs)
-	$(VENV)/bin/pytest -q
+# the suite on TEST_WORKERS processes (pytest-xdist), one per core; --dist loadscope keeps a module's
+# tests on one worker, so its module fixtures are built once (tests/conftest.py: the city once per run)
+TEST_WORKERS ?= 2
+test: $(STAMP) ## run the test suite (what CI runs; TEST_WORKERS=2 processes)
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 fuzz: $(STAMP) ## long property-based fuzz of ingest (1 000 random exports, ~30 min; make test runs 20)
 	POVMON_FUZZ_PROFILE=long $(VENV)/bin/pytest -q tests/fuzz
