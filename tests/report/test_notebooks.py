@@ -64,9 +64,11 @@ def county_runs(report_warehouse, tmp_path_factory) -> dict[str, nbformat.Notebo
     runs = {}
     for source in NOTEBOOKS:
         out = out_dir / f"{source.stem}.ipynb"
+        # iopub_timeout: nbclient waits 4 s by default for a cell's output messages once it has
+        # replied, which a kernel on a busy machine (make test's two workers, others' jobs) can miss
         papermill.execute_notebook(str(source.with_suffix(".ipynb")), str(out), cwd=str(PROJECT_ROOT),
                                    parameters={"period": PERIOD, "region": int(COUNTY), "compare_period": COMPARE,
-                                               "data_dir": str(report_warehouse.parent)})
+                                               "data_dir": str(report_warehouse.parent)}, iopub_timeout=60)
         runs[source.stem] = nbformat.read(out, as_version=4)
     return runs
 
