@@ -418,8 +418,7 @@ class Auditor:
         self.cfg = cfg
         self.report = Report(raw=raw.counts())
         self.tmp = tempfile.TemporaryDirectory(prefix="povmon-audit-")
-        self.con = duckdb.connect()
-        self.con.execute(f"set temp_directory = {warehouse.sql_literal(self.tmp.name)}")
+        self.con = warehouse.connect(spill=Path(self.tmp.name))  # [engine] limits; spills in its own folder
         self.con.execute("set enable_progress_bar = false")
         self.con.register("raw_arrow", raw.table)
         personal = ", ".join(f"'{k}'" for k in PERSONAL)

@@ -379,6 +379,39 @@ def _prepare(processed_dir: Path | str) -> Path:
     return root.resolve()
 
 
+# ---- DuckDB connections ------------------------------------------------------------------------------
+
+MEMORY_ENV = "POVMON_DUCKDB_MEMORY"  # one run's override of [engine] memory_limit
+THREADS_ENV = "POVMON_DUCKDB_THREADS"  # … and of [engine] threads
+
+
+def engine_settings(policy=None, spill: Path | None = None) -> dict[str, str]:
+    """The DuckDB settings of config/warehouse.toml [engine] (environment overrides applied):
+    memory_limit, threads (at most the machine's cores) and temp_directory ([engine]'s, else
+    `spill`, else DuckDB's default)."""
+    if policy is None:
+        from pipelines.policy import load_policy
+
+        policy = load_policy()
+    engine = policy.warehouse.engine
+    threads = int(os.environ.get(THREADS_ENV) or engine.threads)
+    out = {"memory_limit": os.environ.get(MEMORY_ENV) or engine.memory_limit,
+           "threads": str(max(1, min(os.cpu_count() or 1, threads)))}
+    temp = Path(engine.temp_directory).expanduser() if engine.temp_directory else spill
+    if temp is not None:
+        out["temp_directory"] = str(temp)
+    return out
+
+
+def connect(policy=None, spill: Path | None = None, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """The one way a stage opens DuckDB: a connection under the [engine] limits of
+    config/warehouse.toml (memory_limit, threads, temp_directory; `spill` when it names none)."""
+    con = duckdb.connect(database)
+    for name, value in engine_settings(policy, spill).items():
+        con.execute(f"set {name} = {sql_literal(value)}")
+    return con
+
+
 # ---- one writer at a time ---------------------------------------------------------------------------
 
 _HELD: set[Path] = set()  # warehouses whose writer lock this process holds
@@ -551,11 +584,10 @@ class Transaction:
         leaves = set(_leaves(self.new / table)) | set(self._carried(table))
         return sorted(leaf.partition("=")[2] for leaf in leaves if leaf is not None)
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection that spills inside this transaction's work folder."""
-        con = duckdb.connect()
-        con.execute(f"set temp_directory = {sql_literal(self.work / 'spill')}")
-        return con
+    def connect(self, policy=None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with the [engine] limits (connect()) that spills inside
+        this transaction's work folder unless [engine] temp_directory names another."""
+        return connect(policy, spill=self.work / "spill")
 
     def folder(self, target: Path | str) -> Path:
         """An empty folder beside `target` (same file system) to build its replacement in."""

@@ -80,7 +80,6 @@ OUTPUTS = {
 OUTPUTS["tasks"] = ("period", ["task_no"])  # the rectification tracker (issue 16 part 2)
 OUTPUTS["instructions"] = ("period", ["doc_no"])
 REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
-MEMORY_ENV = "POVMON_DUCKDB_MEMORY"
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
 
 
@@ -673,11 +672,10 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
     key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
     with warehouse.transaction(processed_dir, stage="ingest") as tx:
         keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), key)
-        con = tx.connect()  # in memory; spills inside the transaction's work folder beyond memory_limit
+        # in memory under config/warehouse.toml [engine]; spills inside the transaction's work folder
+        con = tx.connect(policy)
         try:
-            con.execute(f"set memory_limit = '{os.environ.get(MEMORY_ENV, '4GB')}'")
             con.execute("set preserve_insertion_order = false")
-            con.execute(f"set threads = {min(os.cpu_count() or 1, int(os.environ.get('POVMON_DUCKDB_THREADS', '4')))}")
             ingest = Ingest(con, policy)
             ingest.create_inputs(key)
             timings = {}
@@ -722,7 +720,7 @@ def check(raw_dir: Path, periods: list[str] | None = None, policy: Policy | None
     periods = [str(Period.parse(p)) for p in periods] if periods else None
     raw_dir = Path(raw_dir).resolve()
     files = discover(raw_dir, periods)
-    con = duckdb.connect()
+    con = warehouse.connect(policy)
     try:
         ingest = Ingest(con, policy)
         ingest.create_inputs(config.DEMO_KEY)

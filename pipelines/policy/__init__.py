@@ -41,6 +41,7 @@ FILES = {  # file stem -> model
     "audit": schema.AuditFile,
     "tasks": schema.TasksFile,
     "departments": schema.DepartmentsFile,  # issue 16 part 1: department cross-checks
+    "warehouse": schema.WarehouseFile,  # lock, snapshots, [engine] DuckDB limits (issue 12)
 }
 
 
@@ -89,6 +90,7 @@ class Policy:
     audit: schema.AuditFile
     tasks: schema.TasksFile
     departments: schema.DepartmentsFile
+    warehouse: schema.WarehouseFile
     line_specs: dict[str, schema.LineSpec]
     aliases: dict[str, dict[str, schema.ColumnSpec]]  # source -> canonical column -> spec
     code_labels: dict[str, dict[str, tuple[str, ...]]]  # list -> code -> labels (first = standard)

@@ -769,3 +769,30 @@ class DepartmentSynth(Strict):
 
 
 DepartmentsFile.model_rebuild()
+
+# ---- config/warehouse.toml ----------------------------------------------------------------------
+
+class Lock(Strict):
+    wait_seconds: Number = Field(ge=0)
+
+
+class Snapshots(Strict):
+    keep: int = Field(ge=1)
+
+
+MemorySize = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")]
+
+
+class Engine(Strict):
+    """DuckDB settings every stage's connection gets (pipelines.warehouse.connect)."""
+
+    memory_limit: MemorySize
+    temp_directory: str = ""  # "" = the transaction's own work folder (or DuckDB's default)
+    threads: int = Field(ge=1)
+
+
+class WarehouseFile(Strict):
+    lock: Lock
+    snapshots: Snapshots
+    engine: Engine
+

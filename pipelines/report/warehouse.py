@@ -49,7 +49,7 @@ def open_warehouse(processed_dir: Path, upto: str | None = None) -> Warehouse:
     """In-memory DuckDB with a view per warehouse table (partitions up to `upto`), plus the helper
     tables the report SQL joins: region_names, labels (see `register_helpers`)."""
     snap = warehouse.snapshot(processed_dir)
-    con = duckdb.connect()
+    con = warehouse.connect()  # config/warehouse.toml [engine] limits
     con.execute("set threads = 1")  # deterministic float sums -> rerun-identical outputs
     tables = table_files(snap, upto)
     for name, paths in tables.items():

@@ -268,7 +268,7 @@ def card_data(processed_dir: Path, period: str, region: Region, policy: Policy) 
     from pipelines.risk.pipeline import card_tables
 
     snap = warehouse.snapshot(processed_dir)  # one snapshot for every table read here
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         _bind_tables(con, snap, period)
         card_tables(con, policy, period, region.level, region.code)
         order = {"card_households": "village_code, household_key", "card_members": "household_key, relation_order, "

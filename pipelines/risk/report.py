@@ -30,7 +30,7 @@ def summary_text(processed_dir: Path, period: str, policy: Policy) -> str:
     if risk is None:
         return (f"risk {period}: no output yet ({warehouse.stable_path(processed_dir, 'risk', period)}); "
                 "run the risk stage first")
-    con = duckdb.connect()
+    con = warehouse.connect()
     con.execute(f"create view risk as select * from {risk}")
     lines_text, guideline = _line_text(policy, per.year)
     out = [f"povmon risk {period}", lines_text]

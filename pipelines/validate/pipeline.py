@@ -161,7 +161,7 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     suite_data = suites.load_suites()
     with warehouse.transaction(processed_dir, stage="validate") as tx:
         db_path = tx.work / "validate.duckdb"
-        with duckdb.connect(str(db_path)) as con:
+        with warehouse.connect(spill=tx.work / "spill", database=str(db_path)) as con:
             con.execute("set threads = 1")  # deterministic sums and order -> deterministic bytes
             info = build_database(con, processed_dir, period, policy)
             ledger.stage(con, tx, period)
