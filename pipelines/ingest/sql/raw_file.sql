@@ -24,6 +24,17 @@ cells as (
     select * from {{ ref('src_file') }}
 ),
 
+failing as (
+    -- per typed cell: filled but does not parse as its column's kind (evaluated once, read by
+    -- each of the three shift sums below)
+    select
+        cells.*{% for c in typed %},
+        ({{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }}) as fails_{{ c.pos }}
+        {%- endfor %}
+    from cells
+    cross join {{ ref('param_label_lists') }} as ll
+),
+
 checked as (
     select
         file_id,
@@ -46,11 +57,11 @@ checked as (
         -- blank row: every cell of the row empty
         ({% for i in range(ncols) %}{{ m.norm('c' ~ i) }} is null{% if not loop.last %} and {% endif %}{% endfor %}) as is_blank_row,
         -- column shift: typed cells that fail in place …
-        (0{% for c in typed %} + case when {{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }} then 1 else 0 end{% endfor %}) as shift_fails,
+        (0{% for c in typed %} + case when fails_{{ c.pos }} then 1 else 0 end{% endfor %}) as shift_fails,
         -- … and parse when read one cell to the right / left
-        (0{% for c in typed if c.pos + 1 < ncols %} + case when {{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }} and {{ m.norm('c' ~ (c.pos + 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos + 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_right,
-        (0{% for c in typed if c.pos > 0 %} + case when {{ m.norm('c' ~ c.pos) }} is not null and not {{ m.parses(c.kind, 'c' ~ c.pos) }} and {{ m.norm('c' ~ (c.pos - 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos - 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_left
-    from cells
+        (0{% for c in typed if c.pos + 1 < ncols %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos + 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos + 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_right,
+        (0{% for c in typed if c.pos > 0 %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos - 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos - 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_left
+    from failing
     cross join {{ ref('param_label_lists') }} as ll
     cross join {{ ref('param_gb11643') }} as gb
 ),
