@@ -131,3 +131,40 @@ def test_views_hold_absolute_paths(tmp_path, con):
             ".sql('select n from regions').fetchall())")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[(3,)]"
+
+
+# ---- config/warehouse.toml [engine]: every stage's DuckDB limits ---------------------------------
+
+def _engine_policy(**engine):
+    from pipelines.policy import load_policy
+
+    return load_policy(overrides={"warehouse": {"engine": engine}})
+
+
+def test_connect_applies_engine_limits(tmp_path, monkeypatch):
+    monkeypatch.delenv(wh.MEMORY_ENV, raising=False)
+    monkeypatch.delenv(wh.THREADS_ENV, raising=False)
+    policy = _engine_policy(memory_limit="512MB", threads=1, temp_directory=str(tmp_path / "mine"))
+    with wh.connect(policy, spill=tmp_path / "tx") as con:
+        limit, threads, temp = con.execute("select current_setting('memory_limit'), current_setting('threads'), "
+                                           "current_setting('temp_directory')").fetchone()
+    assert limit == "488.2 MiB"  # DuckDB shows 512 MB (10^6 bytes) in MiB: 512e6 / 2^20
+    assert threads == 1
+    assert temp == str(tmp_path / "mine")  # [engine] temp_directory wins over the caller's spill folder
+
+
+def test_connect_spills_in_callers_folder_and_env_overrides(tmp_path, monkeypatch):
+    policy = _engine_policy(memory_limit="1GB", threads=64, temp_directory="")
+    monkeypatch.setenv(wh.MEMORY_ENV, "256MB")
+    monkeypatch.delenv(wh.THREADS_ENV, raising=False)
+    settings = wh.engine_settings(policy, spill=tmp_path / "spill")
+    assert settings["memory_limit"] == "256MB"
+    assert settings["threads"] == str(os.cpu_count() or 1)  # 64 asked: never more than the cores
+    assert settings["temp_directory"] == str(tmp_path / "spill")
+
+
+def test_engine_memory_limit_must_be_a_size():
+    from pipelines.policy import PolicyError
+
+    with pytest.raises(PolicyError, match="warehouse.*memory_limit"):
+        _engine_policy(memory_limit="lots", threads=2)

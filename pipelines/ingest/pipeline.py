@@ -237,8 +237,14 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
 class Ingest:
     """One ingest run: a DuckDB work database (in memory, spilling inside the warehouse transaction)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None, spool: Path | None = None):
         self.con = con
+        # spool: a work folder where each flushed batch of raw rows is written as its own Parquet
+        # file (per source, quarter and header layout) instead of inserted into an in-memory
+        # raw_<source> table; raw_<source> is then a view over those files (close_spool). None
+        # (ingest --check): the rows stay in the tables.
+        self.spool = spool
+        self.spooled: dict[str, list[Path]] = {}
         self.policy = policy or load_policy()
         self.columns = {src: hdr.columns_of(self.policy.aliases[src]) for src in SOURCES}
         self.limits = readers.Limits.from_policy(self.policy)
@@ -432,10 +438,17 @@ class Ingest:
         # the shift test is a long sum of CASE terms: common-subexpression search on it costs
         # seconds of planning and saves nothing at run time
         con.execute("set disabled_optimizers = 'common_subexpressions'")
+        rows = (f"select f.period, f.period_end, f.source_kind, f.source_file, f.file_order, f.sheet, r.* "
+                f"from ({sql}) as r inner join raw_files as f on f.file_id = r.file_id")
         try:
-            con.execute(
-                f"insert into raw_{src} by name select f.period, f.period_end, f.source_kind, f.source_file, "
-                f"f.file_order, f.sheet, r.* from ({sql}) as r inner join raw_files as f on f.file_id = r.file_id")
+            if self.spool is None:
+                con.execute(f"insert into raw_{src} by name {rows}")
+            else:  # this batch's rows, in raw_<source>'s columns, as one Parquet file of the spool
+                target = self.spool / f"raw_{src}" / f"{len(self.spooled.get(src, [])):05d}.parquet"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"copy (select * from raw_{src} union all by name {rows}) to "
+                            f"{warehouse.sql_literal(target)} (format parquet, compression zstd)")
+                self.spooled.setdefault(src, []).append(target)
         finally:
             con.execute("reset disabled_optimizers")
             con.execute("drop table src_file")
@@ -501,6 +514,17 @@ class Ingest:
             except IngestError as exc:
                 self.record_problem(f, str(exc))
         self.flush_all()
+        self.close_spool()
+
+    def close_spool(self) -> None:
+        """raw_<source> becomes a view over the source's spooled Parquet files (its empty table
+        keeps the columns and types when a source has none)."""
+        for src, paths in self.spooled.items():
+            self.con.execute(f"alter table raw_{src} rename to raw_{src}__columns")
+            files = ", ".join(warehouse.sql_literal(p) for p in paths)
+            self.con.execute(f"create view raw_{src} as select * from raw_{src}__columns "
+                             f"union all by name select * from read_parquet([{files}])")
+        self.spooled = {}
 
     def refuse_if_problems(self) -> None:
         """One IngestError listing every collected problem (file, sheet, column, found, expected)."""
@@ -676,7 +700,7 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
         con = tx.connect(policy)
         try:
             con.execute("set preserve_insertion_order = false")
-            ingest = Ingest(con, policy)
+            ingest = Ingest(con, policy, spool=tx.work / "raw")
             ingest.create_inputs(key)
             timings = {}
             mark = time.perf_counter()
