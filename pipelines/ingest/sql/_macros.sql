@@ -270,7 +270,10 @@ group by s.file_id
 {#- ---- findings helpers ---- -#}
 
 {#- one finding per loaded row: reason, canonical column, detail, raw value (never PII) -#}
-{% macro finding(reason, column, detail, raw_value, rows, where, person_key='person_key') -%}
+{#- conds: when a list is given, the finding's condition is appended to it (int_registry_findings
+    keeps only the rows any condition holds for before its branches run) -#}
+{% macro finding(reason, column, detail, raw_value, rows, where, person_key='person_key', conds=none) -%}
+{%- if conds is not none %}{% set _ = conds.append(where) %}{% endif -%}
 select
     period, source_kind, source_file, file_id, sheet, source_row,
     '{{ reason }}' as reason,
@@ -290,15 +293,15 @@ case when length({{ x }}) - length(translate({{ x }}, '0123456789', '')) <= (sel
 {%- endmacro %}
 
 {#- unknown_code_label for every code / yes-no / multi-code column of a source -#}
-{% macro unknown_label_findings(cols, rows, person_key='person_key') -%}
+{% macro unknown_label_findings(cols, rows, person_key='person_key', conds=none) -%}
 {%- for c in cols if not c.pii and (c.kind == 'yes_no' or c.kind.startswith('code:') or c.kind.startswith('codes:')) %}
 {%- if not loop.first %}
 union all
 {% endif %}
 {%- if c.kind.startswith('codes:') %}
-{{ finding('unknown_code_label', c.name, "'label not in code list " ~ c.kind[6:] ~ "' || coalesce(': ' || " ~ not_a_number_of_a_person(c.name ~ '__unknown') ~ ", '')", c.name ~ '__raw', rows, c.name ~ '__unknown is not null', person_key) }}
+{{ finding('unknown_code_label', c.name, "'label not in code list " ~ c.kind[6:] ~ "' || coalesce(': ' || " ~ not_a_number_of_a_person(c.name ~ '__unknown') ~ ", '')", c.name ~ '__raw', rows, c.name ~ '__unknown is not null', person_key, conds) }}
 {%- else %}
-{{ finding('unknown_code_label', c.name, "'label not in code list " ~ list_of(c) ~ "'", c.name ~ '__raw', rows, norm(c.name ~ '__raw') ~ ' is not null and ' ~ c.name ~ ' is null', person_key) }}
+{{ finding('unknown_code_label', c.name, "'label not in code list " ~ list_of(c) ~ "'", c.name ~ '__raw', rows, norm(c.name ~ '__raw') ~ ' is not null and ' ~ c.name ~ ' is null', person_key, conds) }}
 {%- endif %}
 {%- endfor %}
 {%- endmacro %}
