@@ -91,7 +91,7 @@ help: ## list the verbs
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra spark
 	@touch $@
 
 env: $(STAMP) ## create the Python environment (.venv) from the lock file
