@@ -96,13 +96,20 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 env: $(STAMP) ## create the Python environment (.venv) from the lock file
 
-system-deps: ## Debian packages for PNG figures and the page test: chromium + a CJK font (needs root)
+system-deps: ## Debian packages for PNG figures and the page test (chromium + a CJK font) and for --engine spark (a Java runtime); needs root
 	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk'; then \
 	  echo "chromium and a CJK font are installed"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
 	else \
 	  echo "note: install chromium and fonts-wqy-microhei for PNG figures; HTML and xlsx reports work without them"; \
+	fi
+	@if command -v java >/dev/null; then \
+	  echo "a Java runtime is installed: $$(java -version 2>&1 | head -n 1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; \
+	else \
+	  echo "note: install a Java 17+ runtime (Debian: default-jre-headless) for --engine spark and tests/spark"; \
 	fi
 
 # ---- data --------------------------------------------------------------------------------------

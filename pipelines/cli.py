@@ -109,9 +109,11 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
 
 
 def cmd_measures(args: argparse.Namespace) -> int:
+    from pipelines import engines
     from pipelines.measures.pipeline import run
 
-    _print(run(Path(args.processed), args.period))
+    with engines.use(args.engine):
+        _print(run(Path(args.processed), args.period))
     return 0
 
 
@@ -123,9 +125,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_risk(args: argparse.Namespace) -> int:
+    from pipelines import engines
     from pipelines.risk.pipeline import run, summary
 
-    result = run(Path(args.processed), args.period, previous=args.previous)
+    with engines.use(args.engine):
+        result = run(Path(args.processed), args.period, previous=args.previous)
     print(summary(Path(args.processed), args.period))
     if args.verbose:
         _print(result)
@@ -189,6 +193,12 @@ def _wait_option(p: argparse.ArgumentParser) -> None:
                         "(default: config/warehouse.toml [lock] wait_seconds)")
 
 
+def _engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"],
+                   help="duckdb: this machine (a city, a province); spark: Spark SQL on the same models "
+                        "(local[2] from config/spark.toml, or the cluster spark-submit configured)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="povmon", description="povmon poverty-monitoring pipeline")
     parser.add_argument("--debug", action="store_true",
@@ -233,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(p)
     _wait_option(stage("crosscheck", cmd_crosscheck, "department lists (医保, 民政, 残联, 教育, 住建, 水利, 公安) "
                        "against the registry -> crosscheck_findings"))
-    _wait_option(stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures"))
+    p = stage("measures", cmd_measures, "incidence, FGT with survey SEs, Gini, Alkire-Foster -> measures")
+    _wait_option(p)
+    _engine_option(p)
     p = stage("survey", cmd_survey, "one survey on its own (config/surveys/<design>.toml) -> measures, "
               "data_source survey:<design>")
     p.add_argument("--design", required=True, help="survey design name: config/surveys/<design>.toml")
@@ -242,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(p)
     p = stage("risk", cmd_risk, "risk levels, categories, watch groups, transitions, assistance gaps")
     _wait_option(p)
+    _engine_option(p)
     p.add_argument("--previous", help="quarter to compare with (default: the preceding one)")
     p.add_argument("--verbose", action="store_true", help="also print the run's JSON summary")
     p = stage("tasks", cmd_tasks, "rectification tracker: status of the task list and instructions (指令), "
@@ -299,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     `povmon --debug …`): exit 2 for bad input (a file, a column, a period, a missing stage, the
     configuration) or an unusable path (disk full, permissions), naming what and where; exit 3 for
     an internal error (a bug: rerun with --debug and report it). validate's data-quality gate exits 1."""
+    from pipelines.engines import EngineError
     from pipelines.ingest.readers import IngestError
     from pipelines.policy import PolicyError, load_policy
     from pipelines.warehouse import LOCK_WAIT_ENV, WarehouseError
@@ -309,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load_policy()  # a bad configuration stops every command before it reads any data
         return args.func(args)
-    except (IngestError, PolicyError, FileNotFoundError, ValueError, WarehouseError) as exc:
+    except (IngestError, PolicyError, FileNotFoundError, ValueError, WarehouseError, EngineError) as exc:
         if args.debug:
             raise
         line, code = f"error: {_os_error_line(exc) if isinstance(exc, OSError) else _one_line(exc)}", EXIT_BAD_INPUT

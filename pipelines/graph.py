@@ -146,8 +146,7 @@ class Graph:
         model names created."""
         targets = list(targets)
         order = self.upstream(targets)
-        present = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() union select view_name from duckdb_views()").fetchall()}
+        present = relations(con)
         missing = sorted(s for s in self.sources(targets) if s not in present and s not in set(inputs or ()))
         if missing:
             raise GraphError(f"models {', '.join(targets)} need input(s) {', '.join(missing)}, which are "
@@ -157,9 +156,27 @@ class Graph:
             sql = self.render(model.name, context)
             try:
                 con.execute(f"create or replace {scope}{model.materialized} {model.name} as\n{sql}")
-            except duckdb.Error as exc:
+            except Exception as exc:  # duckdb.Error, or the Spark engine's error (pyspark / sqlglot)
+                if not _engine_error(exc):
+                    raise
                 raise GraphError(f"model {model.path.parent.name}/{model.name}.sql failed: {exc}") from exc
         return [m.name for m in order]
+
+
+def _engine_error(exc: BaseException) -> bool:
+    """An error of the SQL itself, from DuckDB or from the Spark engine (not a bug of ours)."""
+    if isinstance(exc, duckdb.Error):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("pyspark", "sqlglot", "py4j")) or type(exc).__name__ == "EngineError"
+
+
+def relations(con) -> set[str]:
+    """Tables and views on `con` (a DuckDB connection, or another engine's: pipelines/engines.py)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return con.relations()
+    return {r[0] for r in con.execute(
+        "select table_name from duckdb_tables() union select view_name from duckdb_views()").fetchall()}
 
 
 # ---- parameter tables ------------------------------------------------------------------------------
@@ -171,6 +188,9 @@ def bind_rows(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[str, s
     """Temp table `name` with typed `columns` {column: SQL type} holding `rows` (prepared values)."""
     if not _NAME.match(name) or not all(_NAME.match(c) for c in columns):
         raise GraphError(f"parameter table {name}: names must be plain lower-case identifiers")
+    if not isinstance(con, duckdb.DuckDBPyConnection):  # another engine (pipelines/engines.py)
+        con.bind_rows(name, columns, rows)
+        return
     con.execute(f"create or replace temp table {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
     rows = list(rows)
     if rows:

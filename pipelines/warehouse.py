@@ -324,6 +324,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path | str, 
     """Write the rows of `query` (a SELECT, or a table/view name on `con`) to `path`: ORDER BY
     `order_by`, one thread (deterministic bytes), atomically (see atomic_path). Returns the rows."""
     order = order_by if isinstance(order_by, str) else ", ".join(order_by)
+    if not isinstance(con, duckdb.DuckDBPyConnection):  # another engine (pipelines/engines.py) hands its rows over
+        return con.write_parquet(query, Path(path), order_by=order)
     source = query if _NAME.fullmatch(query) else f"(\n{query}\n)"
     threads = con.execute("select current_setting('threads')").fetchone()[0]
     con.execute("set threads = 1")
@@ -586,7 +588,12 @@ class Transaction:
 
     def connect(self, policy=None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with the [engine] limits (connect()) that spills inside
-        this transaction's work folder unless [engine] temp_directory names another."""
+        this transaction's work folder unless [engine] temp_directory names another; inside
+        `engines.use("spark")`, a Spark connection working in that folder (pipelines/engines.py)."""
+        from pipelines import engines
+
+        if engines.current() != "duckdb":
+            return engines.connect(self.work)
         return connect(policy, spill=self.work / "spill")
 
     def folder(self, target: Path | str) -> Path:

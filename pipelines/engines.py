@@ -1,0 +1,413 @@
+"""Engines a stage's SQL runs on: DuckDB (one machine: a city, a province) or Spark (a cluster).
+
+The stages are written once, against a DuckDB connection: they bind inputs (views over the
+warehouse's Parquet), parameter tables (pipelines/params.py), run their models with the graph
+runner (pipelines/graph.py) and write outputs through the warehouse transaction. With
+`use("spark")` the transaction hands the stage a `SparkConnection` instead: the same statements,
+parsed as DuckDB SQL and transpiled to Spark SQL by SQLGlot, run on a SparkSession. Nothing in a
+stage knows which engine it runs on.
+
+    with engines.use("spark"):
+        measures.run(processed_dir, "2020Q2")
+
+What the Spark connection does with each kind of statement:
+  create view v as q          a temp view of the transpiled q (lazy)
+  create table t as q         a temp view of q's DataFrame, persisted (models materialized: table)
+  create table t (columns)    an empty DataFrame of that schema
+  insert into t [by name] q   t re-registered as t ∪ q (by column name)
+  alter table a rename to b   the DataFrame registered as b, a dropped
+  drop table/view t           the temp view dropped
+  describe q                  (column, type) rows
+  set ...                     ignored (DuckDB settings)
+  anything else (a query)     run; fetchone / fetchall / df as DuckDB's result
+read_parquet([...]) in any statement becomes a DataFrame read by Spark from the same files
+(hive partition column from the folder name when the files lack it; union by name). Outputs go
+through `write_parquet`: Spark writes its part files into the transaction's work folder and DuckDB
+sorts them into the one data.parquet of the warehouse layout (same bytes rules as every stage).
+
+The SparkSession comes from config/spark.toml (master, app name, [conf]); under spark-submit the
+session it configured is used, [conf] only filling keys it does not set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import itertools
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+ENGINES = ("duckdb", "spark")
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("povmon_engine", default="duckdb")
+_counter = itertools.count()
+_TRACE = bool(os.environ.get("POVMON_SPARK_TRACE"))  # one line per statement on stderr, with its time
+
+
+class EngineError(RuntimeError):
+    """The engine cannot start (no Java, no pyspark) or a statement has no Spark equivalent."""
+
+
+# ---- choosing the engine -------------------------------------------------------------------------
+
+def current() -> str:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def use(name: str) -> Iterator[str]:
+    """Run the stages called inside on engine `name` (duckdb or spark)."""
+    if name not in ENGINES:
+        raise EngineError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    token = _current.set(name)
+    try:
+        yield name
+    finally:
+        _current.reset(token)
+
+
+def connect(work: Path) -> "SparkConnection":
+    """A Spark connection (its own temp views on the process's SparkSession) for a transaction
+    whose work folder is `work` (warehouse.Transaction.connect calls this under use("spark"))."""
+    return SparkConnection(session().newSession(), Path(work))
+
+
+# ---- the SparkSession ----------------------------------------------------------------------------
+
+def spark_settings(config_dir: Path | None = None) -> tuple[str, str, dict[str, str]]:
+    """(master, app name, {conf key: value}) of config/spark.toml; a wrong key is refused."""
+    from pipelines.policy import PolicyError, load_policy
+
+    policy = load_policy(config_dir)
+    data = policy.raw("spark")
+    unknown = sorted(set(data) - {"session", "conf"}) + sorted(
+        f"session.{k}" for k in set(data.get("session", {})) - {"master", "app_name"})
+    if unknown:
+        raise PolicyError(f"config/spark.toml {unknown[0]}: unknown key (expected [session] master, app_name "
+                          "and [conf] Spark settings)")
+    session_cfg = data.get("session", {})
+    conf = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in data.get("conf", {}).items()}
+    return str(session_cfg.get("master", "local[2]")), str(session_cfg.get("app_name", "povmon")), conf
+
+
+def java_missing() -> str | None:
+    """Why Spark cannot start on this machine (no Java runtime), or None."""
+    import os
+
+    java_home = os.environ.get("JAVA_HOME")
+    if (java_home and (Path(java_home) / "bin" / "java").exists()) or shutil.which("java"):
+        return None
+    return ("no Java runtime (java not on PATH, JAVA_HOME unset): --engine spark needs Java 17 or later; "
+            "`make system-deps` installs Debian's default-jre-headless")
+
+
+def session():
+    """The process's SparkSession (created once from config/spark.toml, or spark-submit's)."""
+    why = java_missing()
+    if why:
+        raise EngineError(why)
+    try:
+        from pyspark import SparkConf
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise EngineError("--engine spark needs pyspark: install the 'spark' extra (make env does)") from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    master, app_name, conf = spark_settings()
+    given = SparkConf()  # what spark-submit / spark-defaults.conf set wins over the file
+    builder = SparkSession.builder
+    if not given.contains("spark.master"):
+        builder = builder.master(master)
+    if not given.contains("spark.app.name"):
+        builder = builder.appName(app_name)
+    for key, value in conf.items():
+        if not given.contains(key):
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+# ---- DuckDB SQL -> Spark -----------------------------------------------------------------------------
+
+_SPARK_TYPES = {"varchar": "string", "text": "string", "integer": "int", "int": "int", "bigint": "bigint",
+                "double": "double", "boolean": "boolean", "date": "date", "timestamp": "timestamp"}
+
+
+def spark_type(duckdb_type: str) -> str:
+    try:
+        return _SPARK_TYPES[duckdb_type.strip().lower()]
+    except KeyError:
+        raise EngineError(f"no Spark type for the parameter type {duckdb_type!r}") from None
+
+
+def _literal(node) -> Any:
+    """The Python value of a SQLGlot literal / array / boolean (read_parquet's arguments)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Array):
+        return [_literal(e) for e in node.expressions]
+    if isinstance(node, exp.Boolean):
+        return node.this
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else float(node.this)
+    if isinstance(node, exp.Column):  # true / false parsed as names in some positions
+        return {"true": True, "false": False}.get(node.name.lower(), node.name)
+    return node.sql("duckdb")
+
+
+class SparkResult:
+    """A query's rows with the DuckDB result methods the stages call."""
+
+    def __init__(self, df=None, rows: list[tuple] | None = None):
+        self._df, self._rows = df, rows
+
+    def _all(self) -> list[tuple]:
+        if self._rows is None:
+            self._rows = [tuple(r) for r in self._df.collect()] if self._df is not None else []
+        return self._rows
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._all())
+
+    def fetchone(self) -> tuple | None:
+        rows = self._all()
+        return rows[0] if rows else None
+
+    def df(self):
+        if self._df is None:
+            import pandas as pd
+
+            return pd.DataFrame(self._all())
+        return self._df.toArrow().to_pandas()
+
+    fetchdf = df
+
+
+class SparkRelation:
+    """A DuckDB-relation look-alike: a query (DuckDB SQL text) evaluated on Spark when asked."""
+
+    def __init__(self, con: "SparkConnection", sql: str):
+        self.con, self.sql_text = con, sql
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.con.dataframe(self.sql_text).columns)
+
+    def project(self, expressions: str) -> "SparkRelation":
+        return SparkRelation(self.con, f"select {expressions} from ({self.sql_text}) as _rel")
+
+    def filter(self, condition: str) -> "SparkRelation":
+        return SparkRelation(self.con, f"select * from ({self.sql_text}) as _rel where {condition}")
+
+    def to_table(self, name: str) -> None:
+        self.con.execute(f"create or replace temp table {name} as {self.sql_text}")
+
+    def create_view(self, name: str, replace: bool = True) -> None:
+        self.con.execute(f"create or replace temp view {name} as {self.sql_text}")
+
+    def df(self):
+        return self.con.execute(self.sql_text).df()
+
+    def fetchall(self) -> list[tuple]:
+        return self.con.execute(self.sql_text).fetchall()
+
+    def fetchone(self) -> tuple | None:
+        return self.con.execute(self.sql_text).fetchone()
+
+
+class SparkConnection:
+    """The part of DuckDB's connection API the stages use, on a SparkSession (its own temp views)."""
+
+    engine = "spark"
+
+    def __init__(self, spark, work: Path):
+        self.spark, self.work = spark, Path(work)
+        self._persisted: dict[str, Any] = {}
+
+    # -- the names on the connection ------------------------------------------------------------------
+    def relations(self) -> set[str]:
+        return {t.name for t in self.spark.catalog.listTables() if t.isTemporary}
+
+    def _register(self, name: str, df, *, persist: bool) -> None:
+        old = self._persisted.pop(name, None)
+        if persist:  # computed now and kept on the executors: later plans start from it, not from its lineage
+            df = df.localCheckpoint(eager=True)
+            self._persisted[name] = df
+        df.createOrReplaceTempView(name)
+        if old is not None and old is not df:
+            old.unpersist()
+
+    def _drop(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        old = self._persisted.pop(name, None)
+        if old is not None:
+            old.unpersist()
+
+    # -- statements ---------------------------------------------------------------------------------
+    def _read_parquet(self, node) -> str:
+        """Register the files of a DuckDB read_parquet(...) call as a temp view; its name."""
+        args = list(node.expressions) if node.expressions else [node.this]
+        first = _literal(args[0])
+        files = [str(f) for f in (first if isinstance(first, list) else [first])]
+        options = {}
+        for a in args[1:]:
+            options[a.this.name.lower() if hasattr(a.this, "name") else str(a.this)] = _literal(a.expression)
+        hive = bool(options.get("hive_partitioning", False))
+        reader = self.spark.read.option("mergeSchema", "true")
+        if hive:  # <table>/<key>=<value>/data.parquet: the table folder is the base of partition discovery
+            bases = {str(Path(f).parent.parent) for f in files}
+            if len(bases) != 1:
+                raise EngineError(f"read_parquet over files of more than one table folder: {sorted(bases)}")
+            reader = reader.option("basePath", bases.pop())
+        df = reader.parquet(*files)
+        name = f"_povmon_parquet_{next(_counter)}"
+        df.createOrReplaceTempView(name)
+        return name
+
+    def _spark_sql(self, tree) -> str:
+        from sqlglot import exp
+
+        def swap(node):
+            if isinstance(node, exp.Table) and isinstance(node.this, (exp.ReadParquet, exp.Anonymous)) \
+                    and (isinstance(node.this, exp.ReadParquet) or node.this.name.lower() == "read_parquet"):
+                table = exp.to_table(self._read_parquet(node.this))
+                if node.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(node.alias)))
+                return table
+            return node
+
+        tree = tree.transform(swap)
+        return tree.sql(dialect="spark", unsupported_level=_raise_level())
+
+    def dataframe(self, sql: str):
+        """The DataFrame of one DuckDB query."""
+        import sqlglot
+
+        return self.spark.sql(self._spark_sql(sqlglot.parse_one(sql, read="duckdb")))
+
+    def execute(self, sql: str, parameters: Sequence | None = None) -> SparkResult:
+        if _TRACE:
+            started = time.perf_counter()
+            try:
+                return self._execute(sql, parameters)
+            finally:
+                print(f"[spark {time.perf_counter() - started:6.2f}s] {' '.join(sql.split())[:120]}", file=sys.stderr)
+        return self._execute(sql, parameters)
+
+    def _execute(self, sql: str, parameters: Sequence | None = None) -> SparkResult:
+        import sqlglot
+        from sqlglot import exp
+
+        if parameters:
+            raise EngineError("the Spark engine takes no statement parameters: bind a parameter table")
+        try:
+            tree = sqlglot.parse_one(sql, read="duckdb")
+        except sqlglot.errors.ParseError as exc:
+            raise EngineError(f"not DuckDB SQL the Spark engine can read: {exc}") from exc
+        if isinstance(tree, exp.Set) or (isinstance(tree, exp.Command) and tree.name.lower() in ("set", "pragma")):
+            return SparkResult(rows=[])
+        if isinstance(tree, exp.Create):
+            return self._create(tree)
+        if isinstance(tree, exp.Insert):
+            name = tree.this.name
+            new = self.spark.sql(self._spark_sql(tree.expression))
+            old = self.spark.table(name)
+            merged = old.unionByName(new) if tree.args.get("by_name") else old.union(new)
+            self._register(name, merged.localCheckpoint(), persist=False)
+            return SparkResult(rows=[])
+        if isinstance(tree, exp.Drop):
+            for table in tree.args.get("tables") or [tree.this]:
+                self._drop(table.name)
+            return SparkResult(rows=[])
+        if isinstance(tree, exp.Alter) and any(isinstance(a, exp.AlterRename) for a in tree.args["actions"]):
+            old, new = tree.this.name, tree.args["actions"][0].this.name
+            self._register(new, self.spark.table(old), persist=False)
+            if old in self._persisted:
+                self._persisted[new] = self._persisted.pop(old)
+            self.spark.catalog.dropTempView(old)
+            return SparkResult(rows=[])
+        if isinstance(tree, exp.Describe):
+            df = self.spark.sql(self._spark_sql(tree.this))
+            return SparkResult(rows=[(f.name, f.dataType.simpleString(), "YES") for f in df.schema.fields])
+        return SparkResult(df=self.spark.sql(self._spark_sql(tree)))
+
+    def _create(self, tree) -> SparkResult:
+        from sqlglot import exp
+
+        kind = (tree.args.get("kind") or "").upper()
+        target = tree.this
+        if isinstance(target, exp.Schema):  # create table t (a varchar, ...): an empty typed table
+            name = target.this.name
+            ddl = ", ".join(f"{c.name} {c.args['kind'].sql(dialect='spark')}" for c in target.expressions)
+            self._register(name, self.spark.createDataFrame([], ddl), persist=False)
+            return SparkResult(rows=[])
+        name = target.name
+        df = self.spark.sql(self._spark_sql(tree.expression))
+        self._register(name, df, persist=kind == "TABLE")
+        return SparkResult(rows=[])
+
+    def register(self, name: str, data) -> None:
+        """A view `name` over a relation of this connection, or a pandas / Arrow table."""
+        if isinstance(data, SparkRelation):
+            self._register(name, self.dataframe(data.sql_text), persist=False)
+        else:
+            self._register(name, self.spark.createDataFrame(data), persist=False)
+
+    def sql(self, sql: str) -> SparkRelation:
+        return SparkRelation(self, sql)
+
+    def table(self, name: str) -> SparkRelation:
+        return SparkRelation(self, f"select * from {name}")
+
+    # -- parameter tables and outputs ---------------------------------------------------------------
+    def bind_rows(self, name: str, columns: Mapping[str, str], rows: Iterable[tuple]) -> None:
+        """Parameter table `name` (graph.bind_rows on this engine)."""
+        ddl = ", ".join(f"{c} {spark_type(t)}" for c, t in columns.items())
+        data = [tuple(r) for r in rows]
+        self._register(name, self.spark.createDataFrame(data, ddl), persist=False)
+
+    def write_parquet(self, query: str, path: Path, *, order_by: str) -> int:
+        """Spark writes the rows of `query` as part files in the work folder; DuckDB sorts them into
+        `path` (warehouse.write_parquet's rules: ORDER BY, one thread, atomic)."""
+        from pipelines import warehouse
+
+        parts = self.work / f"spark-{next(_counter)}-{Path(path).parent.name}"
+        select = f"select * from {query}" if warehouse._NAME.fullmatch(query) else query
+        df = self.dataframe(select)
+        df.write.mode("overwrite").parquet(str(parts))
+        duck = duckdb.connect()
+        try:
+            files = sorted(parts.glob("*.parquet"))
+            if files:
+                source = f"read_parquet({warehouse.sql_literal(str(parts / '*.parquet'))}, union_by_name = true)"
+            else:  # no row: an empty file of the query's columns
+                cols = ", ".join(f"cast(null as {_duck_type(f.dataType.simpleString())}) as {f.name}"
+                                 for f in df.schema.fields)
+                source = f"(select {cols} where false)"
+            return warehouse.write_parquet(duck, f"select * from {source}", path, order_by=order_by)
+        finally:
+            duck.close()
+            shutil.rmtree(parts, ignore_errors=True)
+
+    def close(self) -> None:
+        for name in list(self.relations()):
+            self._drop(name)
+
+
+def _duck_type(spark_type_name: str) -> str:
+    return {"string": "varchar", "int": "integer", "bigint": "bigint", "double": "double", "boolean": "boolean",
+            "date": "date", "timestamp": "timestamp"}.get(spark_type_name, "varchar")
+
+
+def _raise_level():
+    from sqlglot import ErrorLevel
+
+    return ErrorLevel.RAISE

@@ -1,0 +1,76 @@
+"""--engine spark: measures and risk of the staged sample city on local Spark equal DuckDB's.
+
+The staged city (tests/conftest.py) ran measures and risk on DuckDB for STAGED_PERIODS. A copy of
+its warehouse has those outputs removed, then measures and risk run again for the same periods on
+Spark (one SparkSession for the test session, local[2] from config/spark.toml); every output table
+must hold the same rows, keys and values (floats within 1e-9) as DuckDB's, column types included
+(benchmarks/compare_warehouses.py).
+
+Java is required: without it the test FAILS (CI installs it with `make system-deps`)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines import engines, warehouse
+from pipelines.measures.pipeline import run as measures
+from pipelines.risk.pipeline import run as risk
+from tests.conftest import STAGED_PERIODS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from compare_warehouses import compare  # noqa: E402
+
+OUTPUTS = ("measures", "risk", "watch_group_counts", "assistance_gaps", "assistance_coverage", "transitions",
+           "transition_matrix")
+
+
+@pytest.fixture(scope="session")
+def spark_city(staged_city, tmp_path_factory) -> Path:
+    """processed_dir: the staged city with measures and risk re-run on Spark (outputs removed first)."""
+    why = engines.java_missing()
+    if why:
+        pytest.fail(f"tests/spark needs Java: {why}", pytrace=False)
+    processed = tmp_path_factory.mktemp("spark_city") / "processed"
+    shutil.copytree(staged_city / "processed", processed, symlinks=True)
+    with warehouse.transaction(processed, stage="test") as tx:
+        for table in OUTPUTS:
+            tx.replace_table(table)  # nothing staged: the table goes
+    assert not any(warehouse.partitions(processed, t) for t in OUTPUTS)
+    with engines.use("spark"):
+        for period in STAGED_PERIODS:
+            measures(processed, period)
+            risk(processed, period)
+    return processed
+
+
+def test_measures_and_risk_on_spark_equal_duckdb(staged_city, spark_city):
+    for table in OUTPUTS:
+        assert sorted(warehouse.partitions(spark_city, table)) == sorted(
+            warehouse.partitions(staged_city / "processed", table)), table
+    diffs = compare(staged_city / "processed", spark_city, list(OUTPUTS), tolerance=1e-9, examples=3)
+    assert [d.table for d in diffs] == list(OUTPUTS)
+    assert all(d.rows_a > 0 for d in diffs), [d.line() for d in diffs]
+    differing = [f"{d.line()} {' '.join(d.examples)}" for d in diffs if d.differs]
+    assert not differing, "\n".join(differing)
+
+
+def test_spark_rows_were_written_by_spark_not_carried_over(staged_city, spark_city):
+    """The Spark run wrote every partition anew (same bytes rules, new files)."""
+    for table in OUTPUTS:
+        for period, path in warehouse.partitions(spark_city, table).items():
+            duck = warehouse.partitions(staged_city / "processed", table)[period]
+            assert not path.resolve().samefile(duck.resolve()), f"{table} {period} carried over, not rewritten"
+
+
+def test_engine_choice_is_checked_and_scoped():
+    assert engines.current() == "duckdb"
+    with engines.use("spark"):
+        assert engines.current() == "spark"
+    assert engines.current() == "duckdb"
+    with pytest.raises(engines.EngineError, match="duckdb, spark"):
+        with engines.use("polars"):
+            pass
