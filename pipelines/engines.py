@@ -12,7 +12,7 @@ stage knows which engine it runs on.
 
 What the Spark connection does with each kind of statement:
   create view v as q          a temp view of the transpiled q (lazy)
-  create table t as q         a temp view of q's DataFrame, persisted (models materialized: table)
+  create table t as q         q computed, written as Parquet in the work folder, read back as t
   create table t (columns)    an empty DataFrame of that schema
   insert into t [by name] q   t re-registered as t ∪ q (by column name)
   alter table a rename to b   the DataFrame registered as b, a dropped
@@ -230,26 +230,23 @@ class SparkConnection:
 
     def __init__(self, spark, work: Path):
         self.spark, self.work = spark, Path(work)
-        self._persisted: dict[str, Any] = {}
 
     # -- the names on the connection ------------------------------------------------------------------
     def relations(self) -> set[str]:
         return {t.name for t in self.spark.catalog.listTables() if t.isTemporary}
 
     def _register(self, name: str, df, *, persist: bool) -> None:
-        old = self._persisted.pop(name, None)
-        if persist:  # computed now and kept on the executors: later plans start from it, not from its lineage
-            df = df.localCheckpoint(eager=True)
-            self._persisted[name] = df
+        """Temp view `name` over `df`. persist: computed now, written as Parquet in the work folder
+        and read back, so that later plans start from the files, not from its whole lineage (the
+        models of a stage build on each other; Spark would re-analyse every step each time)."""
+        if persist:
+            folder = self.work / "spark_tables" / f"{name}-{next(_counter)}"
+            df.write.mode("overwrite").parquet(str(folder))
+            df = self.spark.read.schema(df.schema).parquet(str(folder))
         df.createOrReplaceTempView(name)
-        if old is not None and old is not df:
-            old.unpersist()
 
     def _drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
-        old = self._persisted.pop(name, None)
-        if old is not None:
-            old.unpersist()
 
     # -- statements ---------------------------------------------------------------------------------
     def _read_parquet(self, node) -> str:
@@ -321,7 +318,7 @@ class SparkConnection:
             new = self.spark.sql(self._spark_sql(tree.expression))
             old = self.spark.table(name)
             merged = old.unionByName(new) if tree.args.get("by_name") else old.union(new)
-            self._register(name, merged.localCheckpoint(), persist=False)
+            self._register(name, merged, persist=True)
             return SparkResult(rows=[])
         if isinstance(tree, exp.Drop):
             for table in tree.args.get("tables") or [tree.this]:
@@ -330,8 +327,6 @@ class SparkConnection:
         if isinstance(tree, exp.Alter) and any(isinstance(a, exp.AlterRename) for a in tree.args["actions"]):
             old, new = tree.this.name, tree.args["actions"][0].this.name
             self._register(new, self.spark.table(old), persist=False)
-            if old in self._persisted:
-                self._persisted[new] = self._persisted.pop(old)
             self.spark.catalog.dropTempView(old)
             return SparkResult(rows=[])
         if isinstance(tree, exp.Describe):
@@ -350,9 +345,49 @@ class SparkConnection:
             self._register(name, self.spark.createDataFrame([], ddl), persist=False)
             return SparkResult(rows=[])
         name = target.name
-        df = self.spark.sql(self._spark_sql(tree.expression))
+        query = tree.expression
+        if kind == "TABLE":
+            query = self._materialize_shared_ctes(name, query)
+        df = self.spark.sql(self._spark_sql(query))
         self._register(name, df, persist=kind == "TABLE")
         return SparkResult(rows=[])
+
+    def _materialize_shared_ctes(self, model: str, query):
+        """Compute once each CTE the query reads more than once (Spark inlines a CTE at every
+        reference: a model whose final step reads `censored` five times would run its whole chain
+        five times) as a table of its own; the query then reads that table under the CTE's name."""
+        from sqlglot import exp
+
+        with_ = query.args.get("with_") or query.args.get("with")
+        if not isinstance(query, exp.Query) or with_ is None:
+            return query
+        small: set[str] = set()  # CTEs that read only parameter tables: cheap to repeat, not worth a job
+        for cte in list(with_.expressions):
+            alias = cte.alias
+            sources = {t.name for t in cte.this.find_all(exp.Table)}
+            if all(_is_param(n) or n in small for n in sources):
+                small.add(alias)
+                continue
+            readers = [t for t in query.find_all(exp.Table)
+                       if t.name == alias and not t.args.get("db") and cte.this not in [t] and
+                       not any(a is cte for a in _ancestors(t))]
+            if len(readers) < 2:
+                continue
+            kept = [c for c in with_.expressions if c is not cte]
+            before = kept[:[c for c in with_.expressions].index(cte)]
+            body = cte.this.copy()
+            if before:
+                body.set("with_" if "with_" in query.args else "with", exp.With(expressions=[c.copy() for c in before]))
+            table = f"_cte_{model}_{alias}_{next(_counter)}"
+            self._register(table, self.spark.sql(self._spark_sql(body)), persist=True)
+            for t in readers:
+                t.replace(exp.Table(this=exp.to_identifier(table),
+                                    alias=exp.TableAlias(this=exp.to_identifier(t.alias or alias))))
+            cte.pop()
+            if not with_.expressions:
+                query.set("with_" if "with_" in query.args else "with", None)
+                break
+        return query
 
     def register(self, name: str, data) -> None:
         """A view `name` over a relation of this connection, or a pandas / Arrow table."""
@@ -405,6 +440,18 @@ class SparkConnection:
 def _duck_type(spark_type_name: str) -> str:
     return {"string": "varchar", "int": "integer", "bigint": "bigint", "double": "double", "boolean": "boolean",
             "date": "date", "timestamp": "timestamp"}.get(spark_type_name, "varchar")
+
+
+def _is_param(name: str) -> bool:
+    """A parameter table (pipelines/params.py, or a measure's own: fgt_lines, domain_params, ...)."""
+    return name.startswith("param_") or name.endswith(("_params", "_lines", "_cutoffs", "_weights"))
+
+
+def _ancestors(node):
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
 
 
 def _raise_level():
