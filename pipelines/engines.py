@@ -414,7 +414,7 @@ class SparkConnection:
         `path` (warehouse.write_parquet's rules: ORDER BY, one thread, atomic)."""
         from pipelines import warehouse
 
-        parts = self.work / f"spark-{next(_counter)}-{Path(path).parent.name}"
+        parts = self.work / f"spark_parts_{next(_counter)}"  # no '=' in the name: not a hive partition
         select = f"select * from {query}" if warehouse._NAME.fullmatch(query) else query
         df = self.dataframe(select)
         df.write.mode("overwrite").parquet(str(parts))
@@ -422,7 +422,8 @@ class SparkConnection:
         try:
             files = sorted(parts.glob("*.parquet"))
             if files:
-                source = f"read_parquet({warehouse.sql_literal(str(parts / '*.parquet'))}, union_by_name = true)"
+                source = (f"read_parquet({warehouse.sql_literal(str(parts / '*.parquet'))}, union_by_name = true, "
+                          "hive_partitioning = false)")
             else:  # no row: an empty file of the query's columns
                 cols = ", ".join(f"cast(null as {_duck_type(f.dataType.simpleString())}) as {f.name}"
                                  for f in df.schema.fields)
