@@ -279,6 +279,9 @@ class SparkConnection:
                 if node.alias:
                     table.set("alias", exp.TableAlias(this=exp.to_identifier(node.alias)))
                 return table
+            if isinstance(node, exp.Where) and isinstance(node.this, exp.Paren):
+                # Spark reads `from t where (c)` as t aliased `where` with column alias c: drop the parentheses
+                node.set("this", node.this.this)
             return node
 
         tree = tree.transform(swap)
