@@ -279,6 +279,15 @@ class SparkConnection:
                 if node.alias:
                     table.set("alias", exp.TableAlias(this=exp.to_identifier(node.alias)))
                 return table
+            if isinstance(node, exp.Round) and isinstance(node.args.get("decimals"), exp.Literal) \
+                    and not node.args["decimals"].is_string and int(node.args["decimals"].this) > 0:
+                # DuckDB rounds a double to n places as round(x * 10^n) / 10^n in binary floating point;
+                # Spark rounds the decimal text of x (3.7409325 -> 3.740933 where DuckDB gives 3.740932)
+                scale = exp.cast(exp.Literal.number(10 ** int(node.args["decimals"].this)), "double")
+                return exp.Paren(this=exp.Div(this=exp.Round(this=exp.Mul(this=exp.Paren(this=node.this),
+                                                                          expression=scale),
+                                                             decimals=exp.Literal.number(0)),
+                                              expression=scale.copy()))
             if isinstance(node, exp.Where) and isinstance(node.this, exp.Paren):
                 # Spark reads `from t where (c)` as t aliased `where` with column alias c: drop the parentheses
                 node.set("this", node.this.this)
