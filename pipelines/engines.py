@@ -98,8 +98,6 @@ def spark_settings(config_dir: Path | None = None) -> tuple[str, str, dict[str, 
 
 def java_missing() -> str | None:
     """Why Spark cannot start on this machine (no Java runtime), or None."""
-    import os
-
     java_home = os.environ.get("JAVA_HOME")
     if (java_home and (Path(java_home) / "bin" / "java").exists()) or shutil.which("java"):
         return None
@@ -121,7 +119,13 @@ def session():
     if active is not None:
         return active
     master, app_name, conf = spark_settings()
-    given = SparkConf()  # what spark-submit / spark-defaults.conf set wins over the file
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):  # started by spark-submit: its JVM holds what it was given
+        from pyspark import SparkContext
+
+        SparkContext._ensure_initialized()
+        given = SparkConf()  # spark-submit's --master / --conf and spark-defaults.conf win over the file
+    else:
+        given = SparkConf(loadDefaults=False)
     builder = SparkSession.builder
     if not given.contains("spark.master"):
         builder = builder.master(master)

@@ -75,3 +75,23 @@ def test_engine_choice_is_checked_and_scoped():
     with pytest.raises(engines.EngineError, match="duckdb, spark"):
         with engines.use("polars"):
             pass
+
+
+def test_round_rewrite_gives_duckdbs_result_on_half_way_values():
+    """The SQL the Spark engine writes for round(x, n) computes DuckDB's round in plain floating point
+    arithmetic: checked here on DuckDB itself over values whose x * 10^n is a tie in floating point
+    (1.6761825 is 1.67618249999999990862 in binary: DuckDB gives 1.676182, rounding the text 1.676183)."""
+    import duckdb
+    import sqlglot
+
+    con = duckdb.connect()
+    assert con.execute("select round(6704.73 / 4000.0, 6)").fetchone()[0] == 1.676182  # the case Spark got wrong
+    rewritten = engines._duckdb_round(sqlglot.parse_one("a / b", read="duckdb"), 6).sql("duckdb")
+    total, differ = con.execute(
+        f"select count(*), count(*) filter (where round(a / b, 6) is distinct from {rewritten}) from ("
+        "select i / 100.0 as a, 4000.0 as b from range(0, 2000000, 7) t(i) "
+        "union all select -(i + 0.5), 1000000.0 from range(1000) t(i) "
+        "union all select null, 1.0)").fetchone()
+    assert total == 286716 and differ == 0
+    half_way = con.execute(f"select {rewritten} from (select 6704.73 as a, 4000.0 as b)").fetchone()[0]
+    assert half_way == 1.676182
