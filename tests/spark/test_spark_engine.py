@@ -95,3 +95,23 @@ def test_round_rewrite_gives_duckdbs_result_on_half_way_values():
     assert total == 286716 and differ == 0
     half_way = con.execute(f"select {rewritten} from (select 6704.73 as a, 4000.0 as b)").fetchone()[0]
     assert half_way == 1.676182
+
+
+def test_cli_engine_spark_without_java_exits_2_naming_the_fix(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    code = main(["measures", "--period", "2020Q2", "--engine", "spark", "--processed", str(tmp_path / "processed")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "no Java runtime" in err[0] and "make system-deps" in err[0], err
+
+
+def test_cli_refuses_an_unknown_engine(capsys):
+    from pipelines.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["risk", "--period", "2020Q2", "--engine", "polars"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'polars'" in capsys.readouterr().err
