@@ -84,18 +84,63 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     _print(summary)
+    for line in _validate_warnings(summary, args.raw, args.period):
+        print(f"povmon validate: warning: {line}", file=sys.stderr)
+    return 0
+
+
+def _validate_warnings(summary: dict, raw: str, period: str) -> list[str]:
+    out = []
     if summary.get("gate") == "overridden":
         failed = summary["data_quality"]["failed"]
-        print(f"povmon validate: warning: {summary['period']}: data-quality gate failed ({len(failed)} expectations) "
-              "and was overridden (--allow-failed-gate); every later stage and the report say so", file=sys.stderr)
+        out.append(f"{summary['period']}: data-quality gate failed ({len(failed)} expectations) "
+                   "and was overridden (--allow-failed-gate); every later stage and the report say so")
     printed = summary["ledger"]["printed"]
     if printed["households_not_in_raw"]:
-        print(f"povmon validate: warning: {printed['households_not_in_raw']} household(s) of the 问题清单 have no row "
-              f"in {args.raw}/registry/{args.period}: printed without 户主 and 户编号", file=sys.stderr)
+        out.append(f"{printed['households_not_in_raw']} household(s) of the 问题清单 have no row "
+                   f"in {raw}/registry/{period}: printed without 户主 and 户编号")
     if printed["reports_not_found"]:
-        print(f"povmon validate: warning: {printed['reports_not_found']} returned-sheet row(s) the 问题清单 cites are "
-              f"no longer under {args.raw}/rectification: cited by file and row only", file=sys.stderr)
-    return 0
+        out.append(f"{printed['reports_not_found']} returned-sheet row(s) the 问题清单 cites are "
+                   f"no longer under {raw}/rectification: cited by file and row only")
+    return out
+
+
+def cmd_quarters(args: argparse.Namespace) -> int:
+    """Ingest + every stage of every quarter in one process; a short summary on stdout, each
+    stage's JSON in the log, progress and warnings on stderr."""
+    from pipelines import quarters
+    from pipelines.validate.pipeline import DataQualityError
+
+    processed, reports = Path(args.processed), Path(args.reports)
+    log = Path(args.log) if args.log else processed.parent / "logs" / "quarters.jsonl"
+    warn = lambda text: print(f"povmon quarters: warning: {text}", file=sys.stderr)  # noqa: E731
+
+    def on_step(step) -> None:
+        r = step.result
+        if step.stage == "ingest":
+            for w in r.get("warnings", []):
+                warn(w)
+        elif step.stage == "validate":
+            for w in _validate_warnings(r, args.raw, step.period):
+                warn(w)
+        elif step.stage == "crosscheck" and "note" in r:
+            warn(r["note"])
+
+    done = quarters.Run([])
+    try:
+        done = quarters.run(Path(args.raw), processed, reports, ingest=not args.no_ingest,
+                            allow_failed_gate=args.allow_failed_gate, on_step=on_step)
+    except DataQualityError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        if done.steps:
+            quarters.write_log(log, done)
+    print("\n".join(quarters.summary_lines(done, Path(args.raw), processed, reports, log, args.since)))
+    if args.audit_cards is None:
+        return 0
+    return cmd_audit_pii(argparse.Namespace(raw=args.raw, processed=args.processed, reports=args.reports,
+                                            cards=args.audit_cards))
 
 
 def cmd_crosscheck(args: argparse.Namespace) -> int:
@@ -273,6 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="internal: exact counts (the office); public: small counts withheld (default: internal)")
     p.add_argument("--out", help="output directory (default: reports/<period>, public: reports/<period>/public)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+
+    p = sub.add_parser("quarters", help="ingest, then every stage of every quarter in data/raw in one process "
+                                        "(what `make quarters` runs command by command); prints a short summary")
+    p.add_argument("--raw", default=str(config.RAW_DIR))
+    p.add_argument("--processed", default=str(config.PROCESSED_DIR))
+    p.add_argument("--reports", default=str(config.REPORTS_DIR))
+    p.add_argument("--allow-failed-gate", action="store_true", help="as validate --allow-failed-gate, every quarter")
+    p.add_argument("--no-ingest", action="store_true", help="skip ingest (the warehouse already holds data/raw)")
+    p.add_argument("--log", help="where every stage's JSON result goes (default: <processed>/../logs/quarters.jsonl)")
+    p.add_argument("--audit-cards", metavar="DIR", help="then run audit-pii over processed, reports and DIR (明白卡)")
+    p.add_argument("--since", type=float, metavar="EPOCH", help="count the total seconds from this time "
+                   "(make demo passes when it started, so synth is included)")
+    _wait_option(p)
+    p.set_defaults(func=cmd_quarters)
 
     p = sub.add_parser("periods", help="the quarters data/raw holds registry exports for (what make and the stages cover)")
     p.add_argument("--raw", default=str(config.RAW_DIR))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import idcard, keys, params, warehouse
+from pipelines import idcard, keys, params, progress, warehouse
 from pipelines.graph import Graph
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import nodes, readers
@@ -508,7 +508,7 @@ class Ingest:
     def load_all(self, files: list[RawFile]) -> None:
         """Read every file; a file that cannot be read or a sheet whose headers are refused is
         collected (self.problems) and the others are still read, so one pass finds every problem."""
-        for order, f in enumerate(files):
+        for order, f in enumerate(progress.each(files, "ingest")):  # a live line on a terminal only
             try:
                 self.load_file(f, order)
             except IngestError as exc:

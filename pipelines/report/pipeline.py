@@ -18,6 +18,7 @@ on the next normal run once chromium is installed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -156,6 +157,25 @@ def export_pngs(figures: dict, fig_dir: Path) -> tuple[list[str], str | None]:
     except Exception as exc:  # noqa: BLE001 - a broken browser must not cost the HTML and xlsx
         return [], f"PNG 导出失败：{type(exc).__name__}: {exc}"
     return [f"figures/{n}" for n in names], None
+
+
+@contextlib.contextmanager
+def browser_session(policy: Policy | None = None):
+    """One headless Chromium for every export_pngs call inside the block (kaleido's sync server),
+    instead of one started and stopped per report: what running several quarters' reports in one
+    process saves. Nothing is started when PNGs are not wanted or no browser is found; the same
+    figures go through the same kaleido calls either way."""
+    if not pngs_wanted(policy or load_policy()):
+        yield False
+        return
+    import kaleido
+
+    os.environ.setdefault("BROWSER_PATH", browser_path())
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        yield True
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
 
 
 def lines_note(report: Report, year: int) -> str:
