@@ -170,19 +170,14 @@ quarterly: known-q $(REPORTS)/$(Q)/summary.html ## quarterly summary for Q (Q=20
 
 quarters: $(foreach q,$(QUARTERS),$(REPORTS)/$(q)/summary.html) ## every quarter found in data/raw: each stage where out of date
 
-demo: synth ## set up, generate the sample city, run every stage, say where results are
-	@$(MAKE) --no-print-directory quarters
-	$(POVMON) audit-pii --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --cards cards
-	@echo
-	@echo "povmon demo done (synthetic city: $(HOUSEHOLDS) registered households, quarters $$($(POVMON) periods --raw $(RAW)))."
-	@echo "  raw exports (synthetic, git-ignored):   $(RAW)/  (truth of planted defects: $(DATA)/truth/)"
-	@echo "  canonical and stage tables (Parquet):   $(PROCESSED)/current/<table>/period=<quarter>/data.parquet"
-	@echo "  warehouse for notebooks and SQL:        $(PROCESSED)/povmon.duckdb"
-	@echo "  quarterly summaries:                    $(REPORTS)/<quarter>/summary.html, summary.xlsx, figures/"
-	@echo "  problem ledgers (问题清单) per county:   $(REPORTS)/<quarter>/问题清单/"
-	@echo "  rectification tracker (整改清单) by unit: $(REPORTS)/<quarter>/整改清单/"
-	@echo "  Data Docs:                              $(REPORTS)/<quarter>/data_docs/index.html"
-	@echo "  notebooks:                              make lab"
+# The demo runs every stage of every quarter in ONE process (`povmon quarters`: the same stages and
+# warehouse transactions as `make quarters`, without paying Python, Great Expectations and Chromium
+# start-up per command), then audit-pii; it prints a short summary, each stage's JSON goes to
+# $(DATA)/logs/quarters.jsonl. It records data/raw first, so `make quarters` afterwards has nothing to do.
+demo: $(FIGURES_STATE) | $(STAMP) ## set up, generate the sample city, run every stage, say where results are
+	@t0=$$(date +%s.%N); $(MAKE) --no-print-directory synth && \
+	  $(POVMON) quarters --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --raw-state $(RAW_STATE) \
+	    --log $(DATA)/logs/quarters.jsonl --audit-cards cards --since $$t0 $(VALIDATE_FLAGS)
 
 # ---- verbs -------------------------------------------------------------------------------------
 audit-pii: $(STAMP) ## search processed/, reports/ and cards/ for names, IDs, phones, 户编号 of data/raw (exit 1 names each place)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -105,10 +107,13 @@ def _validate_warnings(summary: dict, raw: str, period: str) -> list[str]:
     return out
 
 
+MAX_WARNINGS = 5  # povmon quarters prints this many of ingest's warnings, the rest go to its log
+
+
 def cmd_quarters(args: argparse.Namespace) -> int:
     """Ingest + every stage of every quarter in one process; a short summary on stdout, each
     stage's JSON in the log, progress and warnings on stderr."""
-    from pipelines import quarters
+    from pipelines import progress, quarters
     from pipelines.validate.pipeline import DataQualityError
 
     processed, reports = Path(args.processed), Path(args.reports)
@@ -117,15 +122,21 @@ def cmd_quarters(args: argparse.Namespace) -> int:
 
     def on_step(step) -> None:
         r = step.result
-        if step.stage == "ingest":
-            for w in r.get("warnings", []):
+        if step.stage == "ingest":  # the first few; all of them are in the log
+            shown = r.get("warnings", [])[:MAX_WARNINGS]
+            for w in shown:
                 warn(w)
+            if len(r.get("warnings", [])) > len(shown):
+                warn(f"… {len(r['warnings']) - len(shown)} more ingest warnings: {log} (stage ingest, result.warnings)")
         elif step.stage == "validate":
             for w in _validate_warnings(r, args.raw, step.period):
                 warn(w)
         elif step.stage == "crosscheck" and "note" in r:
             warn(r["note"])
 
+    if args.raw_state:  # as make records data/raw before ingest, so a later `make quarters` finds all done
+        from pipelines.rawstate import update_stamp
+        update_stamp(Path(args.raw), Path(args.raw_state))
     done = quarters.Run([])
     try:
         done = quarters.run(Path(args.raw), processed, reports, ingest=not args.no_ingest,
@@ -136,11 +147,15 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     finally:
         if done.steps:
             quarters.write_log(log, done)
-    print("\n".join(quarters.summary_lines(done, Path(args.raw), processed, reports, log, args.since)))
-    if args.audit_cards is None:
-        return 0
-    return cmd_audit_pii(argparse.Namespace(raw=args.raw, processed=args.processed, reports=args.reports,
-                                            cards=args.audit_cards))
+    audit, code = io.StringIO(), 0
+    if args.audit_cards is not None:
+        with progress.step("audit-pii"), contextlib.redirect_stdout(audit):
+            code = cmd_audit_pii(argparse.Namespace(raw=args.raw, processed=args.processed, reports=args.reports,
+                                                    cards=args.audit_cards))
+    lines = quarters.summary_lines(done, Path(args.raw), processed, reports, log, args.since)
+    print("\n".join(lines[:-1]), audit.getvalue().rstrip(), lines[-1], sep="\n") if audit.getvalue() \
+        else print("\n".join(lines))
+    return code
 
 
 def cmd_crosscheck(args: argparse.Namespace) -> int:
@@ -328,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ingest", action="store_true", help="skip ingest (the warehouse already holds data/raw)")
     p.add_argument("--log", help="where every stage's JSON result goes (default: <processed>/../logs/quarters.jsonl)")
     p.add_argument("--audit-cards", metavar="DIR", help="then run audit-pii over processed, reports and DIR (明白卡)")
+    p.add_argument("--raw-state", metavar="STAMP", help="first update make's record of data/raw (as `povmon "
+                   "raw-state --stamp STAMP`), so `make quarters` afterwards has nothing to redo")
     p.add_argument("--since", type=float, metavar="EPOCH", help="count the total seconds from this time "
                    "(make demo passes when it started, so synth is included)")
     _wait_option(p)

@@ -34,6 +34,7 @@ class Step:
     period: str | None
     result: dict
     seconds: float
+    cpu: float  # this process's CPU seconds (a loaded machine stretches `seconds`, not this)
 
 
 @dataclass
@@ -89,9 +90,10 @@ def run(raw: Path, processed: Path, reports: Path, *, ingest: bool = True, allow
 
     def record(stage: str, period: str | None, call: Callable[[], dict]) -> None:
         label = f"{stage} {period}" if period else stage
+        cpu = time.process_time()
         with progress.step(label) as info:
             result = call()
-        done.steps.append(step := Step(stage, period, result, info["seconds"]))
+        done.steps.append(step := Step(stage, period, result, info["seconds"], round(time.process_time() - cpu, 2)))
         if on_step:
             on_step(step)
 
@@ -113,7 +115,8 @@ def write_log(path: Path, done: Run) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         for s in done.steps:
-            fh.write(json.dumps({"stage": s.stage, "period": s.period, "seconds": s.seconds, "result": s.result},
+            fh.write(json.dumps({"stage": s.stage, "period": s.period, "seconds": s.seconds, "cpu_seconds": s.cpu,
+                                 "result": s.result},
                                 ensure_ascii=False, default=str) + "\n")
     os.replace(tmp, path)
     return path
@@ -151,7 +154,9 @@ def summary_lines(done: Run, raw: Path, processed: Path, reports: Path, log: Pat
     if any(r for _, r in findings):
         lines.append("  department cross-check findings: " + ", ".join(f"{p} {r:,}" for p, r in findings if r is not None))
     lines += [
+        f"  raw exports:                          {raw}/",
         f"  canonical and stage tables (Parquet): {processed}/current/<table>/period=<quarter>/data.parquet",
+        f"  warehouse for notebooks and SQL:      {processed}/povmon.duckdb",
         f"  quarterly summaries:                  {reports}/<quarter>/summary.html, summary.xlsx, figures/",
         f"  problem ledgers (问题清单) per county: {reports}/<quarter>/问题清单/",
         f"  rectification tracker (整改清单):      {reports}/<quarter>/整改清单/",
