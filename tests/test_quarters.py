@@ -159,3 +159,14 @@ def test_progress_can_be_switched_off_or_forced(monkeypatch):
     assert stream.getvalue() == ""
     monkeypatch.setenv(progress.ENV, "1")
     assert progress.mode(io.StringIO()) == "tty"
+
+
+def test_a_browser_that_cannot_start_is_not_shared_and_does_not_hang(monkeypatch):
+    import kaleido
+
+    from pipelines.report.pipeline import browser_session
+
+    monkeypatch.setenv("BROWSER_PATH", "/bin/false")  # found, but closes at once
+    with browser_session() as shared:
+        assert shared is False  # each report then starts its own (and notes the PNG failure), as before
+        assert not kaleido._global_server.is_running()

@@ -172,10 +172,44 @@ def browser_session(policy: Policy | None = None):
 
     os.environ.setdefault("BROWSER_PATH", browser_path())
     kaleido.start_sync_server(silence_warnings=True)
+    if not _server_answers(kaleido):  # a browser that cannot start: each report starts its own, as before
+        kaleido.stop_sync_server(silence_warnings=True)
+        yield False
+        return
     try:
         yield True
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
+
+
+BROWSER_START_SECONDS = 120  # how long the shared browser may take to render a first, empty figure
+
+
+def _server_answers(kaleido) -> bool:
+    """Whether kaleido's sync server renders an empty figure. Its calls wait without a time limit,
+    and a server whose browser failed to start never answers: asked from a side thread, with a limit."""
+    import threading
+
+    server = getattr(kaleido._global_server, "_thread", None)  # noqa: SLF001 - dies when the browser does not start
+    answer: list[object] = []
+    side = threading.Thread(target=lambda: answer.append(_try(kaleido.calc_fig_sync, {"data": []})), daemon=True)
+    hook = threading.excepthook  # the server thread's own traceback is not for the user: the report says PNG failed
+    threading.excepthook = lambda a: None if a.thread is server else hook(a)
+    try:
+        side.start()
+        deadline = time.monotonic() + BROWSER_START_SECONDS
+        while side.is_alive() and time.monotonic() < deadline and (server is None or server.is_alive()):
+            side.join(0.1)
+    finally:
+        threading.excepthook = hook
+    return bool(answer) and isinstance(answer[0], bytes)
+
+
+def _try(call, *args):
+    try:
+        return call(*args)
+    except Exception as exc:  # noqa: BLE001 - any failure means: no shared browser
+        return exc
 
 
 def lines_note(report: Report, year: int) -> str:
