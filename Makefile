@@ -178,7 +178,7 @@ DEMO_STARTED := $(if $(filter demo,$(MAKECMDGOALS)),$(shell date +%s.%N))
 demo: $(FIGURES_STATE) | $(STAMP) ## set up, generate the sample city, run every stage, say where results are
 	@$(MAKE) --no-print-directory synth
 	$(POVMON) quarters --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --raw-state $(RAW_STATE) \
-	  --log $(DATA)/logs/quarters.jsonl --audit-cards cards $(if $(DEMO_STARTED),--since $(DEMO_STARTED)) $(VALIDATE_FLAGS)
+	  --log-file $(DATA)/logs/quarters.jsonl --audit-cards cards $(if $(DEMO_STARTED),--since $(DEMO_STARTED)) $(VALIDATE_FLAGS)
 
 # ---- verbs -------------------------------------------------------------------------------------
 audit-pii: $(STAMP) ## search processed/, reports/ and cards/ for names, IDs, phones, 户编号 of data/raw (exit 1 names each place)

@@ -117,10 +117,13 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     from pipelines.validate.pipeline import DataQualityError
 
     processed, reports = Path(args.processed), Path(args.reports)
-    log = Path(args.log) if args.log else processed.parent / "logs" / "quarters.jsonl"
+    log = Path(args.log_file) if args.log_file else processed.parent / "logs" / "quarters.jsonl"
     warn = lambda text: print(f"povmon quarters: warning: {text}", file=sys.stderr)  # noqa: E731
 
+    steps: list = []  # logged even when a stage fails: what ran before it
+
     def on_step(step) -> None:
+        steps.append(step)
         r = step.result
         if step.stage == "ingest":  # the first few; all of them are in the log
             shown = r.get("warnings", [])[:MAX_WARNINGS]
@@ -137,7 +140,6 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     if args.raw_state:  # as make records data/raw before ingest, so a later `make quarters` finds all done
         from pipelines.rawstate import update_stamp
         update_stamp(Path(args.raw), Path(args.raw_state))
-    done = quarters.Run([])
     try:
         done = quarters.run(Path(args.raw), processed, reports, ingest=not args.no_ingest,
                             allow_failed_gate=args.allow_failed_gate, on_step=on_step)
@@ -145,8 +147,8 @@ def cmd_quarters(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     finally:
-        if done.steps:
-            quarters.write_log(log, done)
+        if steps:
+            quarters.write_log(log, steps)
     audit, code = io.StringIO(), 0
     if args.audit_cards is not None:
         with progress.step("audit-pii"), contextlib.redirect_stdout(audit):
@@ -341,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", default=str(config.REPORTS_DIR))
     p.add_argument("--allow-failed-gate", action="store_true", help="as validate --allow-failed-gate, every quarter")
     p.add_argument("--no-ingest", action="store_true", help="skip ingest (the warehouse already holds data/raw)")
-    p.add_argument("--log", help="where every stage's JSON result goes (default: <processed>/../logs/quarters.jsonl)")
+    p.add_argument("--log-file", help="where every stage's JSON result goes (default: <processed>/../logs/quarters.jsonl)")
     p.add_argument("--audit-cards", metavar="DIR", help="then run audit-pii over processed, reports and DIR (明白卡)")
     p.add_argument("--raw-state", metavar="STAMP", help="first update make's record of data/raw (as `povmon "
                    "raw-state --stamp STAMP`), so `make quarters` afterwards has nothing to redo")

@@ -108,13 +108,13 @@ def run(raw: Path, processed: Path, reports: Path, *, ingest: bool = True, allow
     return done
 
 
-def write_log(path: Path, done: Run) -> Path:
+def write_log(path: Path, steps: list[Step]) -> Path:
     """Every step's JSON result, one line each (stage, period, seconds, result), written atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        for s in done.steps:
+        for s in steps:
             fh.write(json.dumps({"stage": s.stage, "period": s.period, "seconds": s.seconds, "cpu_seconds": s.cpu,
                                  "result": s.result},
                                 ensure_ascii=False, default=str) + "\n")

@@ -63,7 +63,7 @@ def both_ways(ingested_city, tmp_path_factory):
     mp.delenv(progress.ENV, raising=False)
     try:
         code = main(["quarters", "--no-ingest", "--raw", str(raw), "--processed", str(b / "processed"),
-                     "--reports", str(b / "reports"), "--log", str(b / "logs" / "q.jsonl")])
+                     "--reports", str(b / "reports"), "--log-file", str(b / "logs" / "q.jsonl")])
     finally:
         mp.undo()
     return {"a": a, "b": b, "code": code, "out": out.getvalue(), "err": err.getvalue()}
