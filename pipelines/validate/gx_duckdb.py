@@ -14,14 +14,22 @@ without the adapter and the fix with it.
 Import time. `import great_expectations` costs ~10-15 s, so it happens once per process, on the
 first call of `gx()`; the rest of povmon never imports it at module level.
 
+PySpark. GX imports every PySpark module it knows of when pyspark is installed (it is, for
+`--engine spark`), among them Spark Connect, whose import calls `sys.exit(0)` in a process whose
+main module has no file (a pytest-xdist worker, `python -c`) when grpc is missing, and warns about
+pandas 3 otherwise. Validation runs GX on DuckDB only, so GX is imported with PySpark hidden
+(`_spark_hidden()`): GX sees "not installed"; the Spark engine imports PySpark normally afterwards.
+
 The context is ephemeral and built from gx/great_expectations.yml (progress bars off, analytics
 off, one Data Docs site): suites come from expectations/*.json and are never written back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +39,32 @@ GX_YML = PROJECT_ROOT / "gx" / "great_expectations.yml"
 DIALECT = "duckdb"
 
 
+# hidden from GX's import: all of PySpark when it is not loaded yet, else the Spark Connect modules
+SPARK_MODULES = ("pyspark",)
+SPARK_CONNECT_MODULES = ("pyspark.sql.connect", "pyspark.sql.connect.dataframe", "pyspark.sql.connect.session")
+
+
+@contextlib.contextmanager
+def _spark_hidden():
+    """Within: `import pyspark` (or, when PySpark is already loaded, its Spark Connect modules)
+    raises ImportError; afterwards sys.modules is as before."""
+    names = SPARK_CONNECT_MODULES if "pyspark" in sys.modules else SPARK_MODULES
+    hidden = [n for n in names if n not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # the import system's "not importable"
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
 @functools.cache
 def gx() -> Any:
     """The great_expectations module, imported once per process, with the DuckDB adapter on."""
-    import great_expectations
+    with _spark_hidden():
+        import great_expectations
 
     install_duckdb_adapter()
     return great_expectations

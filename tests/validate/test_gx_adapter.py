@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import duckdb
+import subprocess
+import sys
 
+import duckdb
+import pytest
+
+from pipelines.config import PROJECT_ROOT
 from pipelines.validate import gx_duckdb
 
 
@@ -31,3 +36,41 @@ def test_adapter_fixes_duckdb_metric_reads(tmp_path):
     assert not broken.success and broken.result.get("unexpected_count") is None  # the GX bug
     fixed = _run(db)
     assert fixed.result["unexpected_count"] == 2 and fixed.result["element_count"] == 10
+
+
+# GX imports every PySpark module when pyspark is installed (it is: --engine spark). Spark Connect's
+# import calls sys.exit(0) in a process whose main module has no file and no spec (a pytest-xdist
+# worker, `python -c`) when grpc is missing: validate died with exit 0 in such a process.
+FILELESS_MAIN = """
+import sys
+sys.modules['__main__'].__spec__ = None
+sys.modules['__main__'].__dict__.pop('__file__', None)
+{before}
+from pipelines.validate import gx_duckdb
+ge = gx_duckdb.gx()
+import great_expectations.compatibility.pyspark as gx_spark
+import pyspark.sql
+print('ok', ge.__name__, type(gx_spark.ConnectDataFrame).__name__, 'pyspark.sql.connect' in sys.modules,
+      pyspark.sql.SparkSession.__name__)
+"""
+
+
+@pytest.mark.parametrize("before", ["", "import pyspark.sql"], ids=["pyspark-not-loaded", "pyspark-loaded-first"])
+def test_gx_imports_in_a_process_without_a_main_file_and_pyspark_still_imports_after(before):
+    import pyspark  # noqa: F401  -- installed with the project (the 'spark' extra); this test is about it
+
+    code = FILELESS_MAIN.format(before=before)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.split() == ["ok", "great_expectations", "NotImported", "False",
+                                                            "SparkSession"], done.stdout + done.stderr
+    assert "pandas >= 3.0.0" not in done.stderr  # pyspark's connect warning is not printed either
+
+
+def test_without_hiding_the_connect_import_exits_such_a_process():
+    """The failure the hiding avoids (if PySpark stops exiting, the hiding can go)."""
+    code = ("import sys\nsys.modules['__main__'].__spec__ = None\n"
+            "sys.modules['__main__'].__dict__.pop('__file__', None)\n"
+            "import pyspark.sql.connect.dataframe\nprint('imported')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "imported" not in done.stdout
