@@ -114,7 +114,7 @@ system-deps: ## Debian packages for PNG figures and the page test (chromium + a 
 
 # ---- data --------------------------------------------------------------------------------------
 $(RAW)/.synth-done: $(STAMP) $(SYNTH_SRC)
-	$(POVMON) synth --out $(DATA) --households $(HOUSEHOLDS) --seed $(SEED)
+	$(POVMON) synth --out $(DATA) --households $(HOUSEHOLDS) --seed $(SEED) --log-file $(DATA)/logs/synth.json
 	@touch $@
 
 synth: $(RAW)/.synth-done ## generate the synthetic sample city into data/raw (HOUSEHOLDS=20000 SEED=...)

@@ -30,8 +30,25 @@ def cmd_synth(args: argparse.Namespace) -> int:
         periods=_periods(args.periods),
         fmt=args.format,
     )
-    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(summary, ensure_ascii=False, indent=2, default=str)
+    if not args.log_file:
+        print(text)
+        return 0
+    log = Path(args.log_file)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(text + "\n", encoding="utf-8")
+    print(synth_line(summary, log))
     return 0
+
+
+def synth_line(summary: dict, log: Path) -> str:
+    """One line for `make demo`: what the generator wrote, and where its full summary is."""
+    last = max(summary["households"]) if summary["households"] else None
+    size = (f"{summary['households'][last]:,} households, {summary['persons'][last]:,} persons in {last}"
+            if last else "no quarter")
+    return (f"povmon synth: {len(summary['households'])} quarters, {size}; {summary['files_written']} files "
+            f"({summary['mode']} formats), {summary['defects']} planted defects, {summary['seconds']} s; "
+            f"summary: {log}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -276,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="county: each county's own file format; parquet: chunked Parquet for large runs")
     p.add_argument("--villages", metavar="CSV", help="only write the villages the seed draws (code, name, township_code, "
                    "urban_rural_code, synthetic) to CSV: how config/regions/villages.csv was made")
+    p.add_argument("--log-file", help="write the JSON summary here and print one line instead (make demo)")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("ingest", help="raw exports -> canonical tables in data/processed")
