@@ -46,7 +46,8 @@ def synth_line(summary: dict, log: Path) -> str:
     last = max(summary["households"]) if summary["households"] else None
     size = (f"{summary['households'][last]:,} households, {summary['persons'][last]:,} persons in {last}"
             if last else "no quarter")
-    return (f"povmon synth: {len(summary['households'])} quarters, {size}; {summary['files_written']} files "
+    n = len(summary["households"])
+    return (f"povmon synth: {n} quarter{'' if n == 1 else 's'}, {size}; {summary['files_written']} files "
             f"({summary['mode']} formats), {summary['defects']} planted defects, {summary['seconds']} s; "
             f"summary: {log}")
 
