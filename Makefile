@@ -205,4 +205,4 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf $(RAW)/registry $(RAW)/pairing $(RAW)/survey $(RAW)/reference $(RAW)/projects $(RAW)/departments $(RAW)/.synth-done $(RAW)/SYNTHETIC.json $(DATA)/truth $(REPORTS) cards $(RAW_STATE) $(PERIODS_MK) $(FIGURES_STATE)
 	find $(PROCESSED) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
-	rm -rf $(RAW)/tasks
+	rm -rf $(RAW)/tasks $(DATA)/logs
