@@ -250,7 +250,7 @@ def _id_shaped_cells(frame: pd.DataFrame, shapes: Shapes) -> pd.Series:
                                         pa.string()) for i in range(frame.shape[1])})
     if not table.num_columns or not table.num_rows:
         return pd.Series(dtype=object)
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         con.register("sheet", table)
         return _id_shaped(con, "sheet", shapes)
 
@@ -272,7 +272,7 @@ def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | Non
     raw_dir = Path(raw_dir)
     prefixes = tuple(r.code for r in policy.regions if r.level == "county")
     files = 0
-    with duckdb.connect() as con:
+    with warehouse.connect(policy) as con:
         con.execute("create table raw_all (value varchar, kind varchar)")
 
         def insert(parts: list[pd.DataFrame]) -> None:

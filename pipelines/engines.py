@@ -42,8 +42,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 ENGINES = ("duckdb", "spark")
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("povmon_engine", default="duckdb")
 _counter = itertools.count()
@@ -428,7 +426,7 @@ class SparkConnection:
         select = f"select * from {query}" if warehouse._NAME.fullmatch(query) else query
         df = self.dataframe(select)
         df.write.mode("overwrite").parquet(str(parts))
-        duck = duckdb.connect()
+        duck = warehouse.connect(spill=self.work / "spill")
         try:
             files = sorted(parts.glob("*.parquet"))
             if files:

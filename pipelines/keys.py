@@ -163,14 +163,12 @@ def check_warehouse_key(recorded: Iterable[str | None], key: str) -> None:
 def recorded_fingerprints(processed_dir: Path) -> list[str | None]:
     """The key fingerprints ingest_manifest under processed_dir records ([] when there is none yet;
     [None] when it predates fingerprints)."""
-    import duckdb
-
     from pipelines import warehouse
 
     source = warehouse.scan(processed_dir, "ingest_manifest")
     if source is None:
         return []
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         columns = [r[0] for r in con.execute(f"describe select * from {source}").fetchall()]
         if "key_fingerprint" not in columns:
             return [None]

@@ -124,14 +124,12 @@ def write_log(path: Path, steps: list[Step]) -> Path:
 
 def households(processed: Path, period: str) -> int | None:
     """Registered households of the quarter in the warehouse (None when the partition is missing)."""
-    import duckdb
-
     from pipelines import warehouse
 
     source = warehouse.scan(Path(processed), "households", period)
     if source is None:
         return None
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         return int(con.execute(f"select count(*) from {source}").fetchone()[0])
 
 

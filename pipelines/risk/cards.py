@@ -235,7 +235,7 @@ def resolve_region(processed_dir: Path, period: str, code: str) -> Region:
     snap = warehouse.snapshot(processed_dir)
     regions, households = warehouse.scan(snap, "regions"), warehouse.scan(snap, "households", period)
     row = None
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         if regions is not None:
             row = con.execute(f"select name from {regions} where level = ? and code = ?", [level, code]).fetchone()
         if row is None and households is not None:

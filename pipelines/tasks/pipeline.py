@@ -68,7 +68,7 @@ def _has_rows(processed_dir: Path, table: str, period: str) -> bool:
     source = warehouse.scan(processed_dir, table, period)
     if source is None:
         return False
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         return con.execute(f"select count(*) from {source}").fetchone()[0] > 0
 
 

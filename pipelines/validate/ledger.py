@@ -282,7 +282,7 @@ def publish(tx: warehouse.Transaction, period: str, reports_dir: Path, policy: P
     beside reports_dir/<p>/问题清单, which the transaction's commit swaps in whole with the Parquet."""
     target = reports_dir / period / "问题清单"
     built = tx.folder(target)
-    with duckdb.connect() as con:
+    with tx.connect(policy) as con:
         for table in ("problems", "problem_summary"):
             con.execute(f"create view {table} as select * from {warehouse.read_files([tx.path(table, period)])}")
         printed = bind_print_inputs(con, period, raw_dir)

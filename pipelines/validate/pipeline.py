@@ -175,7 +175,7 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         if not publish:  # neither this run's ledger nor an earlier run's for data that has changed
             for table in ledger.STAGED:
                 tx.delete(table, period)
-        with duckdb.connect() as con:
+        with tx.connect(policy) as con:
             write_status(con, tx, period, dq, overridden=not dq["success"] and allow_failed_gate)
         if publish:
             if raw_dir is not None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
