@@ -290,8 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--households", type=int, default=20_000, help="registered households (default: a city)")
     p.add_argument("--seed", type=int, default=20201231)
     p.add_argument("--periods", help="comma-separated quarters, e.g. 2019Q4,2020Q2 (default: config)")
-    p.add_argument("--format", default="auto", choices=["auto", "county", "parquet"],
-                   help="county: each county's own file format; parquet: chunked Parquet for large runs")
+    p.add_argument("--format", default="auto", choices=["auto", "county", "parquet", "csv"],
+                   help="county: each county's own file format; parquet: chunked Parquet for large runs; "
+                   "csv: the same chunks as UTF-8 CSV")
     p.add_argument("--villages", metavar="CSV", help="only write the villages the seed draws (code, name, township_code, "
                    "urban_rural_code, synthetic) to CSV: how config/regions/villages.csv was made")
     p.add_argument("--log-file", help="write the JSON summary here and print one line instead (make demo)")

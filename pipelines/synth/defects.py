@@ -277,8 +277,14 @@ def _phantom_row(frame, r, suffix: int, county: str, counters: dict, rng, cfg) -
     return row
 
 
+def defect_id(period: str, kind: str, serial: int, chunk: int | None = None) -> str:
+    """Truth ID of a planted defect: unique per quarter; a city written in several chunks numbers
+    each chunk's defects apart (chunk 0 and a one-chunk city keep the plain form)."""
+    return f"{period}-{kind}-{serial:04d}" if not chunk else f"{period}-{kind}-c{chunk:04d}-{serial:04d}"
+
+
 def plant_defects(frame: pd.DataFrame, period: str, used: set, county_codes: list[str], merged_county: str | None,
-                  cfg: dict, counters: dict, rng) -> pd.DataFrame:
+                  cfg: dict, counters: dict, rng, chunk: int | None = None) -> pd.DataFrame:
     """Plant the quarter's raw defects; helper columns _defect_id/_kind/_column mark affected rows."""
     d = cfg["defects"]
     marks = {c: np.full(len(frame), "", dtype=object) for c in HELPERS + ["_merge"]}
@@ -292,7 +298,7 @@ def plant_defects(frame: pd.DataFrame, period: str, used: set, county_codes: lis
     new_rows = []
 
     def did(kind):
-        return f"{period}-{kind}-{next(serial):04d}"
+        return defect_id(period, kind, next(serial), chunk)
 
     def n(kind):
         return count_for(d["counts"][kind], n_reg)

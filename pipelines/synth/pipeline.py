@@ -69,12 +69,27 @@ def write_village_reference(path: Path, seed: int) -> Path:
     return writers.write_csv(village_reference_frame(seed), Path(path), "utf-8")
 
 
+FORMAT_MODES = ("county", "parquet", "csv")  # csv: the parquet mode's layout as UTF-8 CSV (bench-national)
+
+
 def resolve_format(fmt: str, households: int, cfg: dict) -> str:
     if fmt == "auto":
         return "county" if households <= cfg["run"]["auto_parquet_above"] else "parquet"
-    if fmt not in ("county", "parquet"):
-        raise ValueError(f"fmt must be auto, county or parquet, not {fmt!r}")
+    if fmt not in FORMAT_MODES:
+        raise ValueError(f"fmt must be auto, {', '.join(FORMAT_MODES)}, not {fmt!r}")
     return fmt
+
+
+def chunk_households(mode: str, cfg: dict) -> int:
+    """Households generated (and held in memory) per chunk: county formats and the bulk formats
+    each have their own size in config/synth.toml [run]."""
+    return cfg["run"]["county_chunk_households" if mode == "county" else "parquet_chunk_households"]
+
+
+def part_number(mode: str, chunk: int, n_chunks: int) -> int | None:
+    """The part number in file names: always in the bulk formats; in county formats only when the
+    city takes more than one chunk (a city in one chunk keeps one file per county and quarter)."""
+    return chunk if mode != "county" or n_chunks > 1 else None
 
 
 def resolve_periods(periods: list[str] | None, all_p: list[str]) -> list[str]:
@@ -97,8 +112,14 @@ def chunk_sizes(total: int, chunk: int) -> list[int]:
     return [min(chunk, total - s) for s in range(0, total, chunk)] or [0]
 
 
-def registry_path(out_dir: Path, period: str, code: str, name: str, ext: str, chunk: int | None) -> Path:
-    stem = f"{code}_{name}_part-{chunk:05d}" if chunk is not None else f"{code}_{name}_建档立卡人口_{period}"
+def registry_path(out_dir: Path, period: str, code: str, name: str, ext: str, chunk: int | None,
+                  mode: str = "parquet") -> Path:
+    if chunk is None:
+        stem = f"{code}_{name}_建档立卡人口_{period}"
+    elif mode == "county":
+        stem = f"{code}_{name}_建档立卡人口_{period}_part-{chunk:05d}"
+    else:
+        stem = f"{code}_{name}_part-{chunk:05d}"
     return out_dir / "raw" / "registry" / period / f"{stem}.{ext}"
 
 
@@ -163,7 +184,8 @@ def county_layouts(settings: dict, fmt_mode: str) -> dict:
     cols = cfg["layout"]["registry_columns"]
     out = {}
     for code, name in zip(settings["counties"]["code"], settings["counties"]["name"]):
-        spec = cfg["counties"][code] if fmt_mode == "county" else {"format": "parquet", "header_variant": "standard",
+        bulk = "csv-utf8" if fmt_mode == "csv" else "parquet"
+        spec = cfg["counties"][code] if fmt_mode == "county" else {"format": bulk, "header_variant": "standard",
                                                                     "yes_no": "shi_fou"}
         out[code] = {"name": name, "format": spec["format"], "title": spec.get("title"), "merged": spec.get("merged", False),
                      "names_only": spec.get("layout") == "names_only",
@@ -173,11 +195,12 @@ def county_layouts(settings: dict, fmt_mode: str) -> dict:
     return out
 
 
-def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path, settings: dict) -> list[dict]:
+def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path, settings: dict,
+                      chunk: int | None = None) -> list[dict]:
     """Write one county's registry file; returns the truth rows of its planted defects."""
     cfg = settings["synth"]
     if layout["names_only"]:
-        return write_names_only_file(frame, layout, path, period, out_dir, settings)
+        return write_names_only_file(frame, layout, path, period, out_dir, settings, chunk)
     cols = cfg["layout"]["registry_columns"]
     yn = exports.yes_no_columns(settings["aliases"]["registry"])
     table = exports.layout_frame(frame, cols, layout["headers"], yn, layout["style"])
@@ -219,7 +242,7 @@ def names_only_damage_rows(frame: pd.DataFrame, n: int) -> list[int]:
 
 
 def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path,
-                          settings: dict) -> list[dict]:
+                          settings: dict, chunk: int | None = None) -> list[dict]:
     """One county's names-only member export (config/synth.toml [names_only]); returns the truth
     rows of its planted cases: the frame's defects (missing-village-code rows become unknown
     village names), IDs written as number cells, and the 合计 row."""
@@ -257,7 +280,7 @@ def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period:
     first = writers.first_data_row("xlsx", None, names_only=True)
     rel = path.relative_to(out_dir / "raw").as_posix()
     planted = [(i, kinds[i], frame["_column"].iat[i], frame["_defect_id"].iat[i]) for i in np.flatnonzero(kinds != "")]
-    planted += [(i, "id_damaged_by_spreadsheet", "id_number", f"{period}-id_damaged_by_spreadsheet-{k + 1:04d}")
+    planted += [(i, "id_damaged_by_spreadsheet", "id_number", defects.defect_id(period, "id_damaged_by_spreadsheet", k + 1, chunk))
                 for k, i in enumerate(damaged)]
     rows = []
     for i, kind, column, defect_id in planted:
@@ -267,7 +290,7 @@ def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period:
                      "source_row": first + i, "column": col, "household_id": frame["household_id"].iat[i],
                      "person_id": frame["person_id"].iat[i], "expected_reason": kind,
                      "expected_disposition": defects.DEFECT_REASONS[kind]})
-    rows.append({"defect_id": f"{period}-total_row-0001", "kind": "total_row", "period": period, "file": rel,
+    rows.append({"defect_id": defects.defect_id(period, "total_row", 1, chunk), "kind": "total_row", "period": period, "file": rel,
                  "sheet": spec["sheet"], "source_row": first + len(table), "column": "", "household_id": "",
                  "person_id": "", "expected_reason": "total_row", "expected_disposition": "quarantine"})
     return rows
@@ -336,8 +359,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     design = exports.survey_design(villages, rural, cfg, np.random.default_rng([seed, 2]))
     counters = population.new_counters(len(villages), len(county_codes))
     ref_date = np.datetime64(cfg["run"]["reference_date"])
-    chunk_h = households if mode == "county" else cfg["run"]["parquet_chunk_households"]
-    sizes = chunk_sizes(households, chunk_h)
+    sizes = chunk_sizes(households, chunk_households(mode, cfg))
     digits = max(cfg["city"]["household_serial_digits"], len(str(int((households + n_marginal) * 0.05) + 1)))
     scarce = set(villages.loc[villages["scarce_area"], "village_code"])
     seasonal = set(villages.loc[villages["seasonal_shortage"], "village_code"])
@@ -354,6 +376,7 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     design_keys = design[["village", "slot"]]
     for c, n_reg in enumerate(sizes):
         rng = np.random.default_rng([seed, 10, c])
+        part = part_number(mode, c, len(sizes))
         n_marg = int(round(n_reg * cfg["city"]["marginal_share"]))
         hh, persons = population.build_population(n_reg, n_marg, villages, county_codes, cfg, rng, counters, digits, ref_date)
         registry_per_village += np.bincount(hh["village"].to_numpy(), minlength=len(villages))
@@ -382,14 +405,15 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
                                                                    settings["thresholds"], scarce, seasonal, prng)
                 truth["deprivations"] += dep_rows
                 merged = next((k for k, v in layouts.items() if v["merged"]), None)
-                frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng)
+                frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng,
+                                              chunk=part)
                 frame["_deprived"] = frame["household_id"].isin(used).to_numpy()  # names-only damage avoids them
             # department lists (issue 16 part 1): drawn from this quarter's frame, discrepancies planted
             dept_members = departments.members(frame, persons, period, names_only)
             dept_lists, dept_truth = departments.department_lists(
                 dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]),
                 water_villages.setdefault(period, set()))
-            files += departments.write_lists(dept_lists, out_dir / "raw", period, c if mode == "parquet" else None)
+            files += departments.write_lists(dept_lists, out_dir / "raw", period, part)
             truth["crosscheck"] += dept_truth
             persons_by_p[period] += int((frame["_person"] >= 0).sum())
             households_by_p[period] += int(q["income"]["size"].gt(0).sum())
@@ -397,12 +421,11 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
             for code in county_codes:
                 lay = layouts[code]
                 sub = frame[frame["_county"] == code].reset_index(drop=True)
-                path = registry_path(out_dir, period, code, lay["name"], writers.EXTENSIONS[lay["format"]],
-                                     c if mode == "parquet" else None)
-                truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings)
+                path = registry_path(out_dir, period, code, lay["name"], writers.EXTENSIONS[lay["format"]], part, mode)
+                truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings, part)
                 files.append(path)
             truth["crosscheck"] += departments.defect_rows(dept_members, truth["defects"][n_defects:], period)
-            path, issues = write_pairing(q, pool, out_dir, c if mode == "parquet" else None, settings, prng)
+            path, issues = write_pairing(q, pool, out_dir, part, settings, prng)
             files.append(path)
             truth["pairing"].append(issues)
             if c == 0:  # 项目账: beneficiaries drawn from the first chunk's households no defect touches
