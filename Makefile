@@ -78,7 +78,7 @@ $(FIGURES_STATE): FORCE
 FORCE:
 .PRECIOUS: $(MANIFEST) $(foreach t,crosscheck_findings problems measures risk,$(foreach q,$(QUARTERS),$(call part,$(t),$(q))))
 
-.PHONY: help env system-deps demo synth ingest validate measures risk quarterly quarters periods audit-pii test fuzz crash-test bench lab clean FORCE
+.PHONY: help env system-deps demo synth ingest validate measures risk quarterly quarters periods audit-pii test fuzz crash-test bench bench-national lab clean FORCE
 .PHONY: tasks
 .PHONY: crosscheck
 
@@ -198,6 +198,9 @@ crash-test: $(STAMP) ## kill every stage at every fault point, then check the wa
 
 bench: $(STAMP) ## benchmarks of every stage vs a plain baseline, ratios and peak memory (BENCH_SIZES=100000,1000000 BENCH_STAGES=ingest,risk)
 	$(VENV)/bin/python -m benchmarks.run
+
+bench-national: $(STAMP) ## raw -> report of one quarter at 1 M/10 M/100 M persons, Parquet + CSV, per stage vs hand-written DuckDB; table into README (NATIONAL_SIZES=1000000 NATIONAL_FORMATS=parquet NATIONAL_DIR=/tmp/povmon-national NATIONAL_BUDGET=seconds)
+	nice -n 10 $(VENV)/bin/python -m benchmarks.national
 
 lab: $(STAMP) ## open JupyterLab on the notebooks (paired py:percent scripts; --allow-root when run as root)
 	$(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root)
