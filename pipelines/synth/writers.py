@@ -90,9 +90,13 @@ def column_letters(n: int) -> list[str]:
 
 
 def _xml_escape(values: np.ndarray) -> np.ndarray:
-    s = pd.Series(values.ravel(), dtype=object).astype(str)
-    s = s.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
-    return s.to_numpy(dtype=object).reshape(values.shape)
+    """&, < and > escaped in every cell (as str); each distinct value escaped once (a registry
+    sheet repeats most of its values: labels, 是/否, household fields)."""
+    flat = np.asarray(values, dtype=object).ravel()
+    codes, uniques = pd.factorize(flat, use_na_sentinel=False)
+    escaped = np.array([str(u).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for u in uniques],
+                       dtype=object)
+    return escaped[codes].reshape(np.shape(values))
 
 
 _XLSX_STATIC = {
