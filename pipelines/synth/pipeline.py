@@ -2,14 +2,18 @@
 
 Layout written under out_dir (docs/data_contract.md):
   raw/registry/<period>/<county_code>_<county_name>_建档立卡人口_<period>.<ext>   (county formats)
-  raw/registry/<period>/<county_code>_<county_name>_part-<chunk>.parquet          (parquet mode)
+  raw/registry/<period>/<county_code>_<county_name>_建档立卡人口_<period>_part-<chunk>.<ext>
+      (county formats, a city above [run] county_chunk_households: one file per chunk)
+  raw/registry/<period>/<county_code>_<county_name>_part-<chunk>.parquet|csv      (parquet / csv mode)
   raw/pairing/<period>/帮扶责任人结对_<period>[_part-<chunk>].csv
   raw/survey/<period>/住户抽样调查_<period>.csv
   raw/reference/农村户籍人口.csv
   raw/SYNTHETIC.json   every raw file written, with its SHA-256 (the demo key is accepted for these only)
   truth/defects.csv, events.csv, deprivations.csv, params.json (+ survey_frame.csv, pairing_issues.csv)
-Parquet mode (households above [run] auto_parquet_above, or fmt="parquet") plants no defects and
-no deprivations: its truth files carry headers and events only.
+Parquet mode (households above [run] auto_parquet_above, or fmt="parquet") and csv mode (the same
+chunks as UTF-8 CSV, fmt="csv") plant no defects and no deprivations: their truth files carry
+headers and events only. County formats plant per chunk (counts per chunk, defect IDs numbered
+apart per chunk), so a city in one chunk is written exactly as before chunking existed.
 """
 
 from __future__ import annotations
