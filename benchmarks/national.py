@@ -276,6 +276,7 @@ def projection(entries: list[dict], n_persons: int, fmt: str, free_bytes: int) -
     synth_seconds = base["synth"]["seconds"] * scale if base.get("synth") else None
     return {"persons_asked": n_persons, "format": fmt, "from_persons": base["persons"],
             "projected_seconds": round(base["total_seconds"] * scale),
+            "projected_cpu_seconds": round(sum(t.get("cpu_seconds", 0) for t in base["stages"].values()) * scale),
             "projected_synth_seconds": round(synth_seconds) if synth_seconds else None,
             "projected_raw_bytes": round(base["raw_bytes"] * scale),
             "projected_stage_seconds": {s: round(t["seconds"] * scale) for s, t in base["stages"].items()},
@@ -288,8 +289,9 @@ def should_skip(proj: dict | None, budget: float | None) -> str | None:
         return None
     total = proj["projected_seconds"] + (proj["projected_synth_seconds"] or 0)
     if budget is not None and total > budget:
-        return (f"projected {total / 60:.0f} min (synth + stages, linear from {proj['from_persons']:,} persons) "
-                f"> budget {budget / 60:.0f} min")
+        cpu = proj.get("projected_cpu_seconds")
+        return (f"projected {total / 60:.0f} min (synth + stages, linear from {proj['from_persons']:,} persons"
+                + (f"; stages {cpu / 60:.0f} CPU min" if cpu else "") + f") > budget {budget / 60:.0f} min")
     if proj["projected_raw_bytes"] > proj["free_disk_bytes"]:
         return f"projected raw data {proj['projected_raw_bytes'] / 2**30:.1f} GiB > free disk {proj['free_disk_bytes'] / 2**30:.1f} GiB"
     return None
@@ -316,13 +318,23 @@ def _num(x, digits=1) -> str:
     return f"{x:,.{digits}f}" if isinstance(x, float) and digits else f"{round(x):,}"
 
 
+def _ref_cells(ref: dict, seconds: float, cpu: float) -> tuple[str, str]:
+    """'wall / CPU' seconds of a reference, and the ratio cells 'wall× (CPU×)'."""
+    cells = f"{_num(ref['seconds'], 2)} / {_num(ref['cpu_seconds'], 2)}"
+    ratio = f"{seconds / ref['seconds']:.2f}" if ref["seconds"] else "—"
+    if ref.get("cpu_seconds"):
+        ratio += f" ({cpu / ref['cpu_seconds']:.2f})"
+    return cells, ratio
+
+
 def table(results: dict) -> str:
     """The Markdown table: one row per stage and reference per size and format; skipped sizes
     with their projection."""
     m = results.get("machine", {})
     lines = [f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB, DuckDB {m.get('duckdb')}, Python "
              f"{m.get('python')}; one quarter ({PERIOD}); load average (1/5/15 min) before → after each run in its "
-             "row's *load* column. Ratio: the stage's wall seconds over its hand-written reference's, same process "
+             "row's *load* column. Reference: wall / CPU seconds. Ratio: the stage's wall seconds over its "
+             "hand-written reference's, same process, and in brackets the same for CPU seconds "
              "(ingest: a plain DuckDB read + write of the same raw files; measures + risk together: "
              "benchmarks/reference_measures_risk.sql). Peak RSS: process + children, MB.",
              "",
@@ -342,16 +354,17 @@ def table(results: dict) -> str:
                      f"{'reused' if e['synth_reused'] else ''} |")
         for stage in STAGES:
             t = e["stages"][stage]
-            ref = refs["duckdb_copy"]["seconds"] if stage == "ingest" else None
-            ratio = e["ratios"]["ingest"] if stage == "ingest" else None
+            ref, ratio = ("", "")
+            if stage == "ingest":
+                ref, ratio = _ref_cells(refs["duckdb_copy"], t["seconds"], t["cpu_seconds"])
             lines.append(f"| {size} | {e['format']} | {stage} | {t['rows']:,} | {_num(t['seconds'])} | {_num(t['cpu_seconds'])} | "
-                         f"{_num(t['peak_rss_mb'], 0)} | {_num(t['rows_per_second'], 0)} | {_num(ref, 2) if ref else ''} | "
-                         f"{_num(ratio, 2) if ratio else ''} | {load if stage == 'ingest' else ''} |")
+                         f"{_num(t['peak_rss_mb'], 0)} | {_num(t['rows_per_second'], 0)} | {ref} | {ratio} | "
+                         f"{load if stage == 'ingest' else ''} |")
         pair = e["stages"]["measures"]["seconds"] + e["stages"]["risk"]["seconds"]
-        ref = refs["reference_sql"]
-        lines.append(f"| {size} | {e['format']} | measures + risk | {e['persons']:,} | {_num(pair)} | | | "
-                     f"{_num(e['persons'] / pair if pair else None, 0)} | {_num(ref['seconds'], 2)} | "
-                     f"{_num(e['ratios']['measures+risk'], 2)} | |")
+        pair_cpu = e["stages"]["measures"]["cpu_seconds"] + e["stages"]["risk"]["cpu_seconds"]
+        ref, ratio = _ref_cells(refs["reference_sql"], pair, pair_cpu)
+        lines.append(f"| {size} | {e['format']} | measures + risk | {e['persons']:,} | {_num(pair)} | {_num(pair_cpu)} | | "
+                     f"{_num(e['persons'] / pair if pair else None, 0)} | {ref} | {ratio} | |")
         lines.append(f"| {size} | {e['format']} | **raw → report** | {e['persons']:,} | **{_num(e['total_seconds'])}** | | "
                      f"{_num(e['peak_rss_mb'], 0)} | {_num(e['persons'] / e['total_seconds'] if e['total_seconds'] else None, 0)} | | | |")
     return "\n".join(lines)
