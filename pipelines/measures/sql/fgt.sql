@@ -5,6 +5,10 @@
 --         fgt_lines(line_name, line_value)
 -- key: domain_level, domain_code, measure, line_name?
 -- share_of_poor: the domain's weighted poor / all units' weighted poor, per line.
+--
+-- Only the poor enter the sums: units join the lines they are strictly below (an inequality join,
+-- not every unit x every line; the non-poor added 0 to every sum), and each domain and line gets
+-- its zeros from the domain's totals (a line nobody is below).
 with
 
 units as (
@@ -17,39 +21,61 @@ unit_domains as (
     select * from {{ ref('int_unit_domains') }}
 ),
 
-unit_lines as (
+lines as (
+    select line_name, cast(line_value as double) as line_value
+    from {{ ref('fgt_lines') }}
+),
+
+domains as (
+    select domain_level, domain_code, count(*) as n_units, sum(weight) as w_total
+    from unit_domains
+    group by domain_level, domain_code
+),
+
+poor_units as (
     select
         ud.domain_level,
         ud.domain_code,
         l.line_name,
-        cast(l.line_value as double) as line_value,
         ud.weight,
-        case when ud.income < l.line_value then 1.0 else 0.0 end as poor,
-        case when ud.income < l.line_value then (l.line_value - ud.income) / l.line_value
-             else 0.0 end as gap
+        (l.line_value - ud.income) / l.line_value as gap
     from unit_domains as ud
-    cross join {{ ref('fgt_lines') }} as l
+    inner join lines as l on ud.income < l.line_value
 ),
 
-by_domain as (
+poor_sums as (
     select
         domain_level,
         domain_code,
         line_name,
-        line_value,
-        count(*) as n_units,
-        sum(weight) as w_total,
-        sum(weight * poor) as w_poor,
+        sum(weight) as w_poor,
         sum(weight * gap) as w_gap,
         sum(weight * gap * gap) as w_gap2
-    from unit_lines
-    group by domain_level, domain_code, line_name, line_value
+    from poor_units
+    group by domain_level, domain_code, line_name
+),
+
+by_domain as (
+    select
+        d.domain_level,
+        d.domain_code,
+        l.line_name,
+        l.line_value,
+        d.n_units,
+        d.w_total,
+        coalesce(p.w_poor, 0.0) as w_poor,
+        coalesce(p.w_gap, 0.0) as w_gap,
+        coalesce(p.w_gap2, 0.0) as w_gap2
+    from domains as d
+    cross join lines as l
+    left join poor_sums as p
+        on p.domain_level = d.domain_level and p.domain_code = d.domain_code and p.line_name = l.line_name
 ),
 
 all_poor as (
-    select l.line_name, sum(case when u.income < l.line_value then u.weight else 0.0 end) as w_poor_all
-    from units as u
-    cross join {{ ref('fgt_lines') }} as l
+    select l.line_name, coalesce(sum(u.weight), 0.0) as w_poor_all
+    from lines as l
+    left join units as u on u.income < l.line_value
     group by l.line_name
 ),
 
