@@ -81,69 +81,91 @@ psu_totals as (
     group by u.domain_level, u.domain_code, u.measure, u.line_name, u.stratum, u.psu
 ),
 
--- every PSU of the sample for every estimate: zero where the domain has no unit
-psu_grid as (
+-- per stratum, from the PSUs where the domain has units: a PSU without any adds z = 0, so
+--   sum_i (z_hi - zbar_h)^2 = sum over those PSUs of (z_hi - zbar_h)^2 + (n_h - k_h) zbar_h^2
+-- (k_h: those PSUs of the stratum), the same sum as over every PSU of the sample, without the
+-- estimates x PSUs grid (its order of additions differs: last digits)
+stratum_sums as (
+    select domain_level, domain_code, measure, line_name, stratum, count(*) as k_h, sum(z) as z_sum
+    from psu_totals
+    group by domain_level, domain_code, measure, line_name, stratum
+),
+
+grand_means as (
+    select t.domain_level, t.domain_code, t.measure, t.line_name, sum(t.z) / max(tp.n_psu) as z_grand
+    from psu_totals as t
+    cross join total_psus as tp
+    group by t.domain_level, t.domain_code, t.measure, t.line_name
+),
+
+-- every stratum for every estimate (a stratum without the domain's units: all its z are 0)
+stratum_means as (
     select
         e.domain_level,
         e.domain_code,
         e.measure,
         e.line_name,
         s.stratum,
-        s.psu,
-        coalesce(t.z, 0.0) as z
+        s.n_h,
+        coalesce(ss.k_h, 0) as k_h,
+        coalesce(ss.z_sum, 0.0) / s.n_h as z_mean,
+        coalesce(gm.z_grand, 0.0) as z_grand
     from estimates as e
-    cross join sample_psus as s
-    left join psu_totals as t
-        on e.domain_level = t.domain_level
-        and e.domain_code = t.domain_code
-        and e.measure = t.measure
-        and coalesce(e.line_name, '') = coalesce(t.line_name, '')
-        and s.stratum = t.stratum
-        and s.psu = t.psu
+    cross join strata as s
+    left join stratum_sums as ss
+        on e.domain_level = ss.domain_level
+        and e.domain_code = ss.domain_code
+        and e.measure = ss.measure
+        and coalesce(e.line_name, '') = coalesce(ss.line_name, '')
+        and s.stratum = ss.stratum
+    left join grand_means as gm
+        on e.domain_level = gm.domain_level
+        and e.domain_code = gm.domain_code
+        and e.measure = gm.measure
+        and coalesce(e.line_name, '') = coalesce(gm.line_name, '')
 ),
 
-grand_means as (
-    select g.domain_level, g.domain_code, g.measure, g.line_name, sum(g.z) / max(tp.n_psu) as z_grand
-    from psu_grid as g
-    cross join total_psus as tp
-    group by g.domain_level, g.domain_code, g.measure, g.line_name
-),
-
-stratum_means as (
-    select domain_level, domain_code, measure, line_name, stratum, avg(z) as z_mean
-    from psu_grid
-    group by domain_level, domain_code, measure, line_name, stratum
+deviations as (
+    select
+        t.domain_level,
+        t.domain_code,
+        t.measure,
+        t.line_name,
+        t.stratum,
+        sum((t.z - m.z_mean) * (t.z - m.z_mean)) as ss_mean,
+        sum((t.z - m.z_grand) * (t.z - m.z_grand)) as ss_grand
+    from psu_totals as t
+    inner join stratum_means as m
+        on t.domain_level = m.domain_level
+        and t.domain_code = m.domain_code
+        and t.measure = m.measure
+        and coalesce(t.line_name, '') = coalesce(m.line_name, '')
+        and t.stratum = m.stratum
+    group by t.domain_level, t.domain_code, t.measure, t.line_name, t.stratum
 ),
 
 stratum_variances as (
     select
-        g.domain_level,
-        g.domain_code,
-        g.measure,
-        g.line_name,
-        g.stratum,
+        m.domain_level,
+        m.domain_code,
+        m.measure,
+        m.line_name,
+        m.stratum,
         case
-            when s.n_h > 1
-                then s.n_h / (s.n_h - 1.0) * sum((g.z - m.z_mean) * (g.z - m.z_mean))
-            when max(p.lonely_psu) = 'adjust'
-                then sum((g.z - gm.z_grand) * (g.z - gm.z_grand))
-            when max(p.lonely_psu) = 'certainty' then 0.0
+            when m.n_h > 1
+                then m.n_h / (m.n_h - 1.0) * (coalesce(d.ss_mean, 0.0) + (m.n_h - m.k_h) * m.z_mean * m.z_mean)
+            when p.lonely_psu = 'adjust'
+                then coalesce(d.ss_grand, 0.0) + (m.n_h - m.k_h) * m.z_grand * m.z_grand
+            when p.lonely_psu = 'certainty' then 0.0
         end as v_h
-    from psu_grid as g
-    inner join strata as s on g.stratum = s.stratum
-    inner join stratum_means as m
-        on g.domain_level = m.domain_level
-        and g.domain_code = m.domain_code
-        and g.measure = m.measure
-        and coalesce(g.line_name, '') = coalesce(m.line_name, '')
-        and g.stratum = m.stratum
-    inner join grand_means as gm
-        on g.domain_level = gm.domain_level
-        and g.domain_code = gm.domain_code
-        and g.measure = gm.measure
-        and coalesce(g.line_name, '') = coalesce(gm.line_name, '')
+    from stratum_means as m
+    left join deviations as d
+        on m.domain_level = d.domain_level
+        and m.domain_code = d.domain_code
+        and m.measure = d.measure
+        and coalesce(m.line_name, '') = coalesce(d.line_name, '')
+        and m.stratum = d.stratum
     cross join params as p
-    group by g.domain_level, g.domain_code, g.measure, g.line_name, g.stratum, s.n_h
 ),
 
 variances as (
