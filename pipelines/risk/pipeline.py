@@ -135,6 +135,16 @@ def build(con, processed_dir: Path, period: str, previous: str | None, policy: P
     return notes
 
 
+def drop_intermediates(con) -> None:
+    """Drop the int_* model tables once every output is built: the sorted writes that follow get
+    their memory (at 10 M persons they spill under the [engine] memory_limit otherwise)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return  # another engine keeps its own intermediates (pipelines/engines.py)
+    for (name,) in con.execute("select table_name from duckdb_tables() where temporary and table_name like 'int\\_%' "
+                               "escape '\\' order by table_name").fetchall():
+        con.execute(f"drop table {name}")
+
+
 def run(processed_dir: Path, period: str, previous: str | None = None, policy: Policy | None = None) -> dict:
     """Risk stage for one quarter; transitions from `previous` (default: the preceding quarter when
     its households partition exists; none otherwise, and the period's old transitions go).
@@ -146,6 +156,7 @@ def run(processed_dir: Path, period: str, previous: str | None = None, policy: P
         con = tx.connect()
         try:
             notes = build(con, processed_dir, period, previous, policy)
+            drop_intermediates(con)
             written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
             tables = {t: tx.write_table(con, t, t, period, order_by=ORDER[t]) for t in written}
             for table in set(TRANSITION_TABLES) - set(written):
