@@ -7,7 +7,8 @@ computing the same columns (benchmarks/reference.py), in one process, over the s
 Two quarters of canonical tables come from the shared factory (benchmarks/factory.py, with the risk
 bench's shocks and lapses), with validate's stored deprivation models. Timed: `povmon measures` +
 `povmon risk` of the second quarter (stage functions, warehouse writes included); the reference (read
-Parquet, compute, no write); pandas (read Parquet, compute, no write). The reference's outputs are
+Parquet, compute, write its tables as Parquet sorted by key, under the same [engine] DuckDB settings
+as the stages); pandas (read Parquet, compute, write its tables as Parquet). The reference's outputs are
 checked against the pipeline's at the end (max |diff| reported). Timings are reported, never asserted.
 """
 
@@ -51,19 +52,27 @@ def run_stages(processed_dir: Path, policy) -> dict[str, float]:
     return {"measures_seconds": t1 - t0, "risk_seconds": time.perf_counter() - t1}
 
 
-def time_reference(processed_dir: Path, policy) -> tuple[float, dict]:
-    """Seconds of the hand-written script (bind + run + fetch its outputs) and its outputs."""
+def time_reference(processed_dir: Path, policy, out_dir: Path) -> tuple[float, dict]:
+    """Seconds of the hand-written script (bind + run + write its outputs as Parquet) and its outputs.
+    It runs under the stages' DuckDB settings (config/warehouse.toml [engine]: memory_limit, threads,
+    spilling to out_dir): the same machine budget, not DuckDB's default of 80 % of the RAM."""
+    from pipelines import warehouse
+
     t0 = time.perf_counter()
-    with duckdb.connect() as con:
+    with warehouse.connect(policy, spill=out_dir / "spill") as con:
         reference.bind(con, processed_dir, PERIODS[1], PERIODS[0], policy)
         reference.run_reference(con)
+        reference.write_outputs(con, out_dir)
+        seconds = time.perf_counter() - t0
         outputs = {t: con.table(t).df() for t in reference.OUTPUTS}
-    return time.perf_counter() - t0, outputs
+    return seconds, outputs
 
 
-def time_pandas(processed_dir: Path, policy) -> tuple[float, dict]:
+def time_pandas(processed_dir: Path, policy, out_dir: Path) -> tuple[float, dict]:
+    """Seconds of the pandas baseline (read Parquet, compute, write its outputs as Parquet)."""
     t0 = time.perf_counter()
     outputs = reference.run_pandas(processed_dir, PERIODS[1], PERIODS[0], policy)
+    reference.write_pandas_outputs(outputs, out_dir)
     return time.perf_counter() - t0, outputs
 
 
@@ -76,8 +85,8 @@ def bench_measures_risk(n_persons: int, tmp_dir: str | None = None) -> dict:
         processed = Path(tmp) / "processed"
         households = synthesise(processed, n_persons)
         stages = run_stages(processed, policy)
-        ref_seconds, ref_out = time_reference(processed, policy)
-        pandas_seconds, pandas_out = time_pandas(processed, policy)
+        ref_seconds, ref_out = time_reference(processed, policy, Path(tmp) / "reference")
+        pandas_seconds, pandas_out = time_pandas(processed, policy, Path(tmp) / "pandas")
         pipe_out = reference.pipeline_outputs(processed, PERIODS[1])
         seconds = stages["measures_seconds"] + stages["risk_seconds"]
         return {

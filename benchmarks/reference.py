@@ -73,6 +73,21 @@ def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previ
         con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
 
 
+def write_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
+    """Publish the reference's tables as the stages publish theirs: one Parquet file each, sorted by
+    its key, deterministic bytes (the same writer, warehouse.write_parquet)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for table in OUTPUTS:
+        warehouse.write_parquet(con, table, out_dir / f"{table}.parquet", order_by=KEYS[table])
+
+
+def write_pandas_outputs(outputs: dict[str, pd.DataFrame], out_dir: Path) -> None:
+    """The pandas baseline's tables as Parquet, sorted by their keys (pyarrow, no index)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for table in OUTPUTS:
+        tidy(outputs[table], table).to_parquet(out_dir / f"{table}.parquet", index=False)
+
+
 def run_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Run the hand-written script; returns the rows of each output table."""
     for statement in SCRIPT.read_text(encoding="utf-8").split(";\n"):
