@@ -91,6 +91,20 @@ def test_write_is_deterministic_and_restores_threads(tmp_path, con):
     first = wh.partition_path(tmp_path / "x", "t", "2020Q1").read_bytes()
     assert first == wh.partition_path(tmp_path / "y", "t", "2020Q1").read_bytes()
     assert con.execute("select current_setting('threads')").fetchone()[0] == 2
+    assert not con.execute("select 1 from duckdb_tables() where table_name like '_povmon_sorted%'").fetchall()
+
+
+def test_write_keeps_row_groups_small_and_in_order(tmp_path, con):
+    # row groups of 122 880 rows: the Parquet writer buffers one row group (a million rows of a wide
+    # table did not fit beside a stage's tables under the memory cap)
+    con.execute("create table big as select 299999 - i as i from range(300000) t(i)")
+    wh.write_table(con, "big", tmp_path, "t", "2020Q1", order_by="i")
+    path = wh.sql_literal(str(wh.partition_path(tmp_path, "t", "2020Q1")))
+    groups = con.execute(f"select row_group_id, max(row_group_num_rows) from parquet_metadata({path}) "
+                         "group by 1 order by 1").fetchall()
+    assert [n for _, n in groups] == [122880, 122880, 54240]
+    assert con.execute(f"select count(*) from (select i, row_number() over () - 1 as pos from read_parquet({path})) "
+                       "where i <> pos").fetchone()[0] == 0
 
 
 def test_failed_write_leaves_the_old_file(tmp_path, con):
@@ -102,6 +116,7 @@ def test_failed_write_leaves_the_old_file(tmp_path, con):
                        tmp_path, "t", "2020Q1", order_by="n")
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir()] == ["data.parquet"]  # no temp file left
+    assert not con.execute("select 1 from duckdb_tables() where table_name like '_povmon_sorted%'").fetchall()
 
 
 def test_refresh_views_picks_up_new_tables_and_survives_an_open_reader(tmp_path, con):

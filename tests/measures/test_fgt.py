@@ -36,6 +36,36 @@ def test_income_equal_to_line_is_not_poor_and_weights_count_persons():
     assert levels == {"city", "county"}
 
 
+def test_every_line_and_domain_equals_units_times_lines_by_hand():
+    # the model sums the poor only (units joined to the lines they are below); against the
+    # definition over every unit x every line, with a line nobody is below (zeros, share null)
+    # and a domain of one unit
+    incomes = [50.0, 80.0, 100.0, 100.0, 130.0, 170.0, 240.0]
+    sizes = [2, 1, 4, 3, 1, 5, 2]
+    counties = ["a", "a", "b", "b", "b", "a", "c"]
+    lines = {"low": 40.0, "mid": 100.0, "high": 180.0}
+    con = duckdb.connect()
+    df = pd.DataFrame({"income": incomes, "size": sizes, "county": counties})
+    rel = nodes.fgt(con, df, lines, weight="size", by="county", by_level="county", total=("city", "all"))
+    got = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in
+           rel.project("domain_code, measure, line_name, estimate, n_unweighted, n_weighted").fetchall()}
+    domains = {"all": range(7), **{k: [i for i, c in enumerate(counties) if c == k] for k in "abc"}}
+    for name, z in lines.items():
+        poor_all = sum(sizes[i] for i in range(7) if incomes[i] < z)
+        for code, members in domains.items():
+            w = sum(sizes[i] for i in members)
+            gaps = [(sizes[i], (z - incomes[i]) / z if incomes[i] < z else 0.0) for i in members]
+            poor = sum(s for i, (s, g) in zip(members, gaps) if incomes[i] < z)
+            assert got[(code, "fgt0", name)] == pytest.approx((poor / w, len(members), w), abs=1e-12)
+            assert got[(code, "fgt1", name)][0] == pytest.approx(sum(s * g for s, g in gaps) / w, abs=1e-12)
+            assert got[(code, "fgt2", name)][0] == pytest.approx(sum(s * g * g for s, g in gaps) / w, abs=1e-12)
+            share = got[(code, "share_of_poor", name)]
+            assert share[2] == poor
+            assert share[0] == (None if poor_all == 0 else pytest.approx(poor / poor_all, abs=1e-12))
+    assert got[("b", "fgt1", "mid")][0] == 0  # incomes equal to the line are not poor
+    assert len(got) == 4 * 3 * 4
+
+
 def test_null_income_rows_are_left_out():
     con = duckdb.connect()
     df = pd.DataFrame({"income": [100.0, None, 200.0]})
