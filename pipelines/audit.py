@@ -27,6 +27,7 @@ at print time (config/audit.toml [exceptions]). IDs, members' phones and 人编�
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import os
@@ -63,6 +64,7 @@ def _kinds(source: str) -> dict[str, str]:
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TOKEN = re.compile(f"[0-9]+(?:[ -][0-9]+)+|[0-9A-Za-z]+|[{CJK}]+")  # what MATCH_SQL cuts values into
 BATCH = 200_000  # cells gathered before a DuckDB insert
+PENDING_ROWS = 2_000_000  # (place, column, distinct value) rows matched together
 
 
 class AuditError(ValueError):
@@ -246,13 +248,20 @@ def _code_labels(policy: Policy) -> frozenset[str]:
 
 def _id_shaped_cells(frame: pd.DataFrame, shapes: Shapes) -> pd.Series:
     """Every cell of the sheet that has an ID number's shape (DuckDB over the cells as text)."""
-    table = pa.table({f"c{i}": pa.array([None if v is None or v != v else str(v) for v in frame.iloc[:, i].tolist()],
-                                        pa.string()) for i in range(frame.shape[1])})
+    table = pa.table({f"c{i}": _text_array(frame.iloc[:, i]) for i in range(frame.shape[1])})
     if not table.num_columns or not table.num_rows:
         return pd.Series(dtype=object)
     with warehouse.connect() as con:
         con.register("sheet", table)
         return _id_shaped(con, "sheet", shapes)
+
+
+def _text_array(cells: pd.Series) -> pa.Array:
+    """A column as Arrow text: missing cells null, the others str(v) (a column of text converts
+    without a Python loop; anything else, e.g. numbers, cell by cell)."""
+    if isinstance(cells.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        return pa.array(cells, type=pa.string(), from_pandas=True)
+    return pa.array([None if v is None or v != v else str(v) for v in cells.tolist()], pa.string())
 
 
 def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> pd.Series:
@@ -325,6 +334,7 @@ class Report:
     excused: Counter = field(default_factory=Counter)
     scanned: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    libraries: Counter = field(default_factory=Counter)  # <script> blocks of vendored library code not read
     raw: dict = field(default_factory=dict)
 
     @property
@@ -334,17 +344,24 @@ class Report:
     def summary(self) -> dict:
         return {"ok": self.ok, "hits": len(self.hits), "hit_cells": sum(h.cells for h in self.hits),
                 "scanned": dict(self.scanned), "excused_cells": dict(self.excused),
-                "skipped_files": dict(self.skipped), "raw_values": self.raw}
+                "skipped_files": dict(self.skipped), "library_scripts_skipped": dict(self.libraries),
+                "raw_values": self.raw}
 
 
 MATCH_SQL = """
 with
 
 vals as (
-    select distinct value from cells where value is not null
+    -- only a value holding a long enough run can hold a token equal to a raw value: a run of
+    -- letters and digits as long as the shortest such raw value, digits grouped by a space or a
+    -- dash, or a run of Chinese characters as long as the shortest raw name (see Auditor.__init__)
+    select distinct value from pending
+    where value is not null
+      and (regexp_matches(upper(value), '[0-9A-Z]{{{min_alnum}}}') or regexp_matches(value, '[0-9][ -][0-9]')
+           or regexp_matches(value, '[{cjk}]{{{min_cjk}}}'))
 ),
 
-tokens as (
+tokens as materialized (
     select value, unnest(list_distinct(
         regexp_extract_all(upper(value), '[0-9A-Z]+')
         || regexp_extract_all(upper(value), '[0-9]+X?')
@@ -369,54 +386,57 @@ found as (
     inner join raw_index as r on r.value = c.tok
 ),
 
-classified as (
+per_value as (
     select
-        value,
-        raw_value,
-        kinds,
-        case when {cadre_ok} and cadre then 'cadre_contact'
-             when {print_ok} and head then 'head_name'
+        c.seq,
+        c.column_name,
+        c.value,
+        c.n,
+        f.raw_value,
+        f.kinds,
+        case when {cadre_ok} and f.cadre then 'cadre_contact'
+             when c.print_ok and f.head then 'head_name'
              -- a 户编号 of an ID number's shape (16-18 digits) is found among the ID-shaped cells too
-             when {print_ok} and list_has_all({print_kinds}, list_filter(kinds, lambda k: k <> 'id'
-                 or not (list_contains(kinds, 'household_id') and list_contains({print_kinds}, 'household_id'))))
+             when c.print_ok and list_has_all({print_kinds}, list_filter(f.kinds, lambda k: k <> 'id'
+                 or not (list_contains(f.kinds, 'household_id') and list_contains({print_kinds}, 'household_id'))))
                  then 'printed'
              else 'hit' end as outcome
-    from found
-),
-
-per_value as (
-    select c.column_name, c.value, c.n, f.outcome, f.raw_value, f.kinds
-    from cells as c
-    inner join classified as f on f.value = c.value
+    from pending as c
+    inner join found as f on f.value = c.value
 ),
 
 cell_counts as (
     -- a cell matching several raw values counts once per outcome
-    select column_name, outcome, sum(n) as cells
-    from (select distinct column_name, value, n, outcome from per_value)
-    group by column_name, outcome
+    select seq, column_name, outcome, sum(n) as cells
+    from (select distinct seq, column_name, value, n, outcome from per_value)
+    group by seq, column_name, outcome
 ),
 
 value_counts as (
-    select column_name, outcome, list_sort(list_distinct(flatten(list(kinds)))) as kinds,
+    select seq, column_name, outcome, list_sort(list_distinct(flatten(list(kinds)))) as kinds,
            count(distinct raw_value) as n_values
     from per_value
-    group by column_name, outcome
+    group by seq, column_name, outcome
 )
 
-select v.column_name, v.outcome, v.kinds, c.cells, v.n_values
+select v.seq, v.column_name, v.outcome, v.kinds, c.cells, v.n_values
 from value_counts as v
-inner join cell_counts as c on c.column_name = v.column_name and c.outcome = v.outcome
-order by v.column_name, v.outcome
+inner join cell_counts as c on c.seq = v.seq and c.column_name = v.column_name and c.outcome = v.outcome
+order by v.seq, v.column_name, v.outcome
 """
 
 
 class Auditor:
-    """One audit: the raw values in an in-memory DuckDB database, outputs matched against them."""
+    """One audit: the raw values in an in-memory DuckDB database, outputs matched against them.
+
+    Each scanned place (a file, a table, a sheet's cells) adds its cells, counted by distinct value,
+    to `pending`; the matching runs over many places at once (when PENDING_ROWS accumulate, and
+    before `report` is read), so a value that appears in many places (a key in every table and
+    quarter, the same library text on every page) is cut into tokens once per batch, not per place."""
 
     def __init__(self, raw: RawValues, cfg: dict):
         self.cfg = cfg
-        self.report = Report(raw=raw.counts())
+        self._report = Report(raw=raw.counts())
         self.tmp = tempfile.TemporaryDirectory(prefix="povmon-audit-")
         self.con = warehouse.connect(spill=Path(self.tmp.name))  # [engine] limits; spills in its own folder
         self.con.execute("set enable_progress_bar = false")
@@ -431,43 +451,74 @@ class Auditor:
         self.con.execute("create table raw_lengths as select distinct length(value) as len from raw_index "
                          "where regexp_full_match(value, '[0-9]+X?')")
         self.con.unregister("raw_arrow")
+        # the shortest raw value of letters and digits, and of Chinese characters: a cell without a
+        # run that long cannot hold a token equal to one (MATCH_SQL's prefilter; 1000 = none such)
+        self.min_alnum, self.min_cjk = self.con.execute(f"""
+            select least(coalesce(min(length(value)) filter (where regexp_full_match(value, '[0-9A-Z]+')), 1000), 1000),
+                   least(coalesce(min(length(value)) filter (where regexp_full_match(value, '[{CJK}]+')), 1000), 1000)
+            from raw_index""").fetchone()
         self.cadre_ok = bool(cfg["exceptions"]["cadre_contacts"])
         kinds = [k for k in cfg["exceptions"]["print_kinds"] if k in PERSONAL]
         self.print_kinds = "[" + ", ".join(f"'{k}'" for k in kinds) + "]::varchar[]"
+        self.con.execute("create table pending (seq integer, print_ok boolean, column_name varchar, value varchar, "
+                         "n bigint)")
+        self.places: list[str] = []  # seq -> location
+        self.pending_rows = 0
+
+    @property
+    def report(self) -> Report:
+        """The audit's findings so far (every place scanned is matched first)."""
+        self.flush()
+        return self._report
 
     def close(self) -> None:
         self.con.close()
         self.tmp.cleanup()
 
     # -- matching
-    def _match(self, location: str, print_ok: bool) -> None:
-        sql = MATCH_SQL.format(cjk=CJK, cadre_ok=str(self.cadre_ok).lower(), print_ok=str(print_ok).lower(),
-                               print_kinds=self.print_kinds)
-        for column, outcome, kinds, cells, n_values in self.con.execute(sql).fetchall():
+    def _place(self, location: str) -> int:
+        self.places.append(location)
+        return len(self.places) - 1
+
+    def _added(self, rows: int) -> None:
+        self.pending_rows += rows
+        if self.pending_rows >= PENDING_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Match every pending cell against the raw values; hits in the order places were scanned."""
+        if not self.pending_rows and not self.places:
+            return
+        sql = MATCH_SQL.format(cjk=CJK, cadre_ok=str(self.cadre_ok).lower(), print_kinds=self.print_kinds,
+                               min_alnum=self.min_alnum, min_cjk=self.min_cjk)
+        for seq, column, outcome, kinds, cells, n_values in self.con.execute(sql).fetchall():
             if outcome == "hit":
-                self.report.hits.append(Hit(location, column or "", list(kinds), int(cells), int(n_values)))
+                self._report.hits.append(Hit(self.places[seq], column or "", list(kinds), int(cells), int(n_values)))
             else:
-                self.report.excused[outcome] += int(cells)
-        self.report.scanned["cells"] += self.con.execute("select coalesce(sum(n), 0) from cells").fetchone()[0]
-        self.con.execute("drop table cells")
+                self._report.excused[outcome] += int(cells)
+        self._report.scanned["cells"] += self.con.execute("select coalesce(sum(n), 0) from pending").fetchone()[0]
+        self.con.execute("delete from pending")
+        self.places.clear()
+        self.pending_rows = 0
 
     def scan_query(self, location: str, query: str, print_ok: bool = False) -> None:
         """Every column of a query's result, as text, counted by distinct value."""
+        seq = self._place(location)
         columns = self.con.execute(f"describe {query}").fetchall()
         if not columns:
-            self.con.execute("create table cells (column_name varchar, value varchar, n bigint)")
-        else:
-            self.con.execute(f"""
-                create table cells as
-                select column_name, value, count(*) as n
-                from (unpivot (select columns(*)::varchar from ({query})) on columns(*)
-                      into name column_name value value)
-                group by all""")
-        self._match(location, print_ok)
+            return
+        rows = self.con.execute(f"""
+            insert into pending
+            select {seq}, {str(print_ok).lower()}, column_name, value, count(*) as n
+            from (unpivot (select columns(*)::varchar from ({query})) on columns(*)
+                  into name column_name value value)
+            group by all""").fetchone()[0]
+        self._added(rows)
 
     def scan_cells(self, location: str, cells: Iterable[tuple[str, str]], print_ok: bool = False) -> None:
         """(column, text) pairs of a document, loaded in batches (a workbook is never held whole)."""
-        self.con.execute("create table cells_raw (column_name varchar, value varchar)")
+        seq = self._place(location)
+        self.con.execute("create or replace temp table cells_raw (column_name varchar, value varchar)")
         batch: list[tuple[str, str]] = []
 
         def flush():
@@ -485,26 +536,27 @@ class Auditor:
                 if len(batch) >= BATCH:
                     flush()
         flush()
-        self.con.execute("create table cells as select column_name, value, count(*) as n from cells_raw group by all")
+        rows = self.con.execute(f"insert into pending select {seq}, {str(print_ok).lower()}, column_name, value, "
+                                "count(*) from cells_raw group by all").fetchone()[0]
         self.con.execute("drop table cells_raw")
-        self._match(location, print_ok)
+        self._added(rows)
 
     # -- files
     def scan_file(self, path: Path, location: str, print_ok: bool) -> None:
         suffix = path.suffix.lower()
         if suffix == ".parquet":
             self.scan_query(location, f"select * from read_parquet({warehouse.sql_literal(path)})", print_ok)
-            self.report.scanned["parquet"] += 1
+            self._report.scanned["parquet"] += 1
         elif suffix == ".duckdb":
             self.scan_database(path, location, print_ok)
         elif suffix in self.cfg["workbook_suffixes"]:
             self.scan_cells(location, workbook_cells(path), print_ok)
-            self.report.scanned["workbooks"] += 1
+            self._report.scanned["workbooks"] += 1
         elif suffix in self.cfg["text_suffixes"]:
-            self.scan_cells(location, text_cells(path), print_ok)
-            self.report.scanned["pages and text files"] += 1
+            self.scan_cells(location, text_cells(path, self._report.libraries), print_ok)
+            self._report.scanned["pages and text files"] += 1
         else:
-            self.report.skipped[suffix or path.name] += 1
+            self._report.skipped[suffix or path.name] += 1
 
     def scan_database(self, path: Path, location: str, print_ok: bool) -> None:
         """Tables stored in a DuckDB file (stages keep none: views only) and every view's SQL."""
@@ -521,7 +573,7 @@ class Auditor:
             self.scan_cells(f"{location}: view definitions", ((name, sql) for name, sql in views), print_ok)
         finally:
             self.con.execute(f"detach {alias}")
-        self.report.scanned["duckdb files"] += 1
+        self._report.scanned["duckdb files"] += 1
 
     def scan_dir(self, root: Path, label: str, print_ok_all: bool = False) -> None:
         if not root.is_dir():
@@ -558,13 +610,45 @@ def _unescape(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def text_cells(path: Path) -> Iterator[tuple[str, str]]:
-    """Tokens of a text file's lines, decoded (CSV: cells with their column header)."""
+@functools.cache
+def vendored_scripts() -> dict[str, str]:
+    """Library code the report embeds verbatim in its pages (name -> text): plotly.js, ~4.6 MB on
+    every summary.html, as the installed plotly package ships it. Such a block is code, not data:
+    a page's <script> block byte-identical to it holds nothing from data/raw and is not cut into
+    tokens (counted in Report.libraries); a block that differs in one byte is read like any text."""
+    from plotly.offline import get_plotlyjs
+
+    return {"plotly.js": get_plotlyjs()}
+
+
+def _without_vendored(text: str, skipped: Counter | None) -> str:
+    """The page with each <script> block whose whole content is a vendored library left out."""
+    for name, code in vendored_scripts().items():
+        start = 0
+        while (at := text.find(code, start)) >= 0:
+            end = at + len(code)
+            opened = text.rfind("<script", 0, at)
+            if opened >= 0 and text.find(">", opened, at) == at - 1 and "</" not in text[opened:at] \
+                    and text.startswith("</script>", end):
+                text = text[:at] + text[end:]
+                if skipped is not None:
+                    skipped[name] += 1
+                start = at
+            else:
+                start = at + 1
+    return text
+
+
+def text_cells(path: Path, skipped: Counter | None = None) -> Iterator[tuple[str, str]]:
+    """Tokens of a text file's lines, decoded (CSV: cells with their column header). In an HTML
+    page, a <script> block that is exactly a vendored library (vendored_scripts) is left out."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030", errors="replace")
+    if path.suffix.lower() in (".html", ".htm"):
+        text = _without_vendored(text, skipped)
     if path.suffix.lower() in (".csv", ".tsv"):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter="," if path.suffix.lower() == ".csv" else "\t")
         header: list[str] = []
@@ -609,6 +693,6 @@ def audit(raw_dir: Path, processed_dir: Path, reports_dir: Path | None = None, c
             auditor.scan_dir(Path(reports_dir), "reports")
         if cards_dir is not None:
             auditor.scan_dir(Path(cards_dir), "cards", print_ok_all=True)
+        return auditor.report
     finally:
         auditor.close()
-    return auditor.report

@@ -263,7 +263,9 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
     skipped = ", ".join(f"{n} {k}" for k, n in sorted(s["skipped_files"].items())) or "none"
     print(f"povmon audit-pii: {s['hit_cells']} cells in {s['hits']} places hold personal data from {args.raw} "
           f"(scanned {s['scanned'].get('cells', 0):,} cells: {files}; excused as documented: {excused}; "
-          f"file types not read: {skipped})")
+          f"file types not read: {skipped}"
+          + "".join(f"; unchanged library code not read: {n} × {k}" for k, n in sorted(s["library_scripts_skipped"].items()))
+          + ")")
     return 0 if report.ok else 1
 
 
