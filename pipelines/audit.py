@@ -224,10 +224,11 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
                     "phone")
         elif kind == "id":
             add(shapes.ids(cells), "id")
-        else:
-            add(shapes.identifiers(cells), kind)
+        else:  # 户编号 / 人编号: in a displaced row the cells are guesses (GUESS: see read_raw_values)
+            add(shapes.identifiers(cells[~displaced]), kind)
+            add(shapes.identifiers(cells[displaced]), kind + GUESS)
             if source == "registry":
-                add(_neighbours(frame, pos[column], displaced, identifiers), kind)
+                add(_neighbours(frame, pos[column], displaced, identifiers), kind + GUESS)
     if source == "registry" and "relation" in pos and "name" in pos:
         from pipelines.ingest.headers import normalise
 
@@ -272,6 +273,21 @@ def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> p
     return pd.Series([r[0] for r in rows], dtype=object)
 
 
+# A displaced row's 户编号 stands under 人编号 and its 人编号 one cell on, so the identifiers of such a
+# row are guesses of either kind (kind + GUESS). A guess is dropped for a value that a row read by
+# its header calls a 户编号 or 人编号 (the household's other members give its 户编号): otherwise the
+# household's 户编号, taken as a 人编号 too, would be a hit where 户编号 are printed (问题清单). A
+# value known only from guesses keeps every kind guessed.
+GUESS = "?"
+RESOLVE_GUESSES_SQL = f"""
+select distinct value, replace(kind, '{GUESS}', '') as kind
+from raw_all as r
+where not kind like '%{GUESS}'
+   or not exists (select 1 from raw_all as k where k.value = r.value and k.kind in ('household_id', 'person_id'))
+order by kind, value
+"""
+
+
 def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | None = None) -> RawValues:
     """Every registry, pairing and department export under raw_dir -> RawValues (distinct value, kind);
     gathered file by file into DuckDB (a national export is never held whole in pandas)."""
@@ -306,7 +322,7 @@ def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | Non
                     insert([pd.DataFrame({"value": ids.to_numpy(), "kind": "id"})])
         if not any(p.is_file() for p in (raw_dir / "registry").rglob("*")):
             raise AuditError(f"{raw_dir}: no registry export to audit against (expected data/raw/registry/<YYYYQn>/…)")
-        table = con.sql("select distinct value, kind from raw_all order by kind, value").to_arrow_table()
+        table = con.sql(RESOLVE_GUESSES_SQL).to_arrow_table()
     return RawValues(table, files)
 
 

@@ -200,3 +200,30 @@ def test_a_page_is_read_as_text_with_escapes_decoded(tmp_path):
         assert [(h.kinds, h.cells, h.values) for h in auditor.report.hits] == [(["name", "phone"], 4, 4)]
     finally:
         auditor.close()
+
+
+def test_a_displaced_rows_household_number_printed_in_the_ledger_is_no_hit(tmp_path):
+    """In a displaced (column-shifted) row the 户编号 stands under 人编号 and the 人编号 one cell on:
+    those cells are guesses. Taken as a 人编号 too, the household's 户编号 printed in a 问题清单 (where
+    户编号 are excused) was a hit. Read by header from the household's other rows it is a 户编号
+    only; the displaced row's own 人编号 stays a 人编号, a hit when printed anywhere."""
+    from openpyxl import Workbook
+
+    hh = "1405241002000007"
+    rows = household(hh)
+    cells = [rows[1].get(h, "") for h in HEADERS]
+    at = HEADERS.index("户编号")
+    write_csv(tmp_path / "raw" / "registry" / "2020Q4" / "a.csv", [rows[0], cells[:at] + [""] + cells[at:], rows[2]])
+    raw = pii.read_raw_values(tmp_path / "raw")
+    assert hh in raw.values(["household_id"]) and hh not in raw.values(["person_id"])
+    assert rows[1]["人编号"] in raw.values(["person_id"])  # the displaced row's, found one cell over
+
+    book = tmp_path / "reports" / "2020Q4" / "问题清单" / "140524.xlsx"
+    book.parent.mkdir(parents=True)
+    wb = Workbook()
+    wb.active.append([hh, rows[1]["人编号"]])
+    wb.save(book)
+    report = pii.audit(tmp_path / "raw", tmp_path / "processed", tmp_path / "reports")
+    assert [(h.column, "person_id" in h.kinds, h.cells) for h in report.hits] == [("sheet Sheet!B", True, 1)]
+    # excused: the 户编号 in A, and in B the 户编号 inside the 人编号 (its first 16 digits: a window)
+    assert report.excused["printed"] == 2
