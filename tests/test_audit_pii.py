@@ -227,3 +227,46 @@ def test_a_displaced_rows_household_number_printed_in_the_ledger_is_no_hit(tmp_p
     assert [(h.column, "person_id" in h.kinds, h.cells) for h in report.hits] == [("sheet Sheet!B", True, 1)]
     # excused: the 户编号 in A, and in B the 户编号 inside the 人编号 (its first 16 digits: a window)
     assert report.excused["printed"] == 2
+
+
+def test_a_pages_unchanged_plotly_library_is_not_read_but_a_changed_copy_is(tmp_path):
+    """The summary page embeds plotly.js (~4.6 MB) verbatim: a <script> block byte-identical to the
+    installed library is left out (counted); a block that differs, or data after it, is read."""
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    pages = {
+        "same.html": f'<script type="text/javascript">{js}</script><td>王平</td>',
+        "changed.html": f'<script type="text/javascript">{js[:5000]}"王平"{js[5000:]}</script>',
+        "appended.html": f'<script>{js};var who = "\\u738b\\u5e73";</script>',
+    }
+    auditor = _auditor([("王平", "name"), ("13912345678", "phone")])
+    try:
+        for name, text in pages.items():
+            (tmp_path / name).write_text(text, encoding="utf-8")
+            auditor.scan_file(tmp_path / name, name, print_ok=False)
+        report = auditor.report
+        assert [(h.location, h.kinds, h.cells) for h in report.hits] == [
+            ("same.html", ["name"], 1), ("changed.html", ["name"], 1), ("appended.html", ["name"], 1)]
+        assert report.libraries == {"plotly.js": 1}
+    finally:
+        auditor.close()
+
+
+@pytest.mark.parametrize("pending_rows", [1, 10_000])
+def test_places_matched_together_keep_their_own_names_and_exceptions(monkeypatch, pending_rows):
+    """Cells of several places are matched in one batch (or one place per batch): each hit still
+    names its own place, in scan order, and the print-time exception holds only where it applies."""
+    monkeypatch.setattr(pii, "PENDING_ROWS", pending_rows)
+    auditor = _auditor([("王平", "name"), ("H00012345", "household_id"), ("13912345678", "phone")])
+    try:
+        auditor.scan_cells("ledger", [("A", "王平"), ("B", "户H00012345")], print_ok=True)
+        auditor.scan_cells("page", [("", "王平"), ("", "王平"), ("", "电话13912345678")])
+        auditor.scan_cells("clean", [("A", "王平原")])
+        auditor.scan_cells("table", [("who", "H00012345")])
+        report = auditor.report
+        assert [(h.location, h.column, h.kinds, h.cells) for h in report.hits] == [
+            ("page", "", ["name", "phone"], 3), ("table", "who", ["household_id"], 1)]
+        assert report.excused == {"printed": 2} and report.scanned["cells"] == 7
+    finally:
+        auditor.close()
