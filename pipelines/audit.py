@@ -698,11 +698,13 @@ def workbook_cells(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def audit(raw_dir: Path, processed_dir: Path, reports_dir: Path | None = None, cards_dir: Path | None = None,
-          cfg: dict | None = None, policy: Policy | None = None) -> Report:
-    """Scan processed_dir, reports_dir and cards_dir against the personal values of raw_dir."""
+          cfg: dict | None = None, policy: Policy | None = None, raw_values: RawValues | None = None) -> Report:
+    """Scan processed_dir, reports_dir and cards_dir against the personal values of raw_dir (read
+    here, unless `raw_values` already holds what read_raw_values(raw_dir) returns)."""
     policy = policy or load_policy()
     cfg = cfg or settings(policy)
-    auditor = Auditor(read_raw_values(raw_dir, cfg, policy), cfg)
+    raw = raw_values if raw_values is not None else read_raw_values(raw_dir, cfg, policy)
+    auditor = Auditor(raw, cfg)
     try:
         auditor.scan_dir(Path(processed_dir), "processed")
         if reports_dir is not None:

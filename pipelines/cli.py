@@ -158,20 +158,25 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     if args.raw_state:  # as make records data/raw before ingest, so a later `make quarters` finds all done
         from pipelines.rawstate import update_stamp
         update_stamp(Path(args.raw), Path(args.raw_state))
+    # validate's rosters and the audit's raw values, read meanwhile in a side process
+    from pipelines.periods import quarters_in
+    from pipelines.readahead import ReadAhead
+    ahead = ReadAhead(Path(args.raw), [str(q) for q in quarters_in(Path(args.raw))], args.audit_cards is not None)
     try:
         done = quarters.run(Path(args.raw), processed, reports, ingest=not args.no_ingest,
-                            allow_failed_gate=args.allow_failed_gate, on_step=on_step)
+                            allow_failed_gate=args.allow_failed_gate, on_step=on_step, read_ahead=ahead)
+        audit, code = io.StringIO(), 0
+        if args.audit_cards is not None:
+            with progress.step("audit-pii"), contextlib.redirect_stdout(audit):
+                code = cmd_audit_pii(argparse.Namespace(raw=args.raw, processed=args.processed, reports=args.reports,
+                                                        cards=args.audit_cards, read_ahead=ahead))
     except DataQualityError as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
+        ahead.close()
         if steps:
             quarters.write_log(log, steps)
-    audit, code = io.StringIO(), 0
-    if args.audit_cards is not None:
-        with progress.step("audit-pii"), contextlib.redirect_stdout(audit):
-            code = cmd_audit_pii(argparse.Namespace(raw=args.raw, processed=args.processed, reports=args.reports,
-                                                    cards=args.audit_cards))
     lines = quarters.summary_lines(done, Path(args.raw), processed, reports, log, args.since)
     print("\n".join(lines[:-1]), audit.getvalue().rstrip(), lines[-1], sep="\n") if audit.getvalue() \
         else print("\n".join(lines))
@@ -252,7 +257,9 @@ def cmd_audit_pii(args: argparse.Namespace) -> int:
     from pipelines.audit import AuditError, audit
 
     try:
-        report = audit(Path(args.raw), Path(args.processed), Path(args.reports), Path(args.cards))
+        ahead = getattr(args, "read_ahead", None)
+        report = audit(Path(args.raw), Path(args.processed), Path(args.reports), Path(args.cards),
+                       raw_values=ahead.raw_values(Path(args.raw)) if ahead is not None else None)
     except AuditError as exc:
         raise ValueError(str(exc)) from exc
     for hit in report.hits:  # where and what kind, never the value

@@ -50,7 +50,7 @@ class Run:
 
 
 def stage_runner(stage: str, raw: Path, processed: Path, reports: Path, policy: Policy,
-                 allow_failed_gate: bool) -> Callable[[str], dict]:
+                 allow_failed_gate: bool, read_ahead=None) -> Callable[[str], dict]:
     """The stage's `run` for one quarter, called as `make quarters` calls the command."""
     if stage == "crosscheck":
         from pipelines.crosscheck.pipeline import run as crosscheck
@@ -58,7 +58,7 @@ def stage_runner(stage: str, raw: Path, processed: Path, reports: Path, policy: 
     if stage == "validate":
         from pipelines.validate.pipeline import run as validate
         return lambda q: validate(processed, q, reports_dir=reports, raw_dir=raw, policy=policy,
-                                  allow_failed_gate=allow_failed_gate)
+                                  allow_failed_gate=allow_failed_gate, read_ahead=read_ahead)
     if stage == "measures":
         from pipelines.measures.pipeline import run as measures
         return lambda q: measures(processed, q, policy=policy)
@@ -75,9 +75,11 @@ def stage_runner(stage: str, raw: Path, processed: Path, reports: Path, policy: 
 
 
 def run(raw: Path, processed: Path, reports: Path, *, ingest: bool = True, allow_failed_gate: bool = False,
-        policy: Policy | None = None, on_step: Callable[[Step], None] | None = None) -> Run:
+        policy: Policy | None = None, on_step: Callable[[Step], None] | None = None, read_ahead=None) -> Run:
     """Ingest raw (unless `ingest` is False), then every stage for every quarter raw holds.
     `on_step` sees each step's result as it ends (the command prints warnings and logs it).
+    `read_ahead` (pipelines/readahead.py, started by the caller on raw with the default
+    configuration) hands validate each quarter's roster read in a side process.
     A stage's error (validate's DataQualityError included) stops the run there, as it stops make."""
     from pipelines.report.pipeline import browser_session
 
@@ -100,7 +102,7 @@ def run(raw: Path, processed: Path, reports: Path, *, ingest: bool = True, allow
     if ingest:
         from pipelines.ingest.pipeline import run as ingest_run
         record("ingest", None, lambda: ingest_run(raw, processed, policy=policy))
-    runners = {s: stage_runner(s, raw, processed, reports, policy, allow_failed_gate) for s in STAGES}
+    runners = {s: stage_runner(s, raw, processed, reports, policy, allow_failed_gate, read_ahead) for s in STAGES}
     with browser_session(policy):
         for q in quarters:
             for stage in STAGES:

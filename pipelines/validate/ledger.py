@@ -95,15 +95,17 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, pa.D
     con.unregister(f"{name}_arrow")
 
 
-def bind_print_inputs(con: duckdb.DuckDBPyConnection, period: str, raw_dir: Path | None) -> dict:
+def bind_print_inputs(con: duckdb.DuckDBPyConnection, period: str, raw_dir: Path | None, read_ahead=None) -> dict:
     """roster_households, roster_persons and rectification_text, read from raw_dir (empty without
-    one). Returns counts for the run summary: households without a raw row, reports not found."""
+    one; the roster from `read_ahead` when it read it, pipelines/readahead.py). Returns counts for
+    the run summary: households without a raw row, reports not found."""
     from pipelines.risk.cards import EMPTY_ROSTER_HOUSEHOLDS, EMPTY_ROSTER_PERSONS, Roster, raw_rectification_text, \
         raw_roster
 
     import pandas as pd
 
-    roster = raw_roster(period, raw_dir) if raw_dir is not None else Roster(
+    roster = read_ahead.roster(period, raw_dir) if read_ahead is not None and raw_dir is not None else None
+    roster = roster if roster is not None else raw_roster(period, raw_dir) if raw_dir is not None else Roster(
         pd.DataFrame(EMPTY_ROSTER_HOUSEHOLDS, dtype=object), pd.DataFrame(EMPTY_ROSTER_PERSONS, dtype=object))
     roster.register(con)
     refs = con.execute("select distinct rectification_source_file, rectification_sheet, rectification_source_row "
@@ -277,7 +279,7 @@ def stage(con: duckdb.DuckDBPyConnection, tx: warehouse.Transaction, period: str
 
 
 def publish(tx: warehouse.Transaction, period: str, reports_dir: Path, policy: Policy,
-            raw_dir: Path | None = None) -> dict:
+            raw_dir: Path | None = None, read_ahead=None) -> dict:
     """Build the Excel workbooks from the staged tables (names and 户编号 from raw_dir) in a folder
     beside reports_dir/<p>/问题清单, which the transaction's commit swaps in whole with the Parquet."""
     target = reports_dir / period / "问题清单"
@@ -285,7 +287,7 @@ def publish(tx: warehouse.Transaction, period: str, reports_dir: Path, policy: P
     with tx.connect(policy) as con:
         for table in ("problems", "problem_summary"):
             con.execute(f"create view {table} as select * from {warehouse.read_files([tx.path(table, period)])}")
-        printed = bind_print_inputs(con, period, raw_dir)
+        printed = bind_print_inputs(con, period, raw_dir, read_ahead)
         sheet_rows(con, period, policy)
         books = write_excel_prepared(con, period, built, policy)
         counts = dict(con.execute("select status, count(*) from problems group by 1 order by 1").fetchall())

@@ -142,7 +142,8 @@ def _exception(info) -> str | None:
 # ---- 3. outputs -------------------------------------------------------------------------------
 
 def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_dir: Path | None = None,
-        policy: Policy | None = None, allow_failed_gate: bool = False, raw_dir: Path | None = RAW_DIR) -> dict:
+        policy: Policy | None = None, allow_failed_gate: bool = False, raw_dir: Path | None = RAW_DIR,
+        read_ahead=None) -> dict:
     """`povmon validate --period 2020Q2`: gate, Data Docs, problem ledger, and the period's
     `validation_status` row (whether the gate passed, and whether a failure was overridden).
 
@@ -151,7 +152,8 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     status row is, and DataQualityError is raised after the Data Docs are written. With
     `allow_failed_gate` the stage publishes as if it had passed, and the status row says the
     failure was overridden, so every later stage and the report can say so. The ledger's
-    workbooks print 户主, 户编号 and members' names read from raw_dir (None: not printed)."""
+    workbooks print 户主, 户编号 and members' names read from raw_dir (None: not printed), or
+    already read by `read_ahead` (`povmon quarters`: pipelines/readahead.py)."""
     started = time.perf_counter()
     period = str(Period.parse(period))
     processed_dir = Path(processed_dir).resolve()
@@ -180,7 +182,7 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         if publish:
             if raw_dir is not None:  # the raw lookup keys 户编号 with our key: it must be the warehouse's
                 keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), hash_key())
-            summary["ledger"] = ledger.publish(tx, period, reports_dir, policy, raw_dir)
+            summary["ledger"] = ledger.publish(tx, period, reports_dir, policy, raw_dir, read_ahead)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["gate"] = "passed" if dq["success"] else ("overridden" if allow_failed_gate else "failed")
     if not publish:
