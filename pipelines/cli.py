@@ -59,11 +59,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         result = check(Path(args.raw), _periods(args.periods))
         print(check_report(result))
         return EXIT_BAD_INPUT if result["problems"] or result["quarantine_failures"] else 0
-    summary = run(
-        raw_dir=Path(args.raw),
-        processed_dir=Path(args.processed),
-        periods=_periods(args.periods),
-    )
+    from pipelines import engines
+
+    with engines.use(args.engine):
+        summary = run(
+            raw_dir=Path(args.raw),
+            processed_dir=Path(args.processed),
+            periods=_periods(args.periods),
+        )
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     for warning in summary.get("warnings", []):
         print(f"povmon ingest: warning: {warning}", file=sys.stderr)
@@ -97,9 +100,12 @@ def _print(summary: dict) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipelines.validate.pipeline import DataQualityError, run
 
+    from pipelines import engines
+
     try:
-        summary = run(Path(args.processed), args.period, reports_dir=Path(args.reports), raw_dir=Path(args.raw),
-                      allow_failed_gate=args.allow_failed_gate)
+        with engines.use(args.engine):
+            summary = run(Path(args.processed), args.period, reports_dir=Path(args.reports), raw_dir=Path(args.raw),
+                          allow_failed_gate=args.allow_failed_gate)
     except DataQualityError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -315,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "mapped and unmapped headers, refused columns, unknown code labels and row counts (exit 2 "
                    "when a run would be refused)")
     _wait_option(p)
+    _engine_option(p)
     p.set_defaults(func=cmd_ingest)
 
     def stage(name: str, func, help_text: str) -> argparse.ArgumentParser:
@@ -329,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-failed-gate", action="store_true",
                    help="publish the ledger and criteria models even when a blocking data-quality check fails "
                         "(recorded in validation_status; the report states it on its first page)")
+    _engine_option(p)
     p.add_argument("--raw", default=str(config.RAW_DIR),
                    help="raw exports (the 问题清单 prints 户主, 户编号 and members' names read from here)")
     _wait_option(p)

@@ -76,6 +76,30 @@ def connect(work: Path) -> "SparkConnection":
     return SparkConnection(session().newSession(), Path(work))
 
 
+def handover(duck, work: Path):
+    """The connection a stage's models run on after its edge ran on DuckDB `duck` (ingest: the
+    Python readers and the loader's SQL spool raw rows to Parquet there). DuckDB: `duck` itself.
+    Spark: a Spark connection holding every table and view of `duck` (each written once as Parquet
+    in `work`, the transaction's work folder, and read by Spark: parameter tables, the raw tables
+    and the views over the spool); `duck` is closed."""
+    if current() == "duckdb":
+        return duck
+    from pipelines import warehouse
+
+    spark = connect(work)
+    folder = Path(work) / "spark_inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [r[0] for r in duck.execute(
+        "select table_name from duckdb_tables() union select view_name from duckdb_views() where not internal "
+        "order by 1").fetchall()]
+    for name in names:
+        path = folder / f"{name}.parquet"
+        duck.execute(f"copy (select * from {name}) to {warehouse.sql_literal(path)} (format parquet)")
+        spark._register(name, spark.spark.read.parquet(str(path)), persist=False)
+    duck.close()
+    return spark
+
+
 # ---- the SparkSession ----------------------------------------------------------------------------
 
 def spark_settings(config_dir: Path | None = None) -> tuple[str, str, dict[str, str]]:
@@ -284,6 +308,35 @@ class SparkConnection:
             if isinstance(node, exp.Round) and isinstance(node.args.get("decimals"), exp.Literal) \
                     and not node.args["decimals"].is_string and 0 < int(node.args["decimals"].this) <= 10:
                 return _duckdb_round(node.this, int(node.args["decimals"].this))
+            if isinstance(node, exp.Join) and isinstance(node.this, exp.Unnest) and len(node.this.expressions) == 1:
+                # `cross join unnest(list) as u(cell)`: SQLGlot writes a LATERAL VIEW, which Spark applies
+                # after every join of the FROM clause (a later join cannot read u.cell); Spark 3.4+ reads a
+                # lateral generator in place: CROSS JOIN LATERAL EXPLODE(list) AS u(cell)
+                unnest = node.this
+                node.set("this", exp.Lateral(this=exp.Explode(this=unnest.expressions[0].copy()), view=False,
+                                             alias=unnest.args.get("alias").copy() if unnest.args.get("alias") else None))
+            if isinstance(node, exp.In) and not node.expressions and not node.args.get("query") \
+                    and not node.args.get("unnest") and not node.args.get("field"):
+                return exp.false()  # `x in ()` (a source without personal columns): DuckDB false, Spark a syntax error
+            if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json" and len(node.expressions) == 1:
+                return _scalar_to_json(node.expressions[0])
+            if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal) \
+                    and not node.args.get("options"):
+                # DuckDB: the whole text matches; Spark's rlike finds the pattern anywhere: anchor it
+                return exp.RegexpLike(this=node.this.copy(),
+                                      expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
+            if isinstance(node, exp.Union) and node.args.get("by_name") and not node.args.get("with_"):
+                return self._union_by_name(node)
+            if isinstance(node, exp.Select) and any(isinstance(e, exp.Star) and e.args.get("replace")
+                                                    for e in node.expressions):
+                return self._star_replace(node)
+            if isinstance(node, exp.Sum) and _integer_cases(node.this) and (
+                    isinstance(node.parent, exp.Select) or (isinstance(node.parent, exp.Alias)
+                                                            and isinstance(node.parent.parent, exp.Select))):
+                # DuckDB sums integers as HUGEINT, which its Parquet writer stores as DOUBLE; Spark's
+                # sum is a BIGINT: a counting sum (sum(case … then 1 else 0 end)) selected as a column
+                # is typed as DuckDB stores it
+                return exp.Cast(this=node.copy(), to=exp.DataType.build("double"))
             if isinstance(node, exp.Where) and isinstance(node.this, exp.Paren):
                 # Spark reads `from t where (c)` as t aliased `where` with column alias c: drop the parentheses
                 node.set("this", node.this.this)
@@ -291,6 +344,40 @@ class SparkConnection:
 
         tree = tree.transform(swap)
         return tree.sql(dialect="spark", unsupported_level=_raise_level())
+
+    def _union_by_name(self, node):
+        """`a union [all] by name b` (no Spark SQL spelling): the two sides' DataFrames united by
+        column name (a column one side lacks is NULL there, as in DuckDB), read as a temp view."""
+        from sqlglot import exp
+
+        left = self.spark.sql(self._spark_sql(node.left.copy()))
+        right = self.spark.sql(self._spark_sql(node.right.copy()))
+        united = left.unionByName(right, allowMissingColumns=True)
+        if node.args.get("distinct"):
+            united = united.distinct()
+        name = f"_povmon_union_{next(_counter)}"
+        united.createOrReplaceTempView(name)
+        return exp.select("*").from_(name)
+
+    def _star_replace(self, node):
+        """`select * replace (e as c) from …` (DuckDB only): the star spelled out as the FROM
+        clause's columns, c given by e."""
+        from sqlglot import exp
+
+        probe = exp.select("*")
+        probe.set("from_" if "from_" in node.args else "from", (node.args.get("from_") or node.args.get("from")).copy())
+        for join in node.args.get("joins") or []:
+            probe.append("joins", join.copy())
+        columns = self.spark.sql(self._spark_sql(probe)).columns
+        expressions = []
+        for e in node.expressions:
+            if isinstance(e, exp.Star) and e.args.get("replace"):
+                given = {a.alias: a for a in e.args["replace"]}
+                expressions += [given[c].copy() if c in given else exp.column(c) for c in columns]
+            else:
+                expressions.append(e)
+        node.set("expressions", expressions)
+        return node
 
     def dataframe(self, sql: str):
         """The DataFrame of one DuckDB query."""
@@ -338,7 +425,8 @@ class SparkConnection:
             self.spark.catalog.dropTempView(old)
             return SparkResult(rows=[])
         if isinstance(tree, exp.Describe):
-            df = self.spark.sql(self._spark_sql(tree.this))
+            df = (self.spark.table(tree.this.name) if isinstance(tree.this, exp.Table) and not tree.this.args.get("db")
+                  else self.spark.sql(self._spark_sql(tree.this)))
             return SparkResult(rows=[(f.name, f.dataType.simpleString(), "YES") for f in df.schema.fields])
         return SparkResult(df=self.spark.sql(self._spark_sql(tree)))
 
@@ -445,6 +533,12 @@ class SparkConnection:
         for name in list(self.relations()):
             self._drop(name)
 
+    def __enter__(self) -> "SparkConnection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def _duck_type(spark_type_name: str) -> str:
     return {"string": "varchar", "int": "integer", "bigint": "bigint", "double": "double", "boolean": "boolean",
@@ -471,6 +565,36 @@ def _duckdb_round(x, n: int):
     err = f"(({hi} * {s} - {p}) + (__x__ - {hi}) * {s})"
     text = _ROUND.replace("err", err).replace("p", p).replace(" s", f" {s}")
     tree = sqlglot.parse_one(text, read="duckdb")
+    tree = tree.transform(lambda node: exp.Paren(this=x.copy()) if isinstance(node, exp.Column)
+                          and node.name == "__x__" else node)
+    return exp.Paren(this=tree)
+
+
+def _integer_cases(node) -> bool:
+    """An integer literal, or a CASE whose every result is one (a count written as a sum)."""
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.this.lstrip("-").isdigit()
+    if isinstance(node, exp.Case):
+        results = [i.args.get("true") for i in node.args.get("ifs") or []]
+        if node.args.get("default") is not None:
+            results.append(node.args["default"])
+        return bool(results) and all(_integer_cases(r) for r in results)
+    return False
+
+
+def _scalar_to_json(x):
+    """DuckDB's to_json of a scalar (text -> a JSON string '"…"'); Spark's to_json takes only a struct,
+    array or map: the one-element array's JSON text without its brackets."""
+    import sqlglot
+    from sqlglot import exp
+
+    text = "case when __x__ is null then null else substring(j, 2, length(j) - 2) end".replace(
+        "j", "to_json(array(__x__))")
+    tree = sqlglot.parse_one(text, read="spark")
     tree = tree.transform(lambda node: exp.Paren(this=x.copy()) if isinstance(node, exp.Column)
                           and node.name == "__x__" else node)
     return exp.Paren(this=tree)

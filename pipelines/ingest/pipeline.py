@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import idcard, keys, params, progress, warehouse
+from pipelines import engines, idcard, keys, params, progress, warehouse
 from pipelines.graph import Graph
 from pipelines.ingest import headers as hdr
 from pipelines.ingest import nodes, readers
@@ -709,8 +709,10 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
     key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
     with warehouse.transaction(processed_dir, stage="ingest") as tx:
         keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), key)
-        # in memory under config/warehouse.toml [engine]; spills inside the transaction's work folder
-        con = tx.connect(policy)
+        # in memory under config/warehouse.toml [engine]; spills inside the transaction's work folder.
+        # The readers and the loader run on DuckDB on any engine (pipelines/engines.py)
+        with engines.use("duckdb"):
+            con = tx.connect(policy)
         try:
             scratch_settings(con)
             ingest = Ingest(con, policy, spool=tx.work / "raw")
@@ -719,6 +721,7 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
             mark = time.perf_counter()
             ingest.load_all(files)
             ingest.refuse_if_problems()
+            ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
             timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
             ingest.run_models()
             failures = ingest.quarantine_failures()
