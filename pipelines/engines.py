@@ -330,13 +330,6 @@ class SparkConnection:
             if isinstance(node, exp.Select) and any(isinstance(e, exp.Star) and e.args.get("replace")
                                                     for e in node.expressions):
                 return self._star_replace(node)
-            if isinstance(node, exp.Sum) and _integer_cases(node.this) and (
-                    isinstance(node.parent, exp.Select) or (isinstance(node.parent, exp.Alias)
-                                                            and isinstance(node.parent.parent, exp.Select))):
-                # DuckDB sums integers as HUGEINT, which its Parquet writer stores as DOUBLE; Spark's
-                # sum is a BIGINT: a counting sum (sum(case … then 1 else 0 end)) selected as a column
-                # is typed as DuckDB stores it
-                return exp.Cast(this=node.copy(), to=exp.DataType.build("double"))
             if isinstance(node, exp.Where) and isinstance(node.this, exp.Paren):
                 # Spark reads `from t where (c)` as t aliased `where` with column alias c: drop the parentheses
                 node.set("this", node.this.this)
@@ -568,22 +561,6 @@ def _duckdb_round(x, n: int):
     tree = tree.transform(lambda node: exp.Paren(this=x.copy()) if isinstance(node, exp.Column)
                           and node.name == "__x__" else node)
     return exp.Paren(this=tree)
-
-
-def _integer_cases(node) -> bool:
-    """An integer literal, or a CASE whose every result is one (a count written as a sum)."""
-    from sqlglot import exp
-
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.Literal):
-        return not node.is_string and node.this.lstrip("-").isdigit()
-    if isinstance(node, exp.Case):
-        results = [i.args.get("true") for i in node.args.get("ifs") or []]
-        if node.args.get("default") is not None:
-            results.append(node.args["default"])
-        return bool(results) and all(_integer_cases(r) for r in results)
-    return False
 
 
 def _scalar_to_json(x):

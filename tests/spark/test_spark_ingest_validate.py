@@ -111,6 +111,13 @@ def test_validate_on_spark_gives_duckdbs_ledger(staged_city, validated_on_spark)
         new = warehouse.partitions(processed, table)[PERIOD]
         assert not new.resolve().samefile(warehouse.partitions(staged_city / "processed", table)[PERIOD].resolve())
     diffs = compare(staged_city / "processed", processed, tables, tolerance=1e-9, examples=3)
+    # the one known gap: DuckDB sums integers as HUGEINT and stores them in Parquet as DOUBLE, Spark
+    # as BIGINT; the values are equal (README, Engines). Anything else is a failure.
+    known = {f"column {c}_deprived_members is DOUBLE in A, BIGINT in B" for c in ("education", "medical")}
+    for d in diffs:
+        if d.table == "int_household_deprivations":
+            assert set(d.schema) == known, d.schema
+            d.schema = []
     differing = [f"{d.line()} {' '.join(d.examples)}" for d in diffs if d.differs]
     assert not differing, "\n".join(differing)
     assert {d.table: d.rows_a for d in diffs}["problems"] > 0
