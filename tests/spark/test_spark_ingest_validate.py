@@ -116,7 +116,7 @@ def test_validate_on_spark_gives_duckdbs_ledger(staged_city, validated_on_spark)
     known = {f"column {c}_deprived_members is DOUBLE in A, BIGINT in B" for c in ("education", "medical")}
     for d in diffs:
         if d.table == "int_household_deprivations":
-            assert set(d.schema) == known, d.schema
+            assert set(d.schema) <= known, d.schema  # seen on a fresh 2020Q1, not on the staged 2020Q2
             d.schema = []
     differing = [f"{d.line()} {' '.join(d.examples)}" for d in diffs if d.differs]
     assert not differing, "\n".join(differing)
