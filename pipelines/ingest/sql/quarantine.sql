@@ -8,7 +8,8 @@
 -- place names). Everything else stays in data/raw, found by source_file, sheet and source_row.
 -- key: source_file, sheet?, source_row
 -- duckdb: `fields` is JSON text built with to_json of a text value and string_agg(… order by …);
--- Spark spells these to_json(named_struct(…)) and array_join over a sorted collect_list
+-- on Spark (pipelines/engines.py) SQLGlot transpiles string_agg, and to_json of a plain value is
+-- rewritten there (Spark's to_json takes only a struct, array or map)
 {% import '_macros.sql' as m with context %}
 {%- set rows_of = {'registry': ref('int_registry_rows'), 'pairing': ref('int_pairing_rows'),
                    'survey': ref('int_survey_rows'), 'population': ref('int_population_rows'),
