@@ -26,12 +26,14 @@ at print time (config/audit.toml [exceptions]). IDs, members' phones and 人编�
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import html
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections import Counter
@@ -288,16 +290,37 @@ order by kind, value
 """
 
 
+SPILL_PREFIX = "povmon-audit-spill-"  # + pid: ReadAhead.close() removes a stopped side process's
+
+
+def spill_folders(pid: int) -> list[Path]:
+    """The spill folders process `pid` made (raw_spill_folder) and has not removed."""
+    return sorted(Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{pid}-*"))
+
+
+@contextlib.contextmanager
+def raw_spill_folder():
+    """A private folder (0700) in the system's temporary folder for DuckDB to spill the raw values
+    to — never DuckDB's default `.tmp` in the working directory — removed afterwards; a process
+    stopped meanwhile leaves it to whoever stopped it (spill_folders)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_raw_values(raw_dir: Path, cfg: dict | None = None, policy: Policy | None = None) -> RawValues:
     """Every registry, pairing and department export under raw_dir -> RawValues (distinct value, kind);
-    gathered file by file into DuckDB (a national export is never held whole in pandas)."""
+    gathered file by file into DuckDB (a national export is never held whole in pandas), spilling
+    to a private folder (raw_spill_folder) unless [engine] temp_directory names one."""
     policy = policy or load_policy()
     cfg = cfg or settings(policy)
     shapes = Shapes(cfg)
     raw_dir = Path(raw_dir)
     prefixes = tuple(r.code for r in policy.regions if r.level == "county")
     files = 0
-    with warehouse.connect(policy) as con:
+    with raw_spill_folder() as spill, warehouse.connect(policy, spill=spill) as con:
         con.execute("create table raw_all (value varchar, kind varchar)")
 
         def insert(parts: list[pd.DataFrame]) -> None:

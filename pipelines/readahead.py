@@ -16,6 +16,9 @@ would have raised it. If the side process dies, the step reads the files itself.
 from __future__ import annotations
 
 import multiprocessing
+import re
+import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,15 @@ ROSTER, RAW_VALUES = "roster", "raw_values"
 
 
 def _work(raw_dir: str, periods: list[str], raw_values: bool, send) -> None:
-    """The side process: each quarter's roster in order, then the audit's raw values."""
+    """The side process: each quarter's roster in order, then the audit's raw values; its DuckDB
+    gets half of the [engine] memory_limit and one thread (the stages have the rest)."""
+    import os
+
+    from pipelines import warehouse
+
+    limits = warehouse.engine_settings()
+    os.environ[warehouse.MEMORY_ENV] = half_memory(limits["memory_limit"])
+    os.environ[warehouse.THREADS_ENV] = "1"
     from pipelines.audit import read_raw_values
     from pipelines.risk.cards import raw_roster
 
@@ -37,6 +48,14 @@ def _work(raw_dir: str, periods: list[str], raw_values: bool, send) -> None:
             answer = (kind, period, False, _picklable(exc))
         send.send(answer)
     send.close()
+
+
+def half_memory(limit: str) -> str:
+    """Half of a DuckDB memory_limit ('4GB' -> '2GB', '3.7 GiB' -> '1.85GiB', '80%' -> '40%')."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z%]*)\s*", limit)
+    if m is None:
+        raise ValueError(f"memory_limit {limit!r}: expected a number and a unit such as 4GB")
+    return f"{float(m.group(1)) / 2:g}{m.group(2)}"
 
 
 def _picklable(exc: Exception) -> Exception:
@@ -63,20 +82,37 @@ class ReadAhead:
         send.close()
         self.received: dict[tuple[str, str | None], tuple[bool, Any]] = {}
         self.expected = {(ROSTER, p) for p in periods} | ({(RAW_VALUES, None)} if raw_values else set())
+        # a thread takes every answer as soon as it is sent: a pipe holds ~64 KB, so without it the
+        # side process would wait for each step to ask before reading the next thing
+        self.arrived = threading.Condition()
+        self.ended = False
+        self.drain = threading.Thread(target=self._drain, name="povmon-read-ahead-drain", daemon=True)
+        self.drain.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                k, p, ok, payload = self.answers.recv()
+            except (EOFError, OSError):  # all sent, or the side process died
+                break
+            with self.arrived:
+                self.received[(k, p)] = (ok, payload)
+                self.arrived.notify_all()
+        with self.arrived:
+            self.ended = True
+            self.arrived.notify_all()
 
     def _take(self, kind: str, period: str | None) -> Any:
         key = (kind, period)
         if key not in self.expected:
             return None
-        while key not in self.received:
-            try:
-                k, p, ok, payload = self.answers.recv()
-            except (EOFError, OSError):  # the side process died: the step reads the files itself
+        with self.arrived:
+            self.arrived.wait_for(lambda: key in self.received or self.ended)
+            if key not in self.received:  # the side process died: the step reads the files itself
                 self.expected.clear()
                 return None
-            self.received[(k, p)] = (ok, payload)
+            ok, payload = self.received.pop(key)
         self.expected.discard(key)
-        ok, payload = self.received.pop(key)
         if not ok:
             raise payload
         return payload
@@ -94,4 +130,10 @@ class ReadAhead:
         if self.process.is_alive():
             self.process.terminate()
         self.process.join()
+        self.drain.join(timeout=5)
         self.answers.close()
+        # a side process stopped while DuckDB spilled raw values leaves its spill folder
+        from pipelines.audit import spill_folders
+
+        for folder in spill_folders(self.process.pid):
+            shutil.rmtree(folder, ignore_errors=True)

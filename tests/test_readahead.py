@@ -50,3 +50,41 @@ def test_an_error_in_the_side_process_is_raised_where_the_value_is_taken(tmp_pat
             ahead.raw_values(tmp_path / "raw")
     finally:
         ahead.close()
+
+
+def test_the_side_process_reads_everything_without_waiting_to_be_asked(small_city):
+    """Its answers (rosters and raw values: far more than a pipe holds) are taken as they come, so
+    the side process finishes while nobody has asked for anything yet."""
+    raw = small_city / "raw"
+    ahead = ReadAhead(raw, PERIODS, raw_values=True)
+    try:
+        ahead.process.join(timeout=300)
+        assert not ahead.process.is_alive() and ahead.process.exitcode == 0
+        assert ahead.raw_values(raw).table.num_rows > 1000
+        assert len(ahead.roster(PERIODS[1], raw).persons) > 300
+    finally:
+        ahead.close()
+
+
+def test_a_stopped_side_process_leaves_no_spill_folder_of_raw_values():
+    import os
+
+    from pipelines.audit import raw_spill_folder, spill_folders
+
+    with raw_spill_folder() as folder:
+        assert folder in spill_folders(os.getpid()) and oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert spill_folders(os.getpid()) == []
+
+
+@pytest.mark.parametrize(("limit", "half"), [("4GB", "2GB"), ("3.7 GiB", "1.85GiB"), ("80%", "40%"), ("512MB", "256MB")])
+def test_the_side_process_gets_half_the_memory_limit(limit, half):
+    from pipelines.readahead import half_memory
+
+    assert half_memory(limit) == half
+
+
+def test_an_unreadable_memory_limit_is_refused():
+    from pipelines.readahead import half_memory
+
+    with pytest.raises(ValueError, match="memory_limit 'lots'"):
+        half_memory("lots")
