@@ -19,6 +19,8 @@ listed here is refused (EngineError), never skipped.
 
 from __future__ import annotations
 
+import math
+
 from pipelines.warehouse import sql_literal
 
 COLUMN_MAP = {"expect_column_values_to_be_in_set", "expect_column_values_to_be_between",
@@ -30,8 +32,21 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(v) -> str:
+    """A value of a value_set or a bound as SQL: text quoted, finite numbers as they are; anything
+    else (NaN, infinity, a list) is refused rather than spelt as a word SQL would read as a column."""
+    if isinstance(v, str):
+        return sql_literal(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        from pipelines.engines import EngineError
+
+        raise EngineError(f"expectation value {v!r}: expected text or a finite number (pipelines/validate/sql_checks.py)")
+    return repr(v)
+
+
 def _values(values: list) -> str:
-    return ", ".join(sql_literal(v) if isinstance(v, str) else repr(v) for v in values)
+    """A value_set as SQL; None is left out, as Great Expectations leaves it out."""
+    return ", ".join(_literal(v) for v in values if v is not None)
 
 
 def count_sql(e: dict, table: str) -> str | None:
@@ -51,9 +66,10 @@ def count_sql(e: dict, table: str) -> str | None:
     if kind == "expect_compound_columns_to_be_unique":
         cols = [_ident(c) for c in kw["column_list"]]
         missing = " and ".join(f"{c} is null" for c in cols)  # ignore_row_if all_values_are_missing
+        complete = " and ".join(f"{c} is not null" for c in cols)  # GX joins on =: a null key matches nothing
         keys = ", ".join(cols)
         return (f"select count(*), count(*) filter (where {missing}), "
-                f"coalesce(sum(case when not ({missing}) and n > 1 then 1 else 0 end), 0) "
+                f"coalesce(sum(case when {complete} and n > 1 then 1 else 0 end), 0) "
                 f"from (select {keys}, count(*) over (partition by {keys}) as n from {t}) as c")
     col = _ident(kw["column"])
     if kind == "expect_column_values_to_not_be_null":
@@ -67,9 +83,9 @@ def count_sql(e: dict, table: str) -> str | None:
     else:  # between (inclusive unless strict_min / strict_max)
         parts = []
         if kw.get("min_value") is not None:
-            parts.append(f"{col} {'<=' if kw.get('strict_min') else '<'} {kw['min_value']!r}")
+            parts.append(f"{col} {'<=' if kw.get('strict_min') else '<'} {_literal(kw['min_value'])}")
         if kw.get("max_value") is not None:
-            parts.append(f"{col} {'>=' if kw.get('strict_max') else '>'} {kw['max_value']!r}")
+            parts.append(f"{col} {'>=' if kw.get('strict_max') else '>'} {_literal(kw['max_value'])}")
         bad = " or ".join(parts) or "false"
     return (f"select count(*), count(*) filter (where {col} is null), "
             f"count(*) filter (where {col} is not null and ({bad})) from {t}")

@@ -60,3 +60,26 @@ def test_an_expectation_type_without_sql_is_refused_not_skipped(con):
              "expectations": [_e("expect_column_mean_to_be_between", "mean", column="size")]}
     with pytest.raises(engines.EngineError, match="expect_column_mean_to_be_between has no SQL check"):
         sql_checks.check_suite(con, "s", suite)
+
+
+def test_compound_keys_with_a_null_part_are_never_duplicates(con):
+    """GX compares compound keys with `=`: ('h1', NULL) twice is not a duplicate (a partition by
+    would put the NULLs together); a key wholly NULL is ignored as missing."""
+    con.execute("create table pairs as select * from (values ('h1', null), ('h1', null), ('h2', 'c'), "
+                "('h2', 'c'), (null, null)) t(hh, cadre)")
+    suite = {"meta": {"batch_table": "pairs"},
+             "expectations": [_e("expect_compound_columns_to_be_unique", "pair", column_list=["hh", "cadre"])]}
+    (result,) = sql_checks.check_suite(con, "s", suite)
+    assert result["result"]["unexpected_count"] == 2 and result["result"]["missing_count"] == 1  # ('h2', 'c') twice
+
+
+def test_a_null_in_a_value_set_is_left_out_and_a_non_finite_bound_refused(con):
+    suite = {"meta": {"batch_table": "people"},
+             "expectations": [_e("expect_column_values_to_be_in_set", "sex", column="sex",
+                                 value_set=["male", "female", None])]}
+    (result,) = sql_checks.check_suite(con, "s", suite)
+    assert result["result"]["unexpected_count"] == 2  # X and Y, as without the None
+    bad = {"meta": {"batch_table": "people"},
+           "expectations": [_e("expect_column_values_to_be_between", "size", column="size", max_value=float("inf"))]}
+    with pytest.raises(engines.EngineError, match="expectation value inf: expected text or a finite number"):
+        sql_checks.check_suite(con, "s", bad)
