@@ -312,6 +312,11 @@ class SparkConnection:
                 # `cross join unnest(list) as u(cell)`: SQLGlot writes a LATERAL VIEW, which Spark applies
                 # after every join of the FROM clause (a later join cannot read u.cell); Spark 3.4+ reads a
                 # lateral generator in place: CROSS JOIN LATERAL EXPLODE(list) AS u(cell)
+                if node.side or (node.kind or "CROSS").upper() not in ("CROSS", "INNER"):
+                    # an outer join keeps a row whose list is empty: EXPLODE would drop it (EXPLODE_OUTER
+                    # is not checked against DuckDB here), so refused rather than rewritten
+                    raise EngineError(f"{node.sql('duckdb')}: only a cross join of unnest() runs on Spark "
+                                      "(pipelines/engines.py)")
                 unnest = node.this
                 node.set("this", exp.Lateral(this=exp.Explode(this=unnest.expressions[0].copy()), view=False,
                                              alias=unnest.args.get("alias").copy() if unnest.args.get("alias") else None))

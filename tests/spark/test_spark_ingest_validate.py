@@ -188,3 +188,15 @@ def test_dialect_bridge_gives_duckdbs_rows(name, tmp_path):
             spark.close()
     expected = duck.execute(BRIDGED[name]).fetchall()
     assert sorted(got, key=repr) == sorted(expected, key=repr) and expected
+
+
+def test_an_outer_join_of_unnest_is_refused_not_rewritten():
+    """EXPLODE drops a row whose list is empty, which DuckDB's left join keeps: only a cross join of
+    unnest() is rewritten (no Spark needed to transpile)."""
+    import sqlglot
+
+    spark_sql = engines.SparkConnection.__new__(engines.SparkConnection)._spark_sql
+    with pytest.raises(engines.EngineError, match="only a cross join of unnest"):
+        spark_sql(sqlglot.parse_one("select u.c from q left join unnest([1, 2]) as u(c) on true", read="duckdb"))
+    assert "LATERAL EXPLODE" in spark_sql(sqlglot.parse_one("select u.c from q cross join unnest([1, 2]) as u(c)",
+                                                            read="duckdb")).upper()
