@@ -109,3 +109,15 @@ def test_merge_replaces_a_rerun_and_markers_are_required(tmp_path):
     with pytest.raises(ValueError, match="markers"):
         national.write_readme(readme, "table")
     assert readme.read_text(encoding="utf-8") == "no markers\n"
+
+
+def test_cpu_of_a_child_process_counts_in_the_stage():
+    """A stage's CPU includes its children's (the report's Chromium): a child that burns 1 CPU
+    second and then idles (so it is sampled alive) adds at least that much to a parent that waits."""
+    import subprocess
+    import sys
+
+    burn = ("import time\nstart = time.process_time()\nwhile time.process_time() - start < 1.0:\n    pass\n"
+            "time.sleep(1.0)\n")
+    _, t = national.measure(lambda: subprocess.run([sys.executable, "-c", burn], check=True))
+    assert t["cpu_seconds"] >= 0.95
