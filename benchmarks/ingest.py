@@ -31,34 +31,16 @@ def baseline_copy(raw_dir: Path, out_dir: Path) -> int:
     return rows
 
 
-def duckdb_copy(raw_dir: Path, out_dir: Path) -> int:
-    """Read every raw registry Parquet file with DuckDB and write it back as Parquet: the plain
-    read + write issue 12 measures ingest against (no mapping, no checks)."""
-    import duckdb
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    with duckdb.connect() as con:
-        for i, f in enumerate(sorted((raw_dir / "registry").rglob("*.parquet"))):
-            target = out_dir / f"{i}.parquet"
-            con.execute("copy (select * from read_parquet(?)) to '" + str(target).replace("'", "''") + "' (format parquet)",
-                        [str(f)])
-            rows += con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchone()[0]
-    return rows
-
-
-def duckdb_copy_all(raw_dir: Path, out_dir: Path) -> int:
-    """Every file ingest would read, read plainly and written back as Parquet: Parquet and CSV by
-    DuckDB (CSV as text, its header row as names), xlsx / dta / sav through pandas. Returns rows."""
+def copy_files(files: list[Path], out_dir: Path) -> int:
+    """Each file read plainly and written back as Parquet: Parquet and UTF-8 CSV by DuckDB (CSV as
+    text, its header row as names), xlsx / dta / sav and GB18030 CSV through pandas. Returns rows."""
     import duckdb
     import pandas as pd
 
-    from pipelines.ingest.pipeline import discover
-
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
     with duckdb.connect() as con:
-        for i, f in enumerate(raw.path for raw in discover(raw_dir, None)):
+        for i, f in enumerate(files):
             target = str(out_dir / f"{i}.parquet").replace("'", "''")
             suffix = f.suffix.lower()
             if suffix in (".parquet", ".csv") and _utf8(f):
@@ -74,6 +56,19 @@ def duckdb_copy_all(raw_dir: Path, out_dir: Path) -> int:
                 con.unregister("frame")
             rows += con.execute(f"select count(*) from read_parquet('{target}')").fetchall()[0][0]
     return rows
+
+
+def duckdb_copy(raw_dir: Path, out_dir: Path) -> int:
+    """Read every raw registry Parquet file with DuckDB and write it back as Parquet: the plain
+    read + write issue 12 measures ingest against (no mapping, no checks)."""
+    return copy_files(sorted((raw_dir / "registry").rglob("*.parquet")), out_dir)
+
+
+def duckdb_copy_all(raw_dir: Path, out_dir: Path) -> int:
+    """Every file ingest would read, read plainly and written back as Parquet (copy_files)."""
+    from pipelines.ingest.pipeline import discover
+
+    return copy_files([raw.path for raw in discover(raw_dir, None)], out_dir)
 
 
 def _utf8(path: Path) -> bool:

@@ -178,21 +178,14 @@ def registry_files(raw: Path) -> list[Path]:
 
 
 def duckdb_copy(raw: Path, out: Path) -> int:
-    """Plain DuckDB read + write of every raw registry file of the quarter (Parquet, or CSV read as
-    text with its header) to Parquet: no mapping, no checks. Rows copied."""
-    import duckdb
+    """Plain read + write of every raw registry file of the quarter to Parquet (benchmarks/ingest.py
+    copy_files): no mapping, no checks. Rows copied."""
+    from benchmarks.ingest import copy_files
 
-    out.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    with duckdb.connect() as con:
-        for i, f in enumerate(registry_files(raw)):
-            source = ("read_parquet(?)" if f.suffix == ".parquet"
-                      else "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"')")
-            target = str(out / f"{i}.parquet").replace("'", "''")
-            con.execute(f"copy (select * from {source}) to '{target}' (format parquet)", [str(f)])
-            rows += con.execute("select count(*) from read_parquet(?)", [target]).fetchone()[0]
-    shutil.rmtree(out, ignore_errors=True)
-    return rows
+    try:
+        return copy_files(registry_files(raw), out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def reference_sql(processed: Path, policy) -> dict[str, int]:

@@ -136,14 +136,6 @@ _XLSX_STATIC = {
 }
 
 
-def _xlsx_workbook(sheet: str) -> str:
-    name = _xml_escape(np.array([sheet], dtype=object))[0].replace('"', "&quot;")
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>')
-
-
 def _xlsx_core() -> str:
     stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -201,7 +193,7 @@ def write_xlsx(frame: pd.DataFrame, path: Path, title: str | None = None, merge_
                 merges.append(f"{letters[c]}{top + 2 + s}:{letters[c]}{top + 2 + e}")
                 values[s + 1:e + 1, c] = ""
     parts = dict(_XLSX_STATIC)
-    parts["xl/workbook.xml"] = _xlsx_workbook(sheet)
+    parts["xl/workbook.xml"] = _workbook_xml([sheet])
     parts["docProps/core.xml"] = _xlsx_core()
     parts["xl/worksheets/sheet1.xml"] = _xlsx_sheet(header, values, title, merges)
 
@@ -368,7 +360,7 @@ def write_names_only_xlsx(frame: pd.DataFrame, path: Path, spec: dict, group: tu
               (spec["sheet"], _shared_sheet(grid, strings, letters, merges, numeric))]
     parts = {"[Content_Types].xml": _names_only_content_types(len(sheets)),
              "_rels/.rels": _XLSX_STATIC["_rels/.rels"],
-             "xl/workbook.xml": _names_only_workbook([n for n, _ in sheets], hidden={1}),
+             "xl/workbook.xml": _workbook_xml([n for n, _ in sheets], hidden={1}),
              "xl/_rels/workbook.xml.rels": _names_only_workbook_rels(len(sheets)),
              "xl/styles.xml": _XLSX_STATIC["xl/styles.xml"],
              "docProps/core.xml": _xlsx_core()}
@@ -440,7 +432,8 @@ def _names_only_content_types(n_sheets: int) -> str:
             "</Types>")
 
 
-def _names_only_workbook(names: list[str], hidden: set[int]) -> str:
+def _workbook_xml(names: list[str], hidden: set[int] = frozenset()) -> str:
+    """xl/workbook.xml naming the sheets in order (index in `hidden`: a hidden sheet)."""
     esc = _xml_escape(np.array(names, dtype=object)).tolist()
     sheets = "".join(f'<sheet name="{n.replace(chr(34), "&quot;")}" sheetId="{k + 1}"'
                      f'{" state=" + chr(34) + "hidden" + chr(34) if k in hidden else ""} r:id="rId{k + 1}"/>'
