@@ -162,7 +162,8 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
     policy = policy or load_policy()
     suite_data = suites.load_suites()
     with warehouse.transaction(processed_dir, stage="validate") as tx:
-        if engines.current() == "spark":  # the models, and the suites' checks as SQL (no Data Docs: GX's)
+        on_spark = engines.current() == "spark"
+        if on_spark:  # the models, and the suites' checks as SQL (no Data Docs: GX's pages)
             with tx.connect(policy) as con:
                 info = build_database(con, processed_dir, period, policy)
                 ledger.stage(con, tx, period)
@@ -177,10 +178,9 @@ def run(processed_dir: Path, period: str, docs_dir: Path | None = None, reports_
         dq = nodes.summarise_results([r for r in checked if r["suite"].startswith(suites.DQ_PREFIX)])
         crit = {r["criterion"]: (nodes.failing_count(r) or 0) for r in checked if r["suite"] == suites.CRITERIA_SUITE}
         summary = {"period": period, "data_quality": dq, "criteria_failing_households": crit,
-                   "known_findings": info["known_findings"], "data_docs": str(docs_dir / "index.html"),
+                   "known_findings": info["known_findings"],
+                   "data_docs": None if on_spark else str(docs_dir / "index.html"),
                    "rectification_periods": info["rectification_periods"]}
-        if engines.current() == "spark":
-            summary["data_docs"] = None  # GX's pages: not written by the SQL checks
         publish = dq["success"] or allow_failed_gate
         if not publish:  # neither this run's ledger nor an earlier run's for data that has changed
             for table in ledger.STAGED:
