@@ -74,9 +74,12 @@ class TreeSampler:
 
     def __init__(self, interval: float = 0.2):
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
-        # CPU seconds of the children (user + system), first and last seen, by pid: a child's CPU
-        # during the call (the report's Chromium, a side process); a child that ends between two
-        # samples loses at most its last `interval`
+        # CPU seconds of the children (user + system), at the start and last seen, by pid: a child's
+        # CPU during the call (the report's Chromium, a side process). A child already running at the
+        # start counts from its CPU then; a child born during the call counts from 0 (not from when
+        # it was first sampled, up to `interval` later); a child that ends between two samples loses
+        # at most its last `interval`
+        self._entered = False
         self.child_cpu_first: dict[int, float] = {}
         self.child_cpu_last: dict[int, float] = {}
         try:
@@ -95,7 +98,7 @@ class TreeSampler:
                 times = child.cpu_times()
             except Exception:  # a child that ended between listing and reading
                 continue
-            self.child_cpu_first.setdefault(child.pid, times.user + times.system)
+            self.child_cpu_first.setdefault(child.pid, times.user + times.system if not self._entered else 0.0)
             self.child_cpu_last[child.pid] = times.user + times.system
         return total
 
@@ -113,6 +116,7 @@ class TreeSampler:
     def __enter__(self):
         if self._proc is not None:
             self._sample()  # the children already running: their CPU counts from here
+            self._entered = True
             self._thread.start()
         return self
 
