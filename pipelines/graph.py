@@ -140,10 +140,12 @@ class Graph:
             raise GraphError(f"{self.models[name].path}: {exc}") from exc
 
     def run(self, con: duckdb.DuckDBPyConnection, targets: Iterable[str], *, context: Mapping | None = None,
-            inputs: Iterable[str] | None = None, temp: bool = True) -> list[str]:
+            inputs: Iterable[str] | None = None, temp: bool = True,
+            ordered: Mapping[str, str] | None = None) -> list[str]:
         """Create each needed model on `con` (tables or views, in order). Inputs that are not models
         must exist on `con` (checked first: one error naming every missing input). Returns the
-        model names created."""
+        model names created. `ordered` {model: ORDER BY}: that table is created in this order (its
+        insertion order, which a later COPY keeps: warehouse.write_parquet(presorted=True))."""
         targets = list(targets)
         order = self.upstream(targets)
         present = relations(con)
@@ -154,6 +156,8 @@ class Graph:
         scope = "temp " if temp else ""
         for model in order:
             sql = self.render(model.name, context)
+            if ordered and model.name in ordered:
+                sql = f"select * from (\n{sql}\n) as ordered order by {ordered[model.name]}"
             try:
                 con.execute(f"create or replace {scope}{model.materialized} {model.name} as\n{sql}")
             except Exception as exc:  # duckdb.Error, or the Spark engine's error (pyspark / sqlglot)

@@ -43,6 +43,9 @@ ORDER = {
     "transitions": "county_code, township_code, village_code, household_key",
     "transition_matrix": "from_status, to_status",
 }
+# created in their ORDER (one key per row: the order is the same whatever the threads) and
+# copied as they are: the wide risk table is sorted once, not copied into a sorted second table
+PRESORTED = ("risk", "transitions")
 CURRENT_TABLES = ("risk", "watch_group_counts", "assistance_gaps", "assistance_coverage")
 TRANSITION_TABLES = ("transitions", "transition_matrix")
 CROSSCHECK_EMPTY = ("create or replace temp view crosscheck_findings as select cast(null as varchar) as household_key, "
@@ -131,7 +134,7 @@ def build(con, processed_dir: Path, period: str, previous: str | None, policy: P
         targets += TRANSITION_TABLES
         extra["param_transition"] = {"period": str(per), "previous_period": prev}
     params.bind(con, policy, GRAPH.sources(targets), period=per, **extra)
-    GRAPH.run(con, targets, context=rules.template_context(policy))
+    GRAPH.run(con, targets, context=rules.template_context(policy), ordered={t: ORDER[t] for t in PRESORTED})
     return notes
 
 
@@ -158,7 +161,8 @@ def run(processed_dir: Path, period: str, previous: str | None = None, policy: P
             notes = build(con, processed_dir, period, previous, policy)
             drop_intermediates(con)
             written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
-            tables = {t: tx.write_table(con, t, t, period, order_by=ORDER[t]) for t in written}
+            tables = {t: tx.write_table(con, t, t, period, order_by=ORDER[t], presorted=t in PRESORTED)
+                      for t in written}
             for table in set(TRANSITION_TABLES) - set(written):
                 tx.delete(table, period)
         finally:

@@ -132,3 +132,9 @@ def test_bench_reports_ratios_and_agreement_at_a_tiny_size(tmp_path):
     assert r["seconds"] == pytest.approx(r["measures_seconds"] + r["risk_seconds"])
     assert r["ratio_to_reference"] == pytest.approx(r["seconds"] / r["reference_seconds"])
     assert r["speedup_vs_pandas"] == pytest.approx(r["pandas_seconds"] / r["seconds"])
+    # CPU seconds: the stages' sum, the ratios on them; CPU time passed in each part
+    assert r["cpu_seconds"] == pytest.approx(r["measures_cpu_seconds"] + r["risk_cpu_seconds"])
+    assert min(r["measures_cpu_seconds"], r["risk_cpu_seconds"], r["reference_cpu_seconds"], r["pandas_cpu_seconds"]) > 0
+    assert r["ratio_to_reference_cpu"] == pytest.approx(r["cpu_seconds"] / r["reference_cpu_seconds"])
+    assert r["speedup_vs_pandas_cpu"] == pytest.approx(r["pandas_cpu_seconds"] / r["cpu_seconds"])
+    assert "watch_group_counts" in r["reference_omits"]
