@@ -141,13 +141,16 @@ class Graph:
 
     def run(self, con: duckdb.DuckDBPyConnection, targets: Iterable[str], *, context: Mapping | None = None,
             inputs: Iterable[str] | None = None, temp: bool = True,
-            ordered: Mapping[str, str] | None = None) -> list[str]:
+            ordered: Mapping[str, str] | None = None, built: Iterable[str] = ()) -> list[str]:
         """Create each needed model on `con` (tables or views, in order). Inputs that are not models
         must exist on `con` (checked first: one error naming every missing input). Returns the
         model names created. `ordered` {model: ORDER BY}: that table is created in this order (its
-        insertion order, which a later COPY keeps: warehouse.write_parquet(presorted=True))."""
+        insertion order, which a later COPY keeps: warehouse.write_parquet(presorted=True)).
+        `built`: models an earlier run created on `con` (or replaced by a relation of the same name):
+        used as they are, not created again."""
         targets = list(targets)
-        order = self.upstream(targets)
+        done = set(built)
+        order = [m for m in self.upstream(targets) if m.name not in done]
         present = relations(con)
         missing = sorted(s for s in self.sources(targets) if s not in present and s not in set(inputs or ()))
         if missing:

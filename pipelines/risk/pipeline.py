@@ -21,6 +21,7 @@ The 两不愁三保障 gaps come from the int_household_deprivations partition `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -118,8 +119,11 @@ def _bind_previous(con, processed_dir: Path, previous: str) -> None:
 
 # ---- entry points -----------------------------------------------------------------------------------
 
-def build(con, processed_dir: Path, period: str, previous: str | None, policy: Policy) -> dict:
-    """Create every output as a temp table on `con` (no files written). Returns notes."""
+def build(con, processed_dir: Path, period: str, previous: str | None, policy: Policy,
+          publish: Callable[[str], None] | None = None) -> dict:
+    """Create every output as a temp table on `con`, one output after another (CURRENT_TABLES, then
+    TRANSITION_TABLES). `publish(table)` is called as soon as each output is built (run() writes it
+    then); without it no file is written. Returns notes."""
     rules.check(policy)
     per, processed_dir = Period.parse(period), Path(processed_dir)
     notes = bind_inputs(con, processed_dir, per, policy)
@@ -134,35 +138,47 @@ def build(con, processed_dir: Path, period: str, previous: str | None, policy: P
         targets += TRANSITION_TABLES
         extra["param_transition"] = {"period": str(per), "previous_period": prev}
     params.bind(con, policy, GRAPH.sources(targets), period=per, **extra)
-    GRAPH.run(con, targets, context=rules.template_context(policy), ordered={t: ORDER[t] for t in PRESORTED})
+    context, built = rules.template_context(policy), set()
+    for target in targets:
+        built.update(GRAPH.run(con, [target], context=context, ordered={t: ORDER[t] for t in PRESORTED},
+                               built=built))
+        if publish is not None:
+            publish(target)
     return notes
 
 
-def drop_intermediates(con) -> None:
-    """Drop the int_* model tables once every output is built: the sorted writes that follow get
-    their memory (at 10 M persons they spill under the [engine] memory_limit otherwise)."""
+def read_back(con, table: str, path: Path) -> None:
+    """On DuckDB, replace the temp table `table` by a view of the file just written from it: the
+    models after it read the few columns they need from the Parquet, and the table leaves memory
+    (risk and transitions at 10 M persons were ~3 of the 4 GB [engine] memory_limit: the later
+    models, sorts and writes spilled). The file holds the same rows in the same order."""
     if not isinstance(con, duckdb.DuckDBPyConnection):
-        return  # another engine keeps its own intermediates (pipelines/engines.py)
-    for (name,) in con.execute("select table_name from duckdb_tables() where temporary and table_name like 'int\\_%' "
-                               "escape '\\' order by table_name").fetchall():
-        con.execute(f"drop table {name}")
+        return  # another engine keeps its own tables (pipelines/engines.py)
+    con.execute(f"drop table {table}")
+    con.execute(f"create temp view {table} as select * from read_parquet({warehouse.sql_literal(str(path))})")
 
 
 def run(processed_dir: Path, period: str, previous: str | None = None, policy: Policy | None = None) -> dict:
     """Risk stage for one quarter; transitions from `previous` (default: the preceding quarter when
     its households partition exists; none otherwise, and the period's old transitions go).
-    Publishes every table's partition at once; returns counts."""
+    Each output is written into the transaction as soon as it is built (the wide ones then read
+    back from their file); every table's partition is published at once; returns counts."""
     processed_dir = Path(processed_dir)
     period = str(Period.parse(period))
     policy = policy or load_policy()
     with warehouse.transaction(processed_dir, stage="risk") as tx:
         con = tx.connect()
+        tables: dict[str, int] = {}
+
+        def publish(table: str) -> None:
+            tables[table] = tx.write_table(con, table, table, period, order_by=ORDER[table],
+                                           presorted=table in PRESORTED)
+            if table in PRESORTED:
+                read_back(con, table, tx.path(table, period))
+
         try:
-            notes = build(con, processed_dir, period, previous, policy)
-            drop_intermediates(con)
+            notes = build(con, processed_dir, period, previous, policy, publish=publish)
             written = CURRENT_TABLES + (TRANSITION_TABLES if notes["previous"] else ())
-            tables = {t: tx.write_table(con, t, t, period, order_by=ORDER[t], presorted=t in PRESORTED)
-                      for t in written}
             for table in set(TRANSITION_TABLES) - set(written):
                 tx.delete(table, period)
         finally:
