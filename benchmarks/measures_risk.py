@@ -17,6 +17,7 @@ overstates what the stages cost for the same work. Timings are reported, never a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import sys
@@ -66,6 +67,47 @@ class Clock:
         self.wall, self.cpu = time.perf_counter() - self._wall, cpu_seconds() - self._cpu
 
 
+@contextlib.contextmanager
+def model_clock():
+    """Record the wall and CPU seconds of every model the graph runner creates and of every
+    warehouse write while inside: yields a list of (name, kind, wall, cpu, temp MB after), kind
+    'table' / 'view' / 'write' (a write is named after its table's folder). How the per-model
+    figures in the README were found: `python -m benchmarks.measures_risk 1000000 --models`."""
+    from pipelines import graph, warehouse
+
+    records: list[tuple[str, str, float, float, float]] = []
+    run, write = graph.Graph.run, warehouse.write_parquet
+
+    def spilled(con) -> float:
+        if not isinstance(con, duckdb.DuckDBPyConnection):
+            return 0.0
+        return con.execute("select coalesce(sum(size), 0) from duckdb_temporary_files()").fetchall()[0][0] / 1e6
+
+    def timed_run(self, con, targets, *, built=(), **kwargs):
+        done, made = set(built), []
+        for model in self.upstream(list(targets)):
+            if model.name in done:
+                continue
+            with Clock() as clock:
+                run(self, con, [model.name], built=done, **kwargs)
+            records.append((model.name, model.materialized, clock.wall, clock.cpu, spilled(con)))
+            done.add(model.name)
+            made.append(model.name)
+        return made
+
+    def timed_write(con, query, path, **kwargs):
+        with Clock() as clock:
+            rows = write(con, query, path, **kwargs)
+        records.append((Path(path).parent.parent.name, "write", clock.wall, clock.cpu, spilled(con)))
+        return rows
+
+    graph.Graph.run, warehouse.write_parquet = timed_run, timed_write
+    try:
+        yield records
+    finally:
+        graph.Graph.run, warehouse.write_parquet = run, write
+
+
 def run_stages(processed_dir: Path, policy) -> dict[str, float]:
     """Measures then risk of the second quarter; wall and CPU seconds of each."""
     from pipelines.measures.pipeline import run as measures
@@ -103,8 +145,9 @@ def time_pandas(processed_dir: Path, policy, out_dir: Path) -> tuple[Clock, dict
     return clock, outputs
 
 
-def bench_measures_risk(n_persons: int, tmp_dir: str | None = None) -> dict:
-    """Time measures + risk vs the reference vs pandas on n_persons per quarter (two quarters)."""
+def bench_measures_risk(n_persons: int, tmp_dir: str | None = None, models: bool = False) -> dict:
+    """Time measures + risk vs the reference vs pandas on n_persons per quarter (two quarters).
+    models: also each model's and write's seconds in the stages ("models", see model_clock)."""
     from pipelines.policy import load_policy
 
     policy = load_policy()
@@ -112,7 +155,8 @@ def bench_measures_risk(n_persons: int, tmp_dir: str | None = None) -> dict:
         processed = Path(tmp) / "processed"
         households = synthesise(processed, n_persons)
         load_before = os.getloadavg()
-        stages = run_stages(processed, policy)
+        with model_clock() if models else contextlib.nullcontext([]) as records:
+            stages = run_stages(processed, policy)
         ref, ref_out = time_reference(processed, policy, Path(tmp) / "reference")
         pandas, pandas_out = time_pandas(processed, policy, Path(tmp) / "pandas")
         pipe_out = reference.pipeline_outputs(processed, PERIODS[1])
@@ -130,9 +174,14 @@ def bench_measures_risk(n_persons: int, tmp_dir: str | None = None) -> dict:
             "pandas_differences": reference.differences(ref_out, pandas_out, tolerance=1e-6),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "load_average_before": load_before, "load_average": os.getloadavg(),
+            **({"models": records} if models else {}),
         }
 
 
 if __name__ == "__main__":
-    for size in (int(a) for a in sys.argv[1:] or ["100000"]):
-        print(bench_measures_risk(size, tmp_dir=os.environ.get("BENCH_TMP")), flush=True)
+    per_model = "--models" in sys.argv[1:]
+    for size in [int(a) for a in sys.argv[1:] if a != "--models"] or [100000]:
+        result = bench_measures_risk(size, tmp_dir=os.environ.get("BENCH_TMP"), models=per_model)
+        for name, kind, wall, cpu, temp in sorted(result.pop("models", []), key=lambda r: -r[3]):
+            print(f"{name:32s} {kind:6s} wall {wall:8.2f} s  cpu {cpu:8.2f} s  temp files {temp:8.0f} MB")
+        print(result, flush=True)

@@ -138,3 +138,20 @@ def test_bench_reports_ratios_and_agreement_at_a_tiny_size(tmp_path):
     assert r["ratio_to_reference_cpu"] == pytest.approx(r["cpu_seconds"] / r["reference_cpu_seconds"])
     assert r["speedup_vs_pandas_cpu"] == pytest.approx(r["pandas_cpu_seconds"] / r["cpu_seconds"])
     assert "watch_group_counts" in r["reference_omits"]
+
+
+def test_bench_times_each_model_and_write_of_the_stages(tmp_path):
+    from pipelines import graph, warehouse
+
+    run, write = graph.Graph.run, warehouse.write_parquet
+    r = bench_measures_risk(600, tmp_dir=str(tmp_path), models=True)
+    assert (graph.Graph.run, warehouse.write_parquet) == (run, write)  # put back afterwards
+    kinds = {(name, kind) for name, kind, *_ in r["models"]}
+    # each model once per call, views too; every output of both stages written once
+    assert {("risk", "table"), ("int_risk_signals", "view"), ("transitions", "table"), ("fgt", "table")} <= kinds
+    writes = sorted(name for name, kind, *_ in r["models"] if kind == "write")
+    assert writes == sorted(["measures", "risk", "watch_group_counts", "assistance_gaps", "assistance_coverage",
+                             "transitions", "transition_matrix"])
+    assert [name for name, kind, *_ in r["models"]].count("int_household_base") == 1
+    assert all(wall >= 0 and cpu >= 0 and temp >= 0 for _n, _k, wall, cpu, temp in r["models"])
+    assert sum(cpu for *_x, cpu, _t in r["models"]) <= r["cpu_seconds"] + 0.05
