@@ -116,13 +116,20 @@ def numeric_markers(numeric: dict[int, list[int] | None], height: int) -> list[s
     return [numeric_marker(p) for p in per_row]
 
 
+def text_array(column) -> pa.Array:
+    """A column of cells as Arrow text: None and NaN -> null, anything else str(). A column of
+    str and None only (every CSV, xlsx and Stata/SPSS reader's) converts without a per-cell call."""
+    try:
+        return pa.array(column, pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # a cell that is not text: numbers from Parquet
+        return pa.array([None if v is None or v != v else str(v) for v in column.tolist()], pa.string())
+
+
 def positional_table(data, source_row: Sequence[int], file_id: int,
                      numeric: dict[int, list[int] | None] | None = None) -> pa.Table:
     """A sheet's cells as an Arrow table of text columns c0…c<n-1> plus source_row, file_id and
     numeric_at (positions of the row's cells that were stored as numbers, see numeric_marker)."""
-    arrays = {f"c{i}": pa.array([None if v is None or v != v else str(v) for v in data.iloc[:, i].tolist()],
-                                pa.string())
-              for i in range(data.shape[1])}
+    arrays = {f"c{i}": text_array(data.iloc[:, i]) for i in range(data.shape[1])}
     arrays["source_row"] = pa.array(list(source_row), pa.int64())
     arrays["file_id"] = pa.array([file_id] * len(source_row), pa.int32())
     markers = numeric_markers(numeric, len(source_row)) if numeric else [None] * len(source_row)
@@ -133,3 +140,17 @@ def positional_table(data, source_row: Sequence[int], file_id: int,
 def merged_fill_rows(fills: Sequence[tuple[int, list[str]]]) -> list[tuple[int, str, str]]:
     """(source_row, first header, all headers joined) per row that got merged-cell values."""
     return [(row, headers[0], ", ".join(dict.fromkeys(headers))) for row, headers in fills]
+
+
+MEMORY_UNITS = {"b": 1, "bytes": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+                "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def memory_bytes(text: str) -> int:
+    """A DuckDB memory size ('4GB', '953.6 MiB', '1.5 GiB', '512MB') in bytes."""
+    number = text.strip()
+    digits = len(number) - len(number.lstrip("0123456789."))
+    value, unit = float(number[:digits]), number[digits:].strip().lower()
+    if unit not in MEMORY_UNITS:
+        raise ValueError(f"memory size {text!r}: unknown unit {unit!r}; expected one of {', '.join(MEMORY_UNITS)}")
+    return int(value * MEMORY_UNITS[unit])

@@ -81,6 +81,8 @@ OUTPUTS["tasks"] = ("period", ["task_no"])  # the rectification tracker (issue 1
 OUTPUTS["instructions"] = ("period", ["doc_no"])
 REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
+# … and, over every layout, at most the reader budget in bytes (scratch_settings: [engine]
+# reader_share of memory_limit): the largest batch is loaded when the rows held pass it
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,8 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
 class Ingest:
     """One ingest run: a DuckDB work database (in memory, spilling inside the warehouse transaction)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None, spool: Path | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None, spool: Path | None = None,
+                 batch_bytes: int | None = None):
         self.con = con
         # spool: a work folder where each flushed batch of raw rows is written as its own Parquet
         # file (per source, quarter and header layout) instead of inserted into an in-memory
@@ -253,6 +256,9 @@ class Ingest:
         self.context = template_context(self.policy, self.columns)
         self.file_id = 0
         self.batches: dict[tuple, dict] = {}
+        # bytes of read rows held in Python before the largest batch is loaded (scratch_settings)
+        self.batch_bytes = batch_bytes or reader_budget(self.policy)
+        self.held = 0
         # every problem that refuses the run (header problems, unreadable files), collected over
         # the whole raw folder so that one run (or --check) lists them all
         self.problems: list[str] = []
@@ -366,7 +372,7 @@ class Ingest:
         text_at = self._text_positions(src, found)
         numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
         table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
-        self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows)
+        self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows, table.nbytes)
         return True
 
     def _map(self, f: RawFile, sheet: str | None, src: str, headers: list[str], where: str, first_column: int = 0
@@ -413,13 +419,19 @@ class Ingest:
                    if ptype in ("INT32", "INT64", "INT96", "FLOAT", "DOUBLE") or converted == "DECIMAL"}
         return [r[0] for r in schema], numeric
 
-    def _batch(self, src, headers, found, item, rows) -> None:
+    def _batch(self, src, headers, found, item, rows, nbytes: int = 0) -> None:
+        """Add a sheet (an Arrow table of nbytes) or a raw Parquet file to its layout's batch; load
+        the batch at BATCH_ROWS rows, and the largest batches while the rows held pass batch_bytes."""
         key = (src, tuple(headers))
-        batch = self.batches.setdefault(key, dict(found=found, items=[], rows=0))
+        batch = self.batches.setdefault(key, dict(found=found, items=[], rows=0, bytes=0))
         batch["items"].append(item)
         batch["rows"] += rows
+        batch["bytes"] += nbytes
+        self.held += nbytes
         if batch["rows"] >= BATCH_ROWS:
             self._flush(key)
+        while self.held > self.batch_bytes:
+            self._flush(max(self.batches, key=lambda k: self.batches[k]["bytes"]))
 
     def flush_all(self) -> None:
         for key in list(self.batches):
@@ -430,6 +442,7 @@ class Ingest:
         raw_file.sql into raw_<source>."""
         src, headers = key
         batch = self.batches.pop(key)
+        self.held -= batch["bytes"]
         con = self.con
         arrow = self._bind_batch(batch["items"], headers)
         context = dict(self.context, **nodes.layout(self.columns[src], batch["found"], len(headers)))
@@ -693,10 +706,26 @@ def _drop_rebuilt(tx: warehouse.Transaction, table: str, part: str, read: set[st
 SCRATCH_SETTINGS = {"preserve_insertion_order": "false", "checkpoint_threshold": "'1TB'"}
 
 
-def scratch_settings(con: duckdb.DuckDBPyConnection) -> None:
-    """Settings of ingest's scratch database (row order is set by each output's ORDER BY)."""
+def scratch_settings(con: duckdb.DuckDBPyConnection, policy: Policy | None = None) -> int:
+    """Settings of ingest's scratch database (row order is set by each output's ORDER BY), and
+    its share of memory: the readers' rows held in Python get reader_budget (returned, bytes),
+    DuckDB the rest of the configured memory_limit, so both together stay under it."""
     for name, value in SCRATCH_SETTINGS.items():
         con.execute(f"set {name} = {value}")
+    policy = policy or load_policy()
+    budget = reader_budget(policy)
+    con.execute(f"set memory_limit = '{memory_limit(policy) - budget}B'")
+    return budget
+
+
+def memory_limit(policy: Policy) -> int:
+    """config/warehouse.toml [engine] memory_limit in bytes ($POVMON_DUCKDB_MEMORY applied)."""
+    return nodes.memory_bytes(warehouse.engine_settings(policy)["memory_limit"])
+
+
+def reader_budget(policy: Policy) -> int:
+    """Bytes of read rows ingest may hold in Python: [engine] reader_share of memory_limit."""
+    return int(memory_limit(policy) * policy.warehouse.engine.reader_share)
 
 
 def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, policy: Policy | None = None) -> dict:
@@ -714,8 +743,8 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
         with engines.use("duckdb"):
             con = tx.connect(policy)
         try:
-            scratch_settings(con)
-            ingest = Ingest(con, policy, spool=tx.work / "raw")
+            budget = scratch_settings(con, policy)
+            ingest = Ingest(con, policy, spool=tx.work / "raw", batch_bytes=budget)
             ingest.create_inputs(key)
             timings = {}
             mark = time.perf_counter()
@@ -761,9 +790,9 @@ def check(raw_dir: Path, periods: list[str] | None = None, policy: Policy | None
     raw_dir = Path(raw_dir).resolve()
     files = discover(raw_dir, periods)
     con = warehouse.connect(policy)
-    scratch_settings(con)
+    budget = scratch_settings(con, policy)
     try:
-        ingest = Ingest(con, policy)
+        ingest = Ingest(con, policy, batch_bytes=budget)
         ingest.create_inputs(config.DEMO_KEY)
         ingest.load_all(files)
         ingest.run_models()

@@ -789,6 +789,9 @@ class Engine(Strict):
     memory_limit: MemorySize
     temp_directory: str = ""  # "" = the transaction's own work folder (or DuckDB's default)
     threads: int = Field(ge=1)
+    # ingest: the share of memory_limit its readers' rows may take in Python before they are
+    # loaded (batches flushed at it); its DuckDB gets the rest (pipelines/ingest/pipeline.py)
+    reader_share: Number = Field(default=0.25, gt=0, lt=1)
 
 
 class WarehouseFile(Strict):

@@ -14,6 +14,18 @@
 -- multiples ([ingest] float_column_share: the column went through a float). In a clean column
 -- only one real ID in 16-128 is one (a typo'd one too): it is loaded, with its findings.
 {% import '_macros.sql' as m with context %}
+{#- per text-only cell c (a mapped column: name, pos): stored as a number (xlsx type); an ID of 18
+    digits ending in 000; one a float holds exactly -#}
+{% macro number_cell(c) -%}
+coalesce(position(',{{ c.pos }},' in coalesce(numeric_at, '')) > 0, false)
+{%- endmacro %}
+{% macro zero_tail(c) -%}
+(length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000')
+{%- endmacro %}
+{% macro float_exact(c) -%}
+(length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}
+            and try_cast(try_cast(c{{ c.pos }} as double) as decimal(18, 0)) = try_cast(c{{ c.pos }} as decimal(18, 0)))
+{%- endmacro %}
 with
 
 settings as (
@@ -46,11 +58,10 @@ checked as (
         -- text-only columns: how a cell shows it went through a number
         {%- for c in text_only %}
         {{ m.number_shape('c' ~ c.pos, c.pos) }} as shape_{{ c.name }},
-        coalesce(position(',{{ c.pos }},' in coalesce(numeric_at, '')) > 0, false) as number_cell_{{ c.name }},
+        {{ number_cell(c) }} as number_cell_{{ c.name }},
         {%- if c.kind == 'id_number' %}
-        (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000') as zero_tail_{{ c.name }},
-        (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}
-            and try_cast(try_cast(c{{ c.pos }} as double) as decimal(18, 0)) = try_cast(c{{ c.pos }} as decimal(18, 0))) as float_exact_{{ c.name }},
+        {{ zero_tail(c) }} as zero_tail_{{ c.name }},
+        {{ float_exact(c) }} as float_exact_{{ c.name }},
         {{ m.gb11643_ok('c' ~ c.pos) }} as check_ok_{{ c.name }},
         {%- endif %}
         {%- endfor %}
@@ -66,20 +77,34 @@ checked as (
     cross join {{ ref('param_gb11643') }} as gb
 ),
 
-damage_in_file as (
-    -- per file: does an ID column show spreadsheet damage anywhere?
+file_damage as (
+    -- per file: does an ID column show spreadsheet damage anywhere? Read from the ID cells alone
+    -- (a narrow aggregate joined back, not a window over the wide rows)
     select
-        *
+        file_id
         {%- for c in text_only if c.kind == 'id_number' %},
         -- a number cell (xlsx type, numeric column) shows only itself damaged: the text cells
         -- beside it were typed as text; damage shown in text (a shape, a bad check digit) is the column's
-        max(case when not number_cell_{{ c.name }} and (shape_{{ c.name }} is not null
-                or (zero_tail_{{ c.name }} and not check_ok_{{ c.name }}))
-            then 1 else 0 end) over (partition by file_id) = 1 as file_damaged_{{ c.name }},
-        avg(case when float_exact_{{ c.name }} then 1.0 when {{ m.norm(c.name) }} is not null then 0.0 end)
-            over (partition by file_id) > (select float_column_share from settings) as float_column_{{ c.name }}
+        max(case when not {{ number_cell(c) }} and ({{ m.number_shape('c' ~ c.pos, c.pos) }} is not null
+                or ({{ zero_tail(c) }} and not {{ m.gb11643_ok('c' ~ c.pos) }}))
+            then 1 else 0 end) = 1 as file_damaged_{{ c.name }},
+        avg(case when {{ float_exact(c) }} then 1.0 when {{ m.norm('c' ~ c.pos) }} is not null then 0.0 end)
+            > (select float_column_share from settings) as float_column_{{ c.name }}
+        {%- endfor %}
+    from cells
+    cross join {{ ref('param_gb11643') }} as gb
+    group by file_id
+),
+
+damage_in_file as (
+    select
+        checked.*
+        {%- for c in text_only if c.kind == 'id_number' %},
+        fd.file_damaged_{{ c.name }},
+        fd.float_column_{{ c.name }}
         {%- endfor %}
     from checked
+    inner join file_damage as fd on fd.file_id = checked.file_id
 ),
 
 final as (
