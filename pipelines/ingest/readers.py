@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import pandas as pd
 
 MAX_SCAN = 64  # rows handed to find_header (it looks at max_title_rows + 1 of them)
@@ -374,10 +375,18 @@ def _inflate(path: Path, info: zipfile.ZipInfo, limit: int, where: str) -> Itera
 # other spelling (r='12', r = "ab12", or none at all) sends the part to an exact, slower count.
 _REF_PLAIN = b' r="'
 _REF_ANY = re.compile(rb"""(?<=\s)r\s*=\s*["']\s*([A-Za-z]*)(\d*)""")
-_CELL_TAG = re.compile(rb"<c[\s>/]")
-_ROW_TAG = re.compile(rb"<row[\s>/]")
+# a tag name and what may follow it (re's \s in bytes, '>' or '/'): counted as fixed byte strings
+_TAG_ENDS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b">", b"/")
+_CELL_TAG = tuple(b"<c" + end for end in _TAG_ENDS)
+_ROW_TAG = tuple(b"<row" + end for end in _TAG_ENDS)
 _ROW_REF = re.compile(rb'<row r="(\d+)"')
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*:\s*([A-Za-z]+)(\d+)""")
+
+
+def _count_tags(tags: tuple[bytes, ...], buf: bytes, carry: bytes) -> int:
+    """Occurrences of the tag spellings in buf not wholly inside carry (bytes.count: no match
+    objects made, as re.findall would for every cell of the sheet)."""
+    return sum(buf.count(t) - carry.count(t) for t in tags)
 
 
 def _count(pattern: re.Pattern, buf: bytes, carry: bytes) -> int:
@@ -441,11 +450,11 @@ class _SheetScan:
     def feed(self, chunk: bytes) -> None:
         buf = self._carry + chunk
         carry = self._carry
-        self.cell_tags += _count(_CELL_TAG, buf, carry)
+        self.cell_tags += _count_tags(_CELL_TAG, buf, carry)
         self.r_first += buf.count(b'<c r="') - carry.count(b'<c r="')
         self.typed += buf.count(b' t="') - carry.count(b' t="')
         self.not_text += sum(buf.count(b' t="%s"' % t) - carry.count(b' t="%s"' % t) for t in _NOT_TEXT)
-        self.row_tags += _count(_ROW_TAG, buf, carry)
+        self.row_tags += _count_tags(_ROW_TAG, buf, carry)
         if self.exact:
             self._feed_exact(buf, carry)
         else:
@@ -823,14 +832,18 @@ def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: 
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             numeric[i] = None  # every non-empty value of the variable is a number
         elif s.dtype == object and len(s):
-            longest = s.map(lambda v: len(v) if isinstance(v, str) else 0).max()
+            try:
+                longest = s.str.len().max()  # NaN for a cell that is not text (and for no text at all)
+            except AttributeError:  # no text in the column at all
+                longest = 0
             if longest > limits.max_cell_chars:
                 raise _limit_error(f"{label}, variable '{header[i]}'",
                                    f"a value longer than {limits.max_cell_chars} characters", "max_cell_chars",
                                    limits.max_cell_chars)
     data = _as_text(df)
-    return RawSheet(data=_columns_frame([list(data.iloc[:, i]) for i in range(data.shape[1])], header),
-                    source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1, numeric_cells=numeric)
+    data.columns = _names(header, data.shape[1])
+    return RawSheet(data=data, source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1,
+                    numeric_cells=numeric)
 
 
 def _labelled(df: pd.DataFrame, labels: dict[str, str | None]) -> pd.DataFrame:
@@ -895,14 +908,38 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     for i, col in enumerate(df.columns):
         s = df.iloc[:, i]
         if pd.api.types.is_float_dtype(s):
-            out[i] = [None if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v))) for v in s]
+            out[i] = _floats_as_text(s.to_numpy(dtype=float))
         elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
             out[i] = [None if v is None or v is pd.NA else str(v) for v in s.astype(object)]
         else:
-            out[i] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in s.astype(object)]
+            out[i] = _objects_as_text(s.to_numpy(dtype=object))
     frame = pd.DataFrame(out, columns=range(len(df.columns)), dtype=object)
     frame.columns = list(df.columns)
     return frame
+
+
+def _floats_as_text(values: np.ndarray) -> np.ndarray:
+    """Per cell: NaN -> None, a whole number -> its digits ('3', not '3.0'), else repr() (shortest
+    round-trip text). Whole numbers below 2**53 in magnitude are converted in bulk."""
+    out = np.full(len(values), None, dtype=object)
+    present = ~np.isnan(values)
+    whole = present & (np.floor(values) == values) & (np.abs(values) < 2.0 ** 53)
+    out[whole] = values[whole].astype(np.int64).astype(str).astype(object)
+    rest = np.flatnonzero(present & ~whole)
+    out[rest] = [str(int(v)) if float(v).is_integer() else repr(float(v)) for v in values[rest]]
+    return out
+
+
+def _objects_as_text(values: np.ndarray) -> np.ndarray | list:
+    """Per cell: None and float NaN -> None, anything else str(). A column of text and None/NaN
+    only (the usual) is taken as it is, without a call per cell."""
+    missing = pd.isna(values)
+    if (pd.api.types.infer_dtype(values[~missing], skipna=False) in ("string", "empty")
+            and all(v is None or isinstance(v, float) for v in values[missing])):
+        out = values.copy()
+        out[missing] = None
+        return out
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
 # ---- one dispatch by format ----------------------------------------------------------------------
