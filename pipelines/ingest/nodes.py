@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from collections.abc import Sequence
 
 import pyarrow as pa
@@ -154,3 +156,20 @@ def memory_bytes(text: str) -> int:
     if unit not in MEMORY_UNITS:
         raise ValueError(f"memory size {text!r}: unknown unit {unit!r}; expected one of {', '.join(MEMORY_UNITS)}")
     return int(value * MEMORY_UNITS[unit])
+
+
+def release_memory() -> None:
+    """Hand the heap freed by a file's reader back to the system (glibc malloc_trim), so that
+    memory Python has freed is not still counted while DuckDB loads the next batch. A no-op where
+    the C library has no malloc_trim."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None

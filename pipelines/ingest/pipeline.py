@@ -526,6 +526,7 @@ class Ingest:
                 self.load_file(f, order)
             except IngestError as exc:
                 self.record_problem(f, str(exc))
+            nodes.release_memory()  # the reader's frames are gone: their heap back before the next file
         self.flush_all()
         self.close_spool()
 

@@ -375,18 +375,10 @@ def _inflate(path: Path, info: zipfile.ZipInfo, limit: int, where: str) -> Itera
 # other spelling (r='12', r = "ab12", or none at all) sends the part to an exact, slower count.
 _REF_PLAIN = b' r="'
 _REF_ANY = re.compile(rb"""(?<=\s)r\s*=\s*["']\s*([A-Za-z]*)(\d*)""")
-# a tag name and what may follow it (re's \s in bytes, '>' or '/'): counted as fixed byte strings
-_TAG_ENDS = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v", b">", b"/")
-_CELL_TAG = tuple(b"<c" + end for end in _TAG_ENDS)
-_ROW_TAG = tuple(b"<row" + end for end in _TAG_ENDS)
+_CELL_TAG = re.compile(rb"<c[\s>/]")
+_ROW_TAG = re.compile(rb"<row[\s>/]")
 _ROW_REF = re.compile(rb'<row r="(\d+)"')
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*:\s*([A-Za-z]+)(\d+)""")
-
-
-def _count_tags(tags: tuple[bytes, ...], buf: bytes, carry: bytes) -> int:
-    """Occurrences of the tag spellings in buf not wholly inside carry (bytes.count: no match
-    objects made, as re.findall would for every cell of the sheet)."""
-    return sum(buf.count(t) - carry.count(t) for t in tags)
 
 
 def _count(pattern: re.Pattern, buf: bytes, carry: bytes) -> int:
@@ -450,11 +442,11 @@ class _SheetScan:
     def feed(self, chunk: bytes) -> None:
         buf = self._carry + chunk
         carry = self._carry
-        self.cell_tags += _count_tags(_CELL_TAG, buf, carry)
+        self.cell_tags += _count(_CELL_TAG, buf, carry)
         self.r_first += buf.count(b'<c r="') - carry.count(b'<c r="')
         self.typed += buf.count(b' t="') - carry.count(b' t="')
         self.not_text += sum(buf.count(b' t="%s"' % t) - carry.count(b' t="%s"' % t) for t in _NOT_TEXT)
-        self.row_tags += _count_tags(_ROW_TAG, buf, carry)
+        self.row_tags += _count(_ROW_TAG, buf, carry)
         if self.exact:
             self._feed_exact(buf, carry)
         else:
