@@ -177,18 +177,37 @@ def _layout(leaves: Iterable[str | None]) -> frozenset:
     return frozenset(leaf.partition("=")[0] if leaf else None for leaf in leaves)
 
 
-def _partitions(table_dir: Path) -> tuple[str | None, dict[str, Path]]:
-    """(partition column, {value: file}) of a table directory; (None, {}) when not partitioned."""
+def _partition_data(folder: Path) -> list[Path]:
+    """The Parquet files of one partition folder: data.parquet, and beside it the files of a
+    partition written in parts (ingest's county-scoped tables: `<part>.parquet`, one per county),
+    sorted by name. Other files (measures.csv) and hidden temp files are not data."""
+    if not folder.is_dir():
+        return []
+    return [f for f in sorted(folder.iterdir())
+            if f.suffix == ".parquet" and not f.name.startswith(".") and f.is_file()]
+
+
+def _partitions(table_dir: Path) -> tuple[str | None, dict[str, list[Path]]]:
+    """(partition column, {value: [files]}) of a table directory; (None, {}) when not partitioned."""
     keys, files = set(), {}
     subs = sorted(table_dir.iterdir()) if table_dir.is_dir() else []
     for sub in subs:
         key, sep, value = sub.name.partition("=")
-        if sep and _NAME.fullmatch(key) and (sub / DATA_FILE).is_file():
+        data = _partition_data(sub) if sep and _NAME.fullmatch(key) else []
+        if data:
             keys.add(key)
-            files[value] = sub / DATA_FILE
+            files[value] = data
     if len(keys) > 1:
         raise ValueError(f"{table_dir}: partitioned by more than one column {sorted(keys)}")
     return (keys.pop() if keys else None), files
+
+
+def _one_path(files: list[Path]) -> Path:
+    """One path naming every file of a partition: its data.parquet, or `<folder>/*.parquet` for a
+    partition written in parts (read_parquet and Spark expand the glob)."""
+    if len(files) == 1 and files[0].name == DATA_FILE:
+        return files[0]
+    return files[0].parent / "*.parquet"
 
 
 def _table_names(folder: Path) -> list[str]:
@@ -205,14 +224,16 @@ def _files_of(root: Path, table: str) -> list[Path]:
     if key is None:
         whole = root / table / DATA_FILE
         return [whole] if whole.is_file() else []
-    return list(files.values())
+    return [f for parts in files.values() for f in parts]
 
 
 # ---- reading -------------------------------------------------------------------------------------
 
 def partitions(processed_dir: Path | str, table: str) -> dict[str, Path]:
-    """{partition value: file} of a partitioned table, sorted by value; {} otherwise."""
-    return _partitions(snapshot(processed_dir) / table)[1]
+    """{partition value: file} of a partitioned table, sorted by value; {} otherwise. A partition
+    written in parts (one file per county) is named by the glob `<folder>/*.parquet`, which
+    read_files reads whole; `table_files` lists the files themselves."""
+    return {v: _one_path(f) for v, f in _partitions(snapshot(processed_dir) / table)[1].items()}
 
 
 def table_files(processed_dir: Path | str, table: str, periods: Iterable[object] | None = None, *,
@@ -231,7 +252,7 @@ def table_files(processed_dir: Path | str, table: str, periods: Iterable[object]
     if upto is not None:
         last = Period.parse(upto)
         files = {v: f for v, f in files.items() if not is_period(v) or Period.parse(v) <= last}
-    return list(files.values())
+    return [f for parts in files.values() for f in parts]
 
 
 def tables(processed_dir: Path | str) -> list[str]:
@@ -263,7 +284,7 @@ def _scan_at(root: Path, visible: Path, table: str) -> str | None:
     allows one (later partitions show up too), else the list of files."""
     key, files = _partitions(root / table)
     if files and not _GLOB_CHARS & set(str(visible / table)):
-        return _read_parquet(sql_literal(visible / table / f"{key}=*" / DATA_FILE), key)
+        return _read_parquet(sql_literal(visible / table / f"{key}=*" / "*.parquet"), key)
     paths = [visible / f.relative_to(root) for f in _files_of(root, table)]
     return _read_parquet("[" + ", ".join(sql_literal(p) for p in paths) + "]", key) if paths else None
 
@@ -563,6 +584,8 @@ class Transaction:
         self.work.mkdir()
         self._deleted: set[tuple[str, str | None]] = set()
         self._replaced: set[str] = set()
+        self._in_parts: set[str] = set()  # tables whose partitions are written in parts (merge_parts)
+        self._deleted_parts: set[tuple[str, str, str]] = set()  # (table, leaf, file name)
         self._folders: list[_Folder] = []
         self.committed = False
         self.snapshot: Path | None = None  # after commit: the snapshot now current
@@ -595,6 +618,18 @@ class Transaction:
             staged.unlink(missing_ok=True)
         leaf = None if period is None else staged.parent.name
         self._deleted.add((table, leaf))
+
+    def merge_parts(self, table: str) -> None:
+        """The table's partitions are written in parts (`path(..., name=...)`, one file per county):
+        a staged partition folder replaces only the files it stages; the current partition's other
+        files are carried over (hard links) unless `delete_part` drops them."""
+        partition_path(self.new, table)  # validates the name
+        self._in_parts.add(table)
+
+    def delete_part(self, table: str, period: object, name: str, *, key: str = "period") -> None:
+        """Leave one file of the current snapshot's partition out of the new snapshot (merge_parts)."""
+        leaf = partition_path(self.new, table, period, key=key).parent.name
+        self._deleted_parts.add((table, leaf, name))
 
     def replace_table(self, table: str) -> None:
         """The new snapshot holds only what this run stages for `table` (nothing if nothing)."""
@@ -637,13 +672,21 @@ class Transaction:
         base, staged = _leaves(self.base / table), _leaves(self.new / table)
         if staged and _layout(staged) != _layout(base):
             return {}
-        return {leaf: files for leaf, files in base.items()
-                if leaf not in staged and (table, leaf) not in self._deleted}
+        out = {}
+        for leaf, files in base.items():
+            if (table, leaf) in self._deleted or (leaf in staged and table not in self._in_parts):
+                continue
+            names = {f.name for f in staged.get(leaf, [])}
+            kept = [f for f in files if f.name not in names and (table, leaf, f.name) not in self._deleted_parts]
+            if kept:
+                out[leaf] = kept
+        return out
 
     def _changed(self) -> bool:
         return bool(any(self.new.iterdir()) or self._folders or (self.base is not None and (
             any(t in self._replaced for t in _table_names(self.base))
-            or any(leaf in _leaves(self.base / t) for t, leaf in self._deleted))))
+            or any(leaf in _leaves(self.base / t) for t, leaf in self._deleted)
+            or any((self.base / t / leaf / name).is_file() for t, leaf, name in self._deleted_parts))))
 
     def _commit(self) -> None:
         if not self._changed():

@@ -14,7 +14,12 @@ data/raw/reference, read every run); partitions of other quarters are kept.
 
 from __future__ import annotations
 
+import filecmp
+import hashlib
+import itertools
+import json
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, replace
@@ -79,6 +84,18 @@ OUTPUTS = {
 }
 OUTPUTS["tasks"] = ("period", ["task_no"])  # the rectification tracker (issue 16 part 2)
 OUTPUTS["instructions"] = ("period", ["doc_no"])
+OUTPUTS["person_ids"] = ("period", ["source_file", "person_key"])  # cross-county duplicates (below)
+# County-scoped tables (issue 12 part 1): a quarter's partition holds one file per registry county
+# (`<unit>.parquet`, unit_of) with the rows of that county's registry files, and data.parquet with
+# every other row (other sources; always written, maybe empty). A re-ingest re-reads only the
+# counties whose files changed (plan_units) and rewrites only their files; the rest are carried.
+PARTED = ("persons", "households", "quarantine", "findings", "person_ids")
+# what a county's partitions were built from: (period, unit, inputs) per registry county
+UNITS_TABLE = "ingest_units"
+# the registry models whose rows belong to the counties read; the models after them see every
+# county's persons and households (this run's plus the carried files)
+COUNTY_MODELS = ("persons", "households", "person_ids", "int_registry_findings", "int_registry_rows")
+_COUNTY_FILE = re.compile(r"(\d{6})_")
 REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
 # … and, over every layout, at most the reader budget in bytes (scratch_settings: [engine]
@@ -207,6 +224,67 @@ def discover(raw_dir: Path, periods: list[str] | None) -> list[RawFile]:
     return sorted(found, key=lambda f: f.rel)
 
 
+def unit_of(rel: str) -> str:
+    """The county unit of a registry file: `county-<code>` for data/raw/registry/<q>/<code>_…
+    (the contract's naming), else the file on its own (`file-` + a hash of its path)."""
+    found = _COUNTY_FILE.match(rel.rsplit("/", 1)[-1])
+    return f"county-{found.group(1)}" if found else "file-" + hashlib.sha256(rel.encode()).hexdigest()[:16]
+
+
+def part_name(unit: str) -> str:
+    """The file of a county unit in each partition of the PARTED tables."""
+    return f"{unit}.parquet"
+
+
+def inputs_fingerprint(policy: Policy, key: str, context: dict) -> str:
+    """What every county's rows depend on besides its own files: the configuration files, the
+    rendering context, ingest's code (SQL and Python) and the pseudonymisation key. A change of
+    any of them re-reads every county."""
+    h = hashlib.sha256(keys.fingerprint(key).encode())
+    h.update(json.dumps(context, sort_keys=True, default=str).encode())
+    code = Path(__file__).parent
+    found = [*Path(policy.config_dir).rglob("*.toml"), *Path(policy.config_dir).rglob("*.csv")]
+    found += [*code.glob("*.py"), *code.glob("sql/*.sql"), *code.parent.glob("*.py")]
+    for path in sorted(found):
+        h.update(str(path).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Plan:
+    """Which registry counties of the quarters read this run re-reads (issue 12 part 1)."""
+
+    inputs: dict[tuple[str, str], str]  # (period, unit) -> hash of its files and the fingerprint
+    rebuild: set[tuple[str, str]]  # read this run
+    carried: set[tuple[str, str]]  # kept from the current snapshot (files and rows unchanged)
+    gone: set[tuple[str, str]]  # in the current snapshot, without files now: their parts dropped
+
+    def read(self, f: RawFile) -> bool:
+        return f.source_kind != "registry" or (f.period, unit_of(f.rel)) in self.rebuild
+
+
+def plan_units(files: list[RawFile], base: Path | None, fingerprint: str, *, full: bool = False) -> Plan:
+    """Compare each county's registry files (path and SHA-256) with what the current snapshot's
+    ingest_units says its partitions were built from: changed, new or (full) every county is
+    re-read, the others carried."""
+    members: dict[tuple[str, str], list[str]] = {}
+    for f in files:
+        if f.source_kind == "registry":
+            members.setdefault((f.period, unit_of(f.rel)), []).append(f"{f.rel}\t{readers.file_digest(f.path)[0]}")
+    inputs = {u: hashlib.sha256("\n".join([fingerprint, *sorted(m)]).encode()).hexdigest()
+              for u, m in members.items()}
+    periods = sorted({p for p, _u in inputs})
+    before: dict[tuple[str, str], str] = {}
+    source = warehouse.scan(base, UNITS_TABLE) if base is not None and periods else None
+    if source is not None and all(warehouse.table_files(base, t, periods) for t in PARTED):
+        with duckdb.connect() as con:
+            read = ", ".join(warehouse.sql_literal(p) for p in periods)
+            before = {(p, u): h for p, u, h in con.execute(
+                f"select period, unit, inputs from {source} where period in ({read})").fetchall()}
+    carried = set() if full else {u for u, h in inputs.items() if before.get(u) == h}
+    return Plan(inputs, set(inputs) - carried, carried, set(before) - set(inputs))
+
+
 def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None = None) -> dict:
     """What the ingest models are rendered with: identifiers only (column names, code-list names
     and codes the policy checked, the ID's digit count), never values, which come as parameter
@@ -262,6 +340,9 @@ class Ingest:
         # every problem that refuses the run (header problems, unreadable files), collected over
         # the whole raw folder so that one run (or --check) lists them all
         self.problems: list[str] = []
+        self.parts_written: list[str] = []  # files of the PARTED tables this run staged (table/period=…/name)
+        self.carried_sources: set[str] = set()  # registry files of carried counties (not read this run)
+        self.run_tables: dict[str, str] = {}  # output table -> the relation holding this run's rows
         self.sheets: list[dict] = []  # per file and sheet read: what its headers mapped to (check_table)
         self.notes: list[str] = []  # sheets not read as data (run-summary lines)
 
@@ -279,6 +360,8 @@ class Ingest:
                 "damaged_detail varchar")
         for src, cols in self.columns.items():
             con.execute(f"create table raw_{src} ({meta}, {', '.join(f'{c.name} varchar' for c in cols)})")
+        # the valid IDs of the counties a re-ingest does not read (person_ids rows; empty in a full run)
+        con.execute("create table ext_person_ids (period varchar, source_file varchar, person_key varchar, rows bigint)")
         con.execute("create table raw_files (file_id integer, source_file varchar, source_kind varchar, "
                     "period varchar, sha256 varchar, bytes bigint, encoding varchar, sheet varchar, header_row integer, "
                     "period_end date, file_order integer, missing_columns varchar, unmapped_headers varchar)")
@@ -546,25 +629,86 @@ class Ingest:
             raise IngestError(refusal(self.problems, "problem"))
 
     # ---- models and outputs --------------------------------------------------------------------
-    def run_models(self) -> None:
-        """Every model the output tables need, in graph order (pipelines/graph.py)."""
-        GRAPH.run(self.con, list(OUTPUTS), context=self.context, temp=False)
+    def run_models(self, carried: dict[str, list[Path]] | None = None) -> None:
+        """Every model the output tables need, in graph order (pipelines/graph.py). `carried`: the
+        current snapshot's files of the persons and households of counties this run does not read;
+        the models after the county models (project beneficiaries, findings) see them too, while
+        this run's own rows stay in <table>__run (what write_outputs writes)."""
+        if not carried:
+            GRAPH.run(self.con, list(OUTPUTS), context=self.context, temp=False)
+            return
+        made = GRAPH.run(self.con, COUNTY_MODELS, context=self.context, temp=False)
+        for table in ("persons", "households"):
+            self.con.execute(f"alter table {table} rename to {table}__run")
+            extra = (f" union all by name select * from {warehouse.read_files(carried[table])}"
+                     if carried.get(table) else "")
+            self.con.execute(f"create table {table} as select * from {table}__run{extra}")
+            self.run_tables[table] = f"{table}__run"
+        GRAPH.run(self.con, list(OUTPUTS), context=self.context, temp=False, built=made)
 
-    def write_outputs(self, tx: warehouse.Transaction, periods: list[str]) -> list[str]:
+    def bind_external(self, files: list[Path]) -> None:
+        """ext_person_ids: the carried counties' rows of person_ids (their files in the snapshot)."""
+        if files:
+            self.con.execute("insert into ext_person_ids select period, source_file, person_key, rows "
+                             f"from {warehouse.read_files(files)}")
+
+    def affected_units(self, base: Path, plan: Plan) -> set[tuple[str, str]]:
+        """Carried counties whose cross-county duplicate decisions differ between the current
+        snapshot's person_ids and this run's (its counties' new IDs beside the carried ones): for
+        each of a county's IDs, how many rows of other counties carry it before its file (path
+        order) and in all. Such a county must be re-read: its rows (duplicate_person, the kept
+        row's flag and finding) change although its files did not."""
+        periods = sorted({p for p, _u in plan.carried})
+        old = warehouse.table_files(base, "person_ids", periods)
+        con = self.con
+        con.execute("create or replace temp table ids_old as select period, source_file, person_key, rows from "
+                    + (warehouse.read_files(old) if old else "ext_person_ids where false"))
+        con.execute("create or replace temp table ids_new as select period, source_file, person_key, rows "
+                    "from person_ids union all select * from ext_person_ids")
+        files = [r[0] for r in con.execute("select source_file from ids_old union select source_file from ids_new")
+                 .fetchall()]
+        con.execute("create or replace temp table ids_units (source_file varchar, unit varchar)")
+        if files:
+            con.executemany("insert into ids_units values (?, ?)", [(f, unit_of(f)) for f in files])
+
+        def info(ids: str) -> str:
+            return (f"select a.period, u.unit, a.source_file, a.person_key, "
+                    f"sum(case when b.source_file < a.source_file then b.rows else 0 end) as earlier, "
+                    f"sum(b.rows) as total from {ids} as a "
+                    f"inner join ids_units as u on u.source_file = a.source_file "
+                    f"inner join {ids} as b on b.period = a.period and b.person_key = a.person_key "
+                    f"inner join ids_units as v on v.source_file = b.source_file and v.unit <> u.unit "
+                    f"group by all")
+
+        changed = con.execute(f"select distinct period, unit from (({info('ids_old')}) except ({info('ids_new')}) "
+                              f"union all (({info('ids_new')}) except ({info('ids_old')})))").fetchall()
+        return {(p, u) for p, u in changed if (p, u) in plan.carried}
+
+    def write_outputs(self, tx: warehouse.Transaction, periods: list[str], plan: Plan | None = None) -> list[str]:
         """Stage every output table in the transaction, one Parquet per partition (stable bytes:
         one thread, full ORDER BY), every period read getting one (maybe empty). What this run did
         not read is kept from the current snapshot: partitions (the transaction carries them over)
-        or, in the unpartitioned manifest, rows of the other quarters. Rows of reference files get
-        period `reference`."""
+        or, in the unpartitioned manifest, rows of the other quarters and of carried counties'
+        files. Rows of reference files get period `reference`. The PARTED tables are written one
+        file per county read (write_parts)."""
+        plan = plan or Plan({}, set(), set(), set())
+        carried_files = sorted(self.carried_sources)
+        registry = [r[0] for r in self.con.execute(
+            "select distinct source_file from raw_files where source_kind = 'registry' order by 1").fetchall()]
+        _values_table(self.con, "file_parts", ("source_file", "part"), [(f, part_name(unit_of(f))) for f in registry])
         for table, (part, keys) in OUTPUTS.items():
-            columns = [r[0] for r in self.con.execute(f"describe {table}").fetchall()]
+            source = self.run_tables.get(table, table)
+            columns = [r[0] for r in self.con.execute(f"describe {source}").fetchall()]
             order = [f"{c} nulls first" for c in [*keys, *(c for c in columns if c not in keys and c != part)]]
-            rows = (f"select * replace (coalesce(period, {warehouse.sql_literal(REFERENCE)}) as period) from {table}"
-                    if "period" in columns else f"select * from {table}")
+            rows = (f"select * replace (coalesce(period, {warehouse.sql_literal(REFERENCE)}) as period) from {source}"
+                    if "period" in columns else f"select * from {source}")
             if part is None:
                 if "period" in columns:
-                    rows = _with_previous_rows(rows, tx.base, table, periods, columns)
+                    rows = _with_previous_rows(rows, tx.base, table, periods, columns, carried_files)
                 tx.write_table(self.con, rows, table, order_by=order)
+                continue
+            if table in PARTED:
+                self.write_parts(tx, table, rows, order, periods, plan)
                 continue
             _drop_rebuilt(tx, table, part, {*periods, REFERENCE})
             values = {r[0] for r in self.con.execute(f"select distinct {part} from ({rows})").fetchall()}
@@ -573,7 +717,50 @@ class Ingest:
                                table, value, key=part, order_by=order)
             if not tx.partitions(table):  # no rows at all: one empty file keeps the columns
                 tx.write_table(self.con, f"select * from {table} where false", table, order_by=order)
-        return list(OUTPUTS)
+        self.write_units(tx, periods, plan)
+        return [*OUTPUTS, UNITS_TABLE]
+
+    def write_parts(self, tx: warehouse.Transaction, table: str, rows: str, order: list[str], periods: list[str],
+                    plan: Plan) -> None:
+        """One file per registry county read (part_name) and data.parquet (every other row, maybe
+        empty) in each quarter's partition. A quarter with carried counties keeps their files
+        (merge_parts); a county read without rows, or gone, loses its file; a staged file equal
+        byte for byte to the current one is dropped so that the current file (same inode) is kept."""
+        tx.merge_parts(table)
+        kept = {p for p, _u in plan.carried}
+        _drop_rebuilt(tx, table, "period", {*periods, REFERENCE} - kept)
+        for p, u in plan.gone:
+            if p in kept:
+                tx.delete_part(table, p, part_name(u))
+        con = self.con
+        rest = warehouse.sql_literal(warehouse.DATA_FILE)
+        found = set(con.execute(f"select distinct r.period, coalesce(u.part, {rest}) from ({rows}) as r "
+                                f"left join file_parts as u on u.source_file = r.source_file").fetchall())
+        read = {(p, part_name(u)) for p, u in plan.rebuild}
+        for value, name in sorted(found | read | {(p, warehouse.DATA_FILE) for p in periods}):
+            if (value, name) not in found and name != warehouse.DATA_FILE:
+                if value in kept:  # a county read whose rows are all elsewhere: no file
+                    tx.delete_part(table, value, name)
+                continue
+            path = tx.path(table, value, name=name)
+            where = (f"coalesce(source_file, '') not in (select source_file from file_parts)" if name == warehouse.DATA_FILE
+                     else f"source_file in (select source_file from file_parts where part = {warehouse.sql_literal(name)})")
+            warehouse.write_parquet(con, f"select * from ({rows}) where period = {warehouse.sql_literal(value)} "
+                                    f"and {where}", path, order_by=order)
+            self.parts_written.append(f"{table}/period={value}/{name}")
+            old = tx.base / path.relative_to(tx.new) if tx.base is not None and value in kept else None
+            if old is not None and old.is_file() and filecmp.cmp(old, path, shallow=False):
+                path.unlink()  # carried instead: same bytes, same file
+                self.parts_written.pop()
+
+    def write_units(self, tx: warehouse.Transaction, periods: list[str], plan: Plan) -> None:
+        """ingest_units: per quarter read, each registry county's inputs hash (plan_units)."""
+        con = self.con
+        _values_table(con, "units__now", ("period", "unit", "inputs"), sorted((*k, h) for k, h in plan.inputs.items()))
+        _drop_rebuilt(tx, UNITS_TABLE, "period", {*periods, REFERENCE})
+        for value in periods:
+            tx.write_table(con, f"select * from units__now where period = {warehouse.sql_literal(value)}",
+                           UNITS_TABLE, value, order_by=["unit", "inputs"])
 
     def summary(self) -> dict:
         con = self.con
@@ -676,15 +863,38 @@ def refusal(problems: list[str], what: str) -> str:
             f"(povmon ingest --check lists every file): " + " | ".join(problems))
 
 
-def _with_previous_rows(rows: str, previous: Path | None, table: str, periods: list[str], columns: list[str]) -> str:
+def _with_previous_rows(rows: str, previous: Path | None, table: str, periods: list[str], columns: list[str],
+                        files: list[str] = ()) -> str:
     """`rows` plus the previous snapshot's rows of an unpartitioned table from quarters this run
-    did not read (in this run's columns: a column the old file lacks is NULL)."""
+    did not read, and of `files` (carried counties' registry files), in this run's columns (a
+    column the old file lacks is NULL)."""
     source = warehouse.scan(previous, table) if previous is not None else None
     if source is None:
         return rows
     read = ", ".join(warehouse.sql_literal(p) for p in [*periods, REFERENCE])
+    kept = (" or source_file in (" + ", ".join(warehouse.sql_literal(f) for f in files) + ")") if files else ""
     return (f"select {', '.join(columns)} from ({rows}\nunion all by name\nselect * from {source} "
-            f"where regexp_full_match(period, '[0-9]{{4}}Q[1-4]') and period not in ({read}))")
+            f"where (regexp_full_match(period, '[0-9]{{4}}Q[1-4]') and period not in ({read})){kept})")
+
+
+def _values_table(con, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Temp table `name` of text columns holding `rows` (a VALUES list: any engine)."""
+    cols = ", ".join(columns)
+    if rows:
+        values = ", ".join("(" + ", ".join(warehouse.sql_literal(v) for v in r) + ")" for r in rows)
+        query = f"select * from (values {values}) as t({cols})"
+    else:
+        query = "select " + ", ".join(f"cast(null as varchar) as {c}" for c in columns) + " where false"
+    con.execute(f"create or replace temp table {name} as {query}")
+
+
+def _carried_parts(base: Path | None, plan: Plan) -> dict[str, list[Path]]:
+    """{PARTED table: the current snapshot's files of the counties the plan carries}."""
+    names = {(f"period={p}", part_name(u)) for p, u in plan.carried}
+    periods = sorted({p for p, _u in plan.carried})
+    if base is None or not names:
+        return {t: [] for t in PARTED}
+    return {t: [f for f in warehouse.table_files(base, t, periods) if (f.parent.name, f.name) in names] for t in PARTED}
 
 
 def _drop_rebuilt(tx: warehouse.Transaction, table: str, part: str, read: set[str]) -> None:
@@ -729,8 +939,11 @@ def reader_budget(policy: Policy) -> int:
     return int(memory_limit(policy) * policy.warehouse.engine.reader_share)
 
 
-def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, policy: Policy | None = None) -> dict:
-    """Ingest every raw file under raw_dir into processed_dir; returns a JSON-able summary."""
+def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, policy: Policy | None = None, *,
+        full: bool = False) -> dict:
+    """Ingest every raw file under raw_dir into processed_dir; returns a JSON-able summary. A
+    registry county whose files are unchanged since the current snapshot is not read again
+    (plan_units) unless `full`."""
     started = time.perf_counter()
     policy = policy or load_policy()
     periods = [str(Period.parse(p)) for p in periods] if periods else None
@@ -739,32 +952,47 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
     key = keys.resolve_key(raw_dir, [(f.path, f.rel) for f in files])
     with warehouse.transaction(processed_dir, stage="ingest") as tx:
         keys.check_warehouse_key(keys.recorded_fingerprints(processed_dir), key)
-        # in memory under config/warehouse.toml [engine]; spills inside the transaction's work folder.
-        # The readers and the loader run on DuckDB on any engine (pipelines/engines.py)
-        with engines.use("duckdb"):
-            con = tx.connect(policy)
-        try:
-            budget = scratch_settings(con, policy)
-            ingest = Ingest(con, policy, spool=tx.work / "raw", batch_bytes=budget)
-            ingest.create_inputs(key)
-            timings = {}
-            mark = time.perf_counter()
-            ingest.load_all(files)
-            ingest.refuse_if_problems()
-            ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
-            timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
-            ingest.run_models()
-            failures = ingest.quarantine_failures()
-            if failures:
-                raise IngestError(refusal(failures, "file over the quarantine limit"))
-            timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
-            read = sorted({f.period for f in files if f.period} | set(periods or ()))
-            ingest.write_outputs(tx, read)
-            timings["write"] = round(time.perf_counter() - mark, 2)
-            summary = ingest.summary()
-            summary["timings"] = timings
-        finally:
-            con.close()
+        # a county whose registry files are as the current snapshot's partitions were built from
+        # is not read again (plan_units); on Spark every county is read
+        fingerprint = inputs_fingerprint(policy, key, template_context(policy))
+        plan = plan_units(files, tx.base, fingerprint, full=full or engines.current() != "duckdb")
+        for attempt in itertools.count():
+            # in memory under config/warehouse.toml [engine]; spills inside the transaction's work folder.
+            # The readers and the loader run on DuckDB on any engine (pipelines/engines.py)
+            with engines.use("duckdb"):
+                con = tx.connect(policy)
+            try:
+                budget = scratch_settings(con, policy)
+                ingest = Ingest(con, policy, spool=tx.work / f"raw-{attempt}", batch_bytes=budget)
+                ingest.create_inputs(key)
+                carried = _carried_parts(tx.base, plan)
+                ingest.bind_external(carried["person_ids"])
+                ingest.carried_sources = {f.rel for f in files if f.source_kind == "registry" and not plan.read(f)}
+                timings = {}
+                mark = time.perf_counter()
+                ingest.load_all([f for f in files if plan.read(f)])
+                ingest.refuse_if_problems()
+                ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
+                timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
+                ingest.run_models(carried if plan.carried else None)
+                affected = ingest.affected_units(tx.base, plan) if plan.carried else set()
+                if affected:  # a county's duplicates changed with another's files: read it too
+                    plan = replace(plan, rebuild=plan.rebuild | affected, carried=plan.carried - affected)
+                    continue
+                failures = ingest.quarantine_failures()
+                if failures:
+                    raise IngestError(refusal(failures, "file over the quarantine limit"))
+                timings["models"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
+                read = sorted({f.period for f in files if f.period} | set(periods or ()))
+                ingest.write_outputs(tx, read, plan)
+                timings["write"] = round(time.perf_counter() - mark, 2)
+                summary = ingest.summary()
+                summary["timings"] = timings
+                summary["counties"] = dict(read=sorted(f"{p}/{u}" for p, u in plan.rebuild),
+                                           kept=len(plan.carried), parts_written=len(ingest.parts_written))
+                break
+            finally:
+                con.close()
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["processed_dir"] = str(processed_dir)
     summary["snapshot"] = tx.snapshot.name if tx.snapshot else None

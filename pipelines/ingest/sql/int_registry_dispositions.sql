@@ -1,6 +1,8 @@
 -- int_registry_dispositions: one row per registry raw row with its quarantine reason (NULL =
 -- loaded), in the contract's order. Narrow on purpose (keys and reasons only): int_registry_rows
--- joins it back to stg_registry.
+-- joins it back to stg_registry. A re-ingest that reads only some counties' files (pipeline.py,
+-- docs/data_contract.md §5) passes the other counties' valid IDs as ext_person_ids (person key,
+-- file, rows): an ID counts as loaded earlier when a file of theirs sorts before this row's.
 -- key: file_id, source_row
 with
 
@@ -12,13 +14,19 @@ regions_known as (
     select code from {{ ref('param_regions') }}
 ),
 
+external_ids as (
+    select * from {{ ref('ext_person_ids') }}
+),
+
 row_checks as (
     select
         r.period,
         r.file_id,
         r.file_order,
+        r.source_file,
         r.source_row,
         r.id18,
+        r.person_key,
         r.shift_fails,
         r.village_code,
         r.damaged_detail,
@@ -58,25 +66,45 @@ row_checks as (
     cross join {{ ref('param_total_rows') }} as tl
 ),
 
+external as (
+    -- rows of the same ID in the files of counties this run did not read (none in a full run)
+    select
+        r.file_id,
+        r.source_row,
+        sum(case when e.source_file < r.source_file then e.rows else 0 end) as earlier,
+        sum(e.rows) as total
+    from row_checks as r
+    inner join external_ids as e
+        on e.period = r.period and e.person_key = r.person_key
+    where r.row_reason is null and r.id18 is not null
+    group by r.file_id, r.source_row
+),
+
 duplicates as (
     -- same ID (first 18 characters) already loaded for this period: files in path order, then rows
     select
-        *,
-        case when row_reason is null and id18 is not null
+        c.*,
+        case when c.row_reason is null and c.id18 is not null
             then row_number() over (
-                partition by period, (case when row_reason is null then id18 end)
-                order by file_order, source_row)
+                partition by c.period, (case when c.row_reason is null then c.id18 end)
+                order by c.file_order, c.source_row) + coalesce(x.earlier, 0)
         end as id_rank,
-        case when row_reason is null and id18 is not null
-            then count(*) over (partition by period, (case when row_reason is null then id18 end))
+        case when c.row_reason is null and c.id18 is not null
+            then count(*) over (partition by c.period, (case when c.row_reason is null then c.id18 end))
+                + coalesce(x.total, 0)
         end as id_count
-    from row_checks
+    from row_checks as c
+    left join external as x
+        on x.file_id = c.file_id and x.source_row = c.source_row
 ),
 
 final as (
     select
+        period,
         file_id,
+        source_file,
         source_row,
+        person_key,
         id_rank,
         id_count,
         coalesce(row_reason, case when id_rank > 1 then 'duplicate_person' end) as reason,
