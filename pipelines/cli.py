@@ -66,6 +66,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             raw_dir=Path(args.raw),
             processed_dir=Path(args.processed),
             periods=_periods(args.periods),
+            full=args.full,
         )
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     for warning in summary.get("warnings", []):
@@ -320,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="read every file, write nothing: print one table of "
                    "mapped and unmapped headers, refused columns, unknown code labels and row counts (exit 2 "
                    "when a run would be refused)")
+    p.add_argument("--full", action="store_true", help="read every registry county again (by default a county "
+                   "whose files are unchanged since the last ingest is kept: docs/data_contract.md §5)")
     _wait_option(p)
     _engine_option(p)
     p.set_defaults(func=cmd_ingest)

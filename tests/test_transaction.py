@@ -257,3 +257,38 @@ def test_one_writer_per_process(tmp_path):
     with wh.transaction(processed, stage="ingest"):
         with pytest.raises(wh.WarehouseError, match="nested transaction"), wh.transaction(processed, stage="risk"):
             pass
+
+
+def test_a_partition_in_parts_replaces_only_the_parts_staged(tmp_path, con):
+    """merge_parts (ingest's county files): a staged part replaces its namesake, delete_part drops
+    one, the other parts are carried (same inode); the partition reads whole everywhere."""
+    processed = tmp_path / "processed"
+    with wh.transaction(processed, stage="seed") as tx:
+        for name, v in (("county-a.parquet", 1), ("county-b.parquet", 2), ("data.parquet", 3)):
+            wh.write_parquet(con, f"select '2020Q1' as period, {v} as v", tx.path("t", "2020Q1", name=name),
+                             order_by="v")
+        tx.write_table(con, "select '2020Q2' as period, 9 as v", "t", "2020Q2", order_by="v")
+    first = wh.snapshot(processed) / "t" / "period=2020Q1"
+    assert rows(con, processed, "t") == [("2020Q1", 1), ("2020Q1", 2), ("2020Q1", 3), ("2020Q2", 9)]
+    assert wh.partitions(processed, "t")["2020Q1"].name == "*.parquet"  # a glob over the parts
+    assert wh.partitions(processed, "t")["2020Q2"].name == "data.parquet"
+    with wh.transaction(processed, stage="ingest") as tx:
+        tx.merge_parts("t")
+        wh.write_parquet(con, "select '2020Q1' as period, 10 as v", tx.path("t", "2020Q1", name="county-a.parquet"),
+                         order_by="v")
+        tx.delete_part("t", "2020Q1", "county-b.parquet")
+        assert tx.partitions("t") == ["2020Q1", "2020Q2"]
+    now = wh.snapshot(processed) / "t" / "period=2020Q1"
+    assert sorted(p.name for p in now.iterdir()) == ["county-a.parquet", "data.parquet"]
+    assert (now / "data.parquet").stat().st_ino == (first / "data.parquet").stat().st_ino
+    assert (now / "county-a.parquet").stat().st_ino != (first / "county-a.parquet").stat().st_ino
+    assert rows(con, processed, "t") == [("2020Q1", 3), ("2020Q1", 10), ("2020Q2", 9)]
+    files = wh.table_files(processed, "t", ["2020Q1"])
+    assert sorted(f.name for f in files) == ["county-a.parquet", "data.parquet"]
+    glob = wh.read_files(list(wh.partitions(processed, "t").values()))
+    assert con.execute(f"select sum(v) from {glob}").fetchone()[0] == 22
+    with duckdb.connect(str(processed / wh.DATABASE), read_only=True) as views:
+        assert views.execute("select count(*) from t").fetchone()[0] == 3
+    with wh.transaction(processed, stage="ingest") as tx:  # without merge_parts: the folder is replaced whole
+        tx.write_table(con, "select '2020Q1' as period, 5 as v", "t", "2020Q1", order_by="v")
+    assert rows(con, processed, "t") == [("2020Q1", 5), ("2020Q2", 9)]
