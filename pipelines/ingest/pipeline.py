@@ -878,14 +878,14 @@ def _with_previous_rows(rows: str, previous: Path | None, table: str, periods: l
 
 
 def _values_table(con, name: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Temp table `name` of text columns holding `rows` (a VALUES list: any engine)."""
+    """Table `name` of text columns holding `rows` (a VALUES list: any engine)."""
     cols = ", ".join(columns)
     if rows:
         values = ", ".join("(" + ", ".join(warehouse.sql_literal(v) for v in r) + ")" for r in rows)
         query = f"select * from (values {values}) as t({cols})"
     else:
         query = "select " + ", ".join(f"cast(null as varchar) as {c}" for c in columns) + " where false"
-    con.execute(f"create or replace temp table {name} as {query}")
+    con.execute(f"create or replace table {name} as {query}")
 
 
 def _carried_parts(base: Path | None, plan: Plan) -> dict[str, list[Path]]:

@@ -186,10 +186,10 @@ def test_source_row_is_the_line_a_record_starts_on_after_a_quoted_newline(tmp_pa
     assert code == 0, err
     con = duckdb.connect()
     persons = con.execute("select source_row, relation from read_parquet(?) order by 1",
-                          [str(tmp_path / "processed/current/persons/period=2020Q4/data.parquet")]).fetchall()
+                          [str(tmp_path / "processed/current/persons/period=2020Q4/*.parquet")]).fetchall()
     assert persons == [(2, "head"), (4, "spouse"), (5, "son")]
     blank = con.execute("select source_row, reason from read_parquet(?)",
-                        [str(tmp_path / "processed/current/quarantine/period=2020Q4/data.parquet")]).fetchall()
+                        [str(tmp_path / "processed/current/quarantine/period=2020Q4/*.parquet")]).fetchall()
     assert blank == [(6, "blank_row")]
 
 
