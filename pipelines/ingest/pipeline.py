@@ -242,11 +242,11 @@ def inputs_fingerprint(policy: Policy, key: str, context: dict) -> str:
     any of them re-reads every county."""
     h = hashlib.sha256(keys.fingerprint(key).encode())
     h.update(json.dumps(context, sort_keys=True, default=str).encode())
-    code = Path(__file__).parent
-    found = [*Path(policy.config_dir).rglob("*.toml"), *Path(policy.config_dir).rglob("*.csv")]
-    found += [*code.glob("*.py"), *code.glob("sql/*.sql"), *code.parent.glob("*.py")]
-    for path in sorted(found):
-        h.update(str(path).encode() + b"\0" + path.read_bytes())
+    config, code = Path(policy.config_dir), Path(__file__).parent
+    found = [(config, p) for p in sorted([*config.rglob("*.toml"), *config.rglob("*.csv")])]
+    found += [(code.parent, p) for p in sorted([*code.glob("*.py"), *code.glob("sql/*.sql"), *code.parent.glob("*.py")])]
+    for root, path in found:  # named relative to their folder: a checkout moved elsewhere keeps its fingerprint
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines import warehouse
-from pipelines.ingest.pipeline import OUTPUTS, run
+from pipelines.ingest.pipeline import OUTPUTS, UNITS_TABLE, run
 from tests.ingest.test_ingest_defects import REFERENCE, build_raw
 
 
@@ -37,7 +37,7 @@ def test_ingest_keeps_what_it_does_not_own(tmp_path):
     kept = warehouse.partitions(processed, "measures")["2020Q4"]
     assert kept.read_bytes() == measures_bytes and kept.stat().st_ino == measures.stat().st_ino  # a hard link
     assert sorted(warehouse.partitions(processed, "households")) == ["2019Q4", "2020Q4"]  # not-a-quarter dropped
-    assert views(processed) == set(OUTPUTS) | {"measures"}
+    assert views(processed) == set(OUTPUTS) | {UNITS_TABLE, "measures"}
     with duckdb.connect(str(processed / "povmon.duckdb"), read_only=True) as con:
         assert con.execute("select distinct period from households order by 1").fetchall() == [("2019Q4",), ("2020Q4",)]
         assert con.execute("select period from ingest_manifest where source_file = ?", [REFERENCE]).fetchall() \
@@ -66,7 +66,7 @@ def test_ingest_imports_a_warehouse_of_the_old_layout(tmp_path):
     assert not (tmp_path / ".processed.build-4242").exists()
     assert sorted(warehouse.partitions(processed, "households")) == ["2019Q4", "2020Q4"]
     assert warehouse.partitions(processed, "measures")["2020Q4"].read_bytes() == old_measures
-    assert views(processed) == set(OUTPUTS) | {"measures"}
+    assert views(processed) == set(OUTPUTS) | {UNITS_TABLE, "measures"}
 
 
 def test_ingest_with_periods_keeps_the_other_quarters(tmp_path):
