@@ -145,9 +145,13 @@ _TABLES += [  # the rectification tracker's lists (issue 16 part 2: data/raw/tas
         period varchar, doc_no varchar, issued_on date, recipient varchar, content varchar, deadline date,
         completion_state varchar, completed_on date, source_file varchar, sheet varchar, source_row bigint"""),
 ]
+_TABLES += [  # the valid IDs of each registry file, keyed (a county re-sent alone: docs/data_contract.md §5)
+    _table("person_ids", "period", ("source_file", "person_key"), """
+        period varchar, source_file varchar, person_key varchar, rows bigint"""),
+]
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
 CANONICAL = ("persons", "households", "pairings", "survey_households", "population", "regions", "rectification")
-ACCOUNTING = ("findings", "quarantine", "ingest_manifest")
+ACCOUNTING = ("findings", "quarantine", "ingest_manifest", "person_ids")
 LEDGERS = ("projects", "project_beneficiaries")  # 项目账 (issue 16 part 3): written by hand in tests, never generated
 LEDGERS += ("tasks", "instructions")  # the rectification tracker (issue 16 part 2): likewise
 DEPARTMENTS = ("department_records",)  # department lists (issue 16): the crosscheck stage's input
