@@ -30,7 +30,7 @@ import pandas as pd
 
 from pipelines import config, keys
 from pipelines.policy import Policy, load_policy
-from pipelines.synth import defects, departments, dynamics, exports, population, projects, writers
+from pipelines.synth import background, defects, departments, dynamics, exports, population, projects, writers
 from pipelines.synth import tasks as synth_tasks
 
 RAW_KINDS = ("registry", "pairing", "survey", "reference")
@@ -199,12 +199,21 @@ def county_layouts(settings: dict, fmt_mode: str) -> dict:
     return out
 
 
+def write_now_or_later(jobs: background.Jobs | None, fn, *args, **kwargs) -> None:
+    """Call a writer now, or add the call to `jobs` (written in the background, same bytes)."""
+    if jobs is None:
+        fn(*args, **kwargs)
+    else:
+        jobs.add(fn, *args, **kwargs)
+
+
 def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path, settings: dict,
-                      chunk: int | None = None) -> list[dict]:
-    """Write one county's registry file; returns the truth rows of its planted defects."""
+                      chunk: int | None = None, jobs: background.Jobs | None = None) -> list[dict]:
+    """Write one county's registry file (or add its write to `jobs`); returns the truth rows of
+    its planted defects."""
     cfg = settings["synth"]
     if layout["names_only"]:
-        return write_names_only_file(frame, layout, path, period, out_dir, settings, chunk)
+        return write_names_only_file(frame, layout, path, period, out_dir, settings, chunk, jobs)
     cols = cfg["layout"]["registry_columns"]
     yn = exports.yes_no_columns(settings["aliases"]["registry"])
     table = exports.layout_frame(frame, cols, layout["headers"], yn, layout["style"])
@@ -216,8 +225,8 @@ def write_county_file(frame: pd.DataFrame, layout: dict, path: Path, period: str
     table = pd.DataFrame(values, columns=table.columns)
     merge_cols = [layout["headers"][c] for c in cfg["defects"]["merged_columns"]] if layout["merged"] else None
     groups = frame["_merge"].to_numpy(dtype=object) if merge_cols and "_merge" in frame else None
-    writers.write_export(table, path, layout["format"], title=layout["title"], merge_columns=merge_cols,
-                         merge_groups=groups)
+    write_now_or_later(jobs, writers.write_export, table, path, layout["format"], title=layout["title"],
+                       merge_columns=merge_cols, merge_groups=groups)
     first = writers.first_data_row(layout["format"], layout["title"])
     rel = path.relative_to(out_dir / "raw").as_posix()
     rows = []
@@ -238,15 +247,15 @@ def names_only_damage_rows(frame: pd.DataFrame, n: int) -> list[int]:
     touched = set(frame["household_id"].to_numpy()[kinds != ""])
     if "_deprived" in frame:  # households with a planted deprivation: their members stay loaded
         touched |= set(frame["household_id"].to_numpy()[frame["_deprived"].to_numpy(dtype=bool)])
-    ids = frame["id_number"].astype(str).to_numpy()
-    ok = [i for i in range(len(frame)) if frame["relation"].iat[i] != "户主" and ids[i][-1:].isdigit()
-          and len(ids[i]) == 18 and frame["household_id"].iat[i] not in touched]
+    ids = frame["id_number"].astype(str)
+    ok = np.flatnonzero((frame["relation"].to_numpy() != "户主") & ids.str[-1:].str.isdigit().to_numpy(dtype=bool)
+                        & (ids.str.len() == 18).to_numpy() & ~frame["household_id"].isin(touched).to_numpy()).tolist()
     step = max(1, len(ok) // max(n, 1))
     return ok[::step][:n]
 
 
 def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period: str, out_dir: Path,
-                          settings: dict, chunk: int | None = None) -> list[dict]:
+                          settings: dict, chunk: int | None = None, jobs: background.Jobs | None = None) -> list[dict]:
     """One county's names-only member export (config/synth.toml [names_only]); returns the truth
     rows of its planted cases: the frame's defects (missing-village-code rows become unknown
     village names), IDs written as number cells, and the 合计 row."""
@@ -276,8 +285,8 @@ def write_names_only_file(frame: pd.DataFrame, layout: dict, path: Path, period:
     text = {"county": county, "period_end": str(dynamics.period_end(period))}
     sheet_spec = dict(spec, title=spec["title"].format(**text), unit_line=spec["unit_line"].format(**text))
     id_header = layout["headers"]["id_number"]
-    writers.write_names_only_xlsx(
-        table, path, sheet_spec, group=(spec["income_group"], [layout["headers"][c] for c in income]),
+    write_now_or_later(
+        jobs, writers.write_names_only_xlsx, table, path, sheet_spec, group=(spec["income_group"], [layout["headers"][c] for c in income]),
         merge_columns=merge_cols, merge_groups=groups, number_cells={i: id_header for i in damaged},
         total_row={layout["headers"]["row_no"]: "合计",
                    layout["headers"]["household_size"]: str(len(table)).translate(writers.FULL_WIDTH_DIGITS)})
@@ -378,64 +387,68 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
     files, persons_by_p, households_by_p = [], dict.fromkeys(wanted, 0), dict.fromkeys(wanted, 0)
     registry_per_village = np.zeros(len(villages), dtype=np.int64)
     design_keys = design[["village", "slot"]]
-    for c, n_reg in enumerate(sizes):
-        rng = np.random.default_rng([seed, 10, c])
-        part = part_number(mode, c, len(sizes))
-        n_marg = int(round(n_reg * cfg["city"]["marginal_share"]))
-        hh, persons = population.build_population(n_reg, n_marg, villages, county_codes, cfg, rng, counters, digits, ref_date)
-        registry_per_village += np.bincount(hh["village"].to_numpy(), minlength=len(villages))
-        plan = dynamics.simulate_status(hh, persons, all_p, cfg, rng)
-        edges = (defects.plant_edge_births(hh, persons, plan, all_p, cfg, county_codes, counters, rng)
-                 if mode == "county" else {})
-        ids = hh["household_id"].to_numpy()
-        truth["events"] += [(p, ids[h], e, cause) for p, h, e, cause in plan.events if p in wanted]
-        per_county = np.bincount(hh["county_idx"], weights=hh["registered"], minlength=len(county_codes))
-        pool = exports.cadre_pool(county_codes, [layouts[k]["name"] for k in county_codes], per_county, c, cfg,
-                                  np.random.default_rng([seed, 20, c]))
-        ctx = {"hh": hh, "persons": persons, "villages": villages, "plan": plan, "cfg": cfg}
-        prev = None
-        for p, period in enumerate(all_p):
-            q = quarter_state(ctx, p, period, settings, prev)
-            prev = q["monitoring"]
-            if period not in wanted:
-                continue
-            truth["events"] += quarter_events(q, p)
-            truth["matches"][period].append(survey_matches(q, design_keys))
-            frame = exports.registry_frame(q)
-            frame["_county"] = villages["county_code"].to_numpy()[hh["village"].to_numpy()][frame["_hh"].to_numpy()]
-            prng = np.random.default_rng([seed, 30, c, p])
-            if mode == "county":
-                frame, dep_rows, used = defects.plant_deprivations(frame, period, edges.get(period, []), cfg,
-                                                                   settings["thresholds"], scarce, seasonal, prng)
-                truth["deprivations"] += dep_rows
-                merged = next((k for k, v in layouts.items() if v["merged"]), None)
-                frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng,
-                                              chunk=part)
-                frame["_deprived"] = frame["household_id"].isin(used).to_numpy()  # names-only damage avoids them
-            # department lists (issue 16 part 1): drawn from this quarter's frame, discrepancies planted
-            dept_members = departments.members(frame, persons, period, names_only)
-            dept_lists, dept_truth = departments.department_lists(
-                dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]),
-                water_villages.setdefault(period, set()))
-            files += departments.write_lists(dept_lists, out_dir / "raw", period, part)
-            truth["crosscheck"] += dept_truth
-            persons_by_p[period] += int((frame["_person"] >= 0).sum())
-            households_by_p[period] += int(q["income"]["size"].gt(0).sum())
-            n_defects = len(truth["defects"])
-            for code in county_codes:
-                lay = layouts[code]
-                sub = frame[frame["_county"] == code].reset_index(drop=True)
-                path = registry_path(out_dir, period, code, lay["name"], writers.EXTENSIONS[lay["format"]], part, mode)
-                truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings, part)
+    # registry files are written in a forked child while the next quarter is drawn (background.py)
+    with background.Writer(cfg["run"]["writer_processes"] if mode == "county" else 0) as writer:
+        for c, n_reg in enumerate(sizes):
+            rng = np.random.default_rng([seed, 10, c])
+            part = part_number(mode, c, len(sizes))
+            n_marg = int(round(n_reg * cfg["city"]["marginal_share"]))
+            hh, persons = population.build_population(n_reg, n_marg, villages, county_codes, cfg, rng, counters, digits, ref_date)
+            registry_per_village += np.bincount(hh["village"].to_numpy(), minlength=len(villages))
+            plan = dynamics.simulate_status(hh, persons, all_p, cfg, rng)
+            edges = (defects.plant_edge_births(hh, persons, plan, all_p, cfg, county_codes, counters, rng)
+                     if mode == "county" else {})
+            ids = hh["household_id"].to_numpy()
+            truth["events"] += [(p, ids[h], e, cause) for p, h, e, cause in plan.events if p in wanted]
+            per_county = np.bincount(hh["county_idx"], weights=hh["registered"], minlength=len(county_codes))
+            pool = exports.cadre_pool(county_codes, [layouts[k]["name"] for k in county_codes], per_county, c, cfg,
+                                      np.random.default_rng([seed, 20, c]))
+            ctx = {"hh": hh, "persons": persons, "villages": villages, "plan": plan, "cfg": cfg}
+            prev = None
+            for p, period in enumerate(all_p):
+                q = quarter_state(ctx, p, period, settings, prev)
+                prev = q["monitoring"]
+                if period not in wanted:
+                    continue
+                truth["events"] += quarter_events(q, p)
+                truth["matches"][period].append(survey_matches(q, design_keys))
+                frame = exports.registry_frame(q)
+                frame["_county"] = villages["county_code"].to_numpy()[hh["village"].to_numpy()][frame["_hh"].to_numpy()]
+                prng = np.random.default_rng([seed, 30, c, p])
+                if mode == "county":
+                    frame, dep_rows, used = defects.plant_deprivations(frame, period, edges.get(period, []), cfg,
+                                                                       settings["thresholds"], scarce, seasonal, prng)
+                    truth["deprivations"] += dep_rows
+                    merged = next((k for k, v in layouts.items() if v["merged"]), None)
+                    frame = defects.plant_defects(frame, period, used, county_codes, merged, cfg, counters, prng,
+                                                  chunk=part)
+                    frame["_deprived"] = frame["household_id"].isin(used).to_numpy()  # names-only damage avoids them
+                # department lists (issue 16 part 1): drawn from this quarter's frame, discrepancies planted
+                dept_members = departments.members(frame, persons, period, names_only)
+                dept_lists, dept_truth = departments.department_lists(
+                    dept_members, period, policy.departments.synth, dept_thresholds, np.random.default_rng([seed, 40, c, p]),
+                    water_villages.setdefault(period, set()))
+                files += departments.write_lists(dept_lists, out_dir / "raw", period, part)
+                truth["crosscheck"] += dept_truth
+                persons_by_p[period] += int((frame["_person"] >= 0).sum())
+                households_by_p[period] += int(q["income"]["size"].gt(0).sum())
+                n_defects = len(truth["defects"])
+                jobs = background.Jobs()
+                for code in county_codes:
+                    lay = layouts[code]
+                    sub = frame[frame["_county"] == code].reset_index(drop=True)
+                    path = registry_path(out_dir, period, code, lay["name"], writers.EXTENSIONS[lay["format"]], part, mode)
+                    truth["defects"] += write_county_file(sub, lay, path, period, out_dir, settings, part, jobs)
+                    files.append(path)
+                writer.submit(f"{period} chunk {c}", jobs)
+                truth["crosscheck"] += departments.defect_rows(dept_members, truth["defects"][n_defects:], period)
+                path, issues = write_pairing(q, pool, out_dir, part, settings, prng)
                 files.append(path)
-            truth["crosscheck"] += departments.defect_rows(dept_members, truth["defects"][n_defects:], period)
-            path, issues = write_pairing(q, pool, out_dir, part, settings, prng)
-            files.append(path)
-            truth["pairing"].append(issues)
-            if c == 0:  # 项目账: beneficiaries drawn from the first chunk's households no defect touches
-                project_pool[period] = projects.sample(frame, {d["household_id"] for d in truth["defects"] if d["period"] == period},
-                                                       cfg["projects"]["sample_per_county"])
-        del hh, persons, plan, ctx
+                truth["pairing"].append(issues)
+                if c == 0:  # 项目账: beneficiaries drawn from the first chunk's households no defect touches
+                    project_pool[period] = projects.sample(frame, {d["household_id"] for d in truth["defects"] if d["period"] == period},
+                                                           cfg["projects"]["sample_per_county"])
+            del hh, persons, plan, ctx
     aliases = settings["aliases"]
     for period in wanted:
         matched = pd.concat(truth["matches"][period], ignore_index=True)
