@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -291,7 +292,9 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
 
     from pipelines.report.workbook import write_workbook
 
-    with staged(out_dir, OWNED + books) as build:
+    with staged(out_dir, OWNED + books) as build, ThreadPoolExecutor(1, thread_name_prefix="report-png") as side:
+        # the PNGs render in Chromium (another process) while this thread writes the pages and workbooks
+        png_job = side.submit(export_pngs, report.figures, build / "figures") if policy.report.figures.png else None
         (build / "summary.html").write_text(render_page(report, per, sections), encoding="utf-8")
         (build / QUALITY_PAGE).write_text(quality, encoding="utf-8")
         write_workbook(build / "summary.xlsx", report.sheets, workbook_notes(report, per),
@@ -299,11 +302,10 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
         for book, name in zip(policy.report.workbooks.values(), books):  # 交总账: one sheet per 账
             write_workbook(build / name, report.workbook_sheets(book.tables), workbook_notes(report, per),
                            {SMALL: report.small, HIDDEN: report.hidden}, title=book.title)
-        pngs, png_note = [], None
-        if policy.report.figures.png:
-            pngs, png_note = export_pngs(report.figures, build / "figures")
+        if png_job is not None:
+            pngs, png_note = png_job.result()
         else:
-            png_note = "PNG 导出已关闭(config/report.toml [figures] png = false)"
+            pngs, png_note = [], "PNG 导出已关闭(config/report.toml [figures] png = false)"
         (build / STAMP).write_text(json.dumps({"fingerprint": stamp, "audience": audience, "figures": pngs,
                                                "png_wanted": png, "png_done": bool(pngs) or not report.figures},
                                               ensure_ascii=False, indent=1), encoding="utf-8")
