@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -101,22 +102,37 @@ class Shapes:
         self.min_ident = int(cfg["min_identifier_chars"])
 
     def names(self, s: pd.Series) -> pd.Series:
-        s = s.dropna().astype(str).str.replace(r"\s+", "", regex=True)
-        return s[s.str.fullmatch(self.name.pattern)]
+        s = _squeezed(s)
+        return s[_fullmatch(self.name, s)]
 
     def phones(self, s: pd.Series) -> pd.Series:
         s = s.dropna().astype(str).str.replace(r"^\s*\+?86", "", regex=True).str.replace(r"[\s\-()（）]", "", regex=True)
         return s[s.str.fullmatch(r"\d+") & (s.str.len() >= self.min_phone) & (s.str.len() <= 12)]
 
     def ids(self, s: pd.Series) -> pd.Series:
-        s = s.dropna().astype(str).str.replace(r"\s+", "", regex=True).str.upper()
-        s = s[s.str.fullmatch(self.id.pattern)]
+        s = _squeezed(s, upper=True)
+        s = s[_fullmatch(self.id, s)]
         return pd.concat([s, s[s.str.len() > 18].str[:18]])
 
     def identifiers(self, s: pd.Series) -> pd.Series:
         """户编号 / 人编号: upper-case runs of letters and digits long enough to be told from numbers."""
         s = s.dropna().astype(str).str.upper().str.findall(r"[0-9A-Z]+").explode().dropna()
         return s[s.str.len() >= self.min_ident]
+
+
+def _squeezed(s: pd.Series, upper: bool = False) -> pd.Series:
+    """Non-missing cells as text without whitespace (upper-cased): what
+    `.dropna().astype(str).str.replace(r"\\s+", "", regex=True)` gives — str.split() and re's \\s
+    both take str.isspace() as whitespace — without a regular expression per cell."""
+    s = s.dropna()
+    text = ["".join(str(v).split()) for v in s.tolist()]
+    return pd.Series([v.upper() for v in text] if upper else text, index=s.index, dtype=object)
+
+
+def _fullmatch(pattern: re.Pattern, s: pd.Series) -> np.ndarray:
+    """Which cells of a text Series the pattern matches whole (Series.str.fullmatch, one loop)."""
+    match = pattern.fullmatch
+    return np.fromiter((match(v) is not None for v in s.tolist()), dtype=bool, count=len(s))
 
 
 def settings(policy: Policy) -> dict:
@@ -168,13 +184,6 @@ def _filled(s: pd.Series) -> pd.Series:
     return s.notna() & (s.astype(str).str.strip() != "")
 
 
-def _misfits(frame: pd.DataFrame, pos: int, fits) -> pd.Series:
-    """Rows whose cell at `pos` is empty or has not the expected shape (fits: Series -> the
-    fitting subset): maybe a displaced (column-shifted) row, whose value sits one cell over."""
-    here = frame.iloc[:, pos]
-    return ~here.index.isin(fits(here).index)
-
-
 def _neighbours(frame: pd.DataFrame, pos: int, rows: pd.Series, fits) -> pd.Series:
     """Cells one left and one right of `pos` in the given rows that have the shape `fits` wants."""
     out = [fits(frame.iloc[:, other][rows]) for other in (pos - 1, pos + 1) if 0 <= other < frame.shape[1]]
@@ -201,11 +210,21 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
         found = shapes.names(s)
         return found[~found.isin(labels)]
 
+    fitted: dict = {}
+
+    def whole(fits, at: int) -> pd.Series:  # a shape over a whole column, worked out once per sheet
+        if (fits, at) not in fitted:
+            fitted[fits, at] = fits(frame.iloc[:, at])
+        return fitted[fits, at]
+
+    def misfits(at: int, fits) -> np.ndarray:
+        return ~frame.index.isin(whole(fits, at).index)
+
     displaced = pd.Series(False, index=frame.index)
     if "name" in pos:
-        displaced |= _misfits(frame, pos["name"], shapes.names) & _filled(frame.iloc[:, pos["name"]])
+        displaced |= misfits(pos["name"], shapes.names) & _filled(frame.iloc[:, pos["name"]])
     if "id_number" in pos:
-        displaced |= _misfits(frame, pos["id_number"], shapes.ids) & _filled(frame.iloc[:, pos["id_number"]])
+        displaced |= misfits(pos["id_number"], shapes.ids) & _filled(frame.iloc[:, pos["id_number"]])
 
     def identifiers(s: pd.Series) -> pd.Series:  # a village code next to 户编号 is no identifier
         found = shapes.identifiers(s)
@@ -216,16 +235,16 @@ def frame_values(frame: pd.DataFrame, source: str, shapes: Shapes, region_prefix
             continue
         cells = frame.iloc[:, pos[column]]
         if kind in ("name", "head") or column == "cadre_name":
-            add(shapes.names(cells), kind)
+            add(whole(shapes.names, pos[column]), kind)
             if kind == "name":
-                add(_neighbours(frame, pos[column], _misfits(frame, pos[column], shapes.names), names), "name")
+                add(_neighbours(frame, pos[column], misfits(pos[column], shapes.names), names), "name")
         elif kind == "phone" or column == "cadre_phone":
-            add(shapes.phones(cells), kind)
+            add(whole(shapes.phones, pos[column]), kind)
             if kind == "phone":
-                add(_neighbours(frame, pos[column], _misfits(frame, pos[column], shapes.phones), shapes.phones),
+                add(_neighbours(frame, pos[column], misfits(pos[column], shapes.phones), shapes.phones),
                     "phone")
         elif kind == "id":
-            add(shapes.ids(cells), "id")
+            add(whole(shapes.ids, pos[column]), "id")
         else:  # 户编号 / 人编号: in a displaced row the cells are guesses (GUESS: see read_raw_values)
             add(shapes.identifiers(cells[~displaced]), kind)
             add(shapes.identifiers(cells[displaced]), kind + GUESS)
@@ -267,10 +286,14 @@ def _text_array(cells: pd.Series) -> pa.Array:
     return pa.array([None if v is None or v != v else str(v) for v in cells.tolist()], pa.string())
 
 
+MIN_ID_CHARS = 15  # the shortest text Shapes.id matches ([0-9]{15,22}|[0-9]{14,21}X)
+
+
 def _id_shaped(con: duckdb.DuckDBPyConnection, source: str, shapes: Shapes) -> pd.Series:
     rows = con.execute(
         f"select distinct v from (select upper(regexp_replace(v, '\\s+', '', 'g')) as v "
-        f"from (unpivot (select columns(*)::varchar from {source}) on columns(*) into name k value v)) "
+        f"from (unpivot (select columns(*)::varchar from {source}) on columns(*) into name k value v) "
+        f"where strlen(v) >= {MIN_ID_CHARS}) "  # shorter cells cannot hold an ID (bytes >= characters)
         "where regexp_full_match(v, ?)", [shapes.id.pattern]).fetchall()
     return pd.Series([r[0] for r in rows], dtype=object)
 

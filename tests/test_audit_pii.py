@@ -270,3 +270,33 @@ def test_places_matched_together_keep_their_own_names_and_exceptions(monkeypatch
         assert report.excused == {"printed": 2} and report.scanned["cells"] == 7
     finally:
         auditor.close()
+
+
+def test_squeezed_cells_equal_the_regex_replace_they_stand_for():
+    """audit._squeezed drops whitespace as `str.replace(r"\\s+", "")` does, Unicode spaces included
+    (ideographic space, no-break space, tab, line breaks), and keeps missing cells out."""
+    import pandas as pd
+
+    from pipelines.audit import _fullmatch, _squeezed
+
+    cells = pd.Series(["张\u3000三", " 李四 ", "王\xa0五", "1401\t2219\n9001011234", None, float("nan"), 42, "x"],
+                      dtype=object)
+    expected = cells.dropna().astype(str).str.replace(r"\s+", "", regex=True)
+    got = _squeezed(cells)
+    assert got.tolist() == expected.tolist() == ["张三", "李四", "王五", "140122199001011234", "42", "x"]
+    assert got.index.tolist() == [0, 1, 2, 3, 6, 7]
+    assert _squeezed(pd.Series(["14012219900101123x "]), upper=True).tolist() == ["14012219900101123X"]
+    import re
+
+    assert _fullmatch(re.compile("[0-9]+"), got).tolist() == [False, False, False, True, True, False]
+
+
+def test_cells_too_short_for_an_id_are_skipped_only_when_no_id_fits():
+    """The ID scan skips cells under MIN_ID_CHARS bytes: the ID pattern matches nothing shorter."""
+    from pipelines.audit import MIN_ID_CHARS, Shapes, settings
+    from pipelines.policy import load_policy
+
+    shapes = Shapes(settings(load_policy()))
+    shortest = MIN_ID_CHARS
+    assert shapes.id.fullmatch("1" * shortest) and shapes.id.fullmatch("1" * (shortest - 1) + "X")
+    assert not shapes.id.fullmatch("1" * (shortest - 1)) and not shapes.id.fullmatch("1" * (shortest - 2) + "X")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines import config, keys
+from pipelines import config, keys, progress
 from pipelines.policy import Policy, load_policy
 from pipelines.synth import background, defects, departments, dynamics, exports, population, projects, writers
 from pipelines.synth import tasks as synth_tasks
@@ -405,7 +405,8 @@ def _run(out_dir: Path, households: int, seed: int, periods: list[str] | None, f
                                       np.random.default_rng([seed, 20, c]))
             ctx = {"hh": hh, "persons": persons, "villages": villages, "plan": plan, "cfg": cfg}
             prev = None
-            for p, period in enumerate(all_p):
+            label = "synth" if len(sizes) == 1 else f"synth chunk {c + 1}/{len(sizes)}"
+            for p, period in enumerate(progress.each(all_p, label)):  # a live line on a terminal
                 q = quarter_state(ctx, p, period, settings, prev)
                 prev = q["monitoring"]
                 if period not in wanted:
