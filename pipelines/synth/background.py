@@ -14,6 +14,7 @@ Wiring only: `Jobs` collects calls, `Writer` runs them (now, or in a child) and 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -62,6 +63,8 @@ class Writer:
             return
         while len(self.running) >= self.limit:
             self._wait(self.running.pop(0))
+        for stream in (sys.stdout, sys.stderr):  # else the child flushes the parent's buffered text again
+            stream.flush()
         receive, send = self.context.Pipe(duplex=False)
         child = self.context.Process(target=_child, args=(jobs, send), name=f"povmon-synth-writer {label}")
         child.start()
