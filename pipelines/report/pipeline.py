@@ -24,6 +24,7 @@ import html
 import json
 import os
 import shutil
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,6 +184,13 @@ def browser_session(policy: Policy | None = None):
         kaleido.stop_sync_server(silence_warnings=True)
 
 
+def shared_browser_running() -> bool:
+    """Whether browser_session's Chromium (kaleido's sync server) is up in this process."""
+    kaleido = sys.modules.get("kaleido")
+    server = getattr(kaleido, "_global_server", None)
+    return bool(server is not None and server.is_running())
+
+
 BROWSER_START_SECONDS = 120  # how long the shared browser may take to render a first, empty figure
 
 
@@ -293,8 +301,11 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
     from pipelines.report.workbook import write_workbook
 
     with staged(out_dir, OWNED + books) as build, ThreadPoolExecutor(1, thread_name_prefix="report-png") as side:
-        # the PNGs render in Chromium (another process) while this thread writes the pages and workbooks
-        png_job = side.submit(export_pngs, report.figures, build / "figures") if policy.report.figures.png else None
+        # in a browser_session the PNGs render in its Chromium (another process) while this thread
+        # writes the pages and workbooks; without one, kaleido starts a browser per call, which must
+        # not be done from a side thread (it waits for ever), so they are made after the workbooks
+        png_job = (side.submit(export_pngs, report.figures, build / "figures")
+                   if policy.report.figures.png and shared_browser_running() else None)
         (build / "summary.html").write_text(render_page(report, per, sections), encoding="utf-8")
         (build / QUALITY_PAGE).write_text(quality, encoding="utf-8")
         write_workbook(build / "summary.xlsx", report.sheets, workbook_notes(report, per),
@@ -304,6 +315,8 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
                            {SMALL: report.small, HIDDEN: report.hidden}, title=book.title)
         if png_job is not None:
             pngs, png_note = png_job.result()
+        elif policy.report.figures.png:
+            pngs, png_note = export_pngs(report.figures, build / "figures")
         else:
             pngs, png_note = [], "PNG 导出已关闭(config/report.toml [figures] png = false)"
         (build / STAMP).write_text(json.dumps({"fingerprint": stamp, "audience": audience, "figures": pngs,
