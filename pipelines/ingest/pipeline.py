@@ -14,8 +14,10 @@ data/raw/reference, read every run); partitions of other quarters are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import os
@@ -242,12 +244,43 @@ def inputs_fingerprint(policy: Policy, key: str, context: dict) -> str:
     any of them re-reads every county."""
     h = hashlib.sha256(keys.fingerprint(key).encode())
     h.update(json.dumps(context, sort_keys=True, default=str).encode())
+    # the resolved policy (schema defaults, overrides), and the readers' and engine's versions: a
+    # county read by another version may give other rows
+    h.update(_resolved_policy(policy).encode())
+    for library in INPUT_LIBRARIES:
+        h.update(f"{library}=={_version(library)}".encode())
     config, code = Path(policy.config_dir), Path(__file__).parent
     found = [(config, p) for p in sorted([*config.rglob("*.toml"), *config.rglob("*.csv")])]
-    found += [(code.parent, p) for p in sorted([*code.glob("*.py"), *code.glob("sql/*.sql"), *code.parent.glob("*.py")])]
+    found += [(code.parent, p) for p in sorted([*code.glob("*.py"), *code.glob("sql/*.sql"), *code.parent.glob("*.py"),
+                                                 *code.parent.glob("policy/*.py")])]
     for root, path in found:  # named relative to their folder: a checkout moved elsewhere keeps its fingerprint
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+# libraries whose version can change what a county's files are read as
+INPUT_LIBRARIES = ("duckdb", "pyarrow", "pandas", "numpy", "openpyxl", "pyreadstat", "fastexcel", "python-calamine")
+
+
+def _resolved_policy(policy: Policy) -> str:
+    """The policy's values as loaded (files, schema defaults, overrides) as stable JSON; not where
+    its folder is."""
+    def plain(value: object) -> object:
+        if hasattr(value, "model_dump"):
+            return value.model_dump(mode="json")
+        if dataclasses.is_dataclass(value):
+            return dataclasses.asdict(value)
+        return str(value)
+
+    values = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy) if f.init and f.name != "config_dir"}
+    return json.dumps(values, sort_keys=True, default=plain, ensure_ascii=False)
+
+
+def _version(library: str) -> str:
+    try:
+        return importlib.metadata.version(library)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
 
 
 @dataclass
@@ -684,6 +717,35 @@ class Ingest:
                               f"union all (({info('ids_new')}) except ({info('ids_old')})))").fetchall()
         return {(p, u) for p, u in changed if (p, u) in plan.carried}
 
+    def shared_households(self, base: Path | None, plan: Plan) -> set[tuple[str, str]]:
+        """Carried counties holding a 户编号 (household_key) that a county read this run holds now
+        or held in the current snapshot. Households are reconciled across files
+        (int_households_reconciled: by period and household_key, whatever the county), and 户编号
+        are opaque strings (domain.md), so such a county's households and findings can change
+        although its files did not: it is re-read."""
+        if base is None:
+            return set()
+        periods = sorted({p for p, _u in plan.carried})
+        files = warehouse.table_files(base, "persons", periods)
+
+        def parts(units: set[tuple[str, str]]) -> list[Path]:
+            names = {(f"period={p}", part_name(u)) for p, u in units}
+            return [f for f in files if (f.parent.name, f.name) in names]
+
+        carried = parts(plan.carried)
+        if not carried:
+            return set()
+        before = parts(plan.rebuild)
+        keys_read = "select period, household_key from " + self.run_tables.get("persons", "persons")
+        if before:
+            keys_read += f" union select period, household_key from {warehouse.read_files(before)}"
+        units = {f"period={p}/{part_name(u)}": (p, u) for p, u in plan.carried}
+        listed = ", ".join(warehouse.sql_literal(str(f)) for f in carried)
+        found = self.con.execute(
+            f"select distinct c.filename from read_parquet([{listed}], filename = true) as c "
+            f"inner join ({keys_read}) as k on k.period = c.period and k.household_key = c.household_key").fetchall()
+        return {units[f"{Path(f).parent.name}/{Path(f).name}"] for (f,) in found}
+
     def write_outputs(self, tx: warehouse.Transaction, periods: list[str], plan: Plan | None = None) -> list[str]:
         """Stage every output table in the transaction, one Parquet per partition (stable bytes:
         one thread, full ORDER BY), every period read getting one (maybe empty). What this run did
@@ -930,8 +992,28 @@ def scratch_settings(con: duckdb.DuckDBPyConnection, policy: Policy | None = Non
 
 
 def memory_limit(policy: Policy) -> int:
-    """config/warehouse.toml [engine] memory_limit in bytes ($POVMON_DUCKDB_MEMORY applied)."""
-    return nodes.memory_bytes(warehouse.engine_settings(policy)["memory_limit"])
+    """config/warehouse.toml [engine] memory_limit in bytes ($POVMON_DUCKDB_MEMORY applied). A
+    size DuckDB takes in another form ('80%', 'none', '-1') is resolved by DuckDB, and no more
+    than the machine's memory is counted; one DuckDB refuses is an error naming the setting."""
+    text = warehouse.engine_settings(policy)["memory_limit"]
+    try:
+        return nodes.memory_bytes(text)
+    except ValueError:
+        pass
+    probe = duckdb.connect()
+    try:
+        probe.execute(f"set memory_limit = {warehouse.sql_literal(text)}")
+        resolved = probe.execute("select current_setting('memory_limit')").fetchone()[0]
+    except duckdb.Error as exc:
+        raise IngestError(f"memory_limit {text!r} ($POVMON_DUCKDB_MEMORY or config/warehouse.toml [engine]): "
+                          f"expected a size such as 4GB or 80% ({str(exc).splitlines()[0]})") from exc
+    finally:
+        probe.close()
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        return min(nodes.memory_bytes(resolved), machine)
+    except ValueError:  # beyond the units counted ('16383.9 PiB': no limit)
+        return machine
 
 
 def reader_budget(policy: Policy) -> int:
@@ -975,8 +1057,9 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
                 ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
                 timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
                 ingest.run_models(carried if plan.carried else None)
-                affected = ingest.affected_units(tx.base, plan) if plan.carried else set()
-                if affected:  # a county's duplicates changed with another's files: read it too
+                affected = (ingest.affected_units(tx.base, plan) | ingest.shared_households(tx.base, plan)
+                            if plan.carried else set())
+                if affected:  # a county's duplicates or households change with another's files: read it too
                     plan = replace(plan, rebuild=plan.rebuild | affected, carried=plan.carried - affected)
                     continue
                 failures = ingest.quarantine_failures()

@@ -89,3 +89,23 @@ def test_a_batch_loaded_at_the_budget_gives_the_same_rows_and_decisions(tmp_path
         ("registry/2020Q4/140525_c.csv", 2, "id_damaged_by_spreadsheet"),
         ("registry/2020Q4/140525_c.csv", 3, "id_damaged_by_spreadsheet"),
     ]
+
+
+def test_a_memory_limit_duckdb_takes_in_another_form_is_resolved_or_refused(monkeypatch):
+    """POVMON_DUCKDB_MEMORY bypasses the config schema: '80%' and 'none' are DuckDB's own forms
+    (resolved by DuckDB, never above the machine's memory); anything else is one error naming
+    the setting and what is expected."""
+    import os
+
+    from pipelines.ingest.pipeline import IngestError
+
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    policy = load_policy()
+    monkeypatch.setenv("POVMON_DUCKDB_MEMORY", "50%")
+    assert 0.45 * machine < memory_limit(policy) <= 0.5 * machine
+    for unlimited in ("none", "-1"):
+        monkeypatch.setenv("POVMON_DUCKDB_MEMORY", unlimited)
+        assert memory_limit(policy) == machine
+    monkeypatch.setenv("POVMON_DUCKDB_MEMORY", "lots")
+    with pytest.raises(IngestError, match=r"memory_limit 'lots' \(\$POVMON_DUCKDB_MEMORY.*expected a size such as 4GB"):
+        memory_limit(policy)

@@ -180,3 +180,35 @@ def test_full_reads_every_county(city, tmp_path):
     processed = copy_warehouse(city / "processed", tmp_path / "processed")
     summary = pipeline.run(city / "raw", processed, full=True)
     assert len(summary["counties"]["read"]) == 6 and summary["counties"]["kept"] == 0
+
+
+def test_a_household_number_another_county_has_re_reads_that_county_too(city, tmp_path):
+    """户编号 are opaque strings (domain.md) and households are reconciled by period and 户编号
+    across files: a row of 阳城县's re-sent file now carries a 户编号 城区 already has, so 城区's
+    households and findings change although its file did not — it is read again, and the
+    warehouse equals a from-scratch ingest (before, 城区's carried rows kept a household that
+    no longer matched and its household_size_mismatch findings went missing)."""
+    def edit(raw: Path) -> None:
+        path = _registry(raw, EDITED)
+        df, encoding = _read(path)
+        other, _ = _read(_registry(raw, EARLIER))
+        df.loc[df.index[12], "户编号"] = other.loc[5, "户编号"]
+        df.to_csv(path, index=False, encoding=encoding)
+
+    summary, before, after, processed, fresh = _reingest(city, tmp_path, edit)
+    assert summary["counties"]["read"] == [f"{Q}/county-{EARLIER}", f"{Q}/county-{EDITED}"]
+    assert _rewritten(before, after) == {EARLIER, EDITED}
+    _assert_equal(processed, fresh)
+    _assert_reconciles(processed, tmp_path / "raw")
+
+
+def test_a_changed_library_or_policy_value_re_reads_every_county(city, tmp_path, monkeypatch):
+    """What a county's files are read as depends on the readers' versions and on the policy as
+    loaded (schema defaults included), not only on the config files: a change of either re-reads
+    every county."""
+    processed = copy_warehouse(city / "processed", tmp_path / "processed")
+    monkeypatch.setattr(pipeline, "_version", lambda library: "9.9.9" if library == "pyreadstat" else "same")
+    assert len(pipeline.run(city / "raw", processed)["counties"]["read"]) == 6
+    assert pipeline.run(city / "raw", processed)["counties"]["read"] == []
+    monkeypatch.setattr(pipeline, "_resolved_policy", lambda policy: '{"a schema default": "changed"}')
+    assert len(pipeline.run(city / "raw", processed)["counties"]["read"]) == 6
