@@ -1053,6 +1053,8 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
                 timings = {}
                 mark = time.perf_counter()
                 ingest.load_all([f for f in files if plan.read(f)])
+                # every read row is loaded: the models and writes get the whole memory_limit back
+                con.execute(f"set memory_limit = '{memory_limit(policy)}B'")
                 ingest.refuse_if_problems()
                 ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
                 timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
