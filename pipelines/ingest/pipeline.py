@@ -723,19 +723,10 @@ class Ingest:
         (int_households_reconciled: by period and household_key, whatever the county), and 户编号
         are opaque strings (domain.md), so such a county's households and findings can change
         although its files did not: it is re-read."""
-        if base is None:
-            return set()
-        periods = sorted({p for p, _u in plan.carried})
-        files = warehouse.table_files(base, "persons", periods)
-
-        def parts(units: set[tuple[str, str]]) -> list[Path]:
-            names = {(f"period={p}", part_name(u)) for p, u in units}
-            return [f for f in files if (f.parent.name, f.name) in names]
-
-        carried = parts(plan.carried)
+        carried = _unit_files(base, "persons", plan.carried)
         if not carried:
             return set()
-        before = parts(plan.rebuild)
+        before = _unit_files(base, "persons", plan.rebuild)
         keys_read = "select period, household_key from " + self.run_tables.get("persons", "persons")
         if before:
             keys_read += f" union select period, household_key from {warehouse.read_files(before)}"
@@ -950,13 +941,18 @@ def _values_table(con, name: str, columns: tuple[str, ...], rows: list[tuple]) -
     con.execute(f"create or replace table {name} as {query}")
 
 
+def _unit_files(base: Path | None, table: str, units: set[tuple[str, str]]) -> list[Path]:
+    """The current snapshot's files of `table` (a PARTED one) for these (period, county unit)s."""
+    names = {(f"period={p}", part_name(u)) for p, u in units}
+    if base is None or not names:
+        return []
+    periods = sorted({p for p, _u in units})
+    return [f for f in warehouse.table_files(base, table, periods) if (f.parent.name, f.name) in names]
+
+
 def _carried_parts(base: Path | None, plan: Plan) -> dict[str, list[Path]]:
     """{PARTED table: the current snapshot's files of the counties the plan carries}."""
-    names = {(f"period={p}", part_name(u)) for p, u in plan.carried}
-    periods = sorted({p for p, _u in plan.carried})
-    if base is None or not names:
-        return {t: [] for t in PARTED}
-    return {t: [f for f in warehouse.table_files(base, t, periods) if (f.parent.name, f.name) in names] for t in PARTED}
+    return {t: _unit_files(base, t, plan.carried) for t in PARTED}
 
 
 def _drop_rebuilt(tx: warehouse.Transaction, table: str, part: str, read: set[str]) -> None:
@@ -986,8 +982,9 @@ def scratch_settings(con: duckdb.DuckDBPyConnection, policy: Policy | None = Non
     for name, value in SCRATCH_SETTINGS.items():
         con.execute(f"set {name} = {value}")
     policy = policy or load_policy()
-    budget = reader_budget(policy)
-    con.execute(f"set memory_limit = '{memory_limit(policy) - budget}B'")
+    limit = memory_limit(policy)
+    budget = reader_budget(policy, limit)
+    con.execute(f"set memory_limit = '{limit - budget}B'")
     return budget
 
 
@@ -1016,9 +1013,10 @@ def memory_limit(policy: Policy) -> int:
         return machine
 
 
-def reader_budget(policy: Policy) -> int:
-    """Bytes of read rows ingest may hold in Python: [engine] reader_share of memory_limit."""
-    return int(memory_limit(policy) * policy.warehouse.engine.reader_share)
+def reader_budget(policy: Policy, limit: int | None = None) -> int:
+    """Bytes of read rows ingest may hold in Python: [engine] reader_share of memory_limit (`limit`
+    when the caller has it already)."""
+    return int((memory_limit(policy) if limit is None else limit) * policy.warehouse.engine.reader_share)
 
 
 def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, policy: Policy | None = None, *,

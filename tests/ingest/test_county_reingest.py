@@ -76,6 +76,18 @@ def _reingest(city: Path, tmp_path: Path, edit) -> tuple[dict, dict, dict, Path,
     return summary, before, after, processed, fresh
 
 
+def _earlier_value(column: str, row: int, earlier_row: int):
+    """An edit: 阳城县's row `row` gets the `column` value of 城区's row `earlier_row`."""
+    def edit(raw: Path) -> None:
+        path = _registry(raw, EDITED)
+        df, encoding = _read(path)
+        other, _ = _read(_registry(raw, EARLIER))
+        df.loc[df.index[row], column] = other.loc[earlier_row, column]
+        df.to_csv(path, index=False, encoding=encoding)
+
+    return edit
+
+
 def _rewritten(before: dict, after: dict) -> set[str]:
     """Counties with a file written, added or removed by the re-ingest."""
     names = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
@@ -136,14 +148,7 @@ def test_an_id_another_county_has_re_reads_that_county_too(city, tmp_path):
     """阳城县's re-sent file now carries an ID 城区 (earlier in path order) already loaded: the row
     is quarantined as duplicate_person, and 城区's kept row gets duplicate_person_kept and the
     persons flag — 城区's files are unchanged but its rows are not, so it is read again."""
-    def edit(raw: Path) -> None:
-        path = _registry(raw, EDITED)
-        df, encoding = _read(path)
-        other, _ = _read(_registry(raw, EARLIER))
-        df.loc[df.index[10], "证件号码"] = other.loc[3, "证件号码"]
-        df.to_csv(path, index=False, encoding=encoding)
-
-    summary, before, after, processed, fresh = _reingest(city, tmp_path, edit)
+    summary, before, after, processed, fresh = _reingest(city, tmp_path, _earlier_value("证件号码", 10, 3))
     assert summary["counties"]["read"] == [f"{Q}/county-{EARLIER}", f"{Q}/county-{EDITED}"]
     assert _rewritten(before, after) == {EARLIER, EDITED}
     _assert_equal(processed, fresh)
@@ -188,14 +193,7 @@ def test_a_household_number_another_county_has_re_reads_that_county_too(city, tm
     households and findings change although its file did not — it is read again, and the
     warehouse equals a from-scratch ingest (before, 城区's carried rows kept a household that
     no longer matched and its household_size_mismatch findings went missing)."""
-    def edit(raw: Path) -> None:
-        path = _registry(raw, EDITED)
-        df, encoding = _read(path)
-        other, _ = _read(_registry(raw, EARLIER))
-        df.loc[df.index[12], "户编号"] = other.loc[5, "户编号"]
-        df.to_csv(path, index=False, encoding=encoding)
-
-    summary, before, after, processed, fresh = _reingest(city, tmp_path, edit)
+    summary, before, after, processed, fresh = _reingest(city, tmp_path, _earlier_value("户编号", 12, 5))
     assert summary["counties"]["read"] == [f"{Q}/county-{EARLIER}", f"{Q}/county-{EDITED}"]
     assert _rewritten(before, after) == {EARLIER, EDITED}
     _assert_equal(processed, fresh)
