@@ -22,9 +22,12 @@ import itertools
 import json
 import os
 import re
+import shutil
 import stat
+import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -101,7 +104,12 @@ _COUNTY_FILE = re.compile(r"(\d{6})_")
 REFERENCE = "reference"  # partition (and period) of rows from data/raw/reference files: no quarter
 BATCH_ROWS = 2_000_000  # rows of one header layout held in memory before they are loaded
 # … and, over every layout, at most the reader budget in bytes (scratch_settings: [engine]
-# reader_share of memory_limit): the largest batch is loaded when the rows held pass it
+# reader_share of memory_limit): the largest batch is loaded when the rows held pass it. Half of
+# the budget is kept for the file being read: a sheet is read in pieces of at most that many bytes
+# of cells (as Python objects, their frame and their Arrow table: CELL_BYTES a cell, measured on
+# county exports), so a file of any size holds one piece in Python (Ingest._read_file)
+CELL_BYTES = 200
+MIN_PIECE_CELLS = 10_000
 
 
 @dataclass(frozen=True)
@@ -347,11 +355,52 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
     )
 
 
+def _where(f: RawFile, sheet: str | None) -> str:
+    """How messages name a file, or a sheet of it."""
+    return f"{f.rel}, sheet '{sheet}'" if sheet is not None else f.rel
+
+
+@dataclass
+class ReadSheet:
+    """One sheet of a file as read, before it is mapped and loaded (Ingest._read_file): its last
+    piece's metadata and headers (no rows), and its cells as positional Arrow (nodes.positional_table)
+    under the file_id it will be registered with: one table when it came in one piece, else the
+    spooled pieces' Parquet files. A sheet that will not be loaded (header problems, a notes
+    sheet) keeps no cells."""
+
+    src: str
+    found: dict[str, int] | None
+    file_id: int | None
+    sheet: readers.RawSheet | None = None
+    table: object | None = None  # pyarrow.Table
+    paths: list[Path] = field(default_factory=list)
+    fills: list[tuple[int, list[str]]] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, piece: readers.RawSheet, text_at: set[int], folder: Callable[[], Path]) -> None:
+        """One piece read: its rows as Arrow, kept (a sheet of one piece) or spooled into folder()."""
+        self.sheet = replace(piece, data=piece.data.iloc[:0].copy())
+        self.rows += len(piece.source_row)
+        if self.found is None:
+            return
+        self.fills += piece.merged_fills
+        numeric = {pos: rows for pos, rows in piece.numeric_cells.items() if pos in text_at}
+        table = nodes.positional_table(piece.data, piece.source_row, self.file_id, numeric)
+        if piece.piece == 0 and piece.last:
+            self.table = table
+            return
+        import pyarrow.parquet as pq
+
+        path = folder() / f"{self.file_id:07d}-{piece.piece:06d}.parquet"
+        pq.write_table(table, path)
+        self.paths.append(path)
+
+
 class Ingest:
     """One ingest run: a DuckDB work database (in memory, spilling inside the warehouse transaction)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy | None = None, spool: Path | None = None,
-                 batch_bytes: int | None = None):
+                 batch_bytes: int | None = None, piece_cells: int | None = None):
         self.con = con
         # spool: a work folder where each flushed batch of raw rows is written as its own Parquet
         # file (per source, quarter and header layout) instead of inserted into an in-memory
@@ -370,6 +419,11 @@ class Ingest:
         # bytes of read rows held in Python before the largest batch is loaded (scratch_settings)
         self.batch_bytes = batch_bytes or reader_budget(self.policy)
         self.held = 0
+        # half the budget for the file being read: cells per piece (CELL_BYTES each), unless given
+        self.piece_bytes = self.batch_bytes // 2
+        self.piece_cells = piece_cells or max(MIN_PIECE_CELLS, self.piece_bytes // CELL_BYTES)
+        self.pieces: Path | None = None  # where pieces are spooled (_piece_dir)
+        self._pieces_tmp: tempfile.TemporaryDirectory | None = None
         # every problem that refuses the run (header problems, unreadable files), collected over
         # the whole raw folder so that one run (or --check) lists them all
         self.problems: list[str] = []
@@ -422,8 +476,7 @@ class Ingest:
             self._load_parquet(f, file_order, src, digest, size)
             return
         data_sheets = 0
-        for sheet in readers.read_sheets(f.path, self.finders[src], f.rel, limits=self.limits,
-                                         text_columns=self.text_finders[src]):
+        for sheet in self._read_file(f, self.finders[src], self.text_finders[src], lambda _headers: src):
             data_sheets += self._load_sheet(f, file_order, src, digest, size, sheet)
         if not data_sheets:
             raise IngestError(f"{f.rel}: no sheet holds the export (every sheet with known headers names too few "
@@ -451,11 +504,13 @@ class Ingest:
         def text_columns(header):
             return set().union(*(fn(header) for fn in texts))
 
+        def source_of(headers):
+            return max(sections, key=lambda s: (hdr.count_matches(headers, lookups[s]), -sections.index(s)))
+
         data_sheets = 0
-        for sheet in readers.read_sheets(f.path, find_header, f.rel, limits=self.limits, text_columns=text_columns):
-            headers = [str(h) for h in sheet.data.columns]
-            src = max(sections, key=lambda s: (hdr.count_matches(headers, lookups[s]), -sections.index(s)))
-            data_sheets += self._load_sheet(replace(f, source_kind=_kind_of(src)), file_order, src, digest, size, sheet)
+        for sheet in self._read_file(f, find_header, text_columns, source_of):
+            data_sheets += self._load_sheet(replace(f, source_kind=_kind_of(sheet.src)), file_order, sheet.src, digest,
+                                            size, sheet)
         if not data_sheets:
             raise IngestError(f"{f.rel}: no sheet holds a list (every sheet with known headers names too few "
                               f"required columns); expected a sheet with the columns of config/header_aliases.toml "
@@ -470,36 +525,95 @@ class Ingest:
         numeric_at = nodes.numeric_marker(sorted(p for p in numeric if p in self._text_positions(src, found)))
         self._batch(src, headers, found, ("parquet", file_id, f.path, numeric_at), 0)
 
-    def _load_sheet(self, f: RawFile, file_order: int, src: str, digest: str, size: int, sheet: readers.RawSheet
-                    ) -> bool:
+    def _read_file(self, f: RawFile, find_header, text_columns, source_of) -> list[ReadSheet]:
+        """Every sheet of one file, read to its end before any is mapped or loaded (a file refused
+        halfway loads nothing). A sheet is read in pieces of piece_cells cells: one piece is held
+        as its Arrow table, a sheet of several pieces is spooled to Parquet piece by piece (one
+        piece in Python at a time), every piece under the file_id the sheet will be registered
+        with. `source_of(headers)`: the alias section a sheet is read as."""
+        read: list[ReadSheet] = []
+        file_id = self.file_id
+        pieces = readers.read_sheets(f.path, find_header, f.rel, limits=self.limits, text_columns=text_columns,
+                                     piece_cells=self.piece_cells)
+        try:
+            for piece in pieces:
+                if piece.piece == 0:
+                    headers = [str(h) for h in piece.data.columns]
+                    src = source_of(headers)
+                    found, problems, note = self._mapping(piece.sheet, src, headers, _where(f, piece.sheet),
+                                                          piece.first_column)
+                    loads = not problems and not note
+                    file_id += loads
+                    read.append(ReadSheet(src, found if loads else None, file_id if loads else None))
+                read[-1].add(piece, self._text_positions(read[-1].src, read[-1].found or {}), lambda: self._piece_dir)
+        except BaseException:  # refused halfway: its spooled pieces go
+            for sheet in read:
+                for path in sheet.paths:
+                    path.unlink(missing_ok=True)
+            raise
+        return read
+
+    @property
+    def _piece_dir(self) -> Path:
+        """Where the pieces of sheets read in pieces are spooled until their batch is loaded."""
+        if self.pieces is None:
+            if self.spool is not None:
+                self.pieces = self.spool / "pieces"
+                self.pieces.mkdir(parents=True, exist_ok=True)
+            else:  # ingest --check: no transaction work folder
+                self._pieces_tmp = tempfile.TemporaryDirectory(prefix="povmon-pieces-")
+                self.pieces = Path(self._pieces_tmp.name)
+        return self.pieces
+
+    def _drop_pieces(self) -> None:
+        """The spooled pieces, once every batch is loaded."""
+        if self.pieces is not None:
+            shutil.rmtree(self.pieces, ignore_errors=True)
+            if self._pieces_tmp is not None:
+                self._pieces_tmp.cleanup()
+            self.pieces = self._pieces_tmp = None
+
+    def _load_sheet(self, f: RawFile, file_order: int, src: str, digest: str, size: int, read: ReadSheet) -> bool:
         """Map and batch one sheet; False when it is not a data sheet (a code list or notes), True
         otherwise (batched, or refused: its problems collected)."""
-        where = f"{f.rel}, sheet '{sheet.sheet}'" if sheet.sheet is not None else f.rel
+        sheet = read.sheet
+        where = _where(f, sheet.sheet)
         headers = [str(h) for h in sheet.data.columns]
         found = self._map(f, sheet.sheet, src, headers, where, sheet.first_column)
         if found is None:
             return "note" not in self.sheets[-1]
         file_id = self._register_file(f, file_order, digest, size, sheet.encoding, sheet.sheet,
                                       sheet.header_row, found, headers, sheet.first_column)
-        if sheet.merged_fills:
-            rows = nodes.merged_fill_rows(sheet.merged_fills)
+        assert file_id == read.file_id, "a sheet registered under another file_id than its pieces were read with"
+        if read.fills:
+            rows = nodes.merged_fill_rows(read.fills)
             self.con.execute("insert into raw_merged_fills select ?, unnest(?), unnest(?), unnest(?)",
                              [file_id, *(list(col) for col in zip(*rows))])
-        text_at = self._text_positions(src, found)
-        numeric = {pos: rows for pos, rows in sheet.numeric_cells.items() if pos in text_at}
-        table = nodes.positional_table(sheet.data, sheet.source_row, file_id, numeric)
-        self._batch(src, headers, found, ("arrow", file_id, table, None), table.num_rows, table.nbytes)
+        if read.table is not None:
+            self._batch(src, headers, found, ("arrow", file_id, read.table, None), read.rows, read.table.nbytes)
+        else:  # spooled: DuckDB reads the pieces when the batch is loaded (nothing held here)
+            self._batch(src, headers, found, ("pieces", file_id, read.paths, None), read.rows)
         return True
+
+    def _mapping(self, sheet: str | None, src: str, headers: list[str], where: str, first_column: int = 0
+                 ) -> tuple[dict[str, int], list[str], bool]:
+        """(canonical columns found, problems, whether the sheet is a code list or notes sheet
+        beside the data: its headers name too few required columns). Records nothing; the sheet
+        is loaded when there are neither problems nor a note."""
+        found, problems = hdr.find_columns(headers, self.columns[src], where, first_column)
+        required = [c.name for c in self.columns[src] if c.required]
+        note = sheet is not None and 2 * sum(1 for n in required if n in found) < len(required)
+        return found, problems, note
 
     def _map(self, f: RawFile, sheet: str | None, src: str, headers: list[str], where: str, first_column: int = 0
              ) -> dict[str, int] | None:
         """The sheet's canonical columns, recorded for check_table; None (sheet not loaded, its
         problems collected) when a required column is missing or a column has two headers."""
-        found, problems = hdr.find_columns(headers, self.columns[src], where, first_column)
-        required = [c.name for c in self.columns[src] if c.required]
-        if sheet is not None and 2 * sum(1 for n in required if n in found) < len(required):
+        found, problems, note = self._mapping(sheet, src, headers, where, first_column)
+        if note:
             # a code list or notes sheet beside the data (its headers name a few known columns):
             # not read, and said so (a file with no data sheet at all is refused below)
+            required = [c.name for c in self.columns[src] if c.required]
             self.notes.append(f"{where}: headers name {sum(1 for n in required if n in found)} of the "
                               f"{len(required)} required columns; not read as data (a code list or notes sheet)")
             self.sheets.append(dict(source_file=f.rel, sheet=sheet, mapped=len(found), unmapped=[],
@@ -537,7 +651,8 @@ class Ingest:
 
     def _batch(self, src, headers, found, item, rows, nbytes: int = 0) -> None:
         """Add a sheet (an Arrow table of nbytes) or a raw Parquet file to its layout's batch; load
-        the batch at BATCH_ROWS rows, and the largest batches while the rows held pass batch_bytes."""
+        the batch at BATCH_ROWS rows, and the largest batches while the rows held pass batch_bytes
+        less the share kept for the piece being read (piece_bytes)."""
         key = (src, tuple(headers))
         batch = self.batches.setdefault(key, dict(found=found, items=[], rows=0, bytes=0))
         batch["items"].append(item)
@@ -546,7 +661,7 @@ class Ingest:
         self.held += nbytes
         if batch["rows"] >= BATCH_ROWS:
             self._flush(key)
-        while self.held > self.batch_bytes:
+        while self.held > self.batch_bytes - self.piece_bytes:  # the rest is the next file's piece
             self._flush(max(self.batches, key=lambda k: self.batches[k]["bytes"]))
 
     def flush_all(self) -> None:
@@ -592,12 +707,19 @@ class Ingest:
         Returns whether an Arrow table was registered."""
         arrow = [t for kind, _fid, t, _num in items if kind == "arrow"]
         parquet = [(fid, path, num) for kind, fid, path, num in items if kind == "parquet"]
+        pieces = [p for kind, _fid, paths, _num in items if kind == "pieces" for p in paths]
         selects = []
         if arrow:
             import pyarrow as pa
 
             self.con.register("src_arrow", pa.concat_tables(arrow))
             selects.append("select * from src_arrow")
+        if pieces:  # sheets read in pieces (Ingest._read_file): positional Arrow spooled as Parquet;
+            # a CSV's earlier pieces may lack its later `_extra_` columns (NULL, as padding gives)
+            files = ", ".join(warehouse.sql_literal(p) for p in pieces)
+            cols = ", ".join(f"c{i}" for i in range(len(headers)))
+            selects.append(f"select {cols}, source_row, file_id, numeric_at "
+                           f"from read_parquet([{files}], union_by_name = true)")
         if parquet:
             self.con.execute("create or replace temp table src_paths (file_id integer, path varchar, numeric_at varchar)")
             self.con.executemany("insert into src_paths values (?, ?, ?)",
@@ -644,6 +766,7 @@ class Ingest:
                 self.record_problem(f, str(exc))
             nodes.release_memory()  # the reader's frames are gone: their heap back before the next file
         self.flush_all()
+        self._drop_pieces()
         self.close_spool()
 
     def close_spool(self) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import posixpath
 import re
 import struct
@@ -61,6 +62,11 @@ class RawSheet:
     # cell of the column); an xlsx reports only the positions `text_columns` asked for
     numeric_cells: dict[int, list[int] | None] = field(default_factory=dict)
     first_column: int = 0  # 0-based sheet column of data column 0 (for column letters in messages)
+    # a sheet read in pieces (read_sheets' piece_cells): the piece's number (0 first) and whether it
+    # is the sheet's last; a piece's numeric_cells and merged_fills are its own rows'. A CSV piece
+    # is as wide as the widest row so far: later pieces may add `_extra_<i>` columns, never others
+    piece: int = 0
+    last: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,9 +155,10 @@ def _names(header: Sequence[object], width: int) -> list[str]:
     return names
 
 
-def _frame(rows: Sequence[Sequence[str | None]], header: Sequence[object]) -> pd.DataFrame:
-    """Rows padded to a common width; columns named by header (see _names)."""
-    width = max([len(header), *(len(r) for r in rows)]) if rows else len(header)
+def _frame(rows: Sequence[Sequence[str | None]], header: Sequence[object], width: int | None = None) -> pd.DataFrame:
+    """Rows padded to a common width (the widest row or header, or `width` if wider); columns
+    named by header (see _names)."""
+    width = max([len(header), width or 0, *(len(r) for r in rows)])
     padded = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in rows]
     columns = list(zip(*padded)) if padded else [()] * width
     return _columns_frame([list(c) for c in columns], header)
@@ -162,15 +169,6 @@ def _columns_frame(columns: Sequence[list], header: Sequence[object]) -> pd.Data
     frame = pd.DataFrame({i: pd.Series(c, dtype=object) for i, c in enumerate(columns)}, columns=range(len(columns)))
     frame.columns = _names(header, len(columns))
     return frame
-
-
-def _split_at_header(
-    rows: list[list[str | None]], find_header: FindHeader, where: str
-) -> tuple[int, list[str | None], list[list[str | None]]]:
-    idx = find_header([[_cell(v) for v in r] for r in rows[:MAX_SCAN]])
-    if idx is None:
-        raise IngestError(f"{where}: no header row found in the first rows (expected a row of known column headers)")
-    return idx, rows[idx], rows[idx + 1 :]
 
 
 # ---- CSV -----------------------------------------------------------------------------------------
@@ -239,12 +237,11 @@ def sniff_csv_encoding(path: Path, where: str) -> str:
                       f"re-export the file as CSV UTF-8")
 
 
-def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> tuple[list[list[str]], list[int]]:
+def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> Iterator[tuple[list[str], int]]:
     """Every CSV record and the physical line it starts on (a quoted cell may hold line breaks:
-    the next record starts after them, as a text editor shows it). Bounded by `limits`."""
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    cells = 0
+    the next record starts after them, as a text editor shows it), one at a time. Bounded by
+    `limits`."""
+    cells = records = 0
     max_records = limits.max_rows + MAX_SCAN
     previous = csv.field_size_limit(limits.max_cell_chars + 1)  # the csv module refuses a field of the limit
     try:
@@ -261,10 +258,10 @@ def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> tuple
                     cells += len(row)
                     if cells > limits.max_cells:
                         raise _limit_error(where, f"more than {limits.max_cells} cells", "max_cells", limits.max_cells)
-                    if len(rows) >= max_records:
+                    if records >= max_records:
                         raise _limit_error(where, f"more than {limits.max_rows} rows", "max_rows", limits.max_rows)
-                    rows.append(row)
-                    starts.append(start)
+                    records += 1
+                    yield row, start
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise _limit_error(f"{where}, line {line + 1}",
@@ -276,27 +273,59 @@ def _csv_records(path: Path, encoding: str, limits: Limits, where: str) -> tuple
                 raise IngestError(f"{where}, line {line + 1}: text is not {encoding} ({exc.reason})") from None
     finally:
         csv.field_size_limit(previous)
-    return rows, starts
+
+
+def piece_rows(piece_cells: int | None, width: int) -> int | None:
+    """Rows of one piece of a sheet `width` columns wide: piece_cells cells (at least one row);
+    None (no pieces: the whole sheet) when piece_cells is None."""
+    return None if piece_cells is None else max(1, piece_cells // max(1, width))
 
 
 def read_csv(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
              ) -> RawSheet:
     """CSV in UTF-8-BOM / UTF-8 / GB18030; title lines above the header allowed; ragged rows kept.
     source_row is the physical line a record starts on (quoted cells may span lines)."""
+    (sheet,) = csv_pieces(path, find_header, label, limits=limits)
+    return sheet
+
+
+def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+               piece_cells: int | None = None) -> Iterator[RawSheet]:
+    """read_csv in pieces of about piece_cells cells (None: one piece, the whole file), read as
+    the file streams: only one piece's rows are held. Every limit is checked as for the whole file
+    (a file over max_rows is refused before its last piece is given)."""
     limits = limits or Limits.from_policy()
     where = label or str(path)
     encoding = sniff_csv_encoding(path, where)
-    rows, starts = _csv_records(path, encoding, limits, where)
-    idx, header, body = _split_at_header(rows, find_header, where)
-    if len(body) > limits.max_rows:
-        raise _limit_error(where, f"{len(body)} data rows", "max_rows", limits.max_rows)
-    return RawSheet(
-        data=_frame(body, header),
-        source_row=starts[idx + 1 :],
-        sheet=None,
-        header_row=starts[idx],
-        encoding=encoding,
-    )
+    records = _csv_records(path, encoding, limits, where)
+    head = list(itertools.islice(records, MAX_SCAN))
+    idx = find_header([[_cell(v) for v in r] for r, _start in head])
+    if idx is None:
+        for _record in records:  # a limit broken further down is named first, as when the whole file is read
+            pass
+        raise IngestError(f"{where}: no header row found in the first rows (expected a row of known column headers)")
+    header, header_row = head[idx]
+    size = piece_rows(piece_cells, len(header))
+    body = itertools.chain(head[idx + 1:], records)
+    del head
+    width = len(header)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    count = number = 0
+    for row, start in body:
+        if size is not None and len(rows) == size:  # a full piece, and another row after it: not the last
+            width = max(width, *(len(r) for r in rows))
+            yield RawSheet(data=_frame(rows, header, width), source_row=starts, sheet=None, header_row=header_row,
+                           encoding=encoding, piece=number, last=False)
+            rows, starts, number = [], [], number + 1
+        rows.append(row)
+        starts.append(start)
+        count += 1
+    if count > limits.max_rows:
+        raise _limit_error(where, f"{count} data rows", "max_rows", limits.max_rows)
+    width = max([width, *(len(r) for r in rows)])
+    yield RawSheet(data=_frame(rows, header, width), source_row=starts, sheet=None, header_row=header_row,
+                   encoding=encoding, piece=number)
 
 
 # ---- xlsx: measured before it is opened ------------------------------------------------------------
@@ -683,22 +712,36 @@ def stacked_header(rows: Sequence[Sequence[str | None]]) -> list[str | None]:
     return out
 
 
-def _fill_merges(columns: list[list], header_idx: int, header: list[str | None], ranges
-                 ) -> list[tuple[int, list[str]]]:
+def _fill_merges(columns: list[list], header_idx: int, header: list[str | None], ranges, *, start: int = 0,
+                 height: int | None = None, carried: dict[int, object] | None = None) -> list[tuple[int, list[str]]]:
     """Fill each merged range's top-left value over the range (data area only); return fills.
-    Ranges are (row1, col1, row2, col2), 0-based in the loaded table's coordinates."""
+    Ranges are (row1, col1, row2, col2), 0-based in the loaded table's coordinates. `columns` hold
+    the table's rows start … start + len - 1 (a piece of a table `height` rows high; the whole
+    table by default); `carried` keeps, per range (its index) whose top-left is in this piece and
+    that reaches past it, the value the later pieces fill with. Ranges are applied in order in
+    each piece, so a piece is filled exactly as the same rows of the whole table are."""
     filled: dict[int, list[str]] = {}
-    height = len(columns[0]) if columns else 0
-    for r1, c1, r2, c2 in ranges:
+    end = start + (len(columns[0]) if columns else 0)
+    height = end if height is None else height
+    carried = {} if carried is None else carried
+    for i, (r1, c1, r2, c2) in enumerate(ranges):
         if r1 <= header_idx or r1 >= height or c1 < 0 or c1 >= len(columns):
             continue
-        value = columns[c1][r1]
+        last = min(r2, height - 1)
+        if r1 >= end or last < start:
+            continue  # outside this piece
+        if r1 >= start:
+            value = columns[c1][r1 - start]
+            if last >= end:
+                carried[i] = value
+        else:
+            value = carried[i]
         for c in range(c1, min(c2, len(columns) - 1) + 1):
             col = columns[c]
-            for r in range(r1, min(r2, height - 1) + 1):
-                if (r, c) == (r1, c1) or _cell(col[r]) is not None:
+            for r in range(max(r1, start), min(last, end - 1) + 1):
+                if (r, c) == (r1, c1) or _cell(col[r - start]) is not None:
                     continue
-                col[r] = value
+                col[r - start] = value
                 if _cell(value) is not None:
                     head = _cell(header[c]) if c < len(header) else None
                     filled.setdefault(r + 1, []).append(head or f"_extra_{c}")
@@ -737,6 +780,14 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
               text_columns: TextColumns | None = None) -> list[RawSheet]:
     """Every sheet that has a header row; cells as text (fastexcel); merged cells filled.
     The file is measured first (inspect_xlsx); cells of `text_columns` stored as numbers are reported."""
+    return list(xlsx_pieces(path, find_header, label, limits=limits, text_columns=text_columns))
+
+
+def xlsx_pieces(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+                text_columns: TextColumns | None = None, piece_cells: int | None = None) -> Iterator[RawSheet]:
+    """read_xlsx sheet by sheet, each in pieces of about piece_cells cells (None: one piece per
+    sheet). A sheet is loaded whole as Arrow text (fastexcel); only a piece's cells are made
+    Python objects at a time."""
     import fastexcel
 
     limits = limits or Limits.from_policy()
@@ -748,58 +799,70 @@ def read_xlsx(path: Path, find_header: FindHeader, label: str | None = None, *, 
         raise _not_a_workbook(path, where, " ".join(str(exc).split())[:200]) from None
     with zipfile.ZipFile(path) as zf:
         parts = _sheet_parts(path, zf, limits, where)
-    sheets = []
+    sheets = 0
     for name in reader.sheet_names:
         sheet_where = f"{where}, sheet '{name}'"
         scan = scans.get(name)
         if scan is None:
             raise IngestError(f"{sheet_where}: its part ({parts.get(name)}) is not in the file; expected an intact xlsx")
-        sheet = _xlsx_sheet(path, reader, name, scan, parts.get(name), find_header, text_columns, limits, sheet_where)
-        if sheet is not None:  # None: notes / an empty sheet, no header row, no data rows in it
-            sheets.append(sheet)
+        for piece in _xlsx_sheet(path, reader, name, scan, parts.get(name), find_header, text_columns, limits,
+                                 sheet_where, piece_cells):  # none: notes / an empty sheet, no header row in it
+            sheets += piece.last
+            yield piece
     if not sheets:
         raise IngestError(f"{where}: no sheet has a header row (expected a row of known column headers)")
-    return sheets
 
 
 def _xlsx_sheet(path: Path, reader, name: str, scan: _SheetScan, part: str | None, find_header: FindHeader,
-                text_columns: TextColumns | None, limits: Limits, where: str) -> RawSheet | None:
-    """One measured sheet below its header row (None when it has none): merged cells filled, the
-    cells of `text_columns` stored as numbers listed."""
+                text_columns: TextColumns | None, limits: Limits, where: str, piece_cells: int | None = None
+                ) -> Iterator[RawSheet]:
+    """One measured sheet below its header row, in pieces (none when it has no header row):
+    merged cells filled, the cells of `text_columns` stored as numbers listed."""
     table, first_col = _load_sheet(reader, name, where)
     if table.num_rows > limits.max_rows + MAX_SCAN or table.num_columns > limits.max_columns:
         raise _limit_error(where, f"{table.num_rows} rows × {table.num_columns} columns", "max_rows/max_columns",
                            f"{limits.max_rows}/{limits.max_columns}")
     _check_cell_length(table, limits, where, first_col)
-    columns = [col.to_pylist() for col in table.columns]  # row i = Excel row i + 1 (skip_rows=0)
-    head_rows = [[_cell(c[i]) for c in columns] for i in range(min(MAX_SCAN, table.num_rows))]
+    # row i = Excel row i + 1 (skip_rows=0)
+    head = [c.to_pylist() for c in table.slice(0, MAX_SCAN).columns]
+    head_rows = [[_cell(c[i]) for c in head] for i in range(min(MAX_SCAN, table.num_rows))]
     top = find_header(head_rows)
     if top is None:
-        return None
+        return
     ranges = [(int(r1) - 1, _col_index(c1.decode()) - first_col, int(r2) - 1, _col_index(c2.decode()) - first_col)
               for c1, r1, c2, r2 in sorted(scan.merges)]
     idx = header_bottom(top, ranges, len(head_rows))  # last row of a header of merged cells
     header = stacked_header(head_rows[top:idx + 1])
-    fills = _fill_merges(columns, idx, header, ranges)
-    numeric: dict[int, list[int] | None] = {}
+    height = table.num_rows - idx - 1  # data rows
+    numeric: dict[int, list[int]] = {}
     wanted = text_columns(header) if text_columns else set()
     if wanted and not scan.only_text:
         letters = {column_letter(first_col + pos): pos for pos in wanted}
         r_first = scan.r_first == scan.cell_tags
         for pos, rows in _numeric_cells(path, part, letters, limits, where, r_first).items():
             data_rows = [r - 1 - (idx + 1) for r in rows]
-            numeric[pos] = [i for i in data_rows if 0 <= i < table.num_rows - idx - 1]
-    if table.num_rows - idx - 1 > limits.max_rows:
-        raise _limit_error(where, f"{table.num_rows - idx - 1} data rows", "max_rows", limits.max_rows)
-    return RawSheet(
-        data=_columns_frame([c[idx + 1:] for c in columns], header),
-        source_row=list(range(idx + 2, table.num_rows + 1)),
-        sheet=name,
-        header_row=top + 1,
-        merged_fills=fills,
-        numeric_cells={p: r for p, r in numeric.items() if r},
-        first_column=first_col,
-    )
+            numeric[pos] = [i for i in data_rows if 0 <= i < height]
+    if height > limits.max_rows:
+        raise _limit_error(where, f"{height} data rows", "max_rows", limits.max_rows)
+    size = piece_rows(piece_cells, table.num_columns) or max(height, 1)
+    carried: dict[int, object] = {}
+    for number, at in enumerate(range(0, max(height, 1), size)):
+        n = min(size, height - at)
+        start = idx + 1 + at  # the piece's first row in the table
+        columns = [c.slice(start, n).to_pylist() for c in table.columns]
+        fills = _fill_merges(columns, idx, header, ranges, start=start, height=table.num_rows, carried=carried)
+        piece_numeric = {p: [i - at for i in r if at <= i < at + n] for p, r in numeric.items()}
+        yield RawSheet(
+            data=_columns_frame(columns, header),
+            source_row=list(range(start + 1, start + n + 1)),
+            sheet=name,
+            header_row=top + 1,
+            merged_fills=fills,
+            numeric_cells={p: r for p, r in piece_numeric.items() if r},
+            first_column=first_col,
+            piece=number,
+            last=at + size >= height,
+        )
 
 
 # ---- Stata / SPSS --------------------------------------------------------------------------------
@@ -813,7 +876,9 @@ def _check_stats_shape(rows: int | None, cols: int, limits: Limits, where: str) 
         raise _limit_error(where, f"{rows} observations × {cols} variables", "max_cells", limits.max_cells)
 
 
-def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: Limits) -> RawSheet:
+def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: Limits, first: int = 0,
+                 piece: int = 0, last: bool = True) -> RawSheet:
+    """A .dta / .sav frame (or a piece of one starting at observation `first`) as a RawSheet."""
     header = [str(c) for c in df.columns]
     if find_header([header]) is None:
         raise IngestError(f"{label}: variable names are not known column headers")
@@ -834,8 +899,33 @@ def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: 
                                    limits.max_cell_chars)
     data = _as_text(df)
     data.columns = _names(header, data.shape[1])
-    return RawSheet(data=data, source_row=list(range(2, 2 + len(df))), sheet=None, header_row=1,
-                    numeric_cells=numeric)
+    return RawSheet(data=data, source_row=list(range(first + 2, first + 2 + len(df))), sheet=None, header_row=1,
+                    numeric_cells=numeric, piece=piece, last=last)
+
+
+def _stats_pieces(read: Callable[[int, int | None], pd.DataFrame], rows: int | None, size: int | None,
+                  find_header: FindHeader, where: str, limits: Limits) -> Iterator[RawSheet]:
+    """The pieces of a .dta / .sav file: `read(offset, n)` gives n observations from offset (n
+    None: all the rest); `rows` the observations the file declares (None: unknown, so each piece
+    is known to be the last only when the next one comes back empty)."""
+    if size is None:
+        yield _stats_frame(read(0, None), find_header, where, limits)
+        return
+    offset, number = 0, 0
+    frame = read(0, size)
+    while True:
+        done = offset + len(frame)
+        if rows is not None:
+            last = done >= rows or len(frame) < size
+            following = None
+        else:
+            following = read(done, size) if len(frame) == size else None
+            last = following is None or len(following) == 0
+        yield _stats_frame(frame, find_header, where, limits, offset, number, last)
+        if last:
+            return
+        frame = following if following is not None else read(done, size)
+        offset, number = done, number + 1
 
 
 def _labelled(df: pd.DataFrame, labels: dict[str, str | None]) -> pd.DataFrame:
@@ -854,6 +944,13 @@ def _stats_error(where: str, what: str, exc: BaseException) -> IngestError:
 def read_dta(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
              ) -> RawSheet:
     """Stata .dta (format 118, Unicode names; variable labels win); values as text, value labels not applied."""
+    (sheet,) = dta_pieces(path, find_header, label, limits=limits)
+    return sheet
+
+
+def dta_pieces(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+               piece_cells: int | None = None) -> Iterator[RawSheet]:
+    """read_dta in pieces of about piece_cells cells (None: one piece), read in turn from the file."""
     import pyreadstat
 
     limits = limits or Limits.from_policy()
@@ -863,18 +960,37 @@ def read_dta(path: Path, find_header: FindHeader, label: str | None = None, *, l
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError) as exc:
         raise _stats_error(where, "a Stata .dta file", exc) from None
     _check_stats_shape(meta.number_rows, meta.number_columns, limits, where)
+    errors = (ValueError, struct.error, EOFError, UnicodeDecodeError, IndexError, KeyError, OverflowError)
     try:
         with pd.io.stata.StataReader(path) as reader:
-            df = reader.read(convert_categoricals=False, convert_dates=False, preserve_dtypes=True)
             labels = reader.variable_labels()
-    except (ValueError, struct.error, EOFError, UnicodeDecodeError, IndexError, KeyError, OverflowError) as exc:
+
+            def read(_offset: int, n: int | None) -> pd.DataFrame:  # the pieces come in turn
+                try:
+                    return _labelled(reader.read(nrows=n, convert_categoricals=False, convert_dates=False,
+                                                 preserve_dtypes=True), labels)
+                except errors as exc:
+                    raise _stats_error(where, "a Stata .dta file", exc) from None
+
+            yield from _stats_pieces(read, meta.number_rows, piece_rows(piece_cells, meta.number_columns),
+                                     find_header, where, limits)
+    except IngestError:
+        raise
+    except errors as exc:
         raise _stats_error(where, "a Stata .dta file", exc) from None
-    return _stats_frame(_labelled(df, labels), find_header, where, limits)
 
 
 def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
              ) -> RawSheet:
     """SPSS .sav via pyreadstat (variable labels win over names); values as text."""
+    (sheet,) = sav_pieces(path, find_header, label, limits=limits)
+    return sheet
+
+
+def sav_pieces(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
+               piece_cells: int | None = None) -> Iterator[RawSheet]:
+    """read_sav in pieces of about piece_cells cells (None: one piece): pyreadstat's row_offset
+    and row_limit."""
     import pyreadstat
 
     limits = limits or Limits.from_policy()
@@ -886,11 +1002,16 @@ def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, l
         raise _stats_error(where, "an SPSS .sav file", exc) from None
     rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
     _check_stats_shape(rows, meta.number_columns, limits, where)
-    try:
-        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False)
-    except errors as exc:
-        raise _stats_error(where, "an SPSS .sav file", exc) from None
-    return _stats_frame(_labelled(df, meta.column_names_to_labels), find_header, where, limits)
+
+    def read(offset: int, n: int | None) -> pd.DataFrame:
+        try:
+            df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False,
+                                           row_offset=offset, row_limit=n or 0)
+        except errors as exc:
+            raise _stats_error(where, "an SPSS .sav file", exc) from None
+        return _labelled(df, meta.column_names_to_labels)
+
+    yield from _stats_pieces(read, rows, piece_rows(piece_cells, meta.number_columns), find_header, where, limits)
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -951,21 +1072,26 @@ def format_of(path: Path, label: str | None = None) -> str:
 
 def read_sheets(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
                 text_columns: TextColumns | None = None,
-                parquet_columns: Callable[[list[str]], Sequence[int]] | None = None) -> Iterator[RawSheet]:
+                parquet_columns: Callable[[list[str]], Sequence[int]] | None = None,
+                piece_cells: int | None = None) -> Iterator[RawSheet]:
     """The sheets of one raw file, whichever its format: one per xlsx sheet with a header row, one
     for a CSV / .dta / .sav file, one per batch of PARQUET_BATCH_ROWS rows of a Parquet file (its
     first row is the header: source_row counts from 2; cells keep their Parquet types, and
     `parquet_columns(names)` may pick the positions to read). `text_columns` is passed to the xlsx
-    reader (numbers stored in text-only columns)."""
+    reader (numbers stored in text-only columns). With `piece_cells`, a CSV / xlsx / .dta / .sav
+    sheet comes in pieces of about that many cells (RawSheet.piece, .last), read as the file
+    streams (an xlsx sheet is loaded as Arrow text, its pieces made Python objects one at a time);
+    a file refused by a limit is refused before its last piece."""
     fmt = format_of(path, label)
     if fmt == "csv":
-        yield read_csv(path, find_header, label, limits=limits)
+        yield from csv_pieces(path, find_header, label, limits=limits, piece_cells=piece_cells)
     elif fmt == "xlsx":
-        yield from read_xlsx(path, find_header, label, limits=limits, text_columns=text_columns)
+        yield from xlsx_pieces(path, find_header, label, limits=limits, text_columns=text_columns,
+                               piece_cells=piece_cells)
     elif fmt == "dta":
-        yield read_dta(path, find_header, label, limits=limits)
+        yield from dta_pieces(path, find_header, label, limits=limits, piece_cells=piece_cells)
     elif fmt == "sav":
-        yield read_sav(path, find_header, label, limits=limits)
+        yield from sav_pieces(path, find_header, label, limits=limits, piece_cells=piece_cells)
     else:
         yield from read_parquet(path, label, columns=parquet_columns)
 
