@@ -355,6 +355,13 @@ def template_context(policy: Policy, columns: dict[str, list[hdr.Column]] | None
     )
 
 
+def _arrow_pool_release() -> None:
+    """Hand back what Arrow's memory pool keeps of freed tables (mimalloc retains it otherwise)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def _where(f: RawFile, sheet: str | None) -> str:
     """How messages name a file, or a sheet of it."""
     return f"{f.rel}, sheet '{sheet}'" if sheet is not None else f.rel
@@ -765,6 +772,7 @@ class Ingest:
             except IngestError as exc:
                 self.record_problem(f, str(exc))
             nodes.release_memory()  # the reader's frames are gone: their heap back before the next file
+            _arrow_pool_release()
         self.flush_all()
         self._drop_pieces()
         self.close_spool()
