@@ -26,8 +26,8 @@ import shutil
 import stat
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
