@@ -47,6 +47,13 @@ failing as (
     cross join {{ ref('param_label_lists') }} as ll
 ),
 
+flagged as (
+    select
+        failing.*,
+        ({% for c in typed %}fails_{{ c.pos }}{% if not loop.last %} or {% endif %}{% else %}false{% endfor %}) as any_fails
+    from failing
+),
+
 checked as (
     select
         file_id,
@@ -70,9 +77,10 @@ checked as (
         -- column shift: typed cells that fail in place …
         (0{% for c in typed %} + case when fails_{{ c.pos }} then 1 else 0 end{% endfor %}) as shift_fails,
         -- … and parse when read one cell to the right / left
-        (0{% for c in typed if c.pos + 1 < ncols %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos + 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos + 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_right,
-        (0{% for c in typed if c.pos > 0 %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos - 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos - 1)) }} then 1 else 0 end{% endfor %}) as shift_fixed_left
-    from failing
+        -- (only on rows with a failing cell: every term needs one, so elsewhere both are 0)
+        case when not any_fails then 0 else (0{% for c in typed if c.pos + 1 < ncols %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos + 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos + 1)) }} then 1 else 0 end{% endfor %}) end as shift_fixed_right,
+        case when not any_fails then 0 else (0{% for c in typed if c.pos > 0 %} + case when fails_{{ c.pos }} and {{ m.norm('c' ~ (c.pos - 1)) }} is not null and {{ m.parses(c.kind, 'c' ~ (c.pos - 1)) }} then 1 else 0 end{% endfor %}) end as shift_fixed_left
+    from flagged
     cross join {{ ref('param_label_lists') }} as ll
     cross join {{ ref('param_gb11643') }} as gb
 ),
