@@ -426,10 +426,13 @@ def total_rows(con, policy: Policy, period: Period | None) -> None:
 def fullwidth(con, policy: Policy, period: Period | None) -> None:
     """One row: translate() strings mapping full-width ASCII and ideographic / control white space
     to ASCII (the part of NFKC that matters in exports; pipelines/ingest/nodes.py)."""
-    from pipelines.ingest.nodes import fullwidth_map
+    from pipelines.ingest.nodes import fullwidth_map, fullwidth_parts
 
     source, target = fullwidth_map()
-    bind_params(con, "param_fullwidth", {"from_chars": source, "to_chars": target})
+    parts = {}
+    for i, (part_from, part_to) in enumerate(fullwidth_parts(), start=1):  # what clean() translates
+        parts.update({f"from_{i}": part_from, f"to_{i}": part_to})
+    bind_params(con, "param_fullwidth", {"from_chars": source, "to_chars": target, **parts})
 
 
 @builds("param_gb11643")

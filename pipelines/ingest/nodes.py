@@ -57,6 +57,26 @@ def fullwidth_map() -> tuple[str, str]:
     return src, dst
 
 
+# the parts of fullwidth_map that clean() translates separately (white space; full-width
+# punctuation; digits and the signs after them; letters and the rest), in map order: the code
+# point ranges clean()'s part patterns test, each part only where the cell holds one of its characters
+FULLWIDTH_PARTS = ((0x3000, 0x3000), (0xFF01, 0xFF0F), (0xFF10, 0xFF20), (0xFF21, 0xFF5E))
+
+
+def fullwidth_parts() -> list[tuple[str, str]]:
+    """(from, to) per FULLWIDTH_PARTS range: the characters of fullwidth_map in that range (the
+    white-space part also takes tab, newline and carriage return) and what they become. The parts
+    are disjoint, together the whole map, and map to ASCII only, so translating a cell by the
+    parts it holds gives the same text as translating it by the whole map."""
+    source, target = fullwidth_map()
+    parts = []
+    for low, high in FULLWIDTH_PARTS:
+        pairs = [(a, b) for a, b in zip(source, target)
+                 if low <= ord(a) <= high or (low == 0x3000 and a in "\t\n\r")]
+        parts.append(("".join(a for a, _b in pairs), "".join(b for _a, b in pairs)))
+    return parts
+
+
 def household_fields(registry: Sequence[Column]) -> list[str]:
     """Household-level registry columns: the household and income blocks, plus the size columns."""
     names = [c.name for c in registry]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines import idcard, params
-from pipelines.ingest.nodes import fullwidth_map
+from pipelines.ingest.nodes import fullwidth_map, fullwidth_parts
 from pipelines.ingest.pipeline import GRAPH, Ingest
 from pipelines.policy import load_policy
 
@@ -117,3 +117,22 @@ def test_clean_translates_every_full_width_character_and_nothing_else():
     assert got["中文"] == "中文" and got["a·b"] == "a·b" and got["1,2"] == "1,2"
     assert got["ＡＢ１２ Ｃ"] == "AB12C" and got["　"] is None
     assert got["x\u00a0y"] == "x\u00a0y"  # no-break space: not white space to the pattern, as before
+
+
+def test_clean_by_the_parts_a_cell_holds_gives_the_whole_map_s_text():
+    """clean() translates a cell by only the parts of the map it holds (nodes.fullwidth_parts):
+    the parts split the map exactly, and a cell holding characters of several parts (or of none,
+    white space aside) comes out as translate() by the whole map would give it."""
+    source, target = fullwidth_map()
+    parts = fullwidth_parts()
+    assert "".join(sorted("".join(f for f, _t in parts))) == "".join(sorted(source))
+    assert {a: b for f, t in parts for a, b in zip(f, t, strict=True)} == dict(zip(source, target, strict=True))
+    con = duckdb.connect()
+    params.bind(con, load_policy(), ["param_fullwidth"])
+    sql = GRAPH.env.from_string(
+        "{% import '_macros.sql' as m with context %}"
+        "select v, {{ m.clean('v') }} from (select unnest(?) as v) cross join param_fullwidth as fw").render()
+    cells = ["已脱贫（享受政策）", "（Ａ１）\u3000\tｚ～", "１２３，４", "ａ\nｂ\rｃ", " 1 2 ", "\f", "Ｘ"]
+    got = dict(con.execute(sql, [cells]).fetchall())
+    assert got == {"已脱贫（享受政策）": "已脱贫(享受政策)", "（Ａ１）\u3000\tｚ～": "(A1)z~", "１２３，４": "123,4",
+                   "ａ\nｂ\rｃ": "abc", " 1 2 ": "12", "\f": "\f", "Ｘ": "X"}

@@ -13,14 +13,25 @@
       tick_columns   the CTE tick_columns() builds per file (label_joins, typed_columns)
     Jinja only writes identifiers here: column names and code-list names the policy checked. -#}
 
-{#- clean(x): run once per cell when a raw file is loaded (raw_cells.sql); translate with a long
-    map is costly, so it only runs on cells holding a full-width character (U+FF01-U+FF5E, the
-    translated range of param_fullwidth) or white space. The pattern is written here, not read from
-    a table: a constant pattern is compiled once, one from a column once per cell (regexp_matches
-    is DuckDB's spelling of Spark's rlike; tests check it finds every character of the map). -#}
+{#- clean(x): run once per cell when a raw file is loaded (raw_cells.sql); translate builds its map
+    on every call, at a cost that grows with the map, so it only runs on cells holding a full-width
+    character (U+FF01-U+FF5E, the translated range of param_fullwidth) or white space, and with
+    only the parts of the map (nodes.fullwidth_parts: fw.from_1 … from_4 / to_1 … to_4) whose
+    characters the cell holds: the same text as the whole map (the parts are disjoint and map to
+    ASCII). The patterns are written here, not read from a table: a constant pattern is compiled
+    once, one from a column once per cell (regexp_matches is DuckDB's spelling of Spark's rlike;
+    tests check they find every character of the map). -#}
 {% macro clean(x) -%}
 nullif(case when regexp_matches({{ x }}, '[\x{FF01}-\x{FF5E}\x{3000}\s]')
-    then replace(translate({{ x }}, fw.from_chars, fw.to_chars), ' ', '') else {{ x }} end, '')
+    then replace(translate({{ x }}, {{ fullwidth_parts(x, 'from') }}, {{ fullwidth_parts(x, 'to') }}), ' ', '') else {{ x }} end, '')
+{%- endmacro %}
+
+{#- the parts of param_fullwidth's map (side: from / to) whose characters cell x holds, in map order -#}
+{% macro fullwidth_parts(x, side) -%}
+concat(case when regexp_matches({{ x }}, '[\x{3000}\t\n\r]') then fw.{{ side }}_1 else '' end,
+        case when regexp_matches({{ x }}, '[\x{FF01}-\x{FF0F}]') then fw.{{ side }}_2 else '' end,
+        case when regexp_matches({{ x }}, '[\x{FF10}-\x{FF20}]') then fw.{{ side }}_3 else '' end,
+        case when regexp_matches({{ x }}, '[\x{FF21}-\x{FF5E}]') then fw.{{ side }}_4 else '' end)
 {%- endmacro %}
 
 {#- cells are cleaned at load (empty = NULL), so later layers use them as they are -#}
