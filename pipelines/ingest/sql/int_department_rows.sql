@@ -2,7 +2,8 @@
 -- quarantine reason (NULL = loaded): the keyed person (person_key; 住建: the household head), the
 -- village (水利: the key), the record's category code (参保状态 / 救助类型 / 残疾类别 / roster or
 -- 送教上门 / 鉴定等级 / covered / 变动类型), an amount (自付费用 / 月保障金额) and the record date.
--- materialized: view
+-- A table, not a view: department_records, quarantine and ingest_manifest each read it, and its
+-- duplicate ranking (a window over every department row) is computed once.
 {#- per department: the columns that fill the shared shape (NULL: the list has none) -#}
 {%- set shape = {
     'medical':    {'key': 'person_key', 'category': 'enrolment', 'subcategory': 'scheme', 'amount': 'out_of_pocket', 'village': none},
