@@ -918,8 +918,20 @@ class Ingest:
                 tx.delete_part(table, p, part_name(u))
         con = self.con
         rest = warehouse.sql_literal(warehouse.DATA_FILE)
-        found = set(con.execute(f"select distinct r.period, coalesce(u.part, {rest}) from ({rows}) as r "
-                                f"left join file_parts as u on u.source_file = r.source_file").fetchall())
+        # each row's file name, looked up once: every file below then reads its rows by two plain
+        # column filters instead of a semi-join over the whole table per file
+        con.execute(f"create or replace temp table parts__rows as select r.*, coalesce(u.part, {rest}) as part__ "
+                    f"from ({rows}) as r left join file_parts as u on u.source_file = r.source_file")
+        try:
+            self._write_part_files(tx, table, order, periods, plan, kept)
+        finally:
+            con.execute("drop table if exists parts__rows")
+
+    def _write_part_files(self, tx: warehouse.Transaction, table: str, order: list[str], periods: list[str],
+                          plan: Plan, kept: set[str]) -> None:
+        """write_parts' files, from parts__rows (the table's rows, each with its file name part__)."""
+        con = self.con
+        found = set(con.execute("select distinct period, part__ from parts__rows").fetchall())
         read = {(p, part_name(u)) for p, u in plan.rebuild}
         for value, name in sorted(found | read | {(p, warehouse.DATA_FILE) for p in periods}):
             if (value, name) not in found and name != warehouse.DATA_FILE:
@@ -927,10 +939,9 @@ class Ingest:
                     tx.delete_part(table, value, name)
                 continue
             path = tx.path(table, value, name=name)
-            where = (f"coalesce(source_file, '') not in (select source_file from file_parts)" if name == warehouse.DATA_FILE
-                     else f"source_file in (select source_file from file_parts where part = {warehouse.sql_literal(name)})")
-            warehouse.write_parquet(con, f"select * from ({rows}) where period = {warehouse.sql_literal(value)} "
-                                    f"and {where}", path, order_by=order)
+            warehouse.write_parquet(con, f"select * exclude (part__) from parts__rows where period = "
+                                    f"{warehouse.sql_literal(value)} and part__ = {warehouse.sql_literal(name)}",
+                                    path, order_by=order)
             self.parts_written.append(f"{table}/period={value}/{name}")
             old = tx.base / path.relative_to(tx.new) if tx.base is not None and value in kept else None
             if old is not None and old.is_file() and filecmp.cmp(old, path, shallow=False):
