@@ -9,10 +9,6 @@
 {% macro staged_id_list(cols, raw, code_labels_table, key_table, tick_marks, label_lists, gb11643) -%}
 with
 
-raw as (
-    select * from {{ raw }}
-),
-
 code_labels as (
     select * from {{ code_labels_table }}
 ),
@@ -22,7 +18,7 @@ pseudonym_key as (
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', tick_marks) }}
+    {{ m.tick_columns(cols, raw, tick_marks) }}
 ),
 
 typed as (
@@ -34,7 +30,8 @@ typed as (
         -- typed columns
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
-    from raw as r
+    -- the raw rows read where used (a CTE read twice would be materialised whole: every text column)
+    from {{ raw }} as r
     cross join {{ label_lists }} as ll
     {{ m.label_joins(cols, 'r') }}
 ),

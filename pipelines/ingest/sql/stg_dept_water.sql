@@ -4,16 +4,12 @@
 {%- set cols = columns.dept_water %}
 with
 
-raw as (
-    select * from {{ ref('raw_dept_water') }}
-),
-
 code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
+    {{ m.tick_columns(cols, ref('raw_dept_water'), ref('param_tick_marks')) }}
 ),
 
 typed as (
@@ -24,7 +20,7 @@ typed as (
         -- typed columns
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
-    from raw as r
+    from {{ ref('raw_dept_water') }} as r  -- read where used (a CTE read twice is materialised whole)
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 ),

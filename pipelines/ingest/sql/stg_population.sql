@@ -3,16 +3,12 @@
 {%- set cols = columns.population %}
 with
 
-raw as (
-    select * from {{ ref('raw_population') }}
-),
-
 code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
+    {{ m.tick_columns(cols, ref('raw_population'), ref('param_tick_marks')) }}
 ),
 
 final as (
@@ -22,7 +18,7 @@ final as (
         -- typed columns
         {{ m.typed_columns(cols, 'r') }}
         r.file_id as _file_id
-    from raw as r
+    from {{ ref('raw_population') }} as r  -- read where used (a CTE read twice is materialised whole)
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 )

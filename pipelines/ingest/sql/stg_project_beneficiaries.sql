@@ -4,16 +4,12 @@
 {%- set cols = columns.project_beneficiaries %}
 with
 
-raw as (
-    select * from {{ ref('raw_project_beneficiaries') }}
-),
-
 code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
+    {{ m.tick_columns(cols, ref('raw_project_beneficiaries'), ref('param_tick_marks')) }}
 ),
 
 final as (
@@ -24,7 +20,7 @@ final as (
         {{ m.typed_columns(cols, 'r') }}
         upper({{ m.norm('r.head_id_number') }}) as id_norm,
         r.file_id as _file_id
-    from raw as r
+    from {{ ref('raw_project_beneficiaries') }} as r  -- read where used (a CTE read twice is materialised whole)
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 )

@@ -6,16 +6,12 @@
 {%- set cols = columns.rectification %}
 with
 
-raw as (
-    select * from {{ ref('raw_rectification') }}
-),
-
 code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
+    {{ m.tick_columns(cols, ref('raw_rectification'), ref('param_tick_marks')) }}
 ),
 
 final as (
@@ -28,7 +24,7 @@ final as (
         nullif(trim(r.measure), '') is not null as measure_given,
         nullif(trim(r.responsible_unit), '') is not null as unit_given,
         r.file_id as _file_id
-    from raw as r
+    from {{ ref('raw_rectification') }} as r  -- read where used (a CTE read twice is materialised whole)
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
 )

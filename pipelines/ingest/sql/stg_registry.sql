@@ -4,10 +4,6 @@
 {%- set cols = columns.registry %}
 with
 
-raw as (
-    select * from {{ ref('raw_registry') }}
-),
-
 code_labels as (
     select * from {{ ref('param_code_labels') }}
 ),
@@ -26,7 +22,7 @@ coded_files as (
 ),
 
 tick_columns as (
-    {{ m.tick_columns(cols, 'raw', ref('param_tick_marks')) }}
+    {{ m.tick_columns(cols, ref('raw_registry'), ref('param_tick_marks')) }}
 ),
 
 typed as (
@@ -44,7 +40,8 @@ typed as (
         -- typed columns
         {{ m.typed_columns(cols, 'r', ['hv.code', 'pl.village_code']) }}
         r.file_id as _file_id
-    from raw as r
+    -- the raw rows read where used (a CTE read twice would be materialised whole: every text column)
+    from {{ ref('raw_registry') }} as r
     cross join {{ ref('param_label_lists') }} as ll
     {{ m.label_joins(cols, 'r') }}
     left join coded_files as cf on cf.file_id = r.file_id
