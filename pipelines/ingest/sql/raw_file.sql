@@ -69,7 +69,8 @@ checked as (
         {%- if c.kind == 'id_number' %}
         {{ zero_tail(c) }} as zero_tail_{{ c.name }},
         {{ float_exact(c) }} as float_exact_{{ c.name }},
-        {{ m.gb11643_ok('c' ~ c.pos) }} as check_ok_{{ c.name }},
+        -- the check digit is read only where it is used: on IDs ending in 000 (rare)
+        case when {{ zero_tail(c) }} then {{ m.gb11643_ok('c' ~ c.pos) }} else false end as check_ok_{{ c.name }},
         {%- endif %}
         {%- endfor %}
         -- blank row: every cell of the row empty
@@ -94,7 +95,7 @@ file_damage as (
         -- a number cell (xlsx type, numeric column) shows only itself damaged: the text cells
         -- beside it were typed as text; damage shown in text (a shape, a bad check digit) is the column's
         max(case when not {{ number_cell(c) }} and ({{ m.number_shape('c' ~ c.pos, c.pos) }} is not null
-                or ({{ zero_tail(c) }} and not {{ m.gb11643_ok('c' ~ c.pos) }}))
+                or case when {{ zero_tail(c) }} then not {{ m.gb11643_ok('c' ~ c.pos) }} else false end)
             then 1 else 0 end) = 1 as file_damaged_{{ c.name }},
         avg(case when {{ float_exact(c) }} then 1.0 when {{ m.norm('c' ~ c.pos) }} is not null then 0.0 end)
             > (select float_column_share from settings) as float_column_{{ c.name }}
