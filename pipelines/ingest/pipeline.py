@@ -932,6 +932,7 @@ class Ingest:
         """write_parts' files, from parts__rows (the table's rows, each with its file name part__)."""
         con = self.con
         found = set(con.execute("select distinct period, part__ from parts__rows").fetchall())
+        columns = ", ".join(r[0] for r in con.execute("describe parts__rows").fetchall() if r[0] != "part__")
         read = {(p, part_name(u)) for p, u in plan.rebuild}
         for value, name in sorted(found | read | {(p, warehouse.DATA_FILE) for p in periods}):
             if (value, name) not in found and name != warehouse.DATA_FILE:
@@ -939,7 +940,7 @@ class Ingest:
                     tx.delete_part(table, value, name)
                 continue
             path = tx.path(table, value, name=name)
-            warehouse.write_parquet(con, f"select * exclude (part__) from parts__rows where period = "
+            warehouse.write_parquet(con, f"select {columns} from parts__rows where period = "
                                     f"{warehouse.sql_literal(value)} and part__ = {warehouse.sql_literal(name)}",
                                     path, order_by=order)
             self.parts_written.append(f"{table}/period={value}/{name}")
