@@ -14,6 +14,7 @@ pipeline's, so the timing comparison in benchmarks/measures_risk.py is a fair on
 
 from __future__ import annotations
 
+import statistics
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -22,13 +23,16 @@ import numpy as np
 import pandas as pd
 
 from pipelines import warehouse
-from pipelines.measures.pipeline import sensitivity_lines
+from pipelines.measures.pipeline import sensitivity_lines, survey_design
 from pipelines.periods import Period
 from pipelines.policy import Policy
 
 MICRO = Decimal("0.000001")
 SCRIPT = Path(__file__).with_name("reference_measures_risk.sql")
-OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_position", "ref_transitions", "ref_matrix")
+OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_position", "ref_transitions", "ref_matrix",
+           "ref_profile", "ref_water", "ref_survey")
+# the registry profile's dimensions, as the script unpivots them (config/measures.toml [profile])
+PROFILE_DIMENSIONS = ("household_attribute", "main_cause", "size_band", "has_disabled_or_ill", "relocated")
 
 
 def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
@@ -42,6 +46,18 @@ def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
         lines.update(sensitivity_lines(s.base_line, named[s.base_line], s.start_pct, s.stop_pct, s.step_pct))
     roles = [(role, value) for y, role, value, _ in policy.lines.role_rows() if y == year]
     sig = policy.risk.signals
+    if tuple(cfg.profile.dimensions) != PROFILE_DIMENSIONS:
+        raise ValueError(f"benchmarks/reference_measures_risk.sql profiles {PROFILE_DIMENSIONS}, "
+                         f"config/measures.toml [profile] dimensions are {cfg.profile.dimensions}")
+    design = survey_design(policy)[0]
+    shipped = ("county_code", "village_code", "design_weight * household_size", "per_capita_net_income",
+               {"county": "county_code"})
+    if (design.stratum, design.psu, design.weight, design.income, design.domains) != shipped:
+        raise ValueError(f"benchmarks/reference_measures_risk.sql estimates the shipped survey design {shipped}, "
+                         f"config/measures.toml [survey] design is {design}")
+    z = statistics.NormalDist().inv_cdf(0.5 + cfg.survey.confidence_level / 2)
+    bands = [(lo, hi, str(lo) if lo == hi else (f"{lo}+" if hi >= 99 else f"{lo}-{hi}"))
+             for lo, hi in cfg.profile.size_bands]
     return {
         "ref_run": [(year, policy.city.code)],
         "ref_lines": list(lines.items()),
@@ -50,22 +66,31 @@ def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
         "ref_bands": [(i, b.code, b.line) for i, b in enumerate(policy.risk.bands, start=1)],
         "ref_codes": [("labour_capable", c) for c in sig.labour_capable]
                      + [("migrant_statuses", c) for c in sig.migrant_statuses],
+        "ref_named_lines": list(named.items()),
+        "ref_size_bands": bands,
+        "ref_survey_run": [(*design.total, design.lonely_psu, z)],
     }
 
 
 COLUMNS = {"ref_run": "year integer, city_code varchar", "ref_lines": "line_name varchar, line_value double",
            "ref_roles": "role varchar, value double", "ref_status": "group_name varchar, code varchar",
            "ref_bands": "band_order integer, code varchar, role varchar",
-           "ref_codes": "list_name varchar, code varchar"}
+           "ref_codes": "list_name varchar, code varchar",
+           "ref_named_lines": "line_name varchar, line_value double",
+           "ref_size_bands": "min_size integer, max_size integer, label varchar",
+           "ref_survey_run": "total_level varchar, total_code varchar, lonely_psu varchar, ci_z double"}
 
 
 def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previous: str,
          policy: Policy) -> None:
-    """Views households, persons, households_prev, persons_prev, population over the Parquet, and
+    """Views households, persons, households_prev, persons_prev, population and
+    int_household_deprivations (validate's stored criteria: the water level) over the Parquet, and
     the parameter tables."""
     for name, table, part in (("households", "households", period), ("persons", "persons", period),
                               ("households_prev", "households", previous), ("persons_prev", "persons", previous),
-                              ("population", "population", None)):
+                              ("population", "population", None),
+                              ("int_household_deprivations", "int_household_deprivations", period),
+                              ("survey_households", "survey_households", period)):
         con.execute(f"create or replace temp view {name} as select * from "
                     f"{warehouse.scan(processed_dir, table, part)}")
     for name, rows in parameters(policy, period).items():
@@ -144,7 +169,7 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
     codes = {name: {c for n, c in p["ref_codes"] if n == name} for name in ("labour_capable", "migrant_statuses")}
     hcols = ["household_key", "county_code", "township_code", "village_code", "poverty_status",
              "per_capita_net_income_derived", "per_capita_net_income", "household_size", "member_count"]
-    hh = _read(processed_dir, "households", period, hcols)
+    hh = _read(processed_dir, "households", period, hcols + ["household_attribute", "main_cause", "relocated"])
     hp = _read(processed_dir, "households", previous, hcols)
     pc = _read(processed_dir, "persons", period, ["person_key", "household_key", "county_code", "township_code",
                                                    "village_code", "labour_skill", "migrant_status",
@@ -260,7 +285,123 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
         .rename("persons")
     hf = tr.groupby(["from_status", "to_status"]).size().rename("households")
     out["ref_matrix"] = pd.concat([hf, pf], axis=1).fillna(0).astype("int64").reset_index()
+
+    out["ref_profile"] = _profile(base, p["ref_named_lines"], p["ref_size_bands"])
+    dep = _read(processed_dir, "int_household_deprivations", period, ["county_code", "household_size", "water_level"])
+    out["ref_water"] = _water(dep, city)
+    survey = _read(processed_dir, "survey_households", period, ["county_code", "village_code", "design_weight",
+                                                                 "household_size", "per_capita_net_income"])
+    out["ref_survey"] = _survey(survey, p["ref_lines"], {n for n, _ in p["ref_named_lines"]}, *p["ref_survey_run"][0])
     return out
+
+
+def _ratio(u: pd.DataFrame, y: np.ndarray, domain: np.ndarray, psus: pd.MultiIndex, n_h: pd.Series,
+           lonely_psu: str) -> pd.DataFrame:
+    """Ratio means sum(w y) / sum(w) per domain with linearised SEs (stratified cluster design, with
+    replacement; every PSU of the sample, zero where the domain has no unit)."""
+    keep = ~np.isnan(y) & u.w.notna().to_numpy() & pd.notna(domain)
+    f = pd.DataFrame({"domain": domain[keep], "stratum": u.stratum.to_numpy()[keep], "psu": u.psu.to_numpy()[keep],
+                      "w": u.w.to_numpy()[keep], "y": y[keep]})
+    f["wy"] = f.w * f.y
+    e = f.groupby("domain").agg(n_units=("w", "size"), w_total=("w", "sum"), wy=("wy", "sum"))
+    e["estimate"] = e.wy / e.w_total.where(e.w_total != 0)
+    f["z"] = f.w * (f.y - f.domain.map(e.estimate)) / f.domain.map(e.w_total)
+    z = f.groupby(["domain", "stratum", "psu"], dropna=False).z.sum()
+    grid = pd.MultiIndex.from_tuples([(d, s, q) for d in e.index for s, q in psus], names=["domain", "stratum", "psu"])
+    g = z.reindex(grid, fill_value=0.0).reset_index()
+    g["n_h"] = g.stratum.map(n_h).to_numpy()
+    g["z_mean"] = g.groupby(["domain", "stratum"], dropna=False).z.transform("mean")
+    g["z_grand"] = g.groupby("domain").z.transform("sum") / len(psus)
+    g["v"] = np.where(g.n_h > 1, g.n_h / (g.n_h - 1.0) * (g.z - g.z_mean) ** 2,
+                      (g.z - g.z_grand) ** 2 if lonely_psu == "adjust" else 0.0)
+    e["std_error"] = np.sqrt(g.groupby("domain").v.sum())
+    return e.rename_axis("domain_code").reset_index()[["domain_code", "estimate", "std_error", "n_units", "w_total"]]
+
+
+def _survey(sv: pd.DataFrame, lines: list[tuple], named: set, total_level: str, total_code: str,
+            lonely_psu: str, ci_z: float) -> pd.DataFrame:
+    """The survey's FGT0-2 at every line and mean income (design-weighted, linearised SEs),
+    incidence_survey and the Gini point estimate, for the design's total and its counties."""
+    u = pd.DataFrame({"stratum": sv.county_code, "psu": sv.village_code,
+                      "w": (sv.design_weight * sv.household_size).astype(float),
+                      "income": sv.per_capita_net_income.astype(float), "county": sv.county_code})
+    psus = pd.MultiIndex.from_frame(u[["stratum", "psu"]].drop_duplicates())
+    n_h = pd.Series([s for s, _ in psus]).value_counts(dropna=False)
+    domains = {total_level: np.full(len(u), total_code, dtype=object), "county": u.county.to_numpy()}
+    inc = u.income.to_numpy()
+    values = [("mean_income", None, inc)]
+    for name, z in lines:
+        gap = np.where(inc < z, (z - inc) / z, 0.0)
+        gap[np.isnan(inc)] = np.nan
+        values += [("fgt0", name, np.where(np.isnan(inc), np.nan, (inc < z) * 1.0)), ("fgt1", name, gap),
+                   ("fgt2", name, gap * gap)]
+    rows = []
+    for level, domain in domains.items():
+        for measure, line, y in values:
+            r = _ratio(u, y, domain, psus, n_h, lonely_psu).assign(domain_level=level, measure=measure, line_name=line)
+            rows.append(r)
+            if measure == "fgt0" and line in named:
+                rows.append(r.assign(measure="incidence_survey"))
+        for code, g in u[u.income.notna() & u.w.notna()].groupby(domain[(u.income.notna() & u.w.notna()).to_numpy()]):
+            gini, _ = _gini(g.income.to_numpy(), g.w.to_numpy())
+            rows.append(pd.DataFrame({"domain_level": [level], "domain_code": [code], "measure": ["gini"],
+                                      "line_name": [None], "estimate": [gini], "std_error": [np.nan],
+                                      "n_units": [len(g)], "w_total": [g.w.sum()]}))
+    out = pd.concat(rows, ignore_index=True)
+    se = out.std_error
+    out["ci_low"] = np.where(se.notna(), np.maximum(0.0, out.estimate - ci_z * se), np.nan)
+    high = out.estimate + ci_z * se
+    out["ci_high"] = np.where(out.measure == "mean_income", high, np.minimum(1.0, high))
+    out["design_df"] = len(psus) - len(n_h)
+    return out
+
+
+def _profile(base: pd.DataFrame, lines: list[tuple], bands: list[tuple]) -> pd.DataFrame:
+    """Registry FGT0, FGT1 and share of the poor by each profile dimension's groups at the named
+    lines (person-weighted; households with an income and a size)."""
+    units = base.loc[base.income.notna() & base.persons.notna()]
+    size = units.household_size.fillna(units.member_count)
+    band = pd.Series("unknown", index=units.index, dtype=object)
+    for lo, hi, label in bands:
+        band[(size >= lo) & (size <= hi)] = label
+    groups = {"household_attribute": units.household_attribute.fillna("unknown"),
+              "main_cause": units.main_cause.fillna("unknown"), "size_band": band,
+              "has_disabled_or_ill": pd.Series(np.where(units.ill_or_disabled_members.fillna(0) > 0, "true", "false"),
+                                               index=units.index),
+              "relocated": units.relocated.map({True: "true", False: "false"}).fillna("unknown")}
+    inc, w = units.income.to_numpy(), units.persons.to_numpy()
+    rows = []
+    for name, z in lines:
+        poor = inc < z
+        frame = pd.DataFrame({"w": w, "w_poor": np.where(poor, w, 0.0), "w_gap": np.where(poor, w * (z - inc) / z, 0.0)})
+        all_poor = frame.w_poor.sum()
+        for dimension, values in groups.items():
+            g = frame.groupby(values.to_numpy()).agg(n_units=("w", "size"), w_total=("w", "sum"),
+                                                     w_poor=("w_poor", "sum"), w_gap=("w_gap", "sum"))
+            rows.append(pd.DataFrame({"dimension": dimension, "group_value": g.index, "line_name": name,
+                                      "fgt0": g.w_poor / g.w_total, "fgt1": g.w_gap / g.w_total,
+                                      "share_of_poor": g.w_poor / all_poor if all_poor != 0 else np.nan,
+                                      "n_units": g.n_units, "w_total": g.w_total}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _water(dep: pd.DataFrame, city: str) -> pd.DataFrame:
+    """Person-weighted shares of households at each 饮水安全 level by county and for the city."""
+    w = dep.household_size.astype(float)
+    level = dep.water_level.fillna("unknown")
+    frame = pd.DataFrame({"w": w, **{lvl: w.where(level == lvl, 0.0) for lvl in ("safe", "basic", "unsafe", "unknown")}})
+    county = frame.groupby(dep.county_code.to_numpy()).agg(
+        n_units=("w", "size"), w_total=("w", lambda s: s.sum(min_count=1)),
+        **{lvl: (lvl, lambda s: s.sum(min_count=1)) for lvl in ("safe", "basic", "unsafe", "unknown")})
+    county.index.name = "domain_code"
+    county = county.reset_index().assign(domain_level="county")
+    total = {"domain_level": "city", "domain_code": city, "n_units": len(frame),
+             "w_total": frame.w.sum(min_count=1),
+             **{lvl: frame[lvl].sum(min_count=1) for lvl in ("safe", "basic", "unsafe", "unknown")}}
+    res = pd.concat([county, pd.DataFrame([total])], ignore_index=True)
+    for lvl in ("safe", "basic", "unsafe", "unknown"):
+        res[lvl] = res[lvl] / res.w_total.where(res.w_total != 0)
+    return res
 
 
 # ---- the pipeline's published tables, in the reference's shape ------------------------------------
@@ -294,10 +435,37 @@ PIPELINE_SQL = {
                status_flow
         from transitions""",
     "ref_matrix": "select from_status, to_status, households, persons from transition_matrix",
+    "ref_profile": """
+        select split_part(population_group, '=', 1) as dimension,
+               substr(population_group, strpos(population_group, '=') + 1) as group_value, line_name,
+               max(case when measure = 'fgt0' then estimate end) as fgt0,
+               max(case when measure = 'fgt1' then estimate end) as fgt1,
+               max(case when measure = 'share_of_poor' then estimate end) as share_of_poor,
+               max(case when measure = 'fgt0' then n_unweighted end) as n_units,
+               max(case when measure = 'fgt0' then n_weighted end) as w_total
+        from measures
+        where data_source = 'registry' and region_level = 'city' and population_group like '%=%'
+        group by all""",
+    "ref_survey": """
+        select region_level as domain_level, region_code as domain_code, measure, line_name, estimate, std_error,
+               ci_low, ci_high, n_unweighted as n_units, n_weighted as w_total, design_df
+        from measures where data_source = 'survey'""",
+    "ref_water": """
+        select region_level as domain_level, region_code as domain_code,
+               max(case when measure = 'water_level_share.safe' then estimate end) as safe,
+               max(case when measure = 'water_level_share.basic' then estimate end) as basic,
+               max(case when measure = 'water_level_share.unsafe' then estimate end) as unsafe,
+               max(case when measure = 'water_level_share.unknown' then estimate end) as unknown,
+               max(n_unweighted) as n_units, max(n_weighted) as w_total
+        from measures
+        where data_source = 'registry' and measure like 'water_level_share.%'
+        group by all""",
 }
 KEYS = {"ref_incidence": ["domain_level", "domain_code"], "ref_fgt": ["domain_level", "domain_code", "line_name"],
         "ref_gini": ["domain_level", "domain_code"], "ref_position": ["household_key"],
-        "ref_transitions": ["household_key"], "ref_matrix": ["from_status", "to_status"]}
+        "ref_transitions": ["household_key"], "ref_matrix": ["from_status", "to_status"],
+        "ref_profile": ["dimension", "group_value", "line_name"], "ref_water": ["domain_level", "domain_code"],
+        "ref_survey": ["domain_level", "domain_code", "measure", "line_name"]}
 
 
 def pipeline_outputs(processed_dir: Path, period: str) -> dict[str, pd.DataFrame]:

@@ -10,6 +10,12 @@
 --   ref_status(group_name, code)                                     poor / exited status groups
 --   ref_bands(band_order, code, role)                                risk income bands ('' = catch-all)
 --   ref_codes(list_name, code)                                       labour_capable, migrant_statuses
+--   ref_named_lines(line_name, line_value)                           measures' named lines (the profile's)
+--   ref_size_bands(min_size, max_size, label)                        the profile's household-size bands
+--   int_household_deprivations                                       validate's stored criteria (water level)
+--   survey_households (the period), ref_survey_run(total_level, total_code, lonely_psu, ci_z)
+--       the shipped design (config/surveys/sample_city.toml): stratum county_code, PSU village_code,
+--       person weight design_weight x household_size, income per_capita_net_income, domains by county
 -- outputs (tables):
 --   ref_incidence    (domain_level, domain_code, poor_persons, rural_population, estimate)
 --   ref_fgt          (domain_level, domain_code, line_name, fgt0, fgt1, fgt2, n_units, w_total)
@@ -17,6 +23,11 @@
 --   ref_position     one row per household: income position against the lines, members
 --   ref_transitions  one row per household in either quarter: presence, statuses, flow
 --   ref_matrix       (from_status, to_status, households, persons)
+--   ref_profile      (dimension, group_value, line_name, fgt0, fgt1, share_of_poor, n_units, w_total)
+--   ref_water        (domain_level, domain_code, safe, basic, unsafe, unknown, n_units, w_total)
+--   ref_survey       (domain_level, domain_code, measure, line_name, estimate, std_error, ci_low, ci_high,
+--                     n_units, w_total, design_df): FGT0-2 at every line, mean income (linearised SEs),
+--                     incidence_survey (FGT0 at the named lines), Gini (point estimate)
 
 -- ---- the household base: persons -> households once, both quarters ---------------------------
 create or replace temp table ref_members as
@@ -39,6 +50,7 @@ select
     coalesce(h.per_capita_net_income_derived, h.per_capita_net_income) as income,
     cast(coalesce(h.household_size, h.member_count) as double) as persons,
     coalesce(h.member_count, m.members, h.household_size) as persons_counted,
+    h.household_attribute, h.main_cause, h.relocated, coalesce(h.household_size, h.member_count) as size,
     m.members, m.capable_members, m.migrant_members, m.ill_or_disabled_members
 from households as h
 left join ref_members as m on m.household_key = h.household_key;
@@ -233,3 +245,185 @@ select coalesce(h.from_status, p.from_status) as from_status, coalesce(h.to_stat
        coalesce(h.households, 0) as households, coalesce(p.persons, 0) as persons
 from households_flow as h full outer join persons_flow as p
     on p.from_status = h.from_status and p.to_status = h.to_status;
+
+-- ---- registry profile: FGT0, FGT1 and share of the poor by subgroup at the named lines (city) ---
+create or replace temp table ref_profile as
+with units as (
+    select b.income, b.persons as w,
+           coalesce(b.household_attribute, 'unknown') as household_attribute,
+           coalesce(b.main_cause, 'unknown') as main_cause,
+           coalesce(s.label, 'unknown') as size_band,
+           case when coalesce(b.ill_or_disabled_members, 0) > 0 then 'true' else 'false' end as has_disabled_or_ill,
+           coalesce(cast(b.relocated as varchar), 'unknown') as relocated
+    from ref_base as b
+    left join ref_size_bands as s on b.size between s.min_size and s.max_size
+    where b.income is not null and b.persons is not null
+),
+long as (
+    unpivot units on household_attribute, main_cause, size_band, has_disabled_or_ill, relocated
+    into name dimension value group_value
+),
+sums as (
+    select u.dimension, u.group_value, l.line_name, count(*) as n_units, sum(u.w) as w_total,
+           sum(case when u.income < l.line_value then u.w else 0.0 end) as w_poor,
+           sum(case when u.income < l.line_value then u.w * (l.line_value - u.income) / l.line_value
+                    else 0.0 end) as w_gap
+    from long as u cross join ref_named_lines as l
+    group by all
+),
+all_poor as (
+    select l.line_name, sum(case when u.income < l.line_value then u.w else 0.0 end) as w_poor_all
+    from units as u cross join ref_named_lines as l
+    group by l.line_name
+)
+select s.dimension, s.group_value, s.line_name, s.w_poor / s.w_total as fgt0, s.w_gap / s.w_total as fgt1,
+       s.w_poor / nullif(a.w_poor_all, 0) as share_of_poor, s.n_units, s.w_total
+from sums as s inner join all_poor as a on a.line_name = s.line_name;
+
+-- ---- water: person-weighted shares of households at each 饮水安全 level, county and city -------
+create or replace temp table ref_water as
+with units as (
+    select county_code, cast(household_size as double) as w, coalesce(water_level, 'unknown') as level
+    from int_household_deprivations
+),
+domains as (
+    select 'county' as domain_level, county_code as domain_code, level, w from units where county_code is not null
+    union all
+    select 'city', (select city_code from ref_run), level, w from units
+)
+select domain_level, domain_code,
+       sum(case when level = 'safe' then w else 0.0 end) / nullif(sum(w), 0) as safe,
+       sum(case when level = 'basic' then w else 0.0 end) / nullif(sum(w), 0) as basic,
+       sum(case when level = 'unsafe' then w else 0.0 end) / nullif(sum(w), 0) as unsafe,
+       sum(case when level = 'unknown' then w else 0.0 end) / nullif(sum(w), 0) as unknown,
+       count(*) as n_units, sum(w) as w_total
+from domains
+group by domain_level, domain_code;
+
+-- ---- survey: design-weighted FGT0-2 at every line and mean income with linearised SEs ----------
+-- stratified cluster design, with replacement: z_i = w_i (y_i - R) / W for the domain's units (0
+-- outside), z_hj = sum over PSU j of stratum h (every PSU of the sample), var = sum_h n_h/(n_h - 1)
+-- sum_j (z_hj - mean_h)^2; a stratum with one PSU: centred at the mean of all PSU totals ('adjust')
+-- or no variance ('certainty').
+create or replace temp table ref_survey as
+with units as (
+    select cast(county_code as varchar) as stratum, cast(village_code as varchar) as psu,
+           cast(design_weight * household_size as double) as w, cast(per_capita_net_income as double) as income,
+           cast(county_code as varchar) as county_code
+    from survey_households
+),
+psus as (
+    select distinct stratum, psu from units
+),
+strata as (
+    select stratum, count(*) as n_h from psus group by stratum
+),
+unit_values as (
+    select u.stratum, u.psu, u.w, u.county_code, m.measure, l.line_name, l.line_value,
+           case when u.income is null then null
+                when u.income >= l.line_value then 0.0
+                when m.measure = 'fgt0' then 1.0
+                when m.measure = 'fgt1' then (l.line_value - u.income) / l.line_value
+                else ((l.line_value - u.income) / l.line_value) * ((l.line_value - u.income) / l.line_value)
+           end as y
+    from units as u
+    cross join ref_lines as l
+    cross join (values ('fgt0'), ('fgt1'), ('fgt2')) as m(measure)
+    union all
+    select stratum, psu, w, county_code, 'mean_income', null, null, income from units
+),
+in_domain as (
+    select r.total_level as domain_level, r.total_code as domain_code, v.stratum, v.psu, v.w, v.y,
+           v.measure, v.line_name, v.line_value
+    from unit_values as v cross join ref_survey_run as r
+    where v.y is not null and v.w is not null
+    union all
+    select 'county', v.county_code, v.stratum, v.psu, v.w, v.y, v.measure, v.line_name, v.line_value
+    from unit_values as v
+    where v.county_code is not null and v.y is not null and v.w is not null
+),
+estimates as (
+    select domain_level, domain_code, measure, line_name, max(line_value) as line_value, count(*) as n_units,
+           sum(w) as w_total, sum(w * y) / nullif(sum(w), 0) as estimate
+    from in_domain
+    group by domain_level, domain_code, measure, line_name
+),
+psu_z as (
+    select d.domain_level, d.domain_code, d.measure, d.line_name, d.stratum, d.psu,
+           sum(d.w * (d.y - e.estimate) / e.w_total) as z
+    from in_domain as d
+    inner join estimates as e
+        on e.domain_level = d.domain_level and e.domain_code = d.domain_code and e.measure = d.measure
+       and e.line_name is not distinct from d.line_name
+    group by all
+),
+grid as (
+    select e.domain_level, e.domain_code, e.measure, e.line_name, p.stratum, p.psu, coalesce(z.z, 0.0) as z
+    from estimates as e
+    cross join psus as p
+    left join psu_z as z
+        on z.domain_level = e.domain_level and z.domain_code = e.domain_code and z.measure = e.measure
+       and z.line_name is not distinct from e.line_name
+       and z.stratum is not distinct from p.stratum and z.psu is not distinct from p.psu
+),
+centred as (
+    select g.*, s.n_h,
+           avg(g.z) over (partition by g.domain_level, g.domain_code, g.measure, g.line_name, g.stratum) as z_mean,
+           sum(g.z) over (partition by g.domain_level, g.domain_code, g.measure, g.line_name)
+               / (select count(*) from psus) as z_grand
+    from grid as g
+    inner join strata as s on s.stratum is not distinct from g.stratum
+),
+variances as (
+    select c.domain_level, c.domain_code, c.measure, c.line_name,
+           sum(case when c.n_h > 1 then c.n_h / (c.n_h - 1.0) * (c.z - c.z_mean) * (c.z - c.z_mean)
+                    when r.lonely_psu = 'adjust' then (c.z - c.z_grand) * (c.z - c.z_grand)
+                    else 0.0 end) as variance
+    from centred as c cross join ref_survey_run as r
+    group by all
+),
+ratios as (
+    select e.domain_level, e.domain_code, e.measure, e.line_name, e.estimate, sqrt(v.variance) as std_error,
+           e.n_units, e.w_total
+    from estimates as e
+    inner join variances as v
+        on v.domain_level = e.domain_level and v.domain_code = e.domain_code and v.measure = e.measure
+       and v.line_name is not distinct from e.line_name
+),
+gini_units as (
+    select r.total_level as domain_level, r.total_code as domain_code, u.income, u.w
+    from units as u cross join ref_survey_run as r
+    where u.income is not null and u.w is not null
+    union all
+    select 'county', county_code, income, w from units
+    where county_code is not null and income is not null and w is not null
+),
+gini_cumulated as (
+    select domain_level, domain_code, income, w,
+           coalesce(sum(w * income) over (partition by domain_level, domain_code order by income
+                                          rows between unbounded preceding and 1 preceding), 0.0) as before
+    from gini_units
+),
+gini as (
+    select domain_level, domain_code, 'gini' as measure, cast(null as varchar) as line_name,
+           1.0 - sum(w * (2.0 * before + w * income)) / nullif(sum(w) * sum(w * income), 0) as estimate,
+           cast(null as double) as std_error, count(*) as n_units, sum(w) as w_total
+    from gini_cumulated
+    group by domain_level, domain_code
+),
+published as (
+    select * from ratios
+    union all
+    select domain_level, domain_code, 'incidence_survey', line_name, estimate, std_error, n_units, w_total
+    from ratios where measure = 'fgt0' and line_name in (select line_name from ref_named_lines)
+    union all
+    select * from gini
+)
+select p.domain_level, p.domain_code, p.measure, p.line_name, p.estimate, p.std_error,
+       case when p.std_error is not null then greatest(0, p.estimate - r.ci_z * p.std_error) end as ci_low,
+       case when p.std_error is null then null
+            when p.measure = 'mean_income' then p.estimate + r.ci_z * p.std_error
+            else least(1, p.estimate + r.ci_z * p.std_error) end as ci_high,
+       p.n_units, p.w_total,
+       (select count(*) from psus) - (select count(*) from strata) as design_df
+from published as p cross join ref_survey_run as r;

@@ -48,6 +48,9 @@ def test_the_sample_city_exercises_what_the_reference_must_get_right(outputs):
     assert pipeline["ref_fgt"].line_name.nunique() > 3  # named + sensitivity lines
     assert pipeline["ref_position"].below_guideline.any()
     assert pipeline["ref_matrix"].persons.sum() > pipeline["ref_matrix"].households.sum() > 0
+    assert set(pipeline["ref_profile"].dimension) == set(reference.PROFILE_DIMENSIONS)
+    assert pipeline["ref_profile"].groupby("dimension").group_value.nunique().min() >= 2
+    assert (pipeline["ref_water"][["basic", "unsafe"]] > 0).any().all()  # not every household safe
 
 
 def test_differences_names_the_table_and_column_that_differ(outputs):
