@@ -72,6 +72,9 @@ def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
     }
 
 
+SURVEY_COLUMNS = ["county_code", "village_code", "design_weight", "household_size", "per_capita_net_income"]
+SURVEY_NONE = "(cast(null as varchar), cast(null as varchar), cast(null as double), cast(null as integer), " \
+              "cast(null as double))"
 COLUMNS = {"ref_run": "year integer, city_code varchar", "ref_lines": "line_name varchar, line_value double",
            "ref_roles": "role varchar, value double", "ref_status": "group_name varchar, code varchar",
            "ref_bands": "band_order integer, code varchar, role varchar",
@@ -91,8 +94,10 @@ def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previ
                               ("population", "population", None),
                               ("int_household_deprivations", "int_household_deprivations", period),
                               ("survey_households", "survey_households", period)):
-        con.execute(f"create or replace temp view {name} as select * from "
-                    f"{warehouse.scan(processed_dir, table, part)}")
+        source = warehouse.scan(processed_dir, table, part)
+        if source is None and name == "survey_households":  # no survey this quarter: no survey estimate
+            source = f"(select * from (values {SURVEY_NONE}) as s({', '.join(SURVEY_COLUMNS)}) where false)"
+        con.execute(f"create or replace temp view {name} as select * from {source}")
     for name, rows in parameters(policy, period).items():
         con.execute(f"create or replace temp table {name} ({COLUMNS[name]})")
         con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
@@ -289,33 +294,37 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
     out["ref_profile"] = _profile(base, p["ref_named_lines"], p["ref_size_bands"])
     dep = _read(processed_dir, "int_household_deprivations", period, ["county_code", "household_size", "water_level"])
     out["ref_water"] = _water(dep, city)
-    survey = _read(processed_dir, "survey_households", period, ["county_code", "village_code", "design_weight",
-                                                                 "household_size", "per_capita_net_income"])
-    out["ref_survey"] = _survey(survey, p["ref_lines"], {n for n, _ in p["ref_named_lines"]}, *p["ref_survey_run"][0])
+    if warehouse.table_files(processed_dir, "survey_households", [period]):
+        survey = _read(processed_dir, "survey_households", period, SURVEY_COLUMNS)
+        out["ref_survey"] = _survey(survey, p["ref_lines"], {n for n, _ in p["ref_named_lines"]},
+                                    *p["ref_survey_run"][0])
+    else:  # no survey this quarter: no survey estimate
+        out["ref_survey"] = pd.DataFrame(columns=["domain_level", "domain_code", "measure", "line_name", "estimate",
+                                                  "std_error", "ci_low", "ci_high", "n_units", "w_total", "design_df"])
     return out
 
 
-def _ratio(u: pd.DataFrame, y: np.ndarray, domain: np.ndarray, psus: pd.MultiIndex, n_h: pd.Series,
-           lonely_psu: str) -> pd.DataFrame:
-    """Ratio means sum(w y) / sum(w) per domain with linearised SEs (stratified cluster design, with
-    replacement; every PSU of the sample, zero where the domain has no unit)."""
-    keep = ~np.isnan(y) & u.w.notna().to_numpy() & pd.notna(domain)
-    f = pd.DataFrame({"domain": domain[keep], "stratum": u.stratum.to_numpy()[keep], "psu": u.psu.to_numpy()[keep],
-                      "w": u.w.to_numpy()[keep], "y": y[keep]})
-    f["wy"] = f.w * f.y
-    e = f.groupby("domain").agg(n_units=("w", "size"), w_total=("w", "sum"), wy=("wy", "sum"))
+def _ratios(long: pd.DataFrame, psus: pd.DataFrame, lonely_psu: str) -> pd.DataFrame:
+    """Ratio means sum(w y) / sum(w) per (key, domain) with linearised SEs for a stratified cluster
+    design, with replacement: z_i = w_i (y_i - R) / W in the domain, summed per PSU over every PSU
+    of the sample (0 where the domain has no unit), var = sum_h n_h / (n_h - 1) sum_j (z_hj -
+    mean_h)^2; a stratum of one PSU: centred at the mean of all PSU totals ('adjust') or none."""
+    long = long.assign(wy=long.w * long.y)
+    e = long.groupby(["key", "domain"]).agg(n_units=("w", "size"), w_total=("w", "sum"), wy=("wy", "sum"))
     e["estimate"] = e.wy / e.w_total.where(e.w_total != 0)
-    f["z"] = f.w * (f.y - f.domain.map(e.estimate)) / f.domain.map(e.w_total)
-    z = f.groupby(["domain", "stratum", "psu"], dropna=False).z.sum()
-    grid = pd.MultiIndex.from_tuples([(d, s, q) for d in e.index for s, q in psus], names=["domain", "stratum", "psu"])
-    g = z.reindex(grid, fill_value=0.0).reset_index()
-    g["n_h"] = g.stratum.map(n_h).to_numpy()
-    g["z_mean"] = g.groupby(["domain", "stratum"], dropna=False).z.transform("mean")
-    g["z_grand"] = g.groupby("domain").z.transform("sum") / len(psus)
+    f = long.join(e[["estimate", "w_total"]], on=["key", "domain"])
+    f["z"] = f.w * (f.y - f.estimate) / f.w_total
+    z = f.groupby(["key", "domain", "stratum", "psu"], dropna=False).z.sum().rename("z_sum").reset_index()
+    grid = e.index.to_frame(index=False).merge(psus, how="cross")
+    g = grid.merge(z, on=["key", "domain", "stratum", "psu"], how="left")
+    g["z"] = g.z_sum.fillna(0.0)
+    g = g.merge(psus.groupby("stratum", dropna=False).size().rename("n_h").reset_index(), on="stratum")
+    g["z_mean"] = g.groupby(["key", "domain", "stratum"], dropna=False).z.transform("mean")
+    g["z_grand"] = g.groupby(["key", "domain"]).z.transform("sum") / len(psus)
     g["v"] = np.where(g.n_h > 1, g.n_h / (g.n_h - 1.0) * (g.z - g.z_mean) ** 2,
                       (g.z - g.z_grand) ** 2 if lonely_psu == "adjust" else 0.0)
-    e["std_error"] = np.sqrt(g.groupby("domain").v.sum())
-    return e.rename_axis("domain_code").reset_index()[["domain_code", "estimate", "std_error", "n_units", "w_total"]]
+    e["std_error"] = np.sqrt(g.groupby(["key", "domain"]).v.sum())
+    return e.reset_index()
 
 
 def _survey(sv: pd.DataFrame, lines: list[tuple], named: set, total_level: str, total_code: str,
@@ -325,35 +334,39 @@ def _survey(sv: pd.DataFrame, lines: list[tuple], named: set, total_level: str, 
     u = pd.DataFrame({"stratum": sv.county_code, "psu": sv.village_code,
                       "w": (sv.design_weight * sv.household_size).astype(float),
                       "income": sv.per_capita_net_income.astype(float), "county": sv.county_code})
-    psus = pd.MultiIndex.from_frame(u[["stratum", "psu"]].drop_duplicates())
-    n_h = pd.Series([s for s, _ in psus]).value_counts(dropna=False)
-    domains = {total_level: np.full(len(u), total_code, dtype=object), "county": u.county.to_numpy()}
+    psus = u[["stratum", "psu"]].drop_duplicates().reset_index(drop=True)
     inc = u.income.to_numpy()
-    values = [("mean_income", None, inc)]
+    keys, ys = [("mean_income", None)], [inc]
     for name, z in lines:
-        gap = np.where(inc < z, (z - inc) / z, 0.0)
-        gap[np.isnan(inc)] = np.nan
-        values += [("fgt0", name, np.where(np.isnan(inc), np.nan, (inc < z) * 1.0)), ("fgt1", name, gap),
-                   ("fgt2", name, gap * gap)]
-    rows = []
-    for level, domain in domains.items():
-        for measure, line, y in values:
-            r = _ratio(u, y, domain, psus, n_h, lonely_psu).assign(domain_level=level, measure=measure, line_name=line)
-            rows.append(r)
-            if measure == "fgt0" and line in named:
-                rows.append(r.assign(measure="incidence_survey"))
-        for code, g in u[u.income.notna() & u.w.notna()].groupby(domain[(u.income.notna() & u.w.notna()).to_numpy()]):
-            gini, _ = _gini(g.income.to_numpy(), g.w.to_numpy())
-            rows.append(pd.DataFrame({"domain_level": [level], "domain_code": [code], "measure": ["gini"],
-                                      "line_name": [None], "estimate": [gini], "std_error": [np.nan],
-                                      "n_units": [len(g)], "w_total": [g.w.sum()]}))
-    out = pd.concat(rows, ignore_index=True)
+        gap = np.where(np.isnan(inc), np.nan, np.where(inc < z, (z - inc) / z, 0.0))
+        keys += [("fgt0", name), ("fgt1", name), ("fgt2", name)]
+        ys += [np.where(np.isnan(inc), np.nan, (inc < z) * 1.0), gap, gap * gap]
+    n, k = len(u), len(keys)
+    long = pd.DataFrame({"key": np.repeat(np.arange(k), n), "stratum": np.tile(u.stratum.to_numpy(), k),
+                         "psu": np.tile(u.psu.to_numpy(), k), "w": np.tile(u.w.to_numpy(), k),
+                         "county": np.tile(u.county.to_numpy(), k), "y": np.concatenate(ys)})
+    long = long[long.y.notna() & long.w.notna()]
+    parts = [_ratios(long.assign(domain=total_code), psus, lonely_psu).assign(domain_level=total_level),
+             _ratios(long[long.county.notna()].assign(domain=lambda f: f.county), psus, lonely_psu)
+             .assign(domain_level="county")]
+    rows = pd.concat(parts, ignore_index=True).rename(columns={"domain": "domain_code"})
+    rows["measure"] = rows.key.map(lambda i: keys[i][0])
+    rows["line_name"] = rows.key.map(lambda i: keys[i][1])
+    incidence = rows[(rows.measure == "fgt0") & rows.line_name.isin(named)].assign(measure="incidence_survey")
+    known = u[u.income.notna() & u.w.notna()]
+    gini = [(total_level, total_code, len(known), known.w.sum(), _gini(known.income.to_numpy(), known.w.to_numpy())[0])]
+    gini += [("county", code, len(g), g.w.sum(), _gini(g.income.to_numpy(), g.w.to_numpy())[0])
+             for code, g in known[known.county.notna()].groupby("county")]
+    gini = pd.DataFrame(gini, columns=["domain_level", "domain_code", "n_units", "w_total", "estimate"]).assign(
+        measure="gini", line_name=None, std_error=np.nan)
+    out = pd.concat([rows, incidence, gini], ignore_index=True)
     se = out.std_error
     out["ci_low"] = np.where(se.notna(), np.maximum(0.0, out.estimate - ci_z * se), np.nan)
     high = out.estimate + ci_z * se
     out["ci_high"] = np.where(out.measure == "mean_income", high, np.minimum(1.0, high))
-    out["design_df"] = len(psus) - len(n_h)
-    return out
+    out["design_df"] = len(psus) - psus.stratum.nunique(dropna=False)
+    return out[["domain_level", "domain_code", "measure", "line_name", "estimate", "std_error", "ci_low", "ci_high",
+                "n_units", "w_total", "design_df"]]
 
 
 def _profile(base: pd.DataFrame, lines: list[tuple], bands: list[tuple]) -> pd.DataFrame:
