@@ -73,8 +73,9 @@ def moving_city(processed) -> None:
                members=[{"person_key": "d"}]),
           dict(key="merged_away", village=VILLAGE_B, per_capita_net_income=3_000.0, poverty_status="poor",
                members=[{"person_key": "e"}]),
-          dict(key="gone", village=VILLAGE_B, per_capita_net_income=3_000.0, poverty_status="poor",
-               members=[{"person_key": "f"}, {"person_key": "g"}]),
+          # no member_count recorded: its persons are counted from its person rows (2), not its size (5)
+          dict(key="gone", village=VILLAGE_B, per_capita_net_income=3_000.0, poverty_status="poor", size=5,
+               member_count=None, members=[{"person_key": "f"}, {"person_key": "g"}]),
           dict(key="returns", village=VILLAGE_A, per_capita_net_income=7_000.0, poverty_status="exited_supported",
                members=[{"person_key": "h"}])]
     q2 = [dict(key="parent", village=VILLAGE_A, per_capita_net_income=4_200.0, poverty_status="exited_supported",
@@ -116,6 +117,7 @@ def test_reference_and_pandas_equal_the_pipeline_on_households_that_split_merge_
     flows = pipeline["ref_transitions"].set_index("household_key")
     assert flows.presence_detail.dropna().to_dict() == {"brand_new": "new", "empty": "new", "gone": "gone",
                                                         "merged_away": "merged", "split_new": "split"}
+    assert flows.persons_from.to_dict()["gone"] == 2 and flows.persons_from.to_dict()["parent"] == 3
     assert flows.loc["returns", "status_flow"] == "returned_to_poverty"
     # by hand: poor persons now are returns (1) + brand_new (3); village B has no population row
     incidence = pipeline["ref_incidence"].set_index(["domain_level", "domain_code"])

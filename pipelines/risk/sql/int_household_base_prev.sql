@@ -1,6 +1,42 @@
--- int_household_base_prev: int_household_base of the previous snapshot (transitions' from side).
+-- int_household_base_prev: the previous snapshot's households as transitions and transition_matrix
+-- read them (the from side): status, monitoring category, income per capita, recorded sizes, and
+-- members (person rows) only where member_count is blank, the one place they are read
+-- (persons_from = coalesce(member_count, members, household_size)). The previous quarter's member
+-- facts (able to work, migrants, ill) are not read by any model, so persons_prev is not grouped
+-- whole: only the person rows of households without a member_count are counted.
 -- key: household_key
 --
--- inputs: households_prev, persons_prev, param_risk_codes
-{% import '_macros.sql' as m with context %}
-{{ m.household_base(ref('households_prev'), ref('persons_prev'), ref('param_risk_codes')) }}
+-- inputs: households_prev, persons_prev
+with
+
+unknown_size as (
+    select household_key from {{ ref('households_prev') }} where member_count is null
+),
+
+member_rows as (
+    select household_key, count(*) as members
+    from {{ ref('persons_prev') }}
+    where household_key in (select household_key from unknown_size)
+    group by household_key
+),
+
+final as (
+    select
+        -- ids
+        h.household_key,
+        h.county_code,
+        h.township_code,
+        h.village_code,
+        -- status and income, yuan per person per year
+        coalesce(h.poverty_status, 'not_registered') as status,
+        h.monitoring_category,
+        coalesce({% for c in income_columns %}h.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}) as income_per_capita,
+        -- sizes
+        h.member_count,
+        h.household_size,
+        m.members
+    from {{ ref('households_prev') }} as h
+    left join member_rows as m on m.household_key = h.household_key
+)
+
+select * from final
