@@ -4,18 +4,24 @@
     run_reference(con)                                    benchmarks/reference_measures_risk.sql
     run_pandas(processed_dir, period, previous, policy)  the same columns with plain pandas
 
-Both compute the core the stages publish: administrative incidence at every level, registry FGT0-2
-by county and city at every line measures uses (named + sensitivity), Gini and mean income, the
-risk income position per household (ratios, band, below lines, income drop, members), transitions
-per household (presence, split/merged, statuses, flow) and the transition matrix (households,
-persons). tests/bench/test_reference.py checks at a small size that the numbers EQUAL the
-pipeline's, so the timing comparison in benchmarks/measures_risk.py is a fair one.
+Both compute, written independently of the stages' model SQL: administrative incidence at every
+level, registry FGT0-2 by county and city at every line measures uses (named + sensitivity), Gini
+and mean income, the registry profile by subgroup, Alkire-Foster (H, A, M0, censored / uncensored
+headcounts, contributions), the water-level shares, the survey's FGT0-2 and mean income with
+linearised SEs and CIs (stratified cluster design, lonely PSUs), incidence_survey and the survey
+Gini; the risk income position per household (ratios, band, below lines, income drop, members),
+transitions per household (presence, split/merged, statuses, flow) and the transition matrix
+(households, persons). Not yet: measures_risk.REFERENCE_OMITS. tests/bench/test_reference.py checks
+at a small size that the numbers EQUAL the pipeline's, so the timing comparison in
+benchmarks/measures_risk.py is a fair one for what they cover.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -29,13 +35,86 @@ from pipelines.policy import Policy
 
 MICRO = Decimal("0.000001")
 SCRIPT = Path(__file__).with_name("reference_measures_risk.sql")
-OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_position", "ref_transitions", "ref_matrix",
-           "ref_profile", "ref_water", "ref_survey")
+OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_transitions", "ref_matrix",
+           "ref_profile", "ref_water", "ref_survey", "ref_af", "ref_af_uncensored", "ref_risk")
 # the registry profile's dimensions, as the script unpivots them (config/measures.toml [profile])
 PROFILE_DIMENSIONS = ("household_attribute", "main_cause", "size_band", "has_disabled_or_ill", "relocated")
+# the Alkire-Foster indicators, as the script flags them (config/measures.toml [multidimensional])
+AF_INDICATORS = ("food", "clothing", "education", "medical", "housing", "water")
 
 
-def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
+# the households' columns the risk table reads or carries
+RISK_COLUMNS = ["period", "household_attribute", "household_type", "exit_year", "main_cause", "return_cause",
+                "monitoring_category", "relocated", "relocation_settled", "gross_income", "wage_income",
+                "operating_income", "property_income", "transfer_income", "medical_out_of_pocket",
+                "education_spending", "net_income"]
+GAPS = ("food", "clothing", "education", "medical", "housing", "water")
+# the rules of config/risk.toml the script writes out (signals, levels, bands, categories, watch groups,
+# 风险消除, columns read, department cross-checks): risk_rules(policy) must equal this
+SHIPPED_RISK = {
+    "signals": ["below_national", "below_guideline", "near_threshold", "income_drop", "rigid_spending",
+                "large_medical", "disaster_shock", "illness_disability", "no_labour", "high_transfer_share",
+                "single_migrant_income", "relocation_unsettled", "gap_food", "gap_clothing", "gap_education",
+                "gap_medical", "gap_housing", "gap_water", "xc_insured_not_enrolled", "xc_high_out_of_pocket",
+                "xc_assistance_not_in_registry", "xc_assistance_not_in_civil", "xc_new_disability",
+                "xc_child_not_on_roster", "xc_unsafe_housing_grade", "xc_water_not_covered", "xc_dead_in_registry"],
+    "levels": [("high", ["below_national", "below_guideline", "income_drop", "rigid_spending", "disaster_shock"], 3),
+               ("medium", ["near_threshold", "large_medical", "relocation_unsettled", "gap_food", "gap_clothing",
+                           "gap_education", "gap_medical", "gap_housing", "gap_water"], 2),
+               ("low", [], 1)],
+    "bands": [("below_national", "national", "below_national"), ("below_guideline", "guideline", "below_guideline"),
+              ("near_threshold", "monitoring", "near_threshold"), ("above_monitoring", "", None)],
+    "categories": {"not_proposed_group": "poor", "exited_group": "exited",
+                   "unstable_signals": ["income_drop", "rigid_spending", "large_medical", "disaster_shock",
+                                        "relocation_unsettled", "single_migrant_income"],
+                   "sudden_signals": ["income_drop", "rigid_spending", "large_medical", "disaster_shock"]},
+    "watch_groups": [("not_exited", [{"status_group_in": ["poor"]}]),
+                     ("monitored_exited", [{"category_in": ["unstable_exited"]}]),
+                     ("marginal", [{"household_type_in": ["marginal"]}, {"category_in": ["marginal"]}]),
+                     ("exited_below_guideline", [{"status_group_in": ["exited"], "below_line": "guideline"}]),
+                     ("sudden_shock", [{"signals_any": ["disaster_shock", "income_drop", "rigid_spending",
+                                                        "large_medical"]}, {"category_in": ["sudden_hardship"]}])],
+    "elimination": (["rigid_spending", "large_medical", "gap_food", "gap_clothing", "gap_education", "gap_medical",
+                     "gap_housing", "gap_water"], ["no_labour"]),
+    "columns": (["per_capita_net_income_derived", "per_capita_net_income"], ["health_serious_illness", "health_disabled"],
+                ["return_cause"], []),
+}
+
+
+def risk_rules(policy: Policy) -> dict:
+    """The rules of config/risk.toml in SHIPPED_RISK's shape."""
+    r = policy.risk
+    return {"signals": [s.code for s in r.signal],
+            "levels": [(lv.code, list(lv.any_of), lv.min_signals) for lv in r.levels],
+            "bands": [(b.code, b.line, b.signal) for b in r.bands],
+            "categories": r.categories.model_dump(),
+            "watch_groups": [(g.code, [c.model_dump(exclude_none=True) for c in g.when]) for g in r.watch_groups],
+            "elimination": (list(r.elimination.blocking_signals), list(r.elimination.keep_tracking_signals)),
+            "columns": (list(r.income.columns), list(r.signals.illness_disability_columns),
+                        list(r.signals.shock_cause_columns), list(r.signals.shock_flag_columns))}
+
+
+def af_parameters(weights: dict, cutoffs: list) -> tuple[list[tuple], list[tuple]]:
+    """(indicator, integer weight) rows (relative weights over their common denominator) and
+    (k_name, k_num, k_den) rows: "any" = at least the smallest weight, else the share k."""
+    fractions = {k: Fraction(v) if not isinstance(v, float) else Fraction(v).limit_denominator(10**6)
+                 for k, v in weights.items()}
+    lcm = math.lcm(*(f.denominator for f in fractions.values()))
+    ints = {k: int(f * lcm) for k, f in fractions.items()}
+    g = math.gcd(*ints.values())
+    ints = {k: v // g for k, v in ints.items()}
+    total = sum(ints.values())
+    rows = []
+    for k in cutoffs:
+        if str(k).strip().lower() in ("any", "union"):
+            rows.append(("k=any", min(v for v in ints.values() if v > 0), total))
+        else:
+            f = Fraction(k) if not isinstance(k, float) else Fraction(k).limit_denominator(10**6)
+            rows.append((f"k={f}", f.numerator, f.denominator))
+    return list(ints.items()), [(name, a // math.gcd(a, b), b // math.gcd(a, b)) for name, a, b in rows]
+
+
+def parameters(policy: Policy, period: str, previous: str | None = None) -> dict[str, list[tuple]]:
     """The rows of the reference's parameter tables, from the policy (as the stages read it)."""
     year = Period.parse(period).year
     cfg = policy.measures
@@ -49,6 +128,15 @@ def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
     if tuple(cfg.profile.dimensions) != PROFILE_DIMENSIONS:
         raise ValueError(f"benchmarks/reference_measures_risk.sql profiles {PROFILE_DIMENSIONS}, "
                          f"config/measures.toml [profile] dimensions are {cfg.profile.dimensions}")
+    if risk_rules(policy) != SHIPPED_RISK:
+        changed = [k for k, v in risk_rules(policy).items() if SHIPPED_RISK[k] != v]
+        raise ValueError(f"benchmarks/reference_measures_risk.sql writes out the shipped config/risk.toml rules; "
+                         f"these differ: {', '.join(changed)}")
+    md = cfg.multidimensional
+    if tuple(md.indicators) != AF_INDICATORS:
+        raise ValueError(f"benchmarks/reference_measures_risk.sql flags the indicators {AF_INDICATORS}, "
+                         f"config/measures.toml [multidimensional] indicators are {md.indicators}")
+    af_weights, af_cutoffs = af_parameters({n: md.weights[n] for n in md.indicators}, list(md.cutoffs))
     design = survey_design(policy)[0]
     shipped = ("county_code", "village_code", "design_weight * household_size", "per_capita_net_income",
                {"county": "county_code"})
@@ -58,17 +146,33 @@ def parameters(policy: Policy, period: str) -> dict[str, list[tuple]]:
     z = statistics.NormalDist().inv_cdf(0.5 + cfg.survey.confidence_level / 2)
     bands = [(lo, hi, str(lo) if lo == hi else (f"{lo}+" if hi >= 99 else f"{lo}-{hi}"))
              for lo, hi in cfg.profile.size_bands]
+    now = Period.parse(period)
+    window = policy.risk.elimination.consecutive_quarters
+    history = sorted({now.shift(-k) for k in range(window)} | {now.shift(-1), now.shift(-4)})
     return {
         "ref_run": [(year, policy.city.code)],
+        "ref_quarters": [(str(q), q.year, q.year * 4 + q.quarter, q == now) for q in history],
+        "ref_roles_by_year": [(y, role, value) for y, role, value, _ in policy.lines.role_rows()],
+        "ref_thresholds": [(sig.income_drop_min, sig.rigid_spending_ratio, sig.large_medical_min, sig.transfer_share_min,
+                            sig.single_migrant_wage_share_min, window)],
+        "ref_labels": [(d, c, label) for d, c, label, _ in policy.labels.rows()]
+                      + [("transition_status", c, label) for c, label in
+                         [*policy.labels.of("poverty_status").items(),
+                          ("not_registered", policy.risk.transitions.not_registered_label),
+                          ("absent", policy.risk.transitions.absent_label)]],
+        "ref_periods": [(str(now), str(Period.parse(previous)) if previous else str(now.previous))],
         "ref_lines": list(lines.items()),
         "ref_roles": roles,
         "ref_status": [(g, c) for g, codes in policy.groups.items() for c in codes],
         "ref_bands": [(i, b.code, b.line) for i, b in enumerate(policy.risk.bands, start=1)],
         "ref_codes": [("labour_capable", c) for c in sig.labour_capable]
-                     + [("migrant_statuses", c) for c in sig.migrant_statuses],
+                     + [("migrant_statuses", c) for c in sig.migrant_statuses]
+                     + [("shock_causes", c) for c in sig.shock_causes],
         "ref_named_lines": list(named.items()),
         "ref_size_bands": bands,
         "ref_survey_run": [(*design.total, design.lonely_psu, z)],
+        "ref_af_weights": af_weights,
+        "ref_af_cutoffs": af_cutoffs,
     }
 
 
@@ -81,7 +185,19 @@ COLUMNS = {"ref_run": "year integer, city_code varchar", "ref_lines": "line_name
            "ref_codes": "list_name varchar, code varchar",
            "ref_named_lines": "line_name varchar, line_value double",
            "ref_size_bands": "min_size integer, max_size integer, label varchar",
-           "ref_survey_run": "total_level varchar, total_code varchar, lonely_psu varchar, ci_z double"}
+           "ref_survey_run": "total_level varchar, total_code varchar, lonely_psu varchar, ci_z double",
+           "ref_af_weights": "indicator varchar, weight bigint",
+           "ref_af_cutoffs": "k_name varchar, k_num bigint, k_den bigint",
+           "ref_quarters": "period varchar, year integer, quarter_index integer, is_current boolean",
+           "ref_roles_by_year": "year integer, role varchar, value double",
+           "ref_thresholds": "income_drop_min double, rigid_spending_ratio double, large_medical_min double, "
+                             "transfer_share_min double, single_migrant_wage_share_min double, "
+                             "consecutive_quarters integer",
+           "ref_labels": "domain varchar, code varchar, label varchar",
+           "ref_periods": "period varchar, previous_period varchar"}
+CROSSCHECK_NONE = ("(select cast(null as varchar) as household_key, cast(null as varchar) as rule, "
+                   "cast(null as varchar) as rule_label, cast(null as varchar) as department_label, "
+                   "cast(null as date) as record_date where false)")
 
 
 def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previous: str,
@@ -98,7 +214,13 @@ def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previ
         if source is None and name == "survey_households":  # no survey this quarter: no survey estimate
             source = f"(select * from (values {SURVEY_NONE}) as s({', '.join(SURVEY_COLUMNS)}) where false)"
         con.execute(f"create or replace temp view {name} as select * from {source}")
-    for name, rows in parameters(policy, period).items():
+    found = warehouse.scan(processed_dir, "crosscheck_findings", period)
+    con.execute(f"create or replace temp view crosscheck_findings as select * from {found or CROSSCHECK_NONE}")
+    params = parameters(policy, period, previous)
+    periods = [q for q, *_ in params["ref_quarters"]]
+    files = [f for q, f in warehouse.partitions(processed_dir, "households").items() if q in periods]
+    con.execute(f"create or replace temp view households_history as select * from {warehouse.read_files(files)}")
+    for name, rows in params.items():
         con.execute(f"create or replace temp table {name} ({COLUMNS[name]})")
         con.executemany(f"insert into {name} values ({', '.join('?' * len(rows[0]))})", rows)
 
@@ -167,15 +289,15 @@ def _gini(income: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) -> dict[str, pd.DataFrame]:
     """The reference's outputs computed with pandas (same names, same columns)."""
-    p = parameters(policy, period)
+    p = parameters(policy, period, previous)
     year, city = p["ref_run"][0]
     groups = {c: g for g, c in p["ref_status"]}
     roles = dict(p["ref_roles"])
     codes = {name: {c for n, c in p["ref_codes"] if n == name} for name in ("labour_capable", "migrant_statuses")}
     hcols = ["household_key", "county_code", "township_code", "village_code", "poverty_status",
              "per_capita_net_income_derived", "per_capita_net_income", "household_size", "member_count"]
-    hh = _read(processed_dir, "households", period, hcols + ["household_attribute", "main_cause", "relocated"])
-    hp = _read(processed_dir, "households", previous, hcols)
+    hh = _read(processed_dir, "households", period, hcols + RISK_COLUMNS)
+    hp = _read(processed_dir, "households", previous, hcols + ["monitoring_category"])
     pc = _read(processed_dir, "persons", period, ["person_key", "household_key", "county_code", "township_code",
                                                    "village_code", "labour_skill", "migrant_status",
                                                    "health_serious_illness", "health_disabled"])
@@ -229,25 +351,12 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
     gini.append(("city", city, *_gini(inc, w)))
     out["ref_gini"] = pd.DataFrame(gini, columns=["domain_level", "domain_code", "gini", "mean_income"])
 
-    # income position
-    prev_income = hp.set_index("household_key").per_capita_net_income_derived.fillna(
-        hp.set_index("household_key").per_capita_net_income).rename("prev_income_per_capita")
-    pos = base.join(prev_income, on="household_key")
-    band_role = np.select([pos.income < roles["national"], pos.income < roles["guideline"],
-                           pos.income < roles["monitoring"], pos.income.notna()],
-                          ["national", "guideline", "monitoring", ""], default=None)
-    band_of = {role: code for _, code, role in p["ref_bands"]}
-    prev = pos.prev_income_per_capita
-    out["ref_position"] = pd.DataFrame({
-        "household_key": pos.household_key, "persons": pos.persons_counted, "income_per_capita": pos.income,
-        **{f"ratio_{r}": _round6(pos.income / roles[r]) for r in ("national", "guideline", "monitoring")},
-        "income_band": pd.Series(band_role, index=pos.index).map(band_of),
-        "below_guideline": (pos.income < roles["guideline"]).fillna(False),
-        "below_monitoring": (pos.income < roles["monitoring"]).fillna(False),
-        "prev_income_per_capita": prev,
-        "income_drop_pct": _round6(((prev - pos.income) / prev).where(prev > 0)),
-        "capable_members": pos.capable_members, "migrant_members": pos.migrant_members,
-        "ill_or_disabled_members": pos.ill_or_disabled_members})
+    # the risk table
+    dep = _read(processed_dir, "int_household_deprivations", period,
+                ["household_key", "county_code", "household_size", "water_level"]
+                + [f"{i}_deprived" for i in AF_INDICATORS])
+    out["ref_risk"] = _risk(base, p, _history(processed_dir, p["ref_quarters"]), dep,
+                            _crosscheck(processed_dir, period))
 
     # transitions
     moves = pc[["person_key", "household_key"]].merge(pp, on="person_key", how="outer", suffixes=("_now", "_before"))
@@ -257,9 +366,11 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
     pb = hp.join(prev_members, on="household_key")
     pb["status"] = pb.poverty_status.fillna("not_registered")
     pb["persons_counted"] = pb.member_count.fillna(pb.members).fillna(pb.household_size)
-    j = base[["household_key", "status", "persons_counted"]].merge(
-        pb[["household_key", "status", "persons_counted"]], on="household_key", how="outer",
-        suffixes=("_to", "_from"), indicator=True)
+    pb["income"] = pb.per_capita_net_income_derived.fillna(pb.per_capita_net_income)
+    side = ["household_key", "county_code", "township_code", "village_code", "status", "monitoring_category",
+            "persons_counted", "income"]
+    j = base[side + ["main_cause", "return_cause"]].merge(pb[side], on="household_key", how="outer",
+                                                          suffixes=("_to", "_from"), indicator=True)
     presence = j._merge.map({"left_only": "appeared", "right_only": "disappeared", "both": "both"}).astype(str)
     split = j.household_key.isin(set(moved.household_key_now))
     merged = j.household_key.isin(set(moved.household_key_before))
@@ -274,9 +385,25 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
                       (fg == "exited") & (tg == "exited"), (fs == "not_registered") & (ts == "not_registered")],
                      ["newly_poor", "appeared", "disappeared", "stayed_poor", "exited", "returned_to_poverty",
                       "newly_poor", "stayed_exited", "stayed_not_registered"], default="other")
-    tr = pd.DataFrame({"household_key": j.household_key, "presence": presence, "presence_detail": detail,
-                       "from_status": fs, "to_status": ts, "persons_from": j.persons_counted_from,
-                       "persons_to": j.persons_counted_to, "status_flow": flow})
+    fm, tm = j.monitoring_category_from, j.monitoring_category_to
+    monitoring_flow = np.select(
+        [fm.isna() & tm.notna(), fm.notna() & tm.isna() & (presence == "disappeared"),
+         fm.notna() & tm.isna() & (tg == "poor"), fm.notna() & tm.isna(), fm.notna() & tm.notna() & (fm != tm),
+         fm.notna()],
+        ["entered_monitoring", "left_monitoring_gone", "left_monitoring_to_poverty", "risk_eliminated",
+         "changed_category", "stayed_monitored"], default=None)
+    risk = out["ref_risk"].set_index("household_key")
+    change = j.income_to - j.income_from
+    tr = pd.DataFrame({
+        "period": period, "previous_period": previous, "household_key": j.household_key,
+        **{c: j[f"{c}_to"].fillna(j[f"{c}_from"]) for c in ("county_code", "township_code", "village_code")},
+        "presence": presence, "presence_detail": detail, "from_status": fs, "to_status": ts, "status_flow": flow,
+        "from_monitoring_category": fm, "to_monitoring_category": tm, "monitoring_flow": monitoring_flow,
+        "persons_from": j.persons_counted_from, "persons_to": j.persons_counted_to,
+        "income_from": j.income_from, "income_to": j.income_to, "income_change": change,
+        "income_change_pct": _round6((change / j.income_from).where(j.income_from > 0)),
+        "main_cause": j.main_cause, "return_cause": j.return_cause,
+        "risk_level": j.household_key.map(risk.risk_level), "reasons_text": j.household_key.map(risk.reasons_text)})
     out["ref_transitions"] = tr
 
     # transition matrix
@@ -288,12 +415,20 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
                   moves.household_key_before.map(st_before).fillna("not_registered"))
     pf = pd.DataFrame({"from_status": fr, "to_status": to}).groupby(["from_status", "to_status"]).size() \
         .rename("persons")
-    hf = tr.groupby(["from_status", "to_status"]).size().rename("households")
-    out["ref_matrix"] = pd.concat([hf, pf], axis=1).fillna(0).astype("int64").reset_index()
+    hf = tr.assign(pf=tr.persons_from.fillna(0), pt=tr.persons_to.fillna(0)).groupby(["from_status", "to_status"]) \
+        .agg(households=("household_key", "size"), persons_in_households_from=("pf", "sum"),
+             persons_in_households_to=("pt", "sum"), mean_income_change=("income_change", "mean"))
+    matrix = pd.concat([hf, pf], axis=1).reset_index()
+    for c in ("households", "persons", "persons_in_households_from", "persons_in_households_to"):
+        matrix[c] = matrix[c].fillna(0).astype("int64")
+    status_label = {c: label for d, c, label in p["ref_labels"] if d == "transition_status"}
+    out["ref_matrix"] = matrix.assign(period=period, previous_period=previous,
+                                      from_status_label=matrix.from_status.map(status_label),
+                                      to_status_label=matrix.to_status.map(status_label))
 
     out["ref_profile"] = _profile(base, p["ref_named_lines"], p["ref_size_bands"])
-    dep = _read(processed_dir, "int_household_deprivations", period, ["county_code", "household_size", "water_level"])
     out["ref_water"] = _water(dep, city)
+    out["ref_af"], out["ref_af_uncensored"] = _af(dep, city, dict(p["ref_af_weights"]), p["ref_af_cutoffs"])
     if warehouse.table_files(processed_dir, "survey_households", [period]):
         survey = _read(processed_dir, "survey_households", period, SURVEY_COLUMNS)
         out["ref_survey"] = _survey(survey, p["ref_lines"], {n for n, _ in p["ref_named_lines"]},
@@ -369,6 +504,176 @@ def _survey(sv: pd.DataFrame, lines: list[tuple], named: set, total_level: str, 
                 "n_units", "w_total", "design_df"]]
 
 
+def _history(processed_dir: Path, quarters: list[tuple]) -> pd.DataFrame:
+    """Income per capita and net income of the households of the quarters the rules look back to."""
+    columns = ["household_key", "per_capita_net_income_derived", "per_capita_net_income", "net_income"]
+    parts = [_read(processed_dir, "households", q, columns).assign(year=y, quarter_index=i)
+             for q, y, i, _ in quarters if warehouse.table_files(processed_dir, "households", [q])]
+    h = pd.concat(parts, ignore_index=True)
+    return h.assign(income=h.per_capita_net_income_derived.fillna(h.per_capita_net_income))
+
+
+def _crosscheck(processed_dir: Path, period: str) -> pd.DataFrame:
+    columns = ["household_key", "rule", "rule_label", "department_label", "record_date"]
+    if not warehouse.table_files(processed_dir, "crosscheck_findings", [period]):
+        return pd.DataFrame(columns=columns)
+    return _read(processed_dir, "crosscheck_findings", period, columns)
+
+
+def _joined(text: pd.Series, flag: pd.Series, label: str, sep: str) -> pd.Series:
+    """concat_ws: append `label` where `flag`, separated by `sep`."""
+    return pd.Series(np.where(flag, np.where(text == "", label, text + sep + label), text), index=text.index)
+
+
+def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame, xc: pd.DataFrame) -> pd.DataFrame:
+    """The whole risk table (shipped config/risk.toml rules, SHIPPED_RISK): income position, the 27
+    signals, level and reasons, category proposal, watch groups, 风险消除."""
+    t = dict(zip(["income_drop_min", "rigid_spending_ratio", "large_medical_min", "transfer_share_min",
+                  "single_migrant_wage_share_min", "consecutive_quarters"], p["ref_thresholds"][0]))
+    ((year, qi),) = [(y, i) for _, y, i, current in p["ref_quarters"] if current]
+    lines = {role: v for y, role, v in p["ref_roles_by_year"] if y == year}
+    monitoring = {y: v for y, role, v in p["ref_roles_by_year"] if role == "monitoring"}
+    labels = {(d, c): label for d, c, label in p["ref_labels"]}
+    status = {g: {c for gg, c in p["ref_status"] if gg == g} for g in ("poor", "exited")}
+    shock = {c for n, c in p["ref_codes"] if n == "shock_causes"}
+    r = base.reset_index(drop=True)
+    key, inc = r.household_key, r.income
+    prev = key.map(history[history.quarter_index == qi - 1].set_index("household_key").income)
+    year_ago = key.map(history[history.quarter_index == qi - 4].set_index("household_key").net_income)
+    window = history[history.quarter_index.between(qi - (t["consecutive_quarters"] - 1), qi)]
+    above = (window.income >= window.year.map(monitoring)).groupby(window.household_key).sum()
+    quarters_above = key.map(above).fillna(0).astype("int64")
+    gross = r.gross_income.fillna(r.wage_income.fillna(0) + r.operating_income.fillna(0)
+                                  + r.property_income.fillna(0) + r.transfer_income.fillna(0))
+    transfer_share = _round6(r.transfer_income / gross.where(gross != 0))
+    wage_share = _round6(r.wage_income / gross.where(gross != 0))
+    rigid = r.medical_out_of_pocket.fillna(0) + r.education_spending.fillna(0)
+    last_year = year_ago.fillna(r.net_income)
+    drop = _round6(((prev - inc) / prev).where(prev > 0))
+    band_role = pd.Series(np.select([inc < lines["national"], inc < lines["guideline"], inc < lines["monitoring"],
+                                     inc.notna()], ["national", "guideline", "monitoring", ""], default=None))
+    band = band_role.map({role: code for _, code, role in p["ref_bands"]})
+    below_monitoring = (inc < lines["monitoring"]).fillna(False)
+    flags = dep.set_index("household_key")
+    boolean = lambda v: v.fillna(False).astype(bool)  # noqa: E731 - coalesce(x, false)
+    sig = {"below_national": band_role == "national", "below_guideline": band_role == "guideline",
+           "near_threshold": band_role == "monitoring",
+           "income_drop": drop >= t["income_drop_min"],
+           "rigid_spending": rigid > t["rigid_spending_ratio"] * last_year,
+           "large_medical": r.medical_out_of_pocket > t["large_medical_min"],
+           "disaster_shock": r.return_cause.isin(shock),
+           "illness_disability": r.ill_or_disabled_members > 0,
+           "no_labour": (r.members > 0) & (r.capable_members == 0),
+           "high_transfer_share": transfer_share >= t["transfer_share_min"],
+           "single_migrant_income": (r.migrant_members == 1) & (wage_share >= t["single_migrant_wage_share_min"]),
+           "relocation_unsettled": boolean(r.relocated) & ~boolean(r.relocation_settled),
+           **{f"gap_{g}": boolean(key.map(flags[f"{g}_deprived"])) for g in GAPS},
+           **{s: key.isin(set(xc.household_key[xc.rule == s[3:]])) for s in SHIPPED_RISK["signals"]
+              if s.startswith("xc_")}}
+    sig = {c: pd.Series(np.asarray(v, dtype=bool), index=r.index) for c, v in sig.items()}
+    n_signals = sum(v.astype("int64") for v in sig.values())
+    reasons_text = pd.Series("", index=r.index, dtype=object)
+    for c in SHIPPED_RISK["signals"]:
+        reasons_text = _joined(reasons_text, sig[c], labels[("signal", c)], "；")
+    any_of = lambda codes: np.logical_or.reduce([sig[c] for c in codes])  # noqa: E731
+    (high, h_min), (medium, m_min), (_, l_min) = [(any_of_, least) for _, any_of_, least in SHIPPED_RISK["levels"]]
+    level = np.select([any_of(high) | (n_signals >= h_min), any_of(medium) | (n_signals >= m_min), n_signals >= l_min],
+                      ["high", "medium", "low"], "none")
+    cats = SHIPPED_RISK["categories"]
+    unstable, sudden = any_of(cats["unstable_signals"]), any_of(cats["sudden_signals"])
+    st = r.poverty_status
+    proposed = pd.Series(np.select(
+        [st.isin(status["poor"]), st.isin(status["exited"]) & (below_monitoring | unstable),
+         st.isna() & below_monitoring, sudden, ((r.household_type == "marginal") | st.isna()) & unstable],
+        [None, "unstable_exited", "marginal", "sudden_hardship", "marginal"], None), index=r.index)
+    mc = r.monitoring_category
+    in_category = lambda c: (mc == c) | (proposed == c)  # noqa: E731
+    wg = {"not_exited": st.isin(status["poor"]), "monitored_exited": in_category("unstable_exited"),
+          "marginal": (r.household_type == "marginal") | in_category("marginal"),
+          "exited_below_guideline": st.isin(status["exited"]) & (inc < lines["guideline"]).fillna(False),
+          "sudden_shock": any_of(["disaster_shock", "income_drop", "rigid_spending", "large_medical"])
+                          | in_category("sudden_hardship")}
+    wg_text = pd.Series("", index=r.index, dtype=object)
+    for g, v in wg.items():
+        wg_text = _joined(wg_text, v, labels[("watch_group", g)], "、")
+    blocking, keep = SHIPPED_RISK["elimination"]
+    stably = quarters_above >= t["consecutive_quarters"]
+    blocked = any_of(blocking)
+    elimination = np.select([mc.isna(), stably & ~blocked & any_of(keep), stably & ~blocked],
+                            [None, "keep_tracking", "eliminate"], "stay_monitored")
+    blockers = pd.Series(np.where(~stably, f"收入未连续{t['consecutive_quarters']}个季度高于监测线", ""), index=r.index)
+    for c in blocking:
+        blockers = _joined(blockers, sig[c], labels[("signal", c)], "；")
+    for c in keep:
+        blockers = _joined(blockers, sig[c], labels[("signal", c)] + "(保持跟踪)", "；")
+    items = xc[xc.household_key.notna()].assign(item=lambda f: f.rule_label + "(" + f.department_label + " "
+                                                 + f.record_date.astype(str).where(f.record_date.notna(), "日期不详") + ")")
+    evidence = items[["household_key", "item"]].drop_duplicates().sort_values("item").groupby("household_key") \
+        .item.agg("；".join)
+    return pd.DataFrame({
+        "period": r.period, "household_key": key, "county_code": r.county_code, "township_code": r.township_code,
+        "village_code": r.village_code, "household_type": r.household_type, "poverty_status": st,
+        "exit_year": r.exit_year, "main_cause": r.main_cause, "return_cause": r.return_cause,
+        "monitoring_category": mc, "persons": r.persons_counted, "income_per_capita": inc,
+        **{f"line_{role}": lines[role] for role in ("national", "guideline", "monitoring")},
+        **{f"ratio_{role}": _round6(inc / lines[role]) for role in ("national", "guideline", "monitoring")},
+        "income_band": band, "income_band_label": band.map(lambda c: labels.get(("income_band", c))),
+        "below_guideline": (inc < lines["guideline"]).fillna(False), "below_monitoring": below_monitoring,
+        "prev_income_per_capita": prev, "income_drop_pct": drop, "transfer_share": transfer_share,
+        "wage_share": wage_share, "migrant_members": r.migrant_members, "capable_members": r.capable_members,
+        "ill_or_disabled_members": r.ill_or_disabled_members, "rigid_spending_amount": rigid,
+        "last_year_net_income": last_year,
+        "last_year_income_source": np.where(year_ago.notna(), "year_ago_quarter", "current"),
+        "deprivation_source": np.where(key.isin(set(dep.household_key)), "shared", None),
+        **{f"sig_{c}": sig[c] for c in SHIPPED_RISK["signals"]},
+        "n_signals": n_signals, "risk_level": level,
+        "risk_level_label": pd.Series(level).map(lambda c: labels[("risk_level", c)]),
+        "reasons": [text.split("；") if n > 0 else [] for text, n in zip(reasons_text, n_signals)],
+        "reasons_text": reasons_text, "crosscheck_evidence": key.map(evidence),
+        "proposed_category": proposed,
+        "proposed_category_label": proposed.map(lambda c: labels.get(("proposed_category", c))),
+        "monitored": mc.notna() | proposed.notna(),
+        **{f"wg_{g}": v for g, v in wg.items()}, "watch_groups_text": wg_text,
+        "quarters_above_monitoring": quarters_above, "elimination_status": elimination,
+        "elimination_blockers": blockers.where(mc.notna(), None)})
+
+
+def _af(dep: pd.DataFrame, city: str, weights: dict, cutoffs: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Alkire-Foster H, A, M0, censored headcounts and contributions by cutoff, and the uncensored
+    headcounts, person-weighted, by county and for the city."""
+    total = sum(weights.values())
+    d = pd.DataFrame({i: dep[f"{i}_deprived"].fillna(False).astype(bool).astype(int) for i in AF_INDICATORS})
+    score = sum(d[i] * weights[i] for i in AF_INDICATORS)
+    w = dep.household_size.astype(float)
+    domains = [("county", dep.county_code), ("city", pd.Series(city, index=dep.index))]
+    af, unc = [], []
+    for level, code in domains:
+        keep = code.notna()
+        frame = pd.DataFrame({"code": code[keep], "w": w[keep], **{f"u_{i}": (w * d[i])[keep] for i in AF_INDICATORS}})
+        g = frame.groupby("code").agg(n_units=("w", "size"), w_total=("w", "sum"),
+                                      **{f"u_{i}": (f"u_{i}", "sum") for i in AF_INDICATORS})
+        unc.append(pd.DataFrame({"domain_level": level, "domain_code": g.index, "n_units": g.n_units,
+                                 "w_total": g.w_total,
+                                 **{f"uncensored_{i}": g[f"u_{i}"] / g.w_total.where(g.w_total != 0)
+                                    for i in AF_INDICATORS}}))
+        for name, num, den in cutoffs:
+            poor = (score * den >= num * total)[keep]
+            f = frame.assign(w_poor=frame.w.where(poor, 0.0), w_ps=(frame.w * score[keep]).where(poor, 0.0),
+                             **{f"c_{i}": frame[f"u_{i}"].where(poor, 0.0) for i in AF_INDICATORS})
+            c = f.groupby("code").agg(n_units=("w", "size"), w_total=("w", "sum"), w_poor=("w_poor", "sum"),
+                                      w_ps=("w_ps", "sum"), **{f"c_{i}": (f"c_{i}", "sum") for i in AF_INDICATORS})
+            c["w_ps"] = c.w_ps / total
+            wt, wp = c.w_total.where(c.w_total != 0), c.w_poor.where(c.w_poor != 0)
+            af.append(pd.DataFrame({
+                "domain_level": level, "domain_code": c.index, "line_name": name, "line_value": num / den,
+                "af_h": c.w_poor / wt, "af_a": c.w_ps / wp, "af_m0": c.w_ps / wt,
+                **{f"censored_{i}": c[f"c_{i}"] / wt for i in AF_INDICATORS},
+                **{f"contribution_{i}": weights[i] * c[f"c_{i}"] / (c.w_ps * total).where(c.w_ps != 0)
+                   for i in AF_INDICATORS},
+                "n_units": c.n_units, "w_total": c.w_total}))
+    return pd.concat(af, ignore_index=True), pd.concat(unc, ignore_index=True)
+
+
 def _profile(base: pd.DataFrame, lines: list[tuple], bands: list[tuple]) -> pd.DataFrame:
     """Registry FGT0, FGT1 and share of the poor by each profile dimension's groups at the named
     lines (person-weighted; households with an income and a size)."""
@@ -438,16 +743,8 @@ PIPELINE_SQL = {
                from measures where data_source = 'registry' and population_group = 'all'
                 and measure in ('gini', 'mean_income'))
         on measure in ('gini', 'mean_income') using first(estimate)""",
-    "ref_position": """
-        select household_key, persons, income_per_capita, ratio_national, ratio_guideline, ratio_monitoring,
-               income_band, below_guideline, below_monitoring, prev_income_per_capita, income_drop_pct,
-               capable_members, migrant_members, ill_or_disabled_members
-        from risk""",
-    "ref_transitions": """
-        select household_key, presence, presence_detail, from_status, to_status, persons_from, persons_to,
-               status_flow
-        from transitions""",
-    "ref_matrix": "select from_status, to_status, households, persons from transition_matrix",
+    "ref_transitions": "select * from transitions",
+    "ref_matrix": "select * from transition_matrix",
     "ref_profile": """
         select split_part(population_group, '=', 1) as dimension,
                substr(population_group, strpos(population_group, '=') + 1) as group_value, line_name,
@@ -463,6 +760,40 @@ PIPELINE_SQL = {
         select region_level as domain_level, region_code as domain_code, measure, line_name, estimate, std_error,
                ci_low, ci_high, n_unweighted as n_units, n_weighted as w_total, design_df
         from measures where data_source = 'survey'""",
+    "ref_risk": "select * from risk",
+    "ref_af": """
+        select region_level as domain_level, region_code as domain_code, line_name, line_value,
+               max(case when measure = 'af_H' then estimate end) as af_h,
+               max(case when measure = 'af_A' then estimate end) as af_a,
+               max(case when measure = 'af_M0' then estimate end) as af_m0,
+               max(case when measure = 'af_censored_headcount.food' then estimate end) as censored_food,
+               max(case when measure = 'af_censored_headcount.clothing' then estimate end) as censored_clothing,
+               max(case when measure = 'af_censored_headcount.education' then estimate end) as censored_education,
+               max(case when measure = 'af_censored_headcount.medical' then estimate end) as censored_medical,
+               max(case when measure = 'af_censored_headcount.housing' then estimate end) as censored_housing,
+               max(case when measure = 'af_censored_headcount.water' then estimate end) as censored_water,
+               max(case when measure = 'af_contribution.food' then estimate end) as contribution_food,
+               max(case when measure = 'af_contribution.clothing' then estimate end) as contribution_clothing,
+               max(case when measure = 'af_contribution.education' then estimate end) as contribution_education,
+               max(case when measure = 'af_contribution.medical' then estimate end) as contribution_medical,
+               max(case when measure = 'af_contribution.housing' then estimate end) as contribution_housing,
+               max(case when measure = 'af_contribution.water' then estimate end) as contribution_water,
+               max(n_unweighted) as n_units, max(n_weighted) as w_total
+        from measures
+        where data_source = 'registry' and measure like 'af%' and line_name is not null
+        group by all""",
+    "ref_af_uncensored": """
+        select region_level as domain_level, region_code as domain_code,
+               max(case when measure = 'af_uncensored_headcount.food' then estimate end) as uncensored_food,
+               max(case when measure = 'af_uncensored_headcount.clothing' then estimate end) as uncensored_clothing,
+               max(case when measure = 'af_uncensored_headcount.education' then estimate end) as uncensored_education,
+               max(case when measure = 'af_uncensored_headcount.medical' then estimate end) as uncensored_medical,
+               max(case when measure = 'af_uncensored_headcount.housing' then estimate end) as uncensored_housing,
+               max(case when measure = 'af_uncensored_headcount.water' then estimate end) as uncensored_water,
+               max(n_unweighted) as n_units, max(n_weighted) as w_total
+        from measures
+        where data_source = 'registry' and measure like 'af_uncensored_headcount.%'
+        group by all""",
     "ref_water": """
         select region_level as domain_level, region_code as domain_code,
                max(case when measure = 'water_level_share.safe' then estimate end) as safe,
@@ -475,10 +806,11 @@ PIPELINE_SQL = {
         group by all""",
 }
 KEYS = {"ref_incidence": ["domain_level", "domain_code"], "ref_fgt": ["domain_level", "domain_code", "line_name"],
-        "ref_gini": ["domain_level", "domain_code"], "ref_position": ["household_key"],
-        "ref_transitions": ["household_key"], "ref_matrix": ["from_status", "to_status"],
-        "ref_profile": ["dimension", "group_value", "line_name"], "ref_water": ["domain_level", "domain_code"],
-        "ref_survey": ["domain_level", "domain_code", "measure", "line_name"]}
+        "ref_gini": ["domain_level", "domain_code"], "ref_transitions": ["household_key"],
+        "ref_matrix": ["from_status", "to_status"], "ref_profile": ["dimension", "group_value", "line_name"],
+        "ref_water": ["domain_level", "domain_code"], "ref_survey": ["domain_level", "domain_code", "measure", "line_name"],
+        "ref_af": ["domain_level", "domain_code", "line_name"], "ref_af_uncensored": ["domain_level", "domain_code"],
+        "ref_risk": ["household_key"]}
 
 
 def pipeline_outputs(processed_dir: Path, period: str) -> dict[str, pd.DataFrame]:
@@ -491,8 +823,13 @@ def pipeline_outputs(processed_dir: Path, period: str) -> dict[str, pd.DataFrame
 
 
 def tidy(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Sorted by the table's key, plain index, columns in the pipeline's order."""
-    return frame.sort_values(KEYS[name]).reset_index(drop=True)
+    """Sorted by the table's key, plain index, columns in the pipeline's order; a list column
+    (risk.reasons) as a tuple per row, so that rows compare as values."""
+    frame = frame.sort_values(KEYS[name]).reset_index(drop=True)
+    for column in frame.columns[frame.dtypes == object]:
+        if frame[column].map(lambda v: isinstance(v, (list, np.ndarray))).any():
+            frame[column] = frame[column].map(lambda v: tuple(v) if isinstance(v, (list, np.ndarray)) else v)
+    return frame
 
 
 def differences(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], tolerance: float = 1e-9) -> list[str]:

@@ -54,7 +54,7 @@ def test_every_stage_counts_the_rows_the_warehouse_holds(tiny):
         assert t["rows_per_second"] == round(t["rows"] / t["seconds"])
     # the bulk CSV mode plants no defects: every raw row loads
     assert raw_rows == persons
-    assert entry["references"]["reference_sql"]["outputs"]["ref_position"] > 0
+    assert entry["references"]["reference_sql"]["outputs"]["ref_risk"] > 0
     pair = entry["stages"]["measures"]["seconds"] + entry["stages"]["risk"]["seconds"]
     assert entry["ratios"]["measures+risk"] == round(pair / entry["references"]["reference_sql"]["seconds"], 2)
 

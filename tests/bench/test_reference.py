@@ -46,11 +46,18 @@ def test_the_sample_city_exercises_what_the_reference_must_get_right(outputs):
     assert levels == {"village", "township", "county", "city"}
     assert pipeline["ref_incidence"].poor_persons.sum() > 0
     assert pipeline["ref_fgt"].line_name.nunique() > 3  # named + sensitivity lines
-    assert pipeline["ref_position"].below_guideline.any()
+    assert pipeline["ref_risk"].below_guideline.any()
     assert pipeline["ref_matrix"].persons.sum() > pipeline["ref_matrix"].households.sum() > 0
     assert set(pipeline["ref_profile"].dimension) == set(reference.PROFILE_DIMENSIONS)
     assert pipeline["ref_profile"].groupby("dimension").group_value.nunique().min() >= 2
     assert (pipeline["ref_water"][["basic", "unsafe"]] > 0).any().all()  # not every household safe
+    assert (pipeline["ref_af"].af_h > 0).any() and pipeline["ref_af"].line_name.nunique() == 2  # k=any, k=1/3
+    assert {"fgt0", "fgt2", "mean_income", "incidence_survey", "gini"} <= set(pipeline["ref_survey"].measure)
+    assert pipeline["ref_survey"].std_error.notna().sum() > 100  # design-based SEs, not only point estimates
+    risk = pipeline["ref_risk"]
+    assert set(risk.risk_level) == {"high", "medium", "low", "none"} and risk.reasons_text.str.len().max() > 0
+    assert risk.proposed_category.nunique() == 3 and risk.elimination_status.nunique() >= 2
+    assert risk[[c for c in risk.columns if c.startswith("wg_")]].any().all()  # every watch group holds somewhere
 
 
 def test_differences_names_the_table_and_column_that_differ(outputs):
