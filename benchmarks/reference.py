@@ -4,16 +4,18 @@
     run_reference(con)                                    benchmarks/reference_measures_risk.sql
     run_pandas(processed_dir, period, previous, policy)  the same columns with plain pandas
 
-Both compute, written independently of the stages' model SQL: administrative incidence at every
-level, registry FGT0-2 by county and city at every line measures uses (named + sensitivity), Gini
-and mean income, the registry profile by subgroup, Alkire-Foster (H, A, M0, censored / uncensored
-headcounts, contributions), the water-level shares, the survey's FGT0-2 and mean income with
-linearised SEs and CIs (stratified cluster design, lonely PSUs), incidence_survey and the survey
-Gini; the risk income position per household (ratios, band, below lines, income drop, members),
-transitions per household (presence, split/merged, statuses, flow) and the transition matrix
-(households, persons). Not yet: measures_risk.REFERENCE_OMITS. tests/bench/test_reference.py checks
-at a small size that the numbers EQUAL the pipeline's, so the timing comparison in
-benchmarks/measures_risk.py is a fair one for what they cover.
+Both compute every number the two stages publish, written independently of the stages' model SQL:
+measures' administrative incidence at every level, registry FGT0-2 by county and city at every line
+(named + sensitivity), Gini and mean income, the profile by subgroup, Alkire-Foster (H, A, M0,
+censored / uncensored headcounts, contributions), water-level shares, the survey's FGT0-2 and mean
+income with linearised SEs and CIs (stratified cluster design, lonely PSUs), incidence_survey and the
+survey Gini (in wide tables: measures' long table, region names and measures.csv are not built);
+risk's whole tables: risk (every signal, level, reasons, category, watch group, 风险消除),
+watch_group_counts, assistance_gaps, assistance_coverage, transitions and transition_matrix. The
+rules of config/risk.toml are written out for the shipped configuration (SHIPPED_RISK; another is
+refused), thresholds, lines, code lists and labels are bound from the policy.
+tests/bench/test_reference.py checks at a small size that the numbers EQUAL the pipeline's (floats
+within 1e-9), so the timing comparison in benchmarks/measures_risk.py is a fair one.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from pipelines.policy import Policy
 MICRO = Decimal("0.000001")
 SCRIPT = Path(__file__).with_name("reference_measures_risk.sql")
 OUTPUTS = ("ref_incidence", "ref_fgt", "ref_gini", "ref_transitions", "ref_matrix",
-           "ref_profile", "ref_water", "ref_survey", "ref_af", "ref_af_uncensored", "ref_risk")
+           "ref_profile", "ref_water", "ref_survey", "ref_af", "ref_af_uncensored", "ref_risk", "ref_watch_counts",
+           "ref_gaps", "ref_coverage")
 # the registry profile's dimensions, as the script unpivots them (config/measures.toml [profile])
 PROFILE_DIMENSIONS = ("household_attribute", "main_cause", "size_band", "has_disabled_or_ill", "relocated")
 # the Alkire-Foster indicators, as the script flags them (config/measures.toml [multidimensional])
@@ -78,6 +81,9 @@ SHIPPED_RISK = {
                      "gap_housing", "gap_water"], ["no_labour"]),
     "columns": (["per_capita_net_income_derived", "per_capita_net_income"], ["health_serious_illness", "health_disabled"],
                 ["return_cause"], []),
+    "requirements": [("poor_county_leader", {"status_group_in": ["poor"]}, ["county_leader"]),
+                     ("below_guideline_cadre", {"below_line": "guideline"}, ["section_level", "township_cadre"]),
+                     ("monitored_any", {"monitored": True}, [])],
 }
 
 
@@ -91,7 +97,9 @@ def risk_rules(policy: Policy) -> dict:
             "watch_groups": [(g.code, [c.model_dump(exclude_none=True) for c in g.when]) for g in r.watch_groups],
             "elimination": (list(r.elimination.blocking_signals), list(r.elimination.keep_tracking_signals)),
             "columns": (list(r.income.columns), list(r.signals.illness_disability_columns),
-                        list(r.signals.shock_cause_columns), list(r.signals.shock_flag_columns))}
+                        list(r.signals.shock_cause_columns), list(r.signals.shock_flag_columns)),
+            "requirements": [(q.code, q.applies_to.model_dump(exclude_none=True), list(q.ranks))
+                             for q in r.assistance.requirements]}
 
 
 def af_parameters(weights: dict, cutoffs: list) -> tuple[list[tuple], list[tuple]]:
@@ -154,13 +162,15 @@ def parameters(policy: Policy, period: str, previous: str | None = None) -> dict
         "ref_quarters": [(str(q), q.year, q.year * 4 + q.quarter, q == now) for q in history],
         "ref_roles_by_year": [(y, role, value) for y, role, value, _ in policy.lines.role_rows()],
         "ref_thresholds": [(sig.income_drop_min, sig.rigid_spending_ratio, sig.large_medical_min, sig.transfer_share_min,
-                            sig.single_migrant_wage_share_min, window)],
+                            sig.single_migrant_wage_share_min, window,
+                            policy.risk.assistance.max_households_per_cadre)],
+        "ref_cadre_limits": list(policy.risk.assistance.max_households_by_rank.items()),
         "ref_labels": [(d, c, label) for d, c, label, _ in policy.labels.rows()]
                       + [("transition_status", c, label) for c, label in
                          [*policy.labels.of("poverty_status").items(),
                           ("not_registered", policy.risk.transitions.not_registered_label),
                           ("absent", policy.risk.transitions.absent_label)]],
-        "ref_periods": [(str(now), str(Period.parse(previous)) if previous else str(now.previous))],
+        "ref_periods": [(str(now), str(Period.parse(previous)) if previous else str(now.previous), now.end_date)],
         "ref_lines": list(lines.items()),
         "ref_roles": roles,
         "ref_status": [(g, c) for g, codes in policy.groups.items() for c in codes],
@@ -192,9 +202,13 @@ COLUMNS = {"ref_run": "year integer, city_code varchar", "ref_lines": "line_name
            "ref_roles_by_year": "year integer, role varchar, value double",
            "ref_thresholds": "income_drop_min double, rigid_spending_ratio double, large_medical_min double, "
                              "transfer_share_min double, single_migrant_wage_share_min double, "
-                             "consecutive_quarters integer",
+                             "consecutive_quarters integer, max_households_per_cadre integer",
            "ref_labels": "domain varchar, code varchar, label varchar",
-           "ref_periods": "period varchar, previous_period varchar"}
+           "ref_periods": "period varchar, previous_period varchar, period_end date",
+           "ref_cadre_limits": "cadre_rank varchar, max_households integer"}
+PAIRINGS_NONE = ("(select cast(null as varchar) as household_key, cast(null as varchar) as cadre_id, "
+                 "cast(null as varchar) as cadre_rank, cast(null as date) as start_date, cast(null as date) as end_date "
+                 "where false)")
 CROSSCHECK_NONE = ("(select cast(null as varchar) as household_key, cast(null as varchar) as rule, "
                    "cast(null as varchar) as rule_label, cast(null as varchar) as department_label, "
                    "cast(null as date) as record_date where false)")
@@ -214,6 +228,8 @@ def bind(con: duckdb.DuckDBPyConnection, processed_dir: Path, period: str, previ
         if source is None and name == "survey_households":  # no survey this quarter: no survey estimate
             source = f"(select * from (values {SURVEY_NONE}) as s({', '.join(SURVEY_COLUMNS)}) where false)"
         con.execute(f"create or replace temp view {name} as select * from {source}")
+    found = warehouse.scan(processed_dir, "pairings", period)
+    con.execute(f"create or replace temp view pairings as select * from {found or PAIRINGS_NONE}")
     found = warehouse.scan(processed_dir, "crosscheck_findings", period)
     con.execute(f"create or replace temp view crosscheck_findings as select * from {found or CROSSCHECK_NONE}")
     params = parameters(policy, period, previous)
@@ -426,6 +442,10 @@ def run_pandas(processed_dir: Path, period: str, previous: str, policy: Policy) 
                                       from_status_label=matrix.from_status.map(status_label),
                                       to_status_label=matrix.to_status.map(status_label))
 
+    risk = out["ref_risk"]
+    out["ref_watch_counts"] = _watch_counts(risk, p, period)
+    out["ref_gaps"] = _gaps(risk, _pairings(processed_dir, period), p, period)
+    out["ref_coverage"] = _coverage(risk, out["ref_gaps"], p, period)
     out["ref_profile"] = _profile(base, p["ref_named_lines"], p["ref_size_bands"])
     out["ref_water"] = _water(dep, city)
     out["ref_af"], out["ref_af_uncensored"] = _af(dep, city, dict(p["ref_af_weights"]), p["ref_af_cutoffs"])
@@ -529,7 +549,8 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
     """The whole risk table (shipped config/risk.toml rules, SHIPPED_RISK): income position, the 27
     signals, level and reasons, category proposal, watch groups, 风险消除."""
     t = dict(zip(["income_drop_min", "rigid_spending_ratio", "large_medical_min", "transfer_share_min",
-                  "single_migrant_wage_share_min", "consecutive_quarters"], p["ref_thresholds"][0]))
+                  "single_migrant_wage_share_min", "consecutive_quarters", "max_households_per_cadre"],
+                 p["ref_thresholds"][0]))
     ((year, qi),) = [(y, i) for _, y, i, current in p["ref_quarters"] if current]
     lines = {role: v for y, role, v in p["ref_roles_by_year"] if y == year}
     monitoring = {y: v for y, role, v in p["ref_roles_by_year"] if role == "monitoring"}
@@ -636,6 +657,126 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
         **{f"wg_{g}": v for g, v in wg.items()}, "watch_groups_text": wg_text,
         "quarters_above_monitoring": quarters_above, "elimination_status": elimination,
         "elimination_blockers": blockers.where(mc.notna(), None)})
+
+
+WATCH_GROUPS = ("not_exited", "monitored_exited", "marginal", "exited_below_guideline", "sudden_shock")
+
+
+def _watch_counts(risk: pd.DataFrame, p: dict, period: str) -> pd.DataFrame:
+    """Households and persons per watch group by township, county and city."""
+    labels = {c: label for d, c, label in p["ref_labels"] if d == "watch_group"}
+    persons = risk.persons.fillna(0)
+    parts = []
+    for order, g in enumerate(WATCH_GROUPS, start=1):
+        held = risk[risk[f"wg_{g}"]].assign(persons=persons)
+        for level, by in (("township", ["county_code", "township_code"]), ("county", ["county_code"]), ("city", [])):
+            if by:
+                c = held.groupby(by, dropna=False).agg(households=("household_key", "size"), persons=("persons", "sum"))
+                c = c.reset_index()
+            else:
+                c = pd.DataFrame({"households": [len(held)], "persons": [held.persons.sum()]}) if len(held) else \
+                    pd.DataFrame(columns=["households", "persons"])
+            parts.append(c.assign(region_level=level, watch_group=g, watch_group_label=labels.get(g),
+                                  watch_group_order=order))
+    out = pd.concat(parts, ignore_index=True)
+    for c in ("county_code", "township_code"):
+        out[c] = out[c].where(out[c].notna(), None) if c in out else None
+    return out.assign(period=period, persons=out.persons.astype("int64"), households=out.households.astype("int64"))
+
+
+def _pairings(processed_dir: Path, period: str) -> pd.DataFrame:
+    columns = ["household_key", "cadre_id", "cadre_rank", "start_date", "end_date"]
+    if not warehouse.table_files(processed_dir, "pairings", [period]):
+        return pd.DataFrame(columns=columns)
+    return _read(processed_dir, "pairings", period, columns)
+
+
+REQUIREMENT_RANKS = {"poor_county_leader": {"county_leader"}, "below_guideline_cadre": {"section_level", "township_cadre"},
+                     "monitored_any": None}  # None: any rank
+
+
+def _required(risk: pd.DataFrame, p: dict) -> dict[str, pd.Series]:
+    """Which requirement applies to which household (the shipped [assistance] requirements)."""
+    poor = {c for g, c in p["ref_status"] if g == "poor"}
+    return {"poor_county_leader": risk.poverty_status.isin(poor),
+            "below_guideline_cadre": (risk.income_per_capita < risk.line_guideline).fillna(False),
+            "monitored_any": risk.monitored.astype(bool)}
+
+
+def _gaps(risk: pd.DataFrame, pairings: pd.DataFrame, p: dict, period: str) -> pd.DataFrame:
+    """帮扶责任人 gaps at the end of the quarter: no pairing, wrong level, overloaded cadre, lapsed."""
+    ((_, _, end),) = p["ref_periods"]
+    end = pd.Timestamp(end)
+    labels = {(d, c): label for d, c, label in p["ref_labels"]}
+    t = dict(zip(["income_drop_min", "rigid_spending_ratio", "large_medical_min", "transfer_share_min",
+                  "single_migrant_wage_share_min", "consecutive_quarters", "max_households_per_cadre"],
+                 p["ref_thresholds"][0]))
+    pr = pairings.assign(start_date=pd.to_datetime(pairings.start_date), end_date=pd.to_datetime(pairings.end_date))
+    active = pr[(pr.start_date.isna() | (pr.start_date <= end)) & (pr.end_date.isna() | (pr.end_date >= end))]
+    paired = set(active.household_key.dropna())
+    required = pd.concat([pd.DataFrame({"household_key": risk.household_key[mask], "requirement": code, "order": i})
+                          for i, (code, mask) in enumerate(_required(risk, p).items(), start=1)], ignore_index=True)
+    required["label"] = required.requirement.map(lambda c: labels.get(("requirement", c)))
+    unpaired = required[~required.household_key.isin(paired)].sort_values("order")
+    no_pairing = unpaired.groupby("household_key").agg(requirement=("requirement", "min"),
+                                                       detail=("label", lambda v: "；".join(v))).reset_index() \
+        .assign(gap="no_pairing")
+    ranks = active.groupby("household_key").cadre_rank.agg(set)
+    with_pair = required[required.household_key.isin(paired)]
+    met = [REQUIREMENT_RANKS[q] is None or bool(REQUIREMENT_RANKS[q] & ranks[h])
+           for h, q in zip(with_pair.household_key, with_pair.requirement)]
+    wrong = with_pair[~np.array(met, dtype=bool)].assign(gap="wrong_level", detail=lambda f: f.label)
+    cadres = active.groupby("cadre_id").agg(cadre_rank=("cadre_rank", "max"),
+                                           cadre_households=("household_key", "nunique"))
+    limits = dict(p["ref_cadre_limits"])
+    cadres["max_households"] = cadres.cadre_rank.map(lambda r: limits.get(r, t["max_households_per_cadre"]))
+    heavy = cadres[cadres.cadre_households > cadres.max_households]
+    over = active[active.cadre_id.isin(heavy.index)].join(heavy[["cadre_households", "max_households"]], on="cadre_id")
+    over = over[["household_key", "cadre_id", "cadre_rank", "end_date", "cadre_households", "max_households"]] \
+        .drop_duplicates().assign(gap="cadre_overloaded", detail=lambda f: "结对" + f.cadre_households.astype(str)
+                                  + "户，上限" + f.max_households.astype(str) + "户")
+    lapsed = pr[pr.end_date.notna() & (pr.end_date < end)][["household_key", "cadre_id", "cadre_rank", "end_date"]] \
+        .drop_duplicates().assign(gap="pairing_lapsed",
+                                  detail=lambda f: "帮扶结束时间" + f.end_date.dt.strftime("%Y-%m-%d"))
+    gaps = pd.concat([no_pairing, wrong[["household_key", "requirement", "gap", "detail"]],
+                      over.drop(columns="max_households"), lapsed], ignore_index=True)
+    ctx = risk.set_index("household_key")
+    key = gaps.household_key
+    return pd.DataFrame({
+        "period": period, "household_key": key,
+        **{c: key.map(ctx[c]) for c in ("county_code", "township_code", "village_code")},
+        "gap": gaps.gap, "gap_label": gaps.gap.map(lambda g: labels.get(("assistance_gap", g))),
+        "requirement": gaps.requirement, "detail": gaps.detail, "cadre_id": gaps.cadre_id,
+        "cadre_rank": gaps.cadre_rank, "end_date": gaps.end_date,
+        "cadre_households": gaps.cadre_households,
+        **{c: key.map(ctx[c]) for c in ("poverty_status", "risk_level", "below_guideline")}})
+
+
+def _coverage(risk: pd.DataFrame, gaps: pd.DataFrame, p: dict, period: str) -> pd.DataFrame:
+    """帮扶 coverage per township: households needing assistance, covered, each gap."""
+    needs = np.logical_or.reduce(list(_required(risk, p).values()))
+    per = gaps.assign(no_pairing=gaps.gap == "no_pairing", wrong_level=gaps.gap == "wrong_level",
+                      overloaded=gaps.gap == "cadre_overloaded", lapsed=gaps.gap == "pairing_lapsed") \
+        .groupby("household_key")[["no_pairing", "wrong_level", "overloaded", "lapsed"]] \
+        .agg({"no_pairing": "any", "wrong_level": "any", "overloaded": "any", "lapsed": "sum"})
+    h = risk[["household_key", "county_code", "township_code"]].assign(needs=needs).join(per, on="household_key")
+    for c in ("no_pairing", "wrong_level", "overloaded"):
+        h[c] = h[c].fillna(False).astype(bool)
+    h["lapsed"] = h.lapsed.fillna(0)
+    h["covered"] = h.needs & ~h.no_pairing & ~h.wrong_level
+    by = ["county_code", "township_code"]
+    t = h.groupby(by, dropna=False).agg(households=("household_key", "size"), households_needing_assistance=("needs", "sum"),
+                                        households_covered=("covered", "sum"), households_no_pairing=("no_pairing", "sum"),
+                                        households_wrong_level=("wrong_level", "sum"),
+                                        households_with_overloaded_cadre=("overloaded", "sum"),
+                                        lapsed_pairings=("lapsed", "sum"))
+    heavy = gaps[gaps.gap == "cadre_overloaded"][["household_key", "cadre_id"]].merge(
+        h[["household_key"] + by], on="household_key")
+    t["overloaded_cadres"] = heavy.groupby(by, dropna=False).cadre_id.nunique().reindex(t.index).fillna(0)
+    t = t.reset_index().assign(period=period)
+    for c in t.columns.drop(["period", "county_code", "township_code"]):
+        t[c] = t[c].astype("int64")
+    return t
 
 
 def _af(dep: pd.DataFrame, city: str, weights: dict, cutoffs: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -761,6 +902,9 @@ PIPELINE_SQL = {
                ci_low, ci_high, n_unweighted as n_units, n_weighted as w_total, design_df
         from measures where data_source = 'survey'""",
     "ref_risk": "select * from risk",
+    "ref_watch_counts": "select * from watch_group_counts",
+    "ref_gaps": "select * from assistance_gaps",
+    "ref_coverage": "select * from assistance_coverage",
     "ref_af": """
         select region_level as domain_level, region_code as domain_code, line_name, line_value,
                max(case when measure = 'af_H' then estimate end) as af_h,
@@ -810,14 +954,18 @@ KEYS = {"ref_incidence": ["domain_level", "domain_code"], "ref_fgt": ["domain_le
         "ref_matrix": ["from_status", "to_status"], "ref_profile": ["dimension", "group_value", "line_name"],
         "ref_water": ["domain_level", "domain_code"], "ref_survey": ["domain_level", "domain_code", "measure", "line_name"],
         "ref_af": ["domain_level", "domain_code", "line_name"], "ref_af_uncensored": ["domain_level", "domain_code"],
-        "ref_risk": ["household_key"]}
+        "ref_risk": ["household_key"],
+        "ref_watch_counts": ["watch_group_order", "region_level", "county_code", "township_code"],
+        "ref_gaps": ["household_key", "gap", "requirement", "cadre_id", "end_date"],
+        "ref_coverage": ["county_code", "township_code"]}
 
 
 def pipeline_outputs(processed_dir: Path, period: str) -> dict[str, pd.DataFrame]:
     """The stored measures / risk / transitions / transition_matrix of `period` as the reference's
     tables (same names and columns), sorted by their keys."""
     with duckdb.connect() as con:
-        for table in ("measures", "risk", "transitions", "transition_matrix"):
+        for table in ("measures", "risk", "transitions", "transition_matrix", "watch_group_counts",
+                      "assistance_gaps", "assistance_coverage"):
             con.execute(f"create view {table} as select * from {warehouse.scan(processed_dir, table, period)}")
         return {name: tidy(con.sql(sql).df(), name) for name, sql in PIPELINE_SQL.items()}
 

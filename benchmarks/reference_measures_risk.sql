@@ -24,6 +24,7 @@
 --   ref_gini         (domain_level, domain_code, gini, mean_income)
 --   ref_risk         the risk table: one row per household, every column risk publishes
 --   ref_transitions  one row per household in either quarter: presence, statuses, flows, incomes, risk
+--   ref_watch_counts, ref_gaps, ref_coverage   watch_group_counts, assistance_gaps, assistance_coverage
 --   ref_matrix       (from_status, to_status): labels, households, persons, persons in households, mean income change
 --   (ref_periods(period, previous_period); ref_labels domain 'transition_status': status labels + absent, not_registered)
 --   ref_profile      (dimension, group_value, line_name, fgt0, fgt1, share_of_poor, n_units, w_total)
@@ -828,3 +829,156 @@ from households_flow as h full outer join persons_flow as p
 cross join ref_periods as r
 left join ref_labels as fl on fl.domain = 'transition_status' and fl.code = coalesce(h.from_status, p.from_status)
 left join ref_labels as tl on tl.domain = 'transition_status' and tl.code = coalesce(h.to_status, p.to_status);
+
+-- ---- watch-group counts: households and persons per watch group by township, county and city ---
+create or replace temp table ref_watch_counts as
+with groups(watch_group, watch_group_order) as (
+    values ('not_exited', 1), ('monitored_exited', 2), ('marginal', 3), ('exited_below_guideline', 4),
+           ('sudden_shock', 5)
+),
+long as (
+    unpivot (select county_code, township_code, coalesce(persons, 0) as persons, wg_not_exited as not_exited,
+                    wg_monitored_exited as monitored_exited, wg_marginal as marginal,
+                    wg_exited_below_guideline as exited_below_guideline, wg_sudden_shock as sudden_shock
+             from ref_risk)
+    on not_exited, monitored_exited, marginal, exited_below_guideline, sudden_shock
+    into name watch_group value holds
+),
+held as (
+    select l.county_code, l.township_code, l.persons, l.watch_group, g.watch_group_order, b.label as watch_group_label
+    from long as l
+    inner join groups as g on g.watch_group = l.watch_group
+    left join ref_labels as b on b.domain = 'watch_group' and b.code = l.watch_group
+    where l.holds
+),
+counted as (
+    select 'township' as region_level, county_code, township_code, watch_group, watch_group_label,
+           watch_group_order, count(*) as households, sum(persons) as persons
+    from held group by county_code, township_code, watch_group, watch_group_label, watch_group_order
+    union all
+    select 'county', county_code, null, watch_group, watch_group_label, watch_group_order, count(*), sum(persons)
+    from held group by county_code, watch_group, watch_group_label, watch_group_order
+    union all
+    select 'city', null, null, watch_group, watch_group_label, watch_group_order, count(*), sum(persons)
+    from held group by watch_group, watch_group_label, watch_group_order
+)
+select r.period, c.region_level, c.county_code, c.township_code, c.watch_group, c.watch_group_label,
+       c.watch_group_order, c.households, cast(c.persons as bigint) as persons
+from counted as c cross join ref_periods as r;
+
+-- ---- 帮扶责任人 gaps at the end of the quarter (shipped [assistance] requirements) -----------------
+-- pairings (the period); ref_cadre_limits(cadre_rank, max_households); ref_thresholds.max_households_per_cadre
+create or replace temp table ref_gaps as
+with ranks(requirement, cadre_rank) as (
+    values ('poor_county_leader', 'county_leader'), ('below_guideline_cadre', 'section_level'),
+           ('below_guideline_cadre', 'township_cadre')
+),
+dated as (
+    select p.*,
+           (p.start_date is null or p.start_date <= r.period_end)
+               and (p.end_date is null or p.end_date >= r.period_end) as active,
+           p.end_date is not null and p.end_date < r.period_end as lapsed
+    from pairings as p cross join ref_periods as r
+),
+active as (
+    select * from dated where active
+),
+required as (
+    select q.household_key, q.requirement, q.requirement_order, l.label as requirement_label
+    from (select household_key, 'poor_county_leader' as requirement, 1 as requirement_order from ref_risk
+          where coalesce(poverty_status in (select code from ref_status where group_name = 'poor'), false)
+          union all
+          select household_key, 'below_guideline_cadre', 2 from ref_risk where coalesce(income_per_capita < line_guideline, false)
+          union all
+          select household_key, 'monitored_any', 3 from ref_risk where monitored) as q
+    left join ref_labels as l on l.domain = 'requirement' and l.code = q.requirement
+),
+paired as (
+    select distinct household_key from active
+),
+met as (
+    select distinct q.household_key, q.requirement
+    from required as q
+    inner join active as a on a.household_key = q.household_key
+    left join ranks as k on k.requirement = q.requirement and k.cadre_rank = a.cadre_rank
+    where k.requirement is not null or q.requirement = 'monitored_any'
+),
+cadres as (
+    select cadre_id, max(cadre_rank) as cadre_rank, count(distinct household_key) as cadre_households
+    from active group by cadre_id
+),
+limited as (
+    select c.cadre_id, c.cadre_households, coalesce(l.max_households, t.max_households_per_cadre) as max_households
+    from cadres as c cross join ref_thresholds as t
+    left join ref_cadre_limits as l on l.cadre_rank = c.cadre_rank
+),
+gaps as (
+    select q.household_key, 'no_pairing' as gap, min(q.requirement) as requirement, null as cadre_id,
+           null as cadre_rank, cast(null as date) as end_date, cast(null as bigint) as cadre_households,
+           string_agg(q.requirement_label, '；' order by q.requirement_order) as detail
+    from required as q
+    where not exists (select 1 from paired as p where p.household_key = q.household_key)
+    group by q.household_key
+    union all
+    select q.household_key, 'wrong_level', q.requirement, null, null, null, null, q.requirement_label
+    from required as q
+    where exists (select 1 from paired as p where p.household_key = q.household_key)
+      and not exists (select 1 from met as m where m.household_key = q.household_key and m.requirement = q.requirement)
+    union all
+    select distinct a.household_key, 'cadre_overloaded', null, a.cadre_id, a.cadre_rank, a.end_date, l.cadre_households,
+           '结对' || cast(l.cadre_households as varchar) || '户，上限' || cast(l.max_households as varchar) || '户'
+    from active as a inner join limited as l on l.cadre_id = a.cadre_id
+    where l.cadre_households > l.max_households
+    union all
+    select distinct household_key, 'pairing_lapsed', null, cadre_id, cadre_rank, end_date, null,
+           '帮扶结束时间' || cast(end_date as varchar)
+    from dated where lapsed
+)
+select r.period, g.household_key, k.county_code, k.township_code, k.village_code, g.gap, b.label as gap_label,
+       g.requirement, g.detail, g.cadre_id, g.cadre_rank, g.end_date, g.cadre_households,
+       k.poverty_status, k.risk_level, k.below_guideline
+from gaps as g
+cross join ref_periods as r
+left join ref_risk as k on k.household_key = g.household_key
+left join ref_labels as b on b.domain = 'assistance_gap' and b.code = g.gap;
+
+-- ---- 帮扶 coverage per township ----------------------------------------------------------------
+create or replace temp table ref_coverage as
+with households_in as (
+    select household_key, county_code, township_code,
+           coalesce(poverty_status in (select code from ref_status where group_name = 'poor'), false)
+               or coalesce(income_per_capita < line_guideline, false) or monitored as needs_assistance
+    from ref_risk
+),
+per_household as (
+    select household_key,
+           bool_or(gap = 'no_pairing') as no_pairing, bool_or(gap = 'wrong_level') as wrong_level,
+           bool_or(gap = 'cadre_overloaded') as cadre_overloaded,
+           count(*) filter (where gap = 'pairing_lapsed') as lapsed
+    from ref_gaps group by household_key
+),
+overloaded as (
+    select h.county_code, h.township_code, count(distinct g.cadre_id) as overloaded_cadres
+    from ref_gaps as g inner join households_in as h on h.household_key = g.household_key
+    where g.gap = 'cadre_overloaded'
+    group by h.county_code, h.township_code
+),
+townships as (
+    select h.county_code, h.township_code, count(*) as households,
+           count(*) filter (where h.needs_assistance) as households_needing_assistance,
+           count(*) filter (where h.needs_assistance and not coalesce(g.no_pairing, false)
+                                  and not coalesce(g.wrong_level, false)) as households_covered,
+           count(*) filter (where g.no_pairing) as households_no_pairing,
+           count(*) filter (where g.wrong_level) as households_wrong_level,
+           count(*) filter (where g.cadre_overloaded) as households_with_overloaded_cadre,
+           coalesce(sum(g.lapsed), 0) as lapsed_pairings
+    from households_in as h left join per_household as g on g.household_key = h.household_key
+    group by h.county_code, h.township_code
+)
+select r.period, t.county_code, t.township_code, t.households, t.households_needing_assistance,
+       t.households_covered, t.households_no_pairing, t.households_wrong_level,
+       t.households_with_overloaded_cadre, coalesce(o.overloaded_cadres, 0) as overloaded_cadres,
+       cast(t.lapsed_pairings as bigint) as lapsed_pairings
+from townships as t
+cross join ref_periods as r
+left join overloaded as o on o.county_code = t.county_code and o.township_code = t.township_code;
