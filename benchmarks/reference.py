@@ -292,7 +292,13 @@ def _round6(x: pd.Series) -> pd.Series:
     """DuckDB's round(x, 6) on doubles: the double's exact value rounded half away from zero
     (numpy's round(6) scales by 1e6 first and differs in the last digit for about 1 in 3 000
     incomes; Python's round() takes exact ties to even: 3.6640625 -> 3.664062, DuckDB 3.664063)."""
-    return x.map(lambda v: float(Decimal(v).quantize(MICRO, rounding=ROUND_HALF_UP)), na_action="ignore").astype(float)
+    x = x.astype(float)
+    scaled = x.to_numpy() * 1e6
+    out = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 1e6
+    # the product is inexact by far less than 1e-6: only values this close to a tie need the exact rule
+    near = np.abs(np.abs(scaled) % 1.0 - 0.5) < 1e-6
+    out[near] = [float(Decimal(v).quantize(MICRO, rounding=ROUND_HALF_UP)) for v in x.to_numpy()[near]]
+    return pd.Series(out, index=x.index)
 
 
 def _gini(income: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -540,9 +546,12 @@ def _crosscheck(processed_dir: Path, period: str) -> pd.DataFrame:
     return _read(processed_dir, "crosscheck_findings", period, columns)
 
 
-def _joined(text: pd.Series, flag: pd.Series, label: str, sep: str) -> pd.Series:
-    """concat_ws: append `label` where `flag`, separated by `sep`."""
-    return pd.Series(np.where(flag, np.where(text == "", label, text + sep + label), text), index=text.index)
+def _joined(flags: list, labels: list[str], sep: str) -> pd.Series:
+    """concat_ws(sep, label_i where flag_i ...) per row: each distinct combination of flags is
+    joined once (a bit mask per row), then mapped to its rows."""
+    mask = sum(np.asarray(f, dtype=np.int64) << i for i, f in enumerate(flags))
+    texts = {m: sep.join(label for i, label in enumerate(labels) if m >> i & 1) for m in np.unique(mask)}
+    return pd.Series(mask, index=flags[0].index if hasattr(flags[0], "index") else None).map(texts)
 
 
 def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame, xc: pd.DataFrame) -> pd.DataFrame:
@@ -555,6 +564,7 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
     lines = {role: v for y, role, v in p["ref_roles_by_year"] if y == year}
     monitoring = {y: v for y, role, v in p["ref_roles_by_year"] if role == "monitoring"}
     labels = {(d, c): label for d, c, label in p["ref_labels"]}
+    of = lambda domain: {c: label for (d, c), label in labels.items() if d == domain}  # noqa: E731
     status = {g: {c for gg, c in p["ref_status"] if gg == g} for g in ("poor", "exited")}
     shock = {c for n, c in p["ref_codes"] if n == "shock_causes"}
     r = base.reset_index(drop=True)
@@ -593,9 +603,8 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
               if s.startswith("xc_")}}
     sig = {c: pd.Series(np.asarray(v, dtype=bool), index=r.index) for c, v in sig.items()}
     n_signals = sum(v.astype("int64") for v in sig.values())
-    reasons_text = pd.Series("", index=r.index, dtype=object)
-    for c in SHIPPED_RISK["signals"]:
-        reasons_text = _joined(reasons_text, sig[c], labels[("signal", c)], "；")
+    reasons_text = _joined([sig[c] for c in SHIPPED_RISK["signals"]],
+                           [labels[("signal", c)] for c in SHIPPED_RISK["signals"]], "；")
     any_of = lambda codes: np.logical_or.reduce([sig[c] for c in codes])  # noqa: E731
     (high, h_min), (medium, m_min), (_, l_min) = [(any_of_, least) for _, any_of_, least in SHIPPED_RISK["levels"]]
     level = np.select([any_of(high) | (n_signals >= h_min), any_of(medium) | (n_signals >= m_min), n_signals >= l_min],
@@ -614,19 +623,16 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
           "exited_below_guideline": st.isin(status["exited"]) & (inc < lines["guideline"]).fillna(False),
           "sudden_shock": any_of(["disaster_shock", "income_drop", "rigid_spending", "large_medical"])
                           | in_category("sudden_hardship")}
-    wg_text = pd.Series("", index=r.index, dtype=object)
-    for g, v in wg.items():
-        wg_text = _joined(wg_text, v, labels[("watch_group", g)], "、")
+    wg_text = _joined(list(wg.values()), [labels[("watch_group", g)] for g in wg], "、")
     blocking, keep = SHIPPED_RISK["elimination"]
     stably = quarters_above >= t["consecutive_quarters"]
     blocked = any_of(blocking)
     elimination = np.select([mc.isna(), stably & ~blocked & any_of(keep), stably & ~blocked],
                             [None, "keep_tracking", "eliminate"], "stay_monitored")
-    blockers = pd.Series(np.where(~stably, f"收入未连续{t['consecutive_quarters']}个季度高于监测线", ""), index=r.index)
-    for c in blocking:
-        blockers = _joined(blockers, sig[c], labels[("signal", c)], "；")
-    for c in keep:
-        blockers = _joined(blockers, sig[c], labels[("signal", c)] + "(保持跟踪)", "；")
+    blockers = _joined([~stably] + [sig[c] for c in blocking + keep],
+                       [f"收入未连续{t['consecutive_quarters']}个季度高于监测线"]
+                       + [labels[("signal", c)] for c in blocking] + [labels[("signal", c)] + "(保持跟踪)" for c in keep],
+                       "；")
     items = xc[xc.household_key.notna()].assign(item=lambda f: f.rule_label + "(" + f.department_label + " "
                                                  + f.record_date.astype(str).where(f.record_date.notna(), "日期不详") + ")")
     evidence = items[["household_key", "item"]].drop_duplicates().sort_values("item").groupby("household_key") \
@@ -638,7 +644,7 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
         "monitoring_category": mc, "persons": r.persons_counted, "income_per_capita": inc,
         **{f"line_{role}": lines[role] for role in ("national", "guideline", "monitoring")},
         **{f"ratio_{role}": _round6(inc / lines[role]) for role in ("national", "guideline", "monitoring")},
-        "income_band": band, "income_band_label": band.map(lambda c: labels.get(("income_band", c))),
+        "income_band": band, "income_band_label": band.map(of("income_band")),
         "below_guideline": (inc < lines["guideline"]).fillna(False), "below_monitoring": below_monitoring,
         "prev_income_per_capita": prev, "income_drop_pct": drop, "transfer_share": transfer_share,
         "wage_share": wage_share, "migrant_members": r.migrant_members, "capable_members": r.capable_members,
@@ -648,11 +654,11 @@ def _risk(base: pd.DataFrame, p: dict, history: pd.DataFrame, dep: pd.DataFrame,
         "deprivation_source": np.where(key.isin(set(dep.household_key)), "shared", None),
         **{f"sig_{c}": sig[c] for c in SHIPPED_RISK["signals"]},
         "n_signals": n_signals, "risk_level": level,
-        "risk_level_label": pd.Series(level).map(lambda c: labels[("risk_level", c)]),
+        "risk_level_label": pd.Series(level).map(of("risk_level")),
         "reasons": [text.split("；") if n > 0 else [] for text, n in zip(reasons_text, n_signals)],
         "reasons_text": reasons_text, "crosscheck_evidence": key.map(evidence),
         "proposed_category": proposed,
-        "proposed_category_label": proposed.map(lambda c: labels.get(("proposed_category", c))),
+        "proposed_category_label": proposed.map(of("proposed_category")),
         "monitored": mc.notna() | proposed.notna(),
         **{f"wg_{g}": v for g, v in wg.items()}, "watch_groups_text": wg_text,
         "quarters_above_monitoring": quarters_above, "elimination_status": elimination,
@@ -716,16 +722,26 @@ def _gaps(risk: pd.DataFrame, pairings: pd.DataFrame, p: dict, period: str) -> p
     paired = set(active.household_key.dropna())
     required = pd.concat([pd.DataFrame({"household_key": risk.household_key[mask], "requirement": code, "order": i})
                           for i, (code, mask) in enumerate(_required(risk, p).items(), start=1)], ignore_index=True)
-    required["label"] = required.requirement.map(lambda c: labels.get(("requirement", c)))
-    unpaired = required[~required.household_key.isin(paired)].sort_values("order")
-    no_pairing = unpaired.groupby("household_key").agg(requirement=("requirement", "min"),
-                                                       detail=("label", lambda v: "；".join(v))).reset_index() \
-        .assign(gap="no_pairing")
-    ranks = active.groupby("household_key").cadre_rank.agg(set)
+    codes = list(REQUIREMENT_RANKS)
+    required["label"] = required.requirement.map({c: labels.get(("requirement", c)) for c in codes})
+    # no pairing: one row per household, its requirements' labels in order, the first code by name
+    unpaired = required[~required.household_key.isin(paired)]
+    bits = unpaired.assign(bit=np.int64(1) << (unpaired.order - 1)).groupby("household_key").bit.sum()
+    text = {m: "；".join(labels.get(("requirement", c)) for i, c in enumerate(codes) if m >> i & 1) for m in bits.unique()}
+    first = {m: min(c for i, c in enumerate(codes) if m >> i & 1) for m in bits.unique()}
+    no_pairing = pd.DataFrame({"household_key": bits.index, "requirement": bits.map(first).to_numpy(),
+                               "detail": bits.map(text).to_numpy(), "gap": "no_pairing"})
+    # wrong level: a requirement none of the household's active pairings meets
     with_pair = required[required.household_key.isin(paired)]
-    met = [REQUIREMENT_RANKS[q] is None or bool(REQUIREMENT_RANKS[q] & ranks[h])
-           for h, q in zip(with_pair.household_key, with_pair.requirement)]
-    wrong = with_pair[~np.array(met, dtype=bool)].assign(gap="wrong_level", detail=lambda f: f.label)
+    allowed = pd.DataFrame([(q, rank) for q, ranks in REQUIREMENT_RANKS.items() for rank in ranks or ()],
+                           columns=["requirement", "cadre_rank"]).assign(allowed=True)
+    m = with_pair[["household_key", "requirement"]].merge(active[["household_key", "cadre_rank"]], on="household_key")
+    m = m.merge(allowed, on=["requirement", "cadre_rank"], how="left")
+    m["ok"] = m.allowed.fillna(False).astype(bool) | m.requirement.isin(
+        [q for q, ranks in REQUIREMENT_RANKS.items() if ranks is None])
+    met = m.groupby(["household_key", "requirement"]).ok.any().rename("met").reset_index()
+    with_pair = with_pair.merge(met, on=["household_key", "requirement"], how="left")
+    wrong = with_pair[~with_pair.met.fillna(False).astype(bool)].assign(gap="wrong_level", detail=lambda f: f.label)
     cadres = active.groupby("cadre_id").agg(cadre_rank=("cadre_rank", "max"),
                                            cadre_households=("household_key", "nunique"))
     limits = dict(p["ref_cadre_limits"])
@@ -745,7 +761,8 @@ def _gaps(risk: pd.DataFrame, pairings: pd.DataFrame, p: dict, period: str) -> p
     return pd.DataFrame({
         "period": period, "household_key": key,
         **{c: key.map(ctx[c]) for c in ("county_code", "township_code", "village_code")},
-        "gap": gaps.gap, "gap_label": gaps.gap.map(lambda g: labels.get(("assistance_gap", g))),
+        "gap": gaps.gap, "gap_label": gaps.gap.map({c: label for (d, c), label in labels.items()
+                                                    if d == "assistance_gap"}),
         "requirement": gaps.requirement, "detail": gaps.detail, "cadre_id": gaps.cadre_id,
         "cadre_rank": gaps.cadre_rank, "end_date": gaps.end_date,
         "cadre_households": gaps.cadre_households,
