@@ -129,6 +129,7 @@ def time_reference(processed_dir: Path, policy, out_dir: Path) -> tuple[Clock, d
     80 % of the RAM."""
     from pipelines import warehouse
 
+    out_dir.mkdir(parents=True, exist_ok=True)  # DuckDB creates the spill folder only, not its parents
     with warehouse.connect(policy, spill=out_dir / "spill") as con:
         with Clock() as clock:
             reference.bind(con, processed_dir, PERIODS[1], PERIODS[0], policy)
