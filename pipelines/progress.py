@@ -63,6 +63,14 @@ def each(items: Iterable[T], label: str, stream=None) -> Iterator[T]:
         stream.flush()
 
 
+def line(label: str, seconds: float, failed: bool = False, stream=None) -> None:
+    """The line `step` prints at its end, for a step timed elsewhere (a side process's)."""
+    stream = stream or sys.stderr
+    if mode(stream) != "off":
+        stream.write(f"{label} … failed after {seconds:.1f} s\n" if failed else f"{label} … {seconds:.1f} s\n")
+        stream.flush()
+
+
 @contextlib.contextmanager
 def step(label: str, stream=None) -> Iterator[dict]:
     """Time a step; print `label … N.N s` when it ends (`label … failed after N.N s` on an error).

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import progress, warehouse
+from pipelines import progress, quarters, warehouse
 from pipelines.cli import main
 from pipelines.report.pipeline import STAMP
 
@@ -22,6 +22,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_warehouse
 spec = importlib.util.spec_from_file_location("compare_warehouses", SCRIPT)
 cw = sys.modules.setdefault("compare_warehouses", importlib.util.module_from_spec(spec))
 spec.loader.exec_module(cw)
+REPORTS_SCRIPT = SCRIPT.with_name("compare_reports.py")
+spec = importlib.util.spec_from_file_location("compare_reports", REPORTS_SCRIPT)
+cr = sys.modules.setdefault("compare_reports", importlib.util.module_from_spec(spec))
+spec.loader.exec_module(cr)
 
 QUARTERS = ("2020Q1", "2020Q2")  # two quarters: the second reads the first (ledger status, transitions)
 STEPS = ("crosscheck", "validate", "measures", "risk", "tasks", "report")
@@ -56,6 +60,7 @@ def both_ways(ingested_city, tmp_path_factory):
         assert main(["measures", *p]) == 0
         assert main(["risk", *p]) == 0
         assert main(["tasks", *p, "--reports", str(a / "reports")]) == 0
+        assert main(["report", *p, "--out", str(a / "reports" / q)]) == 0
     out, err = io.StringIO(), io.StringIO()
     mp = pytest.MonkeyPatch()
     mp.setattr(sys, "stdout", out)
@@ -74,6 +79,20 @@ def test_one_process_writes_the_same_warehouse_as_the_stage_commands(both_ways):
     diffs = cw.compare(both_ways["a"] / "processed", both_ways["b"] / "processed")
     assert {"problems", "measures", "risk", "task_status", "crosscheck_findings"} <= {d.table for d in diffs}
     assert [d.line() for d in diffs if d.differs] == []
+
+
+def test_the_reports_made_beside_the_stages_equal_the_report_commands(both_ways):
+    """`povmon quarters` makes each report in a side process on the quarter's pinned snapshot while
+    the next quarter's stages commit: the same tables, cells and cards as `povmon report` after them."""
+    assert cr.compare(both_ways["a"] / "reports", both_ways["b"] / "reports") == []
+    # each read the files a report run after the whole run reads (partitions up to its quarter)
+    from pipelines.report.pipeline import fingerprint, pngs_wanted
+    from pipelines.policy import load_policy
+
+    png = pngs_wanted(load_policy())
+    for q in QUARTERS:
+        stamp = json.loads((both_ways["b"] / "reports" / q / STAMP).read_text(encoding="utf-8"))
+        assert stamp["fingerprint"] == fingerprint(both_ways["b"] / "processed", q, png=png)
 
 
 def test_every_quarter_has_its_report_and_figures_from_one_browser_session(both_ways):
@@ -107,7 +126,10 @@ def test_stderr_has_one_progress_line_per_stage_and_quarter(both_ways):
     err = both_ways["err"]
     assert "\r" not in err  # not a terminal: no redrawn line
     done = [line.split(" … ")[0] for line in err.splitlines() if " … " in line]
-    assert done == [f"{s} {q}" for q in QUARTERS for s in STEPS]
+    assert sorted(done) == sorted(f"{s} {q}" for q in QUARTERS for s in STEPS)  # each once
+    # the stages here in make's order; a quarter's report (side process) after its last stage
+    assert [d for d in done if not d.startswith("report")] == [f"{s} {q}" for q in QUARTERS for s in STEPS[:-1]]
+    assert all(done.index(f"report {q}") > done.index(f"tasks {q}") for q in QUARTERS)
 
 
 def test_the_log_holds_every_stage_result(both_ways):
@@ -116,6 +138,40 @@ def test_the_log_holds_every_stage_result(both_ways):
     assert [(r["stage"], r["period"]) for r in rows] == [(s, q) for q in QUARTERS for s in STEPS]
     validate = {r["period"]: r["result"] for r in rows if r["stage"] == "validate"}
     assert validate["2020Q2"]["ledger"]["rows"] == _problems(both_ways["b"] / "processed", "2020Q2")
+
+
+class _Worker:
+    """What Pins asks of a ReportWorker: the quarters read, and waiting for one."""
+
+    def __init__(self):
+        self.read, self.waited = set(), []
+
+    def wait_read(self, period):
+        self.waited.append(period)
+        self.read.add(period)
+
+
+def test_a_handed_snapshot_is_not_committed_past_before_the_report_has_read_it():
+    # keep = 3: the current snapshot and two before it; the third commit after a hand-over removes it
+    pins, worker = quarters.Pins(3), _Worker()
+    pins.handed("2020Q1")
+    pins.before_stage(worker)  # crosscheck 2020Q2: commit 1 after the hand-over
+    pins.before_stage(worker)  # validate 2020Q2: commit 2
+    assert worker.waited == []
+    pins.before_stage(worker)  # measures 2020Q2 would be commit 3: wait until the report has read
+    assert worker.waited == ["2020Q1"]
+    pins.handed("2020Q2")
+    worker.read.add("2020Q2")  # read before the next stage: nobody waits
+    for _ in range(5):
+        pins.before_stage(worker)
+    assert worker.waited == ["2020Q1"] and pins.unread == {}
+
+
+def test_keep_one_waits_before_the_first_commit_after_a_hand_over():
+    pins, worker = quarters.Pins(1), _Worker()
+    pins.handed("2020Q1")
+    pins.before_stage(worker)
+    assert worker.waited == ["2020Q1"]
 
 
 class _Tty(io.StringIO):

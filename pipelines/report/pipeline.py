@@ -271,8 +271,10 @@ def render_quality_page(report: Report, per: Period) -> str:
 
 
 def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONFIG_DIR, force: bool = False,
-        audience: str = "internal", policy: Policy | None = None) -> dict:
-    """`povmon report --period 2020Q2 [--audience public]`: the quarter's report into out_dir."""
+        audience: str = "internal", policy: Policy | None = None, on_read=None) -> dict:
+    """`povmon report --period 2020Q2 [--audience public]`: the quarter's report into out_dir.
+    `on_read()`, when given, is called once the warehouse has been read (everything after it
+    works on what was read: the pinned snapshot may then go; pipelines/quarters.py)."""
     started = time.perf_counter()
     per = Period.parse(period)
     period = str(per)
@@ -297,6 +299,8 @@ def run(processed_dir: Path, period: str, out_dir: Path, config_dir: Path = CONF
         quality = render_quality_page(report, per)
     finally:
         wh.close()
+    if on_read is not None:
+        on_read()
 
     from pipelines.report.workbook import write_workbook
 
