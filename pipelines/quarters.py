@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,10 @@ def _report_worker(processed: str, reports: str, conn) -> None:
     from pipelines.report.pipeline import browser_session
     from pipelines.report.pipeline import run as report
 
+    # plotly passes kaleido's options on every call, which kaleido's shared server ignores and says
+    # so: in this process the warning would come once per report (GX's import, which silences it in
+    # the main process, never happens here)
+    warnings.filterwarnings("ignore", message="The kopts argument is ignored if using a server", category=UserWarning)
     policy = load_policy()
     with browser_session(policy):
         while (job := conn.recv()) is not None:
