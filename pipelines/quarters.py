@@ -290,13 +290,18 @@ class ReportWorker:
                 self.changed.wait_for(lambda: len(self.done) == len(self.pending) or self.ended)
             arrived, self.done = self.done, []
         steps, self.made_here = self.made_here, []
-        for period, ok, result, seconds, cpu in arrived:
+        error = None
+        for period, ok, result, seconds, cpu in arrived:  # every arrival taken off pending before raising
             self.pending = [p for p in self.pending if p[0] != period]
             if not ok:
                 progress.line(f"report {period}", seconds, failed=True)
-                raise result
+                error = error or result
+                continue
             progress.line(f"report {period}", seconds)
             steps.append(Step("report", period, result, seconds, cpu))
+        if error is not None:
+            self.made_here = steps  # the reports made beside it are still steps (the next call's)
+            raise error
         if wait and self.pending and self.ended:
             steps += self._make_here()
         return steps

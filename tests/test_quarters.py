@@ -226,3 +226,32 @@ def test_a_browser_that_cannot_start_is_not_shared_and_does_not_hang(monkeypatch
     with browser_session() as shared:
         assert shared is False  # each report then starts its own (and notes the PNG failure), as before
         assert not kaleido._global_server.is_running()
+
+
+def _idle_worker():
+    """A ReportWorker whose side process is alive but idle (no process: its state only)."""
+    import threading
+
+    worker = object.__new__(quarters.ReportWorker)
+    worker.pending, worker.read, worker.done, worker.made_here = [], set(), [], []
+    worker.ended, worker.changed = False, threading.Condition()
+    return worker
+
+
+def test_a_failed_report_arriving_with_a_made_one_does_not_leave_the_run_waiting(monkeypatch):
+    """Two reports done between two looks (the first failed): the error is raised, and the wait
+    for the reports handed over (run's except path) ends; the made one is still a step."""
+    import threading
+
+    monkeypatch.setenv("POVMON_PROGRESS", "0")
+    worker = _idle_worker()
+    worker.pending = [("2020Q1", Path("s1")), ("2020Q2", Path("s2"))]
+    worker.done = [("2020Q1", False, RuntimeError("boom"), 1.0, 1.0), ("2020Q2", True, {"ok": 1}, 1.0, 1.0)]
+    with pytest.raises(RuntimeError, match="boom"):
+        worker.finished()
+    got = []
+    waiting = threading.Thread(target=lambda: got.extend(worker.finished(wait=True)), daemon=True)
+    waiting.start()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive(), "finished(wait=True) waits for a report that has already arrived"
+    assert [(s.stage, s.period) for s in got] == [("report", "2020Q2")]
