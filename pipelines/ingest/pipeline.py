@@ -706,6 +706,10 @@ class Ingest:
             con.execute("drop view src_union")
             if arrow:
                 con.unregister("src_arrow")
+        for kind, _fid, paths, _num in batch["items"]:
+            if kind == "pieces":  # loaded: a sheet's spooled pieces are not kept until the run ends
+                for path in paths:
+                    path.unlink(missing_ok=True)
 
     def _bind_batch(self, items: list[tuple], headers: tuple[str, ...]) -> bool:
         """View src_union over a batch's cells (c0 … c<n-1> as text, source_row, file_id,
@@ -932,7 +936,8 @@ class Ingest:
         """write_parts' files, from parts__rows (the table's rows, each with its file name part__)."""
         con = self.con
         found = set(con.execute("select distinct period, part__ from parts__rows").fetchall())
-        columns = ", ".join(r[0] for r in con.execute("describe parts__rows").fetchall() if r[0] != "part__")
+        columns = ", ".join('"' + r[0].replace('"', '""') + '"'
+                            for r in con.execute("describe parts__rows").fetchall() if r[0] != "part__")
         read = {(p, part_name(u)) for p, u in plan.rebuild}
         for value, name in sorted(found | read | {(p, warehouse.DATA_FILE) for p in periods}):
             if (value, name) not in found and name != warehouse.DATA_FILE:

@@ -196,3 +196,26 @@ def test_a_file_refused_halfway_loads_nothing_and_leaves_no_pieces(tmp_path, mon
                                "(config/thresholds.toml [limits]); split the file or raise the limit if it is genuine"]
     assert con.execute("select distinct source_file from raw_files").fetchall() == [("registry/2020Q4/140524_a.csv",)]
     assert con.execute("select count(*) from raw_registry").fetchone()[0] == 5
+
+
+def test_a_batch_s_pieces_are_removed_once_it_is_loaded(tmp_path):
+    """The spooled pieces of a batch are deleted by its flush, not kept until the run ends (a
+    national run would otherwise hold a Parquet copy of every big raw file on disk)."""
+    raw = _raw(tmp_path)
+    con = duckdb.connect()
+    ingest = Ingest(con, LIFTED, batch_bytes=1 << 40, piece_cells=len(HEADERS))
+    ingest.create_inputs(config.DEMO_KEY)
+    flush, checked = ingest._flush, []
+
+    def flush_and_check(key):
+        paths = [p for kind, _fid, ps, _num in ingest.batches[key]["items"] if kind == "pieces" for p in ps]
+        assert paths and all(p.exists() for p in paths)
+        flush(key)
+        checked.append(len(paths))
+        assert not any(p.exists() for p in paths), "pieces left after their batch was loaded"
+        assert ingest.pieces is not None  # the run's piece folder itself lives until every batch is loaded
+
+    ingest._flush = flush_and_check
+    ingest.load_all(discover(raw, None))
+    assert sum(checked) == 12  # the two files' rows, one a piece
+    assert con.execute("select count(*) from raw_registry").fetchone()[0] == 12
