@@ -15,7 +15,9 @@ snapshot committed by the quarter's last stage, while the next quarter's stages 
 snapshot it reads is the one `make quarters` would give it (pinned when handed over), and it stays
 on disk until the report has read it: config/warehouse.toml [snapshots] keep removes a snapshot
 after `keep` newer commits, so the next quarter's stages wait for that (`Pins`) before committing
-one too many. A report's failure stops the run as it stops make (raised when it arrives).
+one too many. A report's failure stops the run at the end of the stage during which it arrives:
+unlike make, stages of the next quarter may have committed by then (their outputs are what make
+would have written had it gone on; the failed quarter has no report).
 
 Wiring only: each stage's `run` does the work; this module orders them, times them (progress on
 stderr, pipelines/progress.py), and returns their results for the command to log and summarise.
@@ -144,7 +146,7 @@ def run(raw: Path, processed: Path, reports: Path, *, ingest: bool = True, allow
         for step in worker.finished(wait=True):
             add(step)
         return done
-    except BaseException:
+    except Exception:  # not on Ctrl-C: the side process gets the interrupt too, and nothing is made here
         if worker is not None:  # the reports handed over are made, as make makes them before the next stage
             with contextlib.suppress(Exception):
                 for step in worker.finished(wait=True):
@@ -191,6 +193,7 @@ class Pins:
 
 def _report_worker(processed: str, reports: str, conn) -> None:
     """The side process: reports of the quarters it is sent, in order, in one browser session."""
+    from pipelines.readahead import _picklable
     from pipelines.report.pipeline import browser_session
     from pipelines.report.pipeline import run as report
 
@@ -218,16 +221,6 @@ def _report_worker(processed: str, reports: str, conn) -> None:
             conn.send(("done", period, ok, result, round(time.perf_counter() - started, 2),
                        round(time.process_time() - cpu, 2)))
     conn.close()
-
-
-def _picklable(exc: Exception) -> Exception:
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 class ReportWorker:
@@ -307,19 +300,23 @@ class ReportWorker:
         return steps
 
     def _make_here(self) -> list[Step]:
-        """The reports handed over and not done, made in this process (the side process died)."""
+        """The reports handed over and not done, made in this process (the side process died); one
+        whose result arrived before it died stays pending for finished() to take."""
         from pipelines.report.pipeline import browser_session
         from pipelines.report.pipeline import run as report
 
         steps, policy = [], load_policy()
+        with self.changed:
+            arrived = {d[0] for d in self.done}
+        todo = [(period, snapshot) for period, snapshot in self.pending if period not in arrived]
         with browser_session(policy):
-            for period, snapshot in self.pending:
+            for period, snapshot in todo:
                 cpu = time.process_time()
                 with progress.step(f"report {period}") as info:
                     result = report(snapshot, period, self.reports / period, policy=policy)
                 steps.append(Step("report", period, result, info["seconds"], round(time.process_time() - cpu, 2)))
                 self.read.add(period)
-        self.pending = []
+        self.pending = [p for p in self.pending if p[0] in arrived]
         return steps
 
     def close(self) -> None:

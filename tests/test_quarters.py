@@ -255,3 +255,27 @@ def test_a_failed_report_arriving_with_a_made_one_does_not_leave_the_run_waiting
     waiting.join(timeout=5)
     assert not waiting.is_alive(), "finished(wait=True) waits for a report that has already arrived"
     assert [(s.stage, s.period) for s in got] == [("report", "2020Q2")]
+
+
+def test_a_dead_side_process_s_made_report_is_not_made_again_here(monkeypatch, tmp_path):
+    """The side process made 2020Q1, then died before reading 2020Q2's snapshot: waiting for that
+    read makes only 2020Q2 in this process; 2020Q1's arrived result is still the step (once)."""
+    import contextlib
+
+    from pipelines.report import pipeline as report
+
+    monkeypatch.setenv("POVMON_PROGRESS", "0")
+    made = []
+    monkeypatch.setattr(report, "run", lambda snapshot, period, out, policy=None: made.append(period) or {"p": period})
+    monkeypatch.setattr(report, "browser_session", lambda policy: contextlib.nullcontext())
+    worker = _idle_worker()
+    worker.reports = tmp_path
+    worker.pending = [("2020Q1", Path("s1")), ("2020Q2", Path("s2"))]
+    worker.read = {"2020Q1"}
+    worker.done = [("2020Q1", True, {"p": "2020Q1"}, 1.0, 1.0)]
+    worker.ended = True
+    worker.wait_read("2020Q2")
+    assert made == ["2020Q2"]
+    steps = worker.finished(wait=True)
+    assert sorted((s.period, s.result["p"]) for s in steps) == [("2020Q1", "2020Q1"), ("2020Q2", "2020Q2")]
+    assert made == ["2020Q2"] and worker.pending == []
