@@ -329,17 +329,19 @@ from published as p cross join ref_survey_run as r;
 
 -- ---- Alkire-Foster over the stored 两不愁三保障 + water flags, person-weighted, county and city ----
 -- poor at cutoff k = a/b  <=>  score * b >= a * total weight (integers, as the stage)
+-- the indicators' weights as one row (read by the scores and by the contributions)
+create or replace temp table ref_af_weight_row as
+select max(case when indicator = 'food' then weight end) as w_food,
+       max(case when indicator = 'clothing' then weight end) as w_clothing,
+       max(case when indicator = 'education' then weight end) as w_education,
+       max(case when indicator = 'medical' then weight end) as w_medical,
+       max(case when indicator = 'housing' then weight end) as w_housing,
+       max(case when indicator = 'water' then weight end) as w_water,
+       sum(weight) as total_weight
+from ref_af_weights;
+
 create or replace temp table ref_af_units as
-with weights as (
-    select max(case when indicator = 'food' then weight end) as w_food,
-           max(case when indicator = 'clothing' then weight end) as w_clothing,
-           max(case when indicator = 'education' then weight end) as w_education,
-           max(case when indicator = 'medical' then weight end) as w_medical,
-           max(case when indicator = 'housing' then weight end) as w_housing,
-           max(case when indicator = 'water' then weight end) as w_water,
-           sum(weight) as total_weight
-    from ref_af_weights
-),
+with
 units as (
     select county_code, cast(household_size as double) as w,
            case when food_deprived then 1 else 0 end as d_food,
@@ -352,7 +354,7 @@ units as (
 ),
 scored as (
     select u.*, u.d_food * k.w_food + u.d_clothing * k.w_clothing + u.d_education * k.w_education + u.d_medical * k.w_medical + u.d_housing * k.w_housing + u.d_water * k.w_water as score, k.total_weight
-    from units as u cross join weights as k
+    from units as u cross join ref_af_weight_row as k
 )
 select 'county' as domain_level, county_code as domain_code, * exclude (county_code) from scored
 where county_code is not null
@@ -360,16 +362,7 @@ union all
 select 'city', (select city_code from ref_run), * exclude (county_code) from scored;
 
 create or replace temp table ref_af as
-with weights as (
-    select max(case when indicator = 'food' then weight end) as w_food,
-           max(case when indicator = 'clothing' then weight end) as w_clothing,
-           max(case when indicator = 'education' then weight end) as w_education,
-           max(case when indicator = 'medical' then weight end) as w_medical,
-           max(case when indicator = 'housing' then weight end) as w_housing,
-           max(case when indicator = 'water' then weight end) as w_water,
-           sum(weight) as total_weight
-    from ref_af_weights
-),
+with
 flagged as (
     select u.*, c.k_name, cast(c.k_num as double) / c.k_den as k_value,
            u.score * c.k_den >= c.k_num * u.total_weight as poor
@@ -405,7 +398,7 @@ select c.domain_level, c.domain_code, c.k_name as line_name, c.k_value as line_v
        k.w_housing * c.c_housing / nullif(c.w_poor_score * k.total_weight, 0) as contribution_housing,
        k.w_water * c.c_water / nullif(c.w_poor_score * k.total_weight, 0) as contribution_water,
        c.n_units, c.w_total
-from censored as c cross join weights as k;
+from censored as c cross join ref_af_weight_row as k;
 
 create or replace temp table ref_af_uncensored as
 select domain_level, domain_code,

@@ -31,9 +31,27 @@
 ({% for c in clauses %}{{ clause(c) }}{% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
 
-{#- the household base of one snapshot (int_household_base, int_household_base_prev): `households`,
-    `persons`, `codes` are relation names (ref() of the calling model); needs the stage context
-    (income_columns, illness_disability_columns) -#}
+{#- a household's ids, status and monitoring category, from households aliased `h` (both household
+    bases: household_base below, int_household_base_prev) -#}
+{% macro household_ids_status(h) -%}
+        -- ids
+        {{ h }}.household_key,
+        {{ h }}.county_code,
+        {{ h }}.township_code,
+        {{ h }}.village_code,
+        -- status and income, yuan per person per year
+        coalesce({{ h }}.poverty_status, 'not_registered') as status,
+        {{ h }}.monitoring_category
+{%- endmacro %}
+
+{#- income per capita of households aliased `h`: the first non-null configured column (income_columns) -#}
+{% macro income_per_capita(h) -%}
+coalesce({% for c in income_columns %}{{ h }}.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- the household base of one snapshot (int_household_base): `households`, `persons`, `codes` are
+    relation names (ref() of the calling model); needs the stage context (income_columns,
+    illness_disability_columns) -#}
 {% macro household_base(households, persons, codes) -%}
 with
 
@@ -53,17 +71,10 @@ member_facts as (
 
 final as (
     select
-        -- ids
-        h.household_key,
-        h.county_code,
-        h.township_code,
-        h.village_code,
-        -- status and income, yuan per person per year
-        coalesce(h.poverty_status, 'not_registered') as status,
-        h.monitoring_category,
+        {{ household_ids_status('h') }},
         h.main_cause,
         h.return_cause,
-        coalesce({% for c in income_columns %}h.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}) as income_per_capita,
+        {{ income_per_capita('h') }} as income_per_capita,
         -- members
         h.member_count,
         h.household_size,

@@ -7,6 +7,7 @@
 -- key: household_key
 --
 -- inputs: households_prev, persons_prev
+{% import '_macros.sql' as m with context %}
 with
 
 unknown_size as (
@@ -22,15 +23,8 @@ member_rows as (
 
 final as (
     select
-        -- ids
-        h.household_key,
-        h.county_code,
-        h.township_code,
-        h.village_code,
-        -- status and income, yuan per person per year
-        coalesce(h.poverty_status, 'not_registered') as status,
-        h.monitoring_category,
-        coalesce({% for c in income_columns %}h.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}) as income_per_capita,
+        {{ m.household_ids_status('h') }},
+        {{ m.income_per_capita('h') }} as income_per_capita,
         -- sizes
         h.member_count,
         h.household_size,
