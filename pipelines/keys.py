@@ -70,19 +70,54 @@ def _pseudonym(message: str, key: str | None) -> str:
     return hmac_hex(key if key is not None else config.hash_key(), message)[:KEY_HEX_CHARS]
 
 
+def _person_message(id_number: str) -> str:
+    return "person:" + normalise(id_number)[:18]
+
+
+def _person_id_message(household_id: str, person_id: str) -> str:
+    return "person_id:" + household_id.strip() + "/" + person_id.strip()
+
+
+def _household_message(household_id: str) -> str:
+    return "household:" + household_id.strip()
+
+
 def person_key(id_number: str, key: str | None = None) -> str:
     """Keyed pseudonym of a person from the ID number (first 18 characters, upper-case X)."""
-    return _pseudonym("person:" + normalise(id_number)[:18], key)
+    return _pseudonym(_person_message(id_number), key)
 
 
 def person_key_without_id(household_id: str, person_id: str, key: str | None = None) -> str:
     """Keyed pseudonym of a member whose ID number is empty: 户编号 and 人编号."""
-    return _pseudonym("person_id:" + household_id.strip() + "/" + person_id.strip(), key)
+    return _pseudonym(_person_id_message(household_id, person_id), key)
 
 
 def household_key(household_id: str, key: str | None = None) -> str:
     """Keyed pseudonym of a household from its 户编号 (kept as text, stripped)."""
-    return _pseudonym("household:" + household_id.strip(), key)
+    return _pseudonym(_household_message(household_id), key)
+
+
+class Pseudonyms:
+    """person_key, person_key_without_id and household_key for many rows with one key: the HMAC's
+    keyed state is made once and copied per message (hmac.new per call re-derives it)."""
+
+    def __init__(self, key: str | None = None):
+        key = key if key is not None else config.hash_key()
+        self._keyed = hmac.new(key.encode("utf-8"), digestmod=hashlib.sha256)
+
+    def _hex(self, message: str) -> str:
+        h = self._keyed.copy()
+        h.update(message.encode("utf-8"))
+        return h.hexdigest()[:KEY_HEX_CHARS]
+
+    def person_key(self, id_number: str) -> str:
+        return self._hex(_person_message(id_number))
+
+    def person_key_without_id(self, household_id: str, person_id: str) -> str:
+        return self._hex(_person_id_message(household_id, person_id))
+
+    def household_key(self, household_id: str) -> str:
+        return self._hex(_household_message(household_id))
 
 
 # ---- policy ------------------------------------------------------------------------------------------

@@ -53,6 +53,18 @@ def test_keys_are_hmac_not_a_keyed_prefix_hash():
     assert keys.household_key("H0001", KEY_A) != keys.household_key("H0001", KEY_B)
 
 
+@pytest.mark.parametrize("key", [KEY_A, "密钥" * 20, "k" * 100])
+def test_pseudonyms_of_many_rows_are_the_module_keys(key):
+    # one keyed HMAC state copied per message: the same 20 hex as keys.*_key (RFC 4231-checked above)
+    many = keys.Pseudonyms(key)
+    for _ in range(2):  # the keyed state is not consumed by a message
+        assert many.household_key(" H0001 ") == keys.household_key("H0001", key) == \
+            keys.hmac_hex(key, "household:H0001")[:20]
+        assert many.person_key("34052419800101001x") == keys.hmac_hex(key, "person:34052419800101001X")[:20]
+        assert many.person_key_without_id("H0001", "2") == keys.hmac_hex(key, "person_id:H0001/2")[:20]
+    assert many.household_key("H0001") != keys.Pseudonyms(KEY_B).household_key("H0001")
+
+
 @pytest.mark.parametrize("key", [KEY_A, "密钥" * 20, "k" * 100])  # ASCII, multi-byte UTF-8, longer than a block
 def test_sql_pseudonym_agrees_with_python(key):
     values = ["H0001", "1405241002000001", "户编号-甲", "34052419800101001X", ""]

@@ -35,10 +35,13 @@ ROSTER_COLUMNS = ("household_id", "person_id", "name", "id_number", "relation", 
 
 # ---- data/raw, read at print time ------------------------------------------------------------------
 
-def raw_sheets(path: Path, source: str, label: str | None = None, policy: Policy | None = None) -> Iterable:
+def raw_sheets(path: Path, source: str, label: str | None = None, policy: Policy | None = None,
+               wanted: Iterable[str] | None = None) -> Iterable:
     """Every sheet of one raw export file with a header row of `source` (header_aliases.toml
     section), cells under their headers as written (pipelines.ingest.readers.RawSheet), through
-    ingest's one reader `read_sheets`; a file of no export format gives none."""
+    ingest's one reader `read_sheets`; a file of no export format gives none. `wanted` canonical
+    columns: a Parquet file is read in only the columns whose header is one of theirs (what
+    canonical_frame picks from is the same)."""
     from pipelines.ingest import readers
     from pipelines.ingest.headers import columns_of, policy_header_finder
 
@@ -46,7 +49,18 @@ def raw_sheets(path: Path, source: str, label: str | None = None, policy: Policy
         return
     policy = policy or load_policy()
     find_header = policy_header_finder(policy, columns_of(policy.aliases[source]))
-    yield from readers.read_sheets(path, find_header, label or str(path), limits=readers.Limits.from_policy(policy))
+    picked = None if wanted is None else _header_positions(source, wanted, policy)
+    yield from readers.read_sheets(path, find_header, label or str(path), limits=readers.Limits.from_policy(policy),
+                                   parquet_columns=picked)
+
+
+def _header_positions(source: str, wanted: Iterable[str], policy: Policy):
+    """parquet_columns for read_sheets: the positions of the headers that name a `wanted` column."""
+    from pipelines.ingest.headers import alias_lookup, columns_of, normalise
+
+    lookup = alias_lookup(columns_of(policy.aliases[source]))
+    wanted = set(wanted)
+    return lambda names: [i for i, name in enumerate(names) if lookup.get(normalise(name)) in wanted]
 
 
 def canonical_frame(frame: pd.DataFrame, source: str, wanted: Iterable[str], policy: Policy | None = None
@@ -132,29 +146,36 @@ def raw_roster(period: str, raw_dir: Path = RAW_DIR, key: str | None = None, pol
     heads = {normalise(v) for v in policy.code_labels["relation"]["head"]}
     households: dict[str, dict] = {}
     persons: dict[str, dict] = {}
+    pseudonyms = keys.Pseudonyms(key)
+    household_keys: dict[str, str] = {}  # 户编号 -> household_key: one HMAC per household, not per row
     raw_dir = Path(raw_dir)
     for path in _registry_files(raw_dir, period):
-        for sheet in raw_sheets(path, "registry", path.relative_to(raw_dir).as_posix(), policy):
+        for sheet in raw_sheets(path, "registry", path.relative_to(raw_dir).as_posix(), policy, ROSTER_COLUMNS):
             frame = canonical_frame(sheet.data, "registry", ROSTER_COLUMNS, policy)
             for hid, pid, name, id_number, relation, group, natural in frame.itertuples(index=False, name=None):
                 hid = _clean(hid)
                 if hid is None:
                     continue
-                hkey = keys.household_key(hid, key)
-                h = households.setdefault(hkey, {"household_key": hkey, "household_id": hid, "head_name": None,
-                                                 "village_group": _text(group) or _text(natural)})
+                hkey = household_keys.get(hid)
+                if hkey is None:
+                    hkey = household_keys[hid] = pseudonyms.household_key(hid)
+                h = households.get(hkey)
+                if h is None:
+                    h = households[hkey] = {"household_key": hkey, "household_id": hid, "head_name": None,
+                                            "village_group": _text(group) or _text(natural)}
                 name = _text(name)
                 if h["head_name"] is None and name and relation is not None and normalise(relation) in heads:
                     h["head_name"] = name
                 id_norm = _clean(id_number)
-                pid = _clean(pid)
                 if id_norm:
-                    pkey = keys.person_key(id_norm.upper(), key)
-                elif pid:
-                    pkey = keys.person_key_without_id(hid, pid, key)
+                    pkey = pseudonyms.person_key(id_norm.upper())
                 else:
-                    continue
-                persons.setdefault(pkey, {"person_key": pkey, "household_key": hkey, "name": name})
+                    pid = _clean(pid)
+                    if not pid:
+                        continue
+                    pkey = pseudonyms.person_key_without_id(hid, pid)
+                if pkey not in persons:
+                    persons[pkey] = {"person_key": pkey, "household_key": hkey, "name": name}
     hh = pd.DataFrame(list(households.values()) or EMPTY_ROSTER_HOUSEHOLDS, dtype=object)
     pp = pd.DataFrame(list(persons.values()) or EMPTY_ROSTER_PERSONS, dtype=object)
     return Roster(hh, pp)

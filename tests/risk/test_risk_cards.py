@@ -193,3 +193,38 @@ def test_a_village_the_regions_table_lacks_is_carded_by_its_code(carded, tmp_pat
     with pytest.raises(ValueError, match="140524100202 is neither in the regions table"):
         write_cards(city.processed, Q2, "140524100202", raw_dir=tmp_path / "raw", out_dir=tmp_path / "cards",
                     pdf=False, policy=city.policy)
+
+
+def test_raw_roster_of_a_parquet_export_reads_the_roster_columns_only(tmp_path):
+    """A Parquet registry export is read in the roster's columns only (first header of a column
+    wins, as in ingest): the same households and names as a full read, counted by hand."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.risk import cards
+
+    key = "k" * 40
+    folder = tmp_path / "registry" / "2020Q2"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({
+        "县": ["甲县"] * 4, "户编号": ["H1", "H1", " H2 ", "H2"], "人编号": ["1", "2", "1", "2"],
+        "姓名": ["张三", "李四", "王五", "赵六"], "成员姓名": ["x", "x", "x", "x"],  # second name header: ignored
+        "证件号码": ["110101198001010015", "", "110101198001010023", "110101198001010015"],
+        "与户主关系": ["户主", "配偶", "之子", "户主"], "收入": [1.0, 2.0, 3.0, 4.0],
+        "村民小组": ["一组", "一组", None, "三组"], "自然村": ["东村", "东村", "西村", "西村"],
+    }), folder / "export.parquet")
+    seen = []
+    roster = cards.raw_roster("2020Q2", tmp_path, key=key)
+    for sheet in cards.raw_sheets(folder / "export.parquet", "registry", None, None, cards.ROSTER_COLUMNS):
+        seen.append(list(sheet.data.columns))
+    assert seen == [["户编号", "人编号", "姓名", "成员姓名", "证件号码", "与户主关系", "村民小组", "自然村"]]
+    hh = roster.households.set_index("household_id")
+    assert list(hh.index) == ["H1", "H2"]
+    assert hh.loc["H1", "head_name"] == "张三" and hh.loc["H2", "head_name"] == "赵六"
+    assert hh.loc["H1", "village_group"] == "一组" and hh.loc["H2", "village_group"] == "西村"  # 组 blank: 自然村
+    assert hh.loc["H2", "household_key"] == household_key("H2", key)
+    names = dict(zip(roster.persons["person_key"], roster.persons["name"]))
+    # 3 persons: the ID repeated in H2 keeps its first row's name; the member without an ID by 户编号/人编号
+    assert names == {person_key("110101198001010015", key): "张三",
+                     cards.keys.person_key_without_id("H1", "2", key): "李四",
+                     person_key("110101198001010023", key): "王五"}
