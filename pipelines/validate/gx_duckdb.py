@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,20 @@ def install_template_cache() -> None:
     DefaultJinjaView.__init__ = __init__
 
 
+# GX's UnexpectedRowsExpectation asks two metrics of one query q: the rows (`q`, all fetched) and
+# their count (this text around q). The adapter runs q once per engine and answers both from it.
+_ROW_COUNT = re.compile(r"\ASELECT COUNT\(\*\) as (?P<name>unexpected_row_count) FROM \((?P<query>.*)\) "
+                        r"AS substituted_batch_subquery\Z", re.S)
+
+
 def install_duckdb_adapter() -> None:
-    """Make SqlAlchemyExecutionEngine.execute_query read DuckDB rows before closing (idempotent)."""
+    """Make SqlAlchemyExecutionEngine.execute_query read DuckDB rows before closing (idempotent).
+
+    Shared scan: on DuckDB, a text query (what GX's query metrics send: the unexpected-rows query
+    and `SELECT COUNT(*) ... FROM (<query>)`) is run once per execution engine; its rows are kept
+    (they are read whole either way: see above) and the count is their number, so each
+    unexpected-rows expectation scans its tables once instead of twice. The engine reads a
+    read-only database (validate_with_gx), so a query's rows cannot change within it."""
     from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
 
     current = SqlAlchemyExecutionEngine.execute_query
@@ -120,15 +133,33 @@ def install_duckdb_adapter() -> None:
         return
     original = current
 
+    def _frozen(engine, query):
+        with engine.get_connection() as connection:
+            result = engine._execute_query_with_recovery(connection, query)
+            return result.freeze() if result.returns_rows else result
+
     @functools.wraps(original)
     def execute_query(self, query):
         if self.dialect_name != DIALECT:
             return original(self, query)
-        with self.get_connection() as connection:
-            result = self._execute_query_with_recovery(connection, query)
-            if result.returns_rows:
-                return result.freeze()()  # rows read here, while the connection is open
-            return result
+        import sqlalchemy as sa
+
+        if not isinstance(query, sa.TextClause) or query._bindparams:
+            result = _frozen(self, query)
+            return result() if callable(result) else result  # rows read while the connection is open
+        count = _ROW_COUNT.match(query.text)
+        shared = self.__dict__.setdefault("_povmon_text_rows", {})
+        text = count.group("query") if count else query.text
+        if text not in shared:
+            shared[text] = _frozen(self, sa.text(text))
+        rows = shared[text]
+        if not callable(rows):  # not a row-returning statement: nothing to share
+            del shared[text]
+            return _frozen(self, query)
+        if count:
+            numbered = sa.text(f"SELECT CAST(:n AS BIGINT) AS {count.group('name')}").bindparams(n=len(rows.data))
+            return _frozen(self, numbered)()
+        return rows()
 
     execute_query._povmon_duckdb_adapter = True
     execute_query._povmon_original = original

@@ -38,6 +38,40 @@ def test_adapter_fixes_duckdb_metric_reads(tmp_path):
     assert fixed.result["unexpected_count"] == 2 and fixed.result["element_count"] == 10
 
 
+
+def test_an_unexpected_rows_query_is_scanned_once_for_its_rows_and_its_count(tmp_path, monkeypatch):
+    """GX asks an UnexpectedRowsExpectation's query twice (its rows, then COUNT(*) around it, or
+    the other way): the adapter runs it once on DuckDB and counts the rows it read. Hand count:
+    i in 0..9 with i % 4 = 1 -> 1, 5, 9 (3 rows); a query matching nothing counts 0."""
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select i from range(10) r(i)")
+    ge = gx_duckdb.gx()
+    ran: list[str] = []
+    recover = SqlAlchemyExecutionEngine._execute_query_with_recovery
+
+    def counted(connection, query):
+        ran.append(str(query))
+        return recover(connection, query)
+
+    monkeypatch.setattr(SqlAlchemyExecutionEngine, "_execute_query_with_recovery", staticmethod(counted))
+    ctx = gx_duckdb.context(None)
+    ds = ctx.data_sources.add_sql(name="t", connection_string=f"duckdb:///{db}",
+                                  kwargs={"connect_args": {"read_only": True}})
+    batch = ds.add_table_asset(name="t", table_name="t").add_batch_definition_whole_table("all").get_batch()
+    try:
+        found = [batch.validate(ge.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=f"select * from {{batch}} where i % 4 = {r}")) for r in (1, 7)]
+    finally:
+        ds.get_engine().dispose()
+    assert [(f.success, f.result.get("observed_value")) for f in found] == [(False, 3), (True, 0)], found
+    for r in (1, 7):
+        scans = [q for q in ran if f"i % 4 = {r}" in q]
+        assert len(scans) == 1 and not scans[0].startswith("SELECT COUNT(*)"), ran  # once, as the rows query
+    assert sum("AS unexpected_row_count" in q for q in ran) == 2  # the counts: a constant each
+
 # GX imports every PySpark module when pyspark is installed (it is: --engine spark). Spark Connect's
 # import calls sys.exit(0) in a process whose main module has no file and no spec (a pytest-xdist
 # worker, `python -c`) when grpc is missing: validate died with exit 0 in such a process.
