@@ -151,11 +151,16 @@ def install_duckdb_adapter() -> None:
         shared = self.__dict__.setdefault("_povmon_text_rows", {})
         text = count.group("query") if count else query.text
         if text not in shared:
-            shared[text] = _frozen(self, sa.text(text))
+            try:
+                shared[text] = _frozen(self, sa.text(text))
+            except Exception:
+                if count is None:
+                    raise
+                return _frozen(self, query)()  # a failing query fails with GX's own statement and error
         rows = shared[text]
-        if not callable(rows):  # not a row-returning statement: nothing to share
+        if not callable(rows):  # not a row-returning statement (run once, as GX ran it): nothing to share
             del shared[text]
-            return _frozen(self, query)
+            return rows
         if count:
             numbered = sa.text(f"SELECT CAST(:n AS BIGINT) AS {count.group('name')}").bindparams(n=len(rows.data))
             return _frozen(self, numbered)()
