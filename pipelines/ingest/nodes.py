@@ -149,9 +149,13 @@ def text_array(column) -> pa.Array:
 
 def positional_table(data, source_row: Sequence[int], file_id: int,
                      numeric: dict[int, list[int] | None] | None = None) -> pa.Table:
-    """A sheet's cells as an Arrow table of text columns c0…c<n-1> plus source_row, file_id and
-    numeric_at (positions of the row's cells that were stored as numbers, see numeric_marker)."""
-    arrays = {f"c{i}": text_array(data.iloc[:, i]) for i in range(data.shape[1])}
+    """A sheet's cells (a DataFrame, or a reader's Arrow text columns: RawSheet.cells) as an Arrow
+    table of text columns c0…c<n-1> plus source_row, file_id and numeric_at (positions of the row's
+    cells that were stored as numbers, see numeric_marker)."""
+    if isinstance(data, pa.Table):
+        arrays = {f"c{i}": col.cast(pa.string()) for i, col in enumerate(data.columns)}
+    else:
+        arrays = {f"c{i}": text_array(data.iloc[:, i]) for i in range(data.shape[1])}
     arrays["source_row"] = pa.array(list(source_row), pa.int64())
     arrays["file_id"] = pa.array([file_id] * len(source_row), pa.int32())
     markers = numeric_markers(numeric, len(source_row)) if numeric else [None] * len(source_row)

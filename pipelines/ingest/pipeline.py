@@ -386,13 +386,14 @@ class ReadSheet:
 
     def add(self, piece: readers.RawSheet, text_at: set[int], folder: Callable[[], Path]) -> None:
         """One piece read: its rows as Arrow, kept (a sheet of one piece) or spooled into folder()."""
-        self.sheet = replace(piece, data=piece.data.iloc[:0].copy())
+        self.sheet = piece.header_only()
         self.rows += len(piece.source_row)
         if self.found is None:
             return
         self.fills += piece.merged_fills
         numeric = {pos: rows for pos, rows in piece.numeric_cells.items() if pos in text_at}
-        table = nodes.positional_table(piece.data, piece.source_row, self.file_id, numeric)
+        cells = piece.cells if piece.cells is not None else piece.data  # Arrow when the reader has it
+        table = nodes.positional_table(cells, piece.source_row, self.file_id, numeric)
         if piece.piece == 0 and piece.last:
             self.table = table
             return
@@ -545,7 +546,7 @@ class Ingest:
         try:
             for piece in pieces:
                 if piece.piece == 0:
-                    headers = [str(h) for h in piece.data.columns]
+                    headers = piece.headers
                     src = source_of(headers)
                     found, problems, note = self._mapping(piece.sheet, src, headers, _where(f, piece.sheet),
                                                           piece.first_column)
@@ -585,7 +586,7 @@ class Ingest:
         otherwise (batched, or refused: its problems collected)."""
         sheet = read.sheet
         where = _where(f, sheet.sheet)
-        headers = [str(h) for h in sheet.data.columns]
+        headers = sheet.headers
         found = self._map(f, sheet.sheet, src, headers, where, sheet.first_column)
         if found is None:
             return "note" not in self.sheets[-1]

@@ -31,12 +31,13 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 MAX_SCAN = 64  # rows handed to find_header (it looks at max_title_rows + 1 of them)
 FindHeader = Callable[[Sequence[Sequence[str | None]]], "int | None"]
@@ -50,9 +51,13 @@ class IngestError(ValueError):
 
 @dataclass
 class RawSheet:
-    """Cells of one sheet (or CSV/DTA/SAV file) below its header, all text."""
+    """Cells of one sheet (or CSV/DTA/SAV file) below its header, all text.
 
-    data: pd.DataFrame  # columns: headers as written (+ `_extra_<i>`), positional; index irrelevant
+    A reader gives the cells either as `data` or as `cells`, the same text as Arrow columns
+    (positional, named by the headers as written; no per-cell Python object): `data` is then made
+    from `cells` when first asked for (ingest itself reads `cells`: nodes.positional_table)."""
+
+    data: pd.DataFrame | None  # columns: headers as written (+ `_extra_<i>`), positional; index irrelevant
     source_row: list[int]  # 1-based row a person sees, one per data row
     sheet: str | None
     header_row: int  # 1-based row of the header
@@ -67,6 +72,32 @@ class RawSheet:
     # is as wide as the widest row so far: later pieces may add `_extra_<i>` columns, never others
     piece: int = 0
     last: bool = True
+    cells: object | None = None  # pyarrow.Table of string columns (see above), or None
+
+    @property
+    def headers(self) -> list[str]:
+        """The column names (headers as written, `_extra_<i>`), without making `data`."""
+        if self._data is None and self.cells is not None:
+            return list(self.cells.column_names)
+        return [str(h) for h in self.data.columns]
+
+    def header_only(self) -> RawSheet:
+        """This sheet's metadata and headers, no rows."""
+        return replace(self, data=_columns_frame([[] for _ in self.headers], self.headers), cells=None)
+
+
+def _get_data(sheet: RawSheet) -> pd.DataFrame | None:
+    if sheet._data is None and sheet.cells is not None:
+        sheet._data = _columns_frame([c.to_numpy(zero_copy_only=False) for c in sheet.cells.columns],
+                                     sheet.cells.column_names)
+    return sheet._data
+
+
+def _set_data(sheet: RawSheet, value: pd.DataFrame | None) -> None:
+    sheet._data = value
+
+
+RawSheet.data = property(_get_data, _set_data)  # the dataclass field `data`, made on first use from `cells`
 
 
 @dataclass(frozen=True)
@@ -155,13 +186,13 @@ def _names(header: Sequence[object], width: int) -> list[str]:
     return names
 
 
-def _frame(rows: Sequence[Sequence[str | None]], header: Sequence[object], width: int | None = None) -> pd.DataFrame:
-    """Rows padded to a common width (the widest row or header, or `width` if wider); columns
-    named by header (see _names)."""
+def _padded_columns(rows: Sequence[Sequence[str | None]], header: Sequence[object], width: int | None = None
+                    ) -> list[Sequence[str | None]]:
+    """Rows padded with None to a common width (the widest row or header, or `width` if wider), as
+    columns."""
     width = max([len(header), width or 0, *(len(r) for r in rows)])
     padded = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in rows]
-    columns = list(zip(*padded)) if padded else [()] * width
-    return _columns_frame([list(c) for c in columns], header)
+    return list(zip(*padded)) if padded else [()] * width
 
 
 def _columns_frame(columns: Sequence[list], header: Sequence[object]) -> pd.DataFrame:
@@ -315,8 +346,9 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     for row, start in body:
         if size is not None and len(rows) == size:  # a full piece, and another row after it: not the last
             width = max(width, *(len(r) for r in rows))
-            yield RawSheet(data=_frame(rows, header, width), source_row=starts, sheet=None, header_row=header_row,
-                           encoding=encoding, piece=number, last=False)
+            yield RawSheet(data=None, cells=_text_table(_padded_columns(rows, header, width), header),
+                           source_row=starts, sheet=None, header_row=header_row, encoding=encoding, piece=number,
+                           last=False)
             rows, starts, number = [], [], number + 1
         rows.append(row)
         starts.append(start)
@@ -324,8 +356,8 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     if count > limits.max_rows:
         raise _limit_error(where, f"{count} data rows", "max_rows", limits.max_rows)
     width = max([width, *(len(r) for r in rows)])
-    yield RawSheet(data=_frame(rows, header, width), source_row=starts, sheet=None, header_row=header_row,
-                   encoding=encoding, piece=number)
+    yield RawSheet(data=None, cells=_text_table(_padded_columns(rows, header, width), header), source_row=starts,
+                   sheet=None, header_row=header_row, encoding=encoding, piece=number)
 
 
 # ---- xlsx: measured before it is opened ------------------------------------------------------------
@@ -407,6 +439,7 @@ _REF_ANY = re.compile(rb"""(?<=\s)r\s*=\s*["']\s*([A-Za-z]*)(\d*)""")
 _CELL_TAG = re.compile(rb"<c[\s>/]")
 _ROW_TAG = re.compile(rb"<row[\s>/]")
 _ROW_REF = re.compile(rb'<row r="(\d+)"')
+_NOT_TEXT_ATTR = re.compile(rb' t="[ndbe]"')  # a cell typed number, date, boolean or error (_NOT_TEXT)
 _MERGE = re.compile(rb"""<mergeCell\b[^>]*?\bref\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*:\s*([A-Za-z]+)(\d+)""")
 
 
@@ -474,20 +507,20 @@ class _SheetScan:
         self.cell_tags += _count(_CELL_TAG, buf, carry)
         self.r_first += buf.count(b'<c r="') - carry.count(b'<c r="')
         self.typed += buf.count(b' t="') - carry.count(b' t="')
-        self.not_text += sum(buf.count(b' t="%s"' % t) - carry.count(b' t="%s"' % t) for t in _NOT_TEXT)
+        self.not_text += _count(_NOT_TEXT_ATTR, buf, carry)
         self.row_tags += _count(_ROW_TAG, buf, carry)
         if self.exact:
             self._feed_exact(buf, carry)
         else:
             self._feed_fast(buf, carry)
-        for m in _MERGE.findall(buf):
-            self.merges.add(m)
+        if b"<mergeCell" in buf:  # the pattern's literal start: no search of a sheet without merges
+            self.merges.update(_MERGE.findall(buf))
         self._carry = buf[-256:]
 
     def _feed_fast(self, buf: bytes, carry: bytes) -> None:
         self.refs += buf.count(_REF_PLAIN) - carry.count(_REF_PLAIN)
-        self.row_refs += _count(_ROW_REF, buf, carry)
         rows = _ROW_REF.findall(buf)
+        self.row_refs += len(rows) - len(_ROW_REF.findall(carry))
         if rows:
             self.max_row = max(self.max_row, max(map(int, set(rows))))
         pos = 0
@@ -748,6 +781,24 @@ def _fill_merges(columns: list[list], header_idx: int, header: list[str | None],
     return sorted(filled.items())
 
 
+def _text_table(columns: Sequence, header: Sequence[object]) -> pa.Table:
+    """Arrow text columns (Arrow arrays, or lists of str / None) as RawSheet.cells, named by header
+    (see _names)."""
+    arrays = [pa.chunked_array([c]) if isinstance(c, pa.Array) else c if isinstance(c, pa.ChunkedArray)
+              else pa.chunked_array([pa.array(c, pa.string())]) for c in columns]
+    return pa.Table.from_arrays([a.cast(pa.string()) for a in arrays], names=_names(header, len(columns)))
+
+
+def _merged_columns(ranges, start: int, end: int, width: int) -> list[int]:
+    """Columns a merged range (row1, col1, row2, col2; table coordinates) reaches within table rows
+    start … end - 1: the ones _fill_merges may read or fill there."""
+    out: set[int] = set()
+    for r1, c1, r2, c2 in ranges:
+        if r1 < end and r2 >= start and c2 >= 0 and c1 < width:
+            out.update(range(max(c1, 0), min(c2, width - 1) + 1))
+    return sorted(out)
+
+
 def _load_sheet(reader, name: str, where: str):
     import fastexcel
 
@@ -849,11 +900,15 @@ def _xlsx_sheet(path: Path, reader, name: str, scan: _SheetScan, part: str | Non
     for number, at in enumerate(range(0, max(height, 1), size)):
         n = min(size, height - at)
         start = idx + 1 + at  # the piece's first row in the table
-        columns = [c.slice(start, n).to_pylist() for c in table.columns]
+        columns: list = [c.slice(start, n) for c in table.columns]
+        merged = _merged_columns(ranges, start, start + n, len(columns))
+        for c in merged:  # only the columns a merged range reaches are made Python lists (and filled)
+            columns[c] = columns[c].to_pylist()
         fills = _fill_merges(columns, idx, header, ranges, start=start, height=table.num_rows, carried=carried)
         piece_numeric = {p: [i - at for i in r if at <= i < at + n] for p, r in numeric.items()}
         yield RawSheet(
-            data=_columns_frame(columns, header),
+            data=None,
+            cells=_text_table(columns, header),
             source_row=list(range(start + 1, start + n + 1)),
             sheet=name,
             header_row=top + 1,
@@ -897,9 +952,8 @@ def _stats_frame(df: pd.DataFrame, find_header: FindHeader, label: str, limits: 
                 raise _limit_error(f"{label}, variable '{header[i]}'",
                                    f"a value longer than {limits.max_cell_chars} characters", "max_cell_chars",
                                    limits.max_cell_chars)
-    data = _as_text(df)
-    data.columns = _names(header, data.shape[1])
-    return RawSheet(data=data, source_row=list(range(first + 2, first + 2 + len(df))), sheet=None, header_row=1,
+    cells = _text_table(_text_columns(df, arrow=True), header)
+    return RawSheet(data=None, cells=cells, source_row=list(range(first + 2, first + 2 + len(df))), sheet=None, header_row=1,
                     numeric_cells=numeric, piece=piece, last=last)
 
 
@@ -950,34 +1004,30 @@ def read_dta(path: Path, find_header: FindHeader, label: str | None = None, *, l
 
 def dta_pieces(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None,
                piece_cells: int | None = None) -> Iterator[RawSheet]:
-    """read_dta in pieces of about piece_cells cells (None: one piece), read in turn from the file."""
+    """read_dta in pieces of about piece_cells cells (None: one piece): pyreadstat's row_offset and
+    row_limit (its C decoder: pandas' StataReader decodes every text cell in Python). Numbers come
+    as float64 (whole numbers still read '3'), dates as their numbers, value labels not applied."""
     import pyreadstat
 
     limits = limits or Limits.from_policy()
     where = label or str(path)
+    errors = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError)
     try:
         _df, meta = pyreadstat.read_dta(str(path), metadataonly=True)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError) as exc:
-        raise _stats_error(where, "a Stata .dta file", exc) from None
-    _check_stats_shape(meta.number_rows, meta.number_columns, limits, where)
-    errors = (ValueError, struct.error, EOFError, UnicodeDecodeError, IndexError, KeyError, OverflowError)
-    try:
-        with pd.io.stata.StataReader(path) as reader:
-            labels = reader.variable_labels()
-
-            def read(_offset: int, n: int | None) -> pd.DataFrame:  # the pieces come in turn
-                try:
-                    return _labelled(reader.read(nrows=n, convert_categoricals=False, convert_dates=False,
-                                                 preserve_dtypes=True), labels)
-                except errors as exc:
-                    raise _stats_error(where, "a Stata .dta file", exc) from None
-
-            yield from _stats_pieces(read, meta.number_rows, piece_rows(piece_cells, meta.number_columns),
-                                     find_header, where, limits)
-    except IngestError:
-        raise
     except errors as exc:
         raise _stats_error(where, "a Stata .dta file", exc) from None
+    _check_stats_shape(meta.number_rows, meta.number_columns, limits, where)
+
+    def read(offset: int, n: int | None) -> pd.DataFrame:
+        try:
+            df, meta = pyreadstat.read_dta(str(path), apply_value_formats=False, disable_datetime_conversion=True,
+                                           row_offset=offset, row_limit=n or 0)
+        except errors as exc:
+            raise _stats_error(where, "a Stata .dta file", exc) from None
+        return _labelled(df, meta.column_names_to_labels)
+
+    yield from _stats_pieces(read, meta.number_rows, piece_rows(piece_cells, meta.number_columns), find_header,
+                             where, limits)
 
 
 def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
@@ -1017,18 +1067,27 @@ def sav_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     """Numbers to text without a spurious '.0' (3.0 -> '3'); strings kept as they are.
     (A number in a column that must be text is reported in numeric_cells, never trusted.)"""
-    out = {}
-    for i, col in enumerate(df.columns):
-        s = df.iloc[:, i]
-        if pd.api.types.is_float_dtype(s):
-            out[i] = _floats_as_text(s.to_numpy(dtype=float))
-        elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
-            out[i] = [None if v is None or v is pd.NA else str(v) for v in s.astype(object)]
-        else:
-            out[i] = _objects_as_text(s.to_numpy(dtype=object))
+    out = dict(enumerate(_text_columns(df)))
     frame = pd.DataFrame(out, columns=range(len(df.columns)), dtype=object)
     frame.columns = list(df.columns)
     return frame
+
+
+def _text_columns(df: pd.DataFrame, arrow: bool = False) -> list:
+    """_as_text's columns (str / None per cell); with `arrow`, a column of pandas' Arrow-backed
+    text is given as its Arrow array as it is (the same text, no Python object per cell)."""
+    out: list = []
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if pd.api.types.is_float_dtype(s):
+            out.append(_floats_as_text(s.to_numpy(dtype=float)))
+        elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+            out.append([None if v is None or v is pd.NA else str(v) for v in s.astype(object)])
+        elif arrow and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            out.append(pa.array(s))
+        else:
+            out.append(_objects_as_text(s.to_numpy(dtype=object)))
+    return out
 
 
 def _floats_as_text(values: np.ndarray) -> np.ndarray:
