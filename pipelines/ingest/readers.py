@@ -337,6 +337,12 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
         raise IngestError(f"{where}: no header row found in the first rows (expected a row of known column headers)")
     header, header_row = head[idx]
     size = piece_rows(piece_cells, len(header))
+    first = head[idx + 1][1] if idx + 1 < len(head) else None  # line of the first data record (None: past the head)
+    simple = _simple_body(path, header_row, len(header), limits) if first in (None, header_row + 1) else None
+    if simple is not None:
+        records.close()
+        yield from _arrow_csv_pieces(path, encoding, header, header_row, simple, size)
+        return
     body = itertools.chain(head[idx + 1:], records)
     del head
     width = len(header)
@@ -358,6 +364,129 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     width = max([width, *(len(r) for r in rows)])
     yield RawSheet(data=None, cells=_text_table(_padded_columns(rows, header, width), header), source_row=starts,
                    sheet=None, header_row=header_row, encoding=encoding, piece=number)
+
+
+CSV_SCAN = 16 << 20  # bytes of a CSV examined at a time by _simple_body
+
+
+def _simple_body(path: Path, header_row: int, width: int, limits: Limits) -> tuple[int, int] | None:
+    """(byte offset, data lines) of the records below the header on line `header_row` when they
+    are simple enough that a plain split gives what the csv module gives: one record per line
+    (no blank line, no CR but before LF), every one `width` cells, quotes only wrapping a whole
+    cell (no quote inside one, none spanning lines), no line longer than max_cell_chars bytes,
+    within max_rows and max_cells. None otherwise (the csv module reads the file, as always).
+    ',', '"', CR and LF never occur inside a multi-byte UTF-8 or GB18030 character."""
+    offset = lines = 0
+    data_at = None
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(CSV_SCAN)
+            buf = carry + chunk
+            cut = len(buf) if not chunk else buf.rfind(b"\n") + 1
+            if cut <= 0 and chunk:
+                carry = buf
+                continue
+            part, carry = buf[:cut], buf[cut:]
+            start = offset
+            offset += len(part)
+            if data_at is None:  # skip the title lines and the header line
+                ends = np.flatnonzero(np.frombuffer(part, np.uint8) == 10)
+                skip = header_row - lines
+                if len(ends) < skip:
+                    lines += len(ends)
+                    if not chunk:
+                        return None
+                    continue
+                data_at = start + (int(ends[skip - 1]) + 1 if skip else 0)
+                part = part[data_at - start:]
+                lines = 0
+            if part:
+                counted = _simple_lines(part, width, limits)
+                if counted is None:
+                    return None
+                lines += counted
+                if lines > limits.max_rows or lines * width > limits.max_cells:
+                    return None
+            if not chunk:
+                return (data_at, lines) if data_at is not None else None
+
+
+def _simple_lines(part: bytes, width: int, limits: Limits) -> int | None:
+    """Lines in `part` (whole lines, the last may lack its LF) when every one is simple (see
+    _simple_body), else None."""
+    b = np.frombuffer(part, np.uint8)
+    lf = np.flatnonzero(b == 10)
+    ends = lf if len(lf) and lf[-1] == len(b) - 1 else np.append(lf, len(b))  # end of each line
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if ((ends - starts) > limits.max_cell_chars).any():
+        return None
+    cr = np.flatnonzero(b == 13)
+    if len(cr) and (cr + 1 >= len(b)).any() or len(cr) and (b[np.minimum(cr + 1, len(b) - 1)] != 10).any():
+        return None  # a CR not before LF
+    body_ends = ends - np.isin(ends - 1, cr)  # line end without its CR
+    if (body_ends <= starts).any():
+        return None  # a blank line (the csv module gives it as an empty record)
+    quotes = np.flatnonzero(b == 34)
+    commas = np.flatnonzero(b == 44)
+    if len(quotes):
+        if len(quotes) % 2:
+            return None
+        opens, closes = quotes[0::2], quotes[1::2]
+        line_of_open = np.searchsorted(ends, opens)
+        if (np.searchsorted(ends, closes) != line_of_open).any():
+            return None  # a quoted cell over two lines
+        before = np.where(opens == starts[line_of_open], 44, b[np.maximum(opens - 1, 0)])
+        after = np.where(closes + 1 == body_ends[line_of_open], 44, b[np.minimum(closes + 1, len(b) - 1)])
+        if (before != 44).any() or (after != 44).any():
+            return None  # a quote inside a cell, or text after a closing quote
+        inside = np.searchsorted(opens, commas, side="right") - np.searchsorted(closes, commas, side="right")
+        commas = commas[inside == 0]
+    per_line = np.bincount(np.searchsorted(ends, commas), minlength=len(ends))
+    if (per_line != width - 1).any():
+        return None
+    return len(ends)
+
+
+def _arrow_csv_pieces(path: Path, encoding: str, header: list[str], header_row: int, simple: tuple[int, int],
+                      size: int | None) -> Iterator[RawSheet]:
+    """The records below the header of a simple CSV (_simple_body) parsed by Arrow, in pieces of
+    `size` rows, as csv_pieces gives them (cells as text, '' for an empty cell)."""
+    import pyarrow.csv as pacsv
+
+    offset, lines = simple
+    names = [f"c{i}" for i in range(len(header))]
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        reader = pacsv.open_csv(
+            fh,
+            read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                                           block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        size = size or max(lines, 1)
+        pending: list = []
+        held = done = number = 0
+        for batch in itertools.chain(reader, [None]):
+            if batch is not None:
+                pending.append(batch)
+                held += batch.num_rows
+            while held >= size and (held > size or batch is None) or batch is None and (held or not number):
+                table = pa.Table.from_batches(pending, reader.schema) if pending else pa.table(
+                    {n: pa.array([], pa.string()) for n in names})
+                n = min(size, held)
+                piece, rest = table.slice(0, n), table.slice(n)
+                pending, held = rest.to_batches(), held - n
+                last = batch is None and not held
+                yield RawSheet(data=None, cells=_text_table(list(piece.columns), header),
+                               source_row=list(range(header_row + 1 + done, header_row + 1 + done + n)), sheet=None,
+                               header_row=header_row, encoding=encoding, piece=number, last=last)
+                done, number = done + n, number + 1
+                if last:
+                    break
+    if done != lines:
+        raise IngestError(f"{path}: {done} records read, {lines} lines counted (the file changed while read?)")
 
 
 # ---- xlsx: measured before it is opened ------------------------------------------------------------
