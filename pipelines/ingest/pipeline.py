@@ -1127,7 +1127,9 @@ SCRATCH_SETTINGS = {"preserve_insertion_order": "false", "checkpoint_threshold":
 def scratch_settings(con: duckdb.DuckDBPyConnection, policy: Policy | None = None) -> int:
     """Settings of ingest's scratch database (row order is set by each output's ORDER BY), and
     its share of memory: the readers' rows held in Python get reader_budget (returned, bytes),
-    DuckDB the rest of the configured memory_limit, so both together stay under it."""
+    DuckDB the rest of the configured memory_limit, so both together stay under it. DuckDB keeps
+    that limit for the whole run: after the load the readers' share is the headroom for what
+    DuckDB's limit does not count (run)."""
     for name, value in SCRATCH_SETTINGS.items():
         con.execute(f"set {name} = {value}")
     policy = policy or load_policy()
@@ -1200,8 +1202,10 @@ def run(raw_dir: Path, processed_dir: Path, periods: list[str] | None = None, po
                 timings = {}
                 mark = time.perf_counter()
                 ingest.load_all([f for f in files if plan.read(f)])
-                # every read row is loaded: the models and writes get the whole memory_limit back
-                con.execute(f"set memory_limit = '{memory_limit(policy)}B'")
+                # every read row is loaded; the models and writes keep DuckDB's limit at memory_limit
+                # less the readers' share (scratch_settings): that share is the headroom for the memory
+                # DuckDB does not count against its limit (allocator caches, the Parquet writer's
+                # buffers) beside the interpreter's, so the process stays under the cap
                 ingest.refuse_if_problems()
                 ingest.con = con = engines.handover(con, tx.work)  # --engine spark: the models run on Spark
                 timings["load"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()

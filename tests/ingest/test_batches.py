@@ -109,3 +109,30 @@ def test_a_memory_limit_duckdb_takes_in_another_form_is_resolved_or_refused(monk
     monkeypatch.setenv("POVMON_DUCKDB_MEMORY", "lots")
     with pytest.raises(IngestError, match=r"memory_limit 'lots' \(\$POVMON_DUCKDB_MEMORY.*expected a size such as 4GB"):
         memory_limit(policy)
+
+
+def test_the_models_and_writes_keep_duckdb_under_the_limit_less_the_readers_share(tmp_path, monkeypatch):
+    """After the load DuckDB is not given the readers' share back: it stays the headroom for the
+    memory DuckDB does not count against its limit (a 1 GB cap, share 0.25: 750 000 000 bytes =
+    715.2 MiB while the models run and the tables are written, not 953.6 MiB)."""
+    from pipelines.ingest import pipeline
+
+    monkeypatch.setenv("POVMON_DUCKDB_MEMORY", "1GB")
+    policy = load_policy(overrides={"warehouse": {"engine": {"reader_share": 0.25}},
+                                    "thresholds": {"ingest": {"max_quarantined_share": 1.0}}})
+    seen = {}
+    run_models, write_outputs = Ingest.run_models, Ingest.write_outputs
+
+    def models(self, *args, **kwargs):
+        seen["models"] = self.con.execute("select current_setting('memory_limit')").fetchone()[0]
+        return run_models(self, *args, **kwargs)
+
+    def write(self, *args, **kwargs):
+        seen["write"] = self.con.execute("select current_setting('memory_limit')").fetchone()[0]
+        return write_outputs(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ingest, "run_models", models)
+    monkeypatch.setattr(Ingest, "write_outputs", write)
+    summary = pipeline.run(_raw(tmp_path), tmp_path / "processed", policy=policy)
+    assert summary["rows"]["persons"] == 7  # the three households' members but the two damaged IDs
+    assert seen == {"models": "715.2 MiB", "write": "715.2 MiB"}

@@ -15,12 +15,13 @@
 -- only one real ID in 16-128 is one (a typo'd one too): it is loaded, with its findings.
 {% import '_macros.sql' as m with context %}
 {#- per text-only cell c (a mapped column: name, pos): stored as a number (xlsx type); an ID of 18
-    digits ending in 000; one a float holds exactly -#}
+    digits ending in 000 (its digits tested last: translate is the costly test and few IDs end in
+    000); one a float holds exactly -#}
 {% macro number_cell(c) -%}
 coalesce(position(',{{ c.pos }},' in coalesce(numeric_at, '')) > 0, false)
 {%- endmacro %}
 {% macro zero_tail(c) -%}
-(length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }} and c{{ c.pos }} like '%000')
+(length(c{{ c.pos }}) = 18 and c{{ c.pos }} like '%000' and {{ m.digits_only('c' ~ c.pos) }})
 {%- endmacro %}
 {% macro float_exact(c) -%}
 (length(c{{ c.pos }}) = 18 and {{ m.digits_only('c' ~ c.pos) }}
