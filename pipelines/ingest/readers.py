@@ -393,12 +393,15 @@ def _simple_body(path: Path, header_row: int, width: int, limits: Limits) -> tup
             if data_at is None:  # skip the title lines and the header line
                 ends = np.flatnonzero(np.frombuffer(part, np.uint8) == 10)
                 skip = header_row - lines
+                skipped = part if len(ends) < skip else part[:int(ends[skip - 1]) + 1 if skip else 0]
+                if b"\r" in skipped.replace(b"\r\n", b""):
+                    return None  # a CR not before LF: the csv module counts it as a line, this count would not
                 if len(ends) < skip:
                     lines += len(ends)
                     if not chunk:
                         return None
                     continue
-                data_at = start + (int(ends[skip - 1]) + 1 if skip else 0)
+                data_at = start + len(skipped)
                 part = part[data_at - start:]
                 lines = 0
             if part:

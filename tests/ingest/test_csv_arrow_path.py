@@ -89,3 +89,17 @@ def test_limits_send_a_csv_to_the_csv_module_which_names_them(tmp_path):
     assert readers._simple_body(path, 1, 2, small) is None
     with pytest.raises(readers.IngestError, match="6 data rows, over the limit max_rows = 5"):
         list(readers.csv_pieces(path, _header_on_row(0), "t.csv", limits=small))
+
+
+@pytest.mark.parametrize("title", [b"2020\xe5\xb9\xb4\r", b'"2020\rtitle"\n'])
+def test_a_lone_cr_above_the_header_keeps_every_row(tmp_path, title):
+    # the csv module counts a lone CR (a title line ending in CR, or one inside a quoted title) as
+    # a line; the Arrow path skipped the header by counting LFs and so started a line too late,
+    # dropping the first data row without a word
+    body = "序号,姓名,健康状况,备注\n1,张三,健康,\n2,李四,残疾,x\n"
+    path = tmp_path / "t.csv"
+    path.write_bytes(title + body.encode("utf-8"))
+    header_row = 2 if title.endswith(b"\r") else 3
+    pieces, rows, starts = _read(path, header_index=1)
+    assert rows == [["1", "张三", "健康", ""], ["2", "李四", "残疾", "x"]]
+    assert starts == [header_row + 1, header_row + 2]
