@@ -62,12 +62,16 @@ def defer(names: tuple[str, ...]) -> list[str]:
             if name in sys.modules:
                 continue
             parent, _, child = name.rpartition(".")
-            if importlib.util.find_spec(name) is None:
+            spec = importlib.util.find_spec(name)
+            if spec is None:
                 continue
             stand_in = Deferred(name)
             for attr in ("__doc__", "__package__", "__loader__"):  # read through to the real module
                 del stand_in.__dict__[attr]
-            stand_in.__spec__ = None  # the import statement's "still initialising?" check reads it
+            # the real spec: the import statement's "still initialising?" check reads it (a read
+            # through would load the module), and importlib.util.find_spec(name) returns it (None
+            # there raises ValueError in any library that probes for the module)
+            stand_in.__spec__ = spec
             sys.modules[name] = stand_in
             if parent:
                 setattr(sys.modules[parent], child, stand_in)

@@ -87,3 +87,17 @@ def test_great_expectations_imports_without_altair_and_uses_it_when_asked():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("ok")
+
+
+def test_find_spec_of_a_deferred_module_answers_without_running_it(package):
+    # a library probing for an optional module (importlib.util.find_spec) must get its spec, not
+    # ValueError('dfmod.__spec__ is None'), and the probe must not run the module
+    import importlib.util
+
+    assert deferred.defer(("dfmod",)) == ["dfmod"]
+    spec = importlib.util.find_spec("dfmod")
+    assert spec is not None and spec.name == "dfmod" and spec.origin.endswith("dfmod.py")
+    assert package == []
+    import dfmod
+
+    assert package == [] and dfmod.VALUE == 42 and package == ["dfmod"]
