@@ -168,6 +168,10 @@ def install_duckdb_adapter() -> None:
         if not callable(rows):  # not a row-returning statement (run once, as GX ran it): nothing to share
             del shared[text]
             return rows
+        served = self.__dict__.setdefault("_povmon_text_served", {})
+        served.setdefault(text, set()).add("count" if count else "rows")
+        if len(served[text]) == 2:  # rows and count both answered: the rows are not held any longer
+            del shared[text], served[text]
         if count:
             numbered = sa.text(f"SELECT CAST(:n AS BIGINT) AS {count.group('name')}").bindparams(n=len(rows.data))
             return _frozen(self, numbered)()
