@@ -366,7 +366,8 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
                    sheet=None, header_row=header_row, encoding=encoding, piece=number)
 
 
-CSV_SCAN = 16 << 20  # bytes of a CSV examined at a time by _simple_body
+CSV_SCAN = 4 << 20  # bytes of a CSV examined at a time by _simple_body (its index arrays take up to ~16x a chunk
+# on a CSV of mostly commas: 4 MiB -> ~64 MiB at most, beside the reader budget)
 
 
 def _simple_body(path: Path, header_row: int, width: int, limits: Limits) -> tuple[int, int] | None:

@@ -103,3 +103,24 @@ def test_a_lone_cr_above_the_header_keeps_every_row(tmp_path, title):
     pieces, rows, starts = _read(path, header_index=1)
     assert rows == [["1", "张三", "健康", ""], ["2", "李四", "残疾", "x"]]
     assert starts == [header_row + 1, header_row + 2]
+
+
+def test_the_simple_check_holds_a_bounded_amount_of_memory_on_a_csv_of_commas(tmp_path):
+    # _simple_body's numpy index arrays (positions of every comma, their lines, ...) take ~16 bytes
+    # per byte of a comma-dense chunk: with 16 MiB chunks 257 MiB beside the readers' budget
+    import tracemalloc
+
+    width = 200
+    path = tmp_path / "commas.csv"
+    line = b"," * (width - 1) + b"\n"
+    path.write_bytes(b"\xe5\xba\x8f\xe5\x8f\xb7" + line + line * ((20 << 20) // len(line)))
+    limits = readers.Limits(max_file_bytes=1 << 40, max_xlsx_part_bytes=1 << 30, max_xlsx_total_bytes=1 << 30,
+                            max_rows=10**9, max_columns=width, max_cells=10**12, max_cell_chars=100_000)
+    tracemalloc.start()
+    try:
+        found = readers._simple_body(path, 1, width, limits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == (len(line) + 6, (20 << 20) // len(line))
+    assert peak < 120 << 20, peak / 2**20  # 4 MiB chunks: ~75 MiB
