@@ -341,7 +341,7 @@ def csv_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     simple = _simple_body(path, header_row, len(header), limits) if first in (None, header_row + 1) else None
     if simple is not None:
         records.close()
-        yield from _arrow_csv_pieces(path, encoding, header, header_row, simple, size)
+        yield from _arrow_csv_pieces(path, encoding, header, header_row, simple, size, where)
         return
     body = itertools.chain(head[idx + 1:], records)
     del head
@@ -453,7 +453,7 @@ def _simple_lines(part: bytes, width: int, limits: Limits) -> int | None:
 
 
 def _arrow_csv_pieces(path: Path, encoding: str, header: list[str], header_row: int, simple: tuple[int, int],
-                      size: int | None) -> Iterator[RawSheet]:
+                      size: int | None, where: str | None = None) -> Iterator[RawSheet]:
     """The records below the header of a simple CSV (_simple_body) parsed by Arrow, in pieces of
     `size` rows, as csv_pieces gives them (cells as text, '' for an empty cell)."""
     import pyarrow.csv as pacsv
@@ -490,7 +490,8 @@ def _arrow_csv_pieces(path: Path, encoding: str, header: list[str], header_row: 
                 if last:
                     break
     if done != lines:
-        raise IngestError(f"{path}: {done} records read, {lines} lines counted (the file changed while read?)")
+        raise IngestError(f"{where or path}: {done} records read below the header on line {header_row}, {lines} lines "
+                          f"counted before (the file changed while read?); expected the same: read it again")
 
 
 # ---- xlsx: measured before it is opened ------------------------------------------------------------

@@ -124,3 +124,16 @@ def test_the_simple_check_holds_a_bounded_amount_of_memory_on_a_csv_of_commas(tm
         tracemalloc.stop()
     assert found == (len(line) + 6, (20 << 20) // len(line))
     assert peak < 120 << 20, peak / 2**20  # 4 MiB chunks: ~75 MiB
+
+
+def test_a_count_that_does_not_match_names_the_file_as_labelled(tmp_path, monkeypatch):
+    # the one message of the Arrow path names the file by its label (data/raw-relative), as every
+    # other reader message does, not by the absolute path
+    path = tmp_path / "t.csv"
+    path.write_text("序号,姓名\n1,x\n2,y\n", encoding="utf-8")
+    found = readers._simple_body(path, 1, 2, LIMITS)
+    assert found is not None and found[1] == 2
+    monkeypatch.setattr(readers, "_simple_body", lambda *a: (found[0], 3))  # as if a line went missing
+    with pytest.raises(readers.IngestError) as err:
+        list(readers.csv_pieces(path, _header_on_row(0), "county/t.csv", limits=LIMITS))
+    assert str(err.value).startswith("county/t.csv: 2 records read below the header on line 1, 3 lines")
