@@ -1143,25 +1143,35 @@ def dta_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     as float64 (whole numbers still read '3'), dates as their numbers, value labels not applied."""
     import pyreadstat
 
+    yield from _pyreadstat_pieces(path, pyreadstat.read_dta, "a Stata .dta file", {"disable_datetime_conversion": True},
+                                  find_header, label, limits, piece_cells)
+
+
+def _pyreadstat_pieces(path: Path, reader: Callable, what: str, options: dict, find_header: FindHeader,
+                       label: str | None, limits: Limits | None, piece_cells: int | None) -> Iterator[RawSheet]:
+    """A .dta / .sav file through a pyreadstat reader (`reader`, with `options`) in pieces: its shape
+    from the metadata (checked against the limits), then row_offset / row_limit reads; any error
+    of the file is one line naming it and `what` it should be."""
+    import pyreadstat
+
     limits = limits or Limits.from_policy()
     where = label or str(path)
     errors = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError)
     try:
-        _df, meta = pyreadstat.read_dta(str(path), metadataonly=True)
+        _df, meta = reader(str(path), metadataonly=True)
     except errors as exc:
-        raise _stats_error(where, "a Stata .dta file", exc) from None
-    _check_stats_shape(meta.number_rows, meta.number_columns, limits, where)
+        raise _stats_error(where, what, exc) from None
+    rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
+    _check_stats_shape(rows, meta.number_columns, limits, where)
 
     def read(offset: int, n: int | None) -> pd.DataFrame:
         try:
-            df, meta = pyreadstat.read_dta(str(path), apply_value_formats=False, disable_datetime_conversion=True,
-                                           row_offset=offset, row_limit=n or 0)
+            df, meta = reader(str(path), apply_value_formats=False, row_offset=offset, row_limit=n or 0, **options)
         except errors as exc:
-            raise _stats_error(where, "a Stata .dta file", exc) from None
+            raise _stats_error(where, what, exc) from None
         return _labelled(df, meta.column_names_to_labels)
 
-    yield from _stats_pieces(read, meta.number_rows, piece_rows(piece_cells, meta.number_columns), find_header,
-                             where, limits)
+    yield from _stats_pieces(read, rows, piece_rows(piece_cells, meta.number_columns), find_header, where, limits)
 
 
 def read_sav(path: Path, find_header: FindHeader, label: str | None = None, *, limits: Limits | None = None
@@ -1177,25 +1187,8 @@ def sav_pieces(path: Path, find_header: FindHeader, label: str | None = None, *,
     and row_limit."""
     import pyreadstat
 
-    limits = limits or Limits.from_policy()
-    where = label or str(path)
-    errors = (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, OSError, UnicodeDecodeError)
-    try:
-        _df, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-    except errors as exc:
-        raise _stats_error(where, "an SPSS .sav file", exc) from None
-    rows = meta.number_rows if meta.number_rows is not None and meta.number_rows >= 0 else None
-    _check_stats_shape(rows, meta.number_columns, limits, where)
-
-    def read(offset: int, n: int | None) -> pd.DataFrame:
-        try:
-            df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, dates_as_pandas_datetime=False,
-                                           row_offset=offset, row_limit=n or 0)
-        except errors as exc:
-            raise _stats_error(where, "an SPSS .sav file", exc) from None
-        return _labelled(df, meta.column_names_to_labels)
-
-    yield from _stats_pieces(read, rows, piece_rows(piece_cells, meta.number_columns), find_header, where, limits)
+    yield from _pyreadstat_pieces(path, pyreadstat.read_sav, "an SPSS .sav file", {"dates_as_pandas_datetime": False},
+                                  find_header, label, limits, piece_cells)
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
