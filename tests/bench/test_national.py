@@ -57,6 +57,10 @@ def test_every_stage_counts_the_rows_the_warehouse_holds(tiny):
     assert entry["references"]["reference_sql"]["outputs"]["ref_risk"] > 0
     pair = entry["stages"]["measures"]["seconds"] + entry["stages"]["risk"]["seconds"]
     assert entry["ratios"]["measures+risk"] == round(pair / entry["references"]["reference_sql"]["seconds"], 2)
+    # ingest's like-for-like yardstick copies every file ingest reads: the registry and more
+    all_files = entry["references"]["duckdb_copy_all"]
+    assert all_files["rows"] > raw_rows
+    assert entry["ratios"]["ingest_all_files"] == round(entry["stages"]["ingest"]["seconds"] / all_files["seconds"], 2)
 
 
 def test_readme_table_has_a_row_per_stage(tiny):
@@ -66,7 +70,8 @@ def test_readme_table_has_a_row_per_stage(tiny):
     rows = table_rows(text)
     assert rows[0] == COLUMNS and all(len(r) == len(COLUMNS) for r in rows)
     stages = [r[2] for r in rows[2:]]
-    assert stages == ["synth (generator)", *national.STAGES, "measures + risk", "**raw → report**"]
+    assert stages == ["synth (generator)", "ingest", "ingest vs every file it reads", *national.STAGES[1:],
+                      "measures + risk", "**raw → report**"]
     persons = f"{results['entries'][0]['persons']:,}"
     assert {r[0] for r in rows[2:]} == {persons} and {r[1] for r in rows[2:]} == {"csv"}
     ingest = rows[2 + 1 + national.STAGES.index("ingest")]
